@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api import resource, resource_order
+from api.errors import install_error_handlers
+from rom.context import Context
+from rom.settings import Settings, get_settings
+from rom.worker import OrderWorker
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = Context.create(settings or get_settings())
+        worker = OrderWorker(ctx)
+        app.state.ctx, app.state.worker = ctx, worker
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            ctx.engine.dispose()
+
+    app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(resource_order.router)
+    app.include_router(resource.router)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,56 @@
+"""Drift report renderers: a rich table, JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from inventory.reconcile import ResourceDrift
+
+EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+
+
+def exit_code(report: Sequence[ResourceDrift]) -> int:
+    return EXIT_IN_SYNC if all(r.in_sync for r in report) else EXIT_DRIFT
+
+
+def _rows(report: Sequence[ResourceDrift]) -> list[dict[str, str | None]]:
+    rows: list[dict[str, str | None]] = []
+    for r in report:
+        base = {"device": r.device, "resource": r.resource_name, "resourceId": r.resource_id}
+        if r.in_sync:
+            rows.append({**base, "status": "in-sync", "path": None, "intended": None, "actual": None})
+        for d in r.differences:
+            rows.append({**base, "status": d.kind, "path": d.path, "intended": d.intended, "actual": d.actual})
+    return rows
+
+
+def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
+    table = Table(title="Drift report", show_lines=False)
+    for column in ("device", "resource", "status", "path", "intended", "actual"):
+        table.add_column(column, overflow="fold")
+    styles = {"in-sync": "green", "changed": "yellow", "missing": "red", "unexpected": "magenta"}
+    for row in _rows(report):
+        status = row["status"] or ""
+        table.add_row(
+            row["device"], row["resource"], f"[{styles.get(status, 'red')}]{status}[/]",
+            row["path"] or "", row["intended"] or "", row["actual"] or "",
+        )
+    console.print(table)
+    drifted = sum(1 for r in report if not r.in_sync)
+    console.print(f"{len(report)} resource(s) checked, {len(report) - drifted} in sync, {drifted} drifted")
+
+
+def render_json(report: Sequence[ResourceDrift]) -> str:
+    return json.dumps({"inSync": exit_code(report) == EXIT_IN_SYNC, "rows": _rows(report)}, indent=2)
+
+
+def render_markdown(report: Sequence[ResourceDrift]) -> str:
+    lines = ["| device | resource | status | path | intended | actual |", "|---|---|---|---|---|---|"]
+    for row in _rows(report):
+        cells = [row[k] or "" for k in ("device", "resource", "status", "path", "intended", "actual")]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,3 @@
+from rom.cli import main
+
+main()

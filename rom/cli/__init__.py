@@ -1,0 +1,39 @@
+"""The `rom` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import httpx
+import typer
+from rich.console import Console
+
+from rom.cli import device, drift, lab, order, serve
+from rom.errors import RomError
+
+app = typer.Typer(
+    help="ROM: resource order manager. TMF652 orders in, NETCONF/gNMI transactions out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.command("sims")(serve.sims)
+app.add_typer(lab.app, name="lab")
+app.add_typer(order.app, name="order")
+app.add_typer(drift.app, name="drift")
+app.add_typer(device.app, name="device")
+
+
+def main() -> None:
+    """Entry point: ROM's own errors become one line on stderr and exit code 2."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except RomError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except httpx.HTTPError as exc:
+        Console(stderr=True).print(f"[red]error:[/] cannot reach the ROM API: {exc}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,82 @@
+"""`rom device list|get-config|edit-config`: direct access to managed devices, outside any order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from drivers.registry import driver_for
+from inventory.store import Device, list_devices
+from rom.context import Context
+from rom.errors import InvalidRequest, NotFound
+from rom.settings import get_settings
+
+app = typer.Typer(help="Inspect and change devices directly (out-of-band: the inventory is not updated).")
+
+
+def _device(ctx: Context, name: str) -> Device:
+    with ctx.sessions() as session:
+        found = list_devices(session, [name])
+    if not found:
+        raise NotFound(f"device {name!r} is not in the inventory")
+    return found[0]
+
+
+def _read(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise InvalidRequest(f"cannot read {path}: {exc}") from None
+
+
+@app.command("list")
+def list_() -> None:
+    """Devices in the inventory."""
+    ctx = Context.create(get_settings())
+    with ctx.sessions() as session:
+        devices = list_devices(session)
+    table = Table(title="devices")
+    for col in ("name", "platform", "role", "address", "source"):
+        table.add_column(col)
+    for d in devices:
+        table.add_row(d.name, d.platform, d.role, f"{d.host}:{d.port}", d.source)
+    Console().print(table)
+
+
+@app.command("get-config")
+def get_config(
+    name: str, filter_file: Annotated[Path | None, typer.Option("--filter", help="Subtree filter XML.")] = None
+) -> None:
+    """Print a device's running configuration."""
+    ctx = Context.create(get_settings())
+    driver = driver_for(ctx.target(_device(ctx, name)))
+    driver.open()
+    try:
+        typer.echo(driver.get_config(_read(filter_file)))
+    finally:
+        driver.close()
+
+
+@app.command("edit-config")
+def edit_config(name: str, config_file: Path) -> None:
+    """Load a `<config>` document into a device's candidate and commit it."""
+    ctx = Context.create(get_settings())
+    payload = _read(config_file)
+    assert payload is not None
+    driver = driver_for(ctx.target(_device(ctx, name)))
+    driver.open()
+    try:
+        driver.stage(payload)
+        driver.commit()
+    except BaseException:
+        driver.rollback()
+        raise
+    finally:
+        driver.close()
+    Console().print(f"{name}: committed {config_file}")

@@ -1,0 +1,139 @@
+"""containerlab topologies run locally: simulator nodes become one fleet process on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inventory.store import Device, upsert_device
+from rom.context import Context
+from rom.errors import InvalidRequest, RomError
+
+SIM_MODEL_LABEL = "rom.sim/model"
+ROLE_LABEL = "rom.role"
+
+
+@dataclass(frozen=True)
+class LabNode:
+    name: str
+    kind: str
+    model: str | None
+    role: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    path: Path
+    nodes: tuple[LabNode, ...]
+
+    @property
+    def simulated(self) -> list[LabNode]:
+        return [n for n in self.nodes if n.model]
+
+
+def load_topology(path: Path) -> Topology:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidRequest(f"cannot read topology {path}: {exc}") from None
+    if not isinstance(doc, dict) or "name" not in doc or "topology" not in doc:
+        raise InvalidRequest(f"{path}: not a containerlab topology (needs 'name' and 'topology')")
+    topo = doc["topology"] or {}
+    defaults = topo.get("defaults") or {}
+    nodes = []
+    for name, node in (topo.get("nodes") or {}).items():
+        node = node or {}
+        labels = {**(defaults.get("labels") or {}), **(node.get("labels") or {})}
+        kind = node.get("kind") or defaults.get("kind") or ""
+        nodes.append(LabNode(name, kind, labels.get(SIM_MODEL_LABEL), labels.get(ROLE_LABEL, "")))
+    return Topology(str(doc["name"]), path, tuple(nodes))
+
+
+def state_dir(ctx: Context, topology: Topology) -> Path:
+    return ctx.settings.var_dir / "lab" / topology.name
+
+
+def read_endpoints(directory: Path) -> list[dict[str, Any]]:
+    path = directory / "endpoints.json"
+    if not path.exists():
+        return []
+    devices: list[dict[str, Any]] = json.loads(path.read_text())["devices"]
+    return devices
+
+
+def running_pid(directory: Path) -> int | None:
+    try:
+        pid = int((directory / "fleet.pid").read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def lab_up(ctx: Context, topology: Topology, wait: float = 60.0) -> list[dict[str, Any]]:
+    """Start the topology's simulator nodes (idempotent) and record them in the inventory."""
+    if not topology.simulated:
+        raise InvalidRequest(f"{topology.path}: no node carries the label {SIM_MODEL_LABEL}")
+    directory = state_dir(ctx, topology)
+    directory.mkdir(parents=True, exist_ok=True)
+    if running_pid(directory) is None:
+        (directory / "endpoints.json").unlink(missing_ok=True)
+        command = [sys.executable, "-m", "rom", "sims", "--topology", str(topology.path), "--state-dir", str(directory)]
+        with open(directory / "fleet.log", "ab") as log:
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        (directory / "fleet.pid").write_text(str(proc.pid))
+        _wait_for_endpoints(directory, proc, wait)
+    endpoints = read_endpoints(directory)
+    roles = {n.name: n.role for n in topology.nodes}
+    with ctx.transaction() as session:
+        for ep in endpoints:
+            device = Device(
+                name=ep["name"], host=ep["host"], port=ep["netconf_port"], platform=ep["platform"],
+                role=roles.get(ep["name"], ""), source=f"lab:{topology.name}",
+            )
+            upsert_device(session, device)
+    return endpoints
+
+
+def _wait_for_endpoints(directory: Path, proc: subprocess.Popen[bytes], wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if (directory / "endpoints.json").exists():
+            return
+        if proc.poll() is not None:
+            tail = (directory / "fleet.log").read_text(errors="replace").strip().splitlines()[-1:]
+            raise RomError(f"simulator fleet exited with {proc.returncode}: {' '.join(tail)}")
+        time.sleep(0.1)
+    proc.terminate()
+    raise RomError(f"simulator fleet did not come up within {wait:.0f} s (see {directory / 'fleet.log'})")
+
+
+def lab_down(ctx: Context, topology: Topology, wait: float = 15.0) -> bool:
+    """Stop the topology's fleet; False if it was not running."""
+    directory = state_dir(ctx, topology)
+    pid = running_pid(directory)
+    (directory / "fleet.pid").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    (directory / "endpoints.json").unlink(missing_ok=True)
+    return True

@@ -1,0 +1,32 @@
+"""Settings from the environment, prefix ROM_ (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROM_", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where state (database, lab files) lives.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under var_dir.")
+    api_url: str = Field("http://127.0.0.1:8080", description="Where the CLI finds `rom serve`.")
+    kafka_bootstrap: str | None = Field(None, description="Unset: events stay in the outbox.")
+    device_username: str = "admin"
+    device_password: SecretStr = SecretStr("admin")
+    device_timeout: float = 30.0
+    confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
+    workers: int = Field(20, description="Nornir worker threads.")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'rom.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,82 @@
+"""TMF652 v4 request schemas (field names as in the official swagger)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Tmf(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type_: str | None = Field(None, alias="@type")
+    base_type: str | None = Field(None, alias="@baseType")
+    schema_location: str | None = Field(None, alias="@schemaLocation")
+
+
+class Characteristic(_Tmf):
+    name: str = Field(min_length=1)
+    value: Any
+    valueType: str | None = None
+
+
+class ResourceSpecificationRef(_Tmf):
+    id: str = Field(min_length=1)
+    href: str | None = None
+    name: str | None = None
+    version: str | None = None
+
+
+class ResourceRefOrValue(_Tmf):
+    id: str | None = None
+    href: str | None = None
+    name: str | None = None
+    description: str | None = None
+    resourceCharacteristic: list[Characteristic] = []
+    resourceSpecification: ResourceSpecificationRef | None = None
+
+
+class OrderItemRelationship(_Tmf):
+    id: str
+    relationshipType: str
+
+
+class ResourceOrderItemCreate(_Tmf):
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["add", "modify", "delete", "noChange"]
+    quantity: int | None = Field(None, ge=1)
+    resource: ResourceRefOrValue | None = None
+    resourceSpecification: ResourceSpecificationRef | None = None
+    orderItemRelationship: list[OrderItemRelationship] = []
+
+
+class ExternalReference(_Tmf):
+    id: str
+    externalReferenceType: str | None = None
+    name: str | None = None
+
+
+class Note(_Tmf):
+    text: str
+    author: str | None = None
+    date: str | None = None
+
+
+class ResourceOrderCreate(_Tmf):
+    """POST body. State, dates and ids are set by ROM and refused here."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None
+    externalId: str | None = Field(None, max_length=255)
+    externalReference: list[ExternalReference] = []
+    orderType: str | None = None
+    priority: int | None = Field(None, ge=0, le=4)
+    requestedStartDate: str | None = None
+    requestedCompletionDate: str | None = None
+    note: list[Note] = []
+    relatedParty: list[dict[str, Any]] = []
+    orderItem: list[ResourceOrderItemCreate] = Field(min_length=1, max_length=100)
