@@ -15,7 +15,13 @@ log = logging.getLogger(__name__)
 
 
 def tmf_error(status: int, reason: str, message: str) -> JSONResponse:
-    body = {"code": str(status), "reason": reason, "message": message, "status": str(status), "@type": "Error"}
+    body = {
+        "code": str(status),
+        "reason": reason,
+        "message": message,
+        "status": str(status),
+        "@type": "Error",
+    }
     return JSONResponse(body, status_code=status)
 
 

@@ -18,7 +18,11 @@ router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["resou
 
 @router.post("/resourceOrder", status_code=201)
 def create_resource_order(
-    body: ResourceOrderCreate, ctx: ContextDep, correlation: CorrelationDep, request: Request, response: Response
+    body: ResourceOrderCreate,
+    ctx: ContextDep,
+    correlation: CorrelationDep,
+    request: Request,
+    response: Response,
 ) -> dict[str, Any]:
     try:
         doc = orders.submit_order(ctx, body, correlation)

@@ -24,7 +24,9 @@ class Difference:
     actual: str | None
 
 
-def compare(intended: etree._Element, actual: etree._Element, filter_: etree._Element | None) -> list[Difference]:
+def compare(
+    intended: etree._Element, actual: etree._Element, filter_: etree._Element | None
+) -> list[Difference]:
     """Every difference between the children of `intended` and those of `actual`."""
     found = list(_compare_children(intended, actual, filter_, ""))
     return sorted(found, key=lambda d: d.path)
@@ -53,10 +55,14 @@ def _compare_children(
             yield from _compare_children(child, match, sub_filter, label)
     for i, extra in enumerate(have_children):
         if i not in used:
-            yield Difference("unexpected", path + "/" + _label(extra, _first_leaf(extra)), None, _summary(extra))
+            yield Difference(
+                "unexpected", path + "/" + _label(extra, _first_leaf(extra)), None, _summary(extra)
+            )
 
 
-def _pick(want: etree._Element, candidates: list[etree._Element], keys: list[str]) -> tuple[int | None, list[str]]:
+def _pick(
+    want: etree._Element, candidates: list[etree._Element], keys: list[str]
+) -> tuple[int | None, list[str]]:
     """Index of the candidate matching `want`, and the key leaves used to match it."""
     if not keys and (len(candidates) <= 1 or _is_leaf(want) or not _first_leaf(want)):
         return (0 if candidates else None), []

@@ -34,7 +34,9 @@ def reconcile(ctx: Context, device: str | None = None, resource_id: str | None =
     wanted: list[Intended] = []
     for r in resources:
         spec = ctx.catalog.get(r.spec_id)
-        wanted.append(intended_state(ctx.catalog, spec, r.device, devices[r.device].platform, r.characteristics))
+        wanted.append(
+            intended_state(ctx.catalog, spec, r.device, devices[r.device].platform, r.characteristics)
+        )
     nr = make_nornir([ctx.target(d) for d in devices.values()], workers=ctx.settings.workers)
     try:
         actual = read_back(nr, wanted)

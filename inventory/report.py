@@ -24,7 +24,9 @@ def _rows(report: Sequence[ResourceDrift]) -> list[dict[str, str | None]]:
         if r.in_sync:
             rows.append({**base, "status": "in-sync", "path": None, "intended": None, "actual": None})
         for d in r.differences:
-            rows.append({**base, "status": d.kind, "path": d.path, "intended": d.intended, "actual": d.actual})
+            rows.append(
+                {**base, "status": d.kind, "path": d.path, "intended": d.intended, "actual": d.actual}
+            )
     return rows
 
 
@@ -36,8 +38,12 @@ def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
     for row in _rows(report):
         status = row["status"] or ""
         table.add_row(
-            row["device"], row["resource"], f"[{styles.get(status, 'red')}]{status}[/]",
-            row["path"] or "", row["intended"] or "", row["actual"] or "",
+            row["device"],
+            row["resource"],
+            f"[{styles.get(status, 'red')}]{status}[/]",
+            row["path"] or "",
+            row["intended"] or "",
+            row["actual"] or "",
         )
     console.print(table)
     drifted = sum(1 for r in report if not r.in_sync)

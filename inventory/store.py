@@ -61,7 +61,9 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
     return list(session.scalars(query))
 
 
-def list_resources(session: Session, device: str | None = None, resource_id: str | None = None) -> list[Resource]:
+def list_resources(
+    session: Session, device: str | None = None, resource_id: str | None = None
+) -> list[Resource]:
     query = select(Resource).order_by(Resource.created, Resource.id)
     if device:
         query = query.where(Resource.device == device)

@@ -20,7 +20,7 @@ from rom.settings import Settings
 class Context:
     settings: Settings
     engine: Engine
-    sessions: sessionmaker  # type: ignore[type-arg]
+    sessions: sessionmaker[Session]
     catalog: Catalog = field(default_factory=Catalog.load)
 
     @classmethod

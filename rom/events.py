@@ -33,8 +33,12 @@ def envelope(
 
 
 def order_event(event_type: str, order: dict[str, Any], correlation_id: str) -> dict[str, Any]:
-    return envelope(event_type, "resourceOrderingManagement", "resourceOrder", order, correlation_id, event_type)
+    return envelope(
+        event_type, "resourceOrderingManagement", "resourceOrder", order, correlation_id, event_type
+    )
 
 
 def resource_event(event_type: str, resource: dict[str, Any], correlation_id: str) -> dict[str, Any]:
-    return envelope(event_type, "resourceInventoryManagement", "resource", resource, correlation_id, event_type)
+    return envelope(
+        event_type, "resourceInventoryManagement", "resource", resource, correlation_id, event_type
+    )

@@ -19,8 +19,8 @@ from rom import store
 from rom.context import Context
 from rom.errors import RomError
 from rom.events import ORDER_TOPIC, RESOURCE_TOPIC, now_iso, order_event, resource_event
-from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.lifecycle import check_item_transition, check_transition
+from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.planner import Intended, PlannedItem, device_payloads, intended_state, plan_order
 from rom.tmf import ResourceOrderCreate
 
@@ -112,11 +112,20 @@ def _complete(session: Session, row: store.OrderRow, items: list[PlannedItem], c
         session.add(resource)
         session.flush()
         body = resource_doc(resource)
-        store.add_event(session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, correlation_id))
+        store.add_event(
+            session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, correlation_id)
+        )
         by_item[item.item_id] = body
     doc["orderItem"] = [
-        _item_state(it, "completed", resource={**it.get("resource", {}), "id": by_item[it["id"]]["id"],
-                                               "href": by_item[it["id"]]["href"]})
+        _item_state(
+            it,
+            "completed",
+            resource={
+                **it.get("resource", {}),
+                "id": by_item[it["id"]]["id"],
+                "href": by_item[it["id"]]["href"],
+            },
+        )
         for it in doc["orderItem"]
     ]
     row.doc = doc
@@ -147,4 +156,6 @@ def _set_state(session: Session, row: store.OrderRow, state: str, **fields: Any)
         doc["orderItem"] = [_item_state(it, "inProgress") for it in doc["orderItem"]]
     row.doc = doc
     row.state = state
-    store.add_event(session, ORDER_TOPIC, row.id, order_event("ResourceOrderStateChangeEvent", doc, row.correlation_id))
+    store.add_event(
+        session, ORDER_TOPIC, row.id, order_event("ResourceOrderStateChangeEvent", doc, row.correlation_id)
+    )

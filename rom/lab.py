@@ -88,7 +88,16 @@ def lab_up(ctx: Context, topology: Topology, wait: float = 60.0) -> list[dict[st
     directory.mkdir(parents=True, exist_ok=True)
     if running_pid(directory) is None:
         (directory / "endpoints.json").unlink(missing_ok=True)
-        command = [sys.executable, "-m", "rom", "sims", "--topology", str(topology.path), "--state-dir", str(directory)]
+        command = [
+            sys.executable,
+            "-m",
+            "rom",
+            "sims",
+            "--topology",
+            str(topology.path),
+            "--state-dir",
+            str(directory),
+        ]
         with open(directory / "fleet.log", "ab") as log:
             proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         (directory / "fleet.pid").write_text(str(proc.pid))
@@ -98,8 +107,12 @@ def lab_up(ctx: Context, topology: Topology, wait: float = 60.0) -> list[dict[st
     with ctx.transaction() as session:
         for ep in endpoints:
             device = Device(
-                name=ep["name"], host=ep["host"], port=ep["netconf_port"], platform=ep["platform"],
-                role=roles.get(ep["name"], ""), source=f"lab:{topology.name}",
+                name=ep["name"],
+                host=ep["host"],
+                port=ep["netconf_port"],
+                platform=ep["platform"],
+                role=roles.get(ep["name"], ""),
+                source=f"lab:{topology.name}",
             )
             upsert_device(session, device)
     return endpoints

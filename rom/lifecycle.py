@@ -5,8 +5,17 @@ from __future__ import annotations
 from rom.errors import InvalidRequest
 
 ORDER_STATES = (
-    "acknowledged", "rejected", "pending", "held", "inProgress", "cancelled",
-    "completed", "failed", "partial", "assessingCancellation", "pendingCancellation",
+    "acknowledged",
+    "rejected",
+    "pending",
+    "held",
+    "inProgress",
+    "cancelled",
+    "completed",
+    "failed",
+    "partial",
+    "assessingCancellation",
+    "pendingCancellation",
 )
 TERMINAL_STATES = frozenset({"rejected", "cancelled", "completed", "failed", "partial"})
 

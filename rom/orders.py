@@ -39,7 +39,9 @@ def submit_order(ctx: Context, body: ResourceOrderCreate, correlation_id: str) -
                 request=request,
             )
         )
-        store.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, correlation_id))
+        store.add_event(
+            session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, correlation_id)
+        )
     return doc
 
 
@@ -51,7 +53,9 @@ def get_order(ctx: Context, order_id: str) -> dict[str, Any]:
         return row.doc
 
 
-def list_orders(ctx: Context, offset: int, limit: int, state: str | None = None) -> tuple[list[dict[str, Any]], int]:
+def list_orders(
+    ctx: Context, offset: int, limit: int, state: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
         query = select(store.OrderRow)
         if state:

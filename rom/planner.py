@@ -50,7 +50,9 @@ def plan_order(
     return planned
 
 
-def plan_item(item: ResourceOrderItemCreate, catalog: Catalog, device_platforms: Mapping[str, str]) -> PlannedItem:
+def plan_item(
+    item: ResourceOrderItemCreate, catalog: Catalog, device_platforms: Mapping[str, str]
+) -> PlannedItem:
     where = f"orderItem {item.id}"
     if item.action not in SUPPORTED_ACTIONS:
         raise InvalidRequest(f"{where}: action {item.action!r} is not supported yet (supported: add)")
@@ -79,7 +81,9 @@ def plan_item(item: ResourceOrderItemCreate, catalog: Catalog, device_platforms:
     return PlannedItem(item.id, item.action, spec, device, platform, values, name)
 
 
-def intended_state(catalog: Catalog, spec: ResourceSpec, device: str, platform: str, values: Mapping[str, Any]) -> Intended:
+def intended_state(
+    catalog: Catalog, spec: ResourceSpec, device: str, platform: str, values: Mapping[str, Any]
+) -> Intended:
     payload, filter_ = render_resource(catalog.root, spec, platform, values)
     return Intended(device, payload, filter_)
 

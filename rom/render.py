@@ -57,4 +57,6 @@ def render_resource(
     """The `<config>` payload and the `<filter>` that reads it back, for one resource on one platform."""
     binding = spec.binding(platform)
     template_dir = root / spec.id
-    return render_xml(template_dir, binding.template, values), render_xml(template_dir, binding.filter, values)
+    return render_xml(template_dir, binding.template, values), render_xml(
+        template_dir, binding.filter, values
+    )

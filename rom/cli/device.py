@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from lxml import etree
 from rich.console import Console
 from rich.table import Table
 
@@ -51,14 +52,16 @@ def list_() -> None:
 
 @app.command("get-config")
 def get_config(
-    name: str, filter_file: Annotated[Path | None, typer.Option("--filter", help="Subtree filter XML.")] = None
+    name: str,
+    filter_file: Annotated[Path | None, typer.Option("--filter", help="Subtree filter XML.")] = None,
 ) -> None:
     """Print a device's running configuration."""
     ctx = Context.create(get_settings())
     driver = driver_for(ctx.target(_device(ctx, name)))
     driver.open()
     try:
-        typer.echo(driver.get_config(_read(filter_file)))
+        data = etree.fromstring(driver.get_config(_read(filter_file)).encode())
+        typer.echo(etree.tostring(data, pretty_print=True, encoding="unicode"))
     finally:
         driver.close()
 

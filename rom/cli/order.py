@@ -27,7 +27,9 @@ def _client() -> httpx.Client:
 def _check(response: httpx.Response) -> dict[str, Any]:
     body: dict[str, Any] = response.json() if response.content else {}
     if response.is_error:
-        raise RomError(f"{response.status_code} {body.get('reason', '')}: {body.get('message', response.text)}")
+        raise RomError(
+            f"{response.status_code} {body.get('reason', '')}: {body.get('message', response.text)}"
+        )
     return body
 
 

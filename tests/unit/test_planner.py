@@ -49,7 +49,7 @@ def test_spec_is_required(l3vpn_values: dict[str, object]) -> None:
 
 def test_missing_characteristic(l3vpn_values: dict[str, object]) -> None:
     del l3vpn_values["vrfName"]
-    with pytest.raises(InvalidRequest, match="orderItem 1: .*missing characteristic 'vrfName'"):
+    with pytest.raises(InvalidRequest, match=r"orderItem 1: .*missing characteristic 'vrfName'"):
         plan_order(_order(_item("1", l3vpn_values)), Catalog.load(), PLATFORMS)
 
 

@@ -19,8 +19,13 @@ def _canonical(el: etree._Element) -> str:
 
 def test_l3vpn_payload_matches_golden(l3vpn_values: dict[str, object]) -> None:
     catalog = Catalog.load()
-    payload, filter_ = render_resource(catalog.root, catalog.get("l3vpn-endpoint"), "rom-router", l3vpn_values)
-    for name, el in (("l3vpn-endpoint.rom-router.xml", payload), ("l3vpn-endpoint.rom-router.filter.xml", filter_)):
+    payload, filter_ = render_resource(
+        catalog.root, catalog.get("l3vpn-endpoint"), "rom-router", l3vpn_values
+    )
+    for name, el in (
+        ("l3vpn-endpoint.rom-router.xml", payload),
+        ("l3vpn-endpoint.rom-router.filter.xml", filter_),
+    ):
         golden = GOLDEN / name
         if os.environ.get("ROM_UPDATE_GOLDEN"):
             golden.write_text(_canonical(el))

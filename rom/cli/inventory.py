@@ -1,0 +1,38 @@
+"""`rom inventory show`: the TMF639 resources ROM has recorded."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from inventory.store import list_resources
+from inventory.tmf639 import resource_doc
+from rom.context import Context
+from rom.settings import get_settings
+
+app = typer.Typer(help="The TMF639 resource inventory.")
+
+
+@app.command()
+def show(
+    device: Annotated[str | None, typer.Option(help="Only resources on this device.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print TMF639 JSON.")] = False,
+) -> None:
+    """List resources with their characteristics and states."""
+    ctx = Context.create(get_settings())
+    with ctx.sessions() as session:
+        resources = list_resources(session, device=device)
+    if as_json:
+        typer.echo(json.dumps([resource_doc(r) for r in resources], indent=2, default=str))
+        return
+    table = Table(title="resources")
+    for col in ("id", "name", "specification", "device", "status", "characteristics"):
+        table.add_column(col, overflow="fold")
+    for r in resources:
+        values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
+        table.add_row(r.id, r.name, r.spec_id, r.device, r.resource_status, values)
+    Console().print(table)

@@ -1,0 +1,110 @@
+"""Real processes on loopback: the lab's simulator fleet and `rom serve`, driven over the network."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Lab:
+    env: dict[str, str]
+    api: httpx.Client
+    var_dir: Path
+
+    def rom(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run the `rom` CLI as a separate process against this lab."""
+        return subprocess.run(
+            [sys.executable, "-m", "rom", *args],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=check,
+        )
+
+    def endpoint(self, device: str) -> tuple[str, int]:
+        import json
+
+        data = json.loads((self.var_dir / "lab" / "rom-l3vpn" / "endpoints.json").read_text())
+        ep = next(d for d in data["devices"] if d["name"] == device)
+        return ep["host"], ep["netconf_port"]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    var_dir = tmp_path_factory.mktemp("rom-var")
+    port = free_port()
+    env = {
+        **os.environ,
+        "ROM_VAR_DIR": str(var_dir),
+        "ROM_API_URL": f"http://127.0.0.1:{port}",
+        "ROM_CONFIRM_TIMEOUT": "60",
+    }
+    env.pop("ROM_DATABASE_URL", None)
+    up = subprocess.run(
+        [sys.executable, "-m", "rom", "lab", "up", str(TOPOLOGY)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert up.returncode == 0, up.stderr
+    serve_log = open(var_dir / "serve.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rom", "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=serve_log,
+        stderr=subprocess.STDOUT,
+    )
+    client = httpx.Client(base_url=env["ROM_API_URL"], timeout=30)
+    try:
+        _wait_healthy(client, server)
+        yield Lab(env, client, var_dir)
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=30)
+        serve_log.close()
+        subprocess.run(
+            [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+        )
+
+
+def _wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "rom serve exited"
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("rom serve did not become healthy")
