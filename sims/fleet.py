@@ -1,0 +1,293 @@
+"""Host many simulated devices in one process, each on its own NETCONF port.
+
+``Fleet`` is the asyncio host, ``FleetThread`` runs one in a background thread for synchronous
+callers (tests), and ``run_fleet`` serves until SIGINT/SIGTERM and publishes
+``<state_dir>/endpoints.json`` while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import resource
+import signal
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import asyncssh
+
+from sims.device import SimDevice
+from sims.models import get_model
+from sims.netconf.server import server_options, start_netconf_server
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ENDPOINTS_FILE = "endpoints.json"
+HOST_KEY_FILE = "ssh_host_key"
+
+
+@dataclass(frozen=True)
+class SimDeviceSpec:
+    """One device to simulate (``netconf_port`` 0 picks a free port)."""
+
+    name: str
+    model: str = "router"
+    host: str = "127.0.0.1"
+    netconf_port: int = 0
+    username: str = "admin"
+    password: str = "admin"
+
+
+@dataclass(frozen=True)
+class DeviceEndpoint:
+    """Where a running simulated device listens (no password)."""
+
+    name: str
+    model: str
+    platform: str
+    host: str
+    netconf_port: int
+    username: str
+
+
+def numbered_specs(
+    count: int, *, prefix: str = "r", model: str = "router", host: str = "127.0.0.1", base_port: int = 0
+) -> list[SimDeviceSpec]:
+    """``count`` devices named ``<prefix>1..``; ports ``base_port + i`` (all 0 when base_port is 0)."""
+    return [
+        SimDeviceSpec(f"{prefix}{i + 1}", model, host, base_port + i if base_port else 0)
+        for i in range(count)
+    ]
+
+
+def generate_host_key() -> asyncssh.SSHKey:
+    """A fresh ed25519 SSH host key."""
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
+    """Read the host key at ``path``, generating and storing one (mode 0600) if absent."""
+    if path.exists():
+        return asyncssh.read_private_key(path)
+    key = generate_host_key()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, key.export_private_key(), mode=0o600)
+    return key
+
+
+def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_endpoints(state_dir: Path, endpoints: Iterable[DeviceEndpoint]) -> Path:
+    """Write ``<state_dir>/endpoints.json`` atomically; returns its path."""
+    path = state_dir / ENDPOINTS_FILE
+    body = {"devices": [asdict(endpoint) for endpoint in endpoints]}
+    _atomic_write(path, (json.dumps(body, indent=2) + "\n").encode())
+    return path
+
+
+class Fleet:
+    """Many simulated devices served from one asyncio loop."""
+
+    def __init__(self, specs: Iterable[SimDeviceSpec], host_key: asyncssh.SSHKey | None = None) -> None:
+        self.specs = list(specs)
+        names = [spec.name for spec in self.specs]
+        if len(set(names)) != len(names):
+            raise ValueError("device names must be unique")
+        self._host_key = host_key
+        self.devices: dict[str, SimDevice] = {
+            spec.name: SimDevice(
+                spec.name, get_model(spec.model), username=spec.username, password=spec.password
+            )
+            for spec in self.specs
+        }
+        self._acceptors: dict[str, asyncssh.SSHAcceptor] = {}
+        self._connections: set[asyncssh.SSHServerConnection] = set()
+
+    async def start(self) -> None:
+        """Open every device's NETCONF listener."""
+        loop = asyncio.get_running_loop()
+        options = server_options(self._host_key or generate_host_key())
+        for device in self.devices.values():
+            device.datastore.scheduler = lambda delay, callback: loop.call_later(delay, callback)
+        results = await asyncio.gather(
+            *(
+                start_netconf_server(
+                    self.devices[spec.name], spec.host, spec.netconf_port, options, self._connections
+                )
+                for spec in self.specs
+            ),
+            return_exceptions=True,
+        )
+        for spec, result in zip(self.specs, results, strict=True):
+            if isinstance(result, asyncssh.SSHAcceptor):
+                self._acceptors[spec.name] = result
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            await self.stop()
+            raise failures[0]
+        log.info("fleet: %d devices serving NETCONF", len(self._acceptors))
+
+    async def stop(self) -> None:
+        """Close the listeners and every open connection."""
+        acceptors, self._acceptors = list(self._acceptors.values()), {}
+        for acceptor in acceptors:
+            acceptor.close()
+        for conn in list(self._connections):
+            conn.close()
+        for acceptor in acceptors:
+            await acceptor.wait_closed()
+        for conn in list(self._connections):
+            await conn.wait_closed()
+
+    async def __aenter__(self) -> Fleet:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def device(self, name: str) -> SimDevice:
+        """A device by name."""
+        return self.devices[name]
+
+    def endpoint(self, name: str) -> DeviceEndpoint:
+        """Where a started device listens."""
+        spec = next(spec for spec in self.specs if spec.name == name)
+        device = self.devices[name]
+        acceptor = self._acceptors.get(name)
+        port = acceptor.get_port() if acceptor is not None else spec.netconf_port
+        return DeviceEndpoint(spec.name, spec.model, device.model.platform, spec.host, port, spec.username)
+
+    @property
+    def endpoints(self) -> list[DeviceEndpoint]:
+        """Endpoints of every device, in spec order."""
+        return [self.endpoint(spec.name) for spec in self.specs]
+
+
+class FleetThread:
+    """Run a ``Fleet`` in a background thread: ``with FleetThread(specs) as fleet: ...``."""
+
+    def __init__(self, specs: Iterable[SimDeviceSpec], host_key: asyncssh.SSHKey | None = None) -> None:
+        self.fleet = Fleet(specs, host_key)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="sims-fleet", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._endpoints: list[DeviceEndpoint] = []
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the thread and wait until every device listens."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("fleet did not start in time")
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+
+    def __enter__(self) -> FleetThread:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def endpoints(self) -> list[DeviceEndpoint]:
+        """Endpoints of every device (actual ports)."""
+        return list(self._endpoints)
+
+    def endpoint(self, name: str) -> DeviceEndpoint:
+        """The endpoint of one device."""
+        return next(endpoint for endpoint in self._endpoints if endpoint.name == name)
+
+    def port(self, name: str) -> int:
+        """The NETCONF port of one device."""
+        return self.endpoint(name).netconf_port
+
+    def call(self, func: Callable[[Fleet], T]) -> T:
+        """Run ``func(fleet)`` in the fleet's loop (safe access to device state) and return its result."""
+
+        async def run() -> T:
+            return func(self.fleet)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.fleet.start())
+            self._endpoints = self.fleet.endpoints
+        except BaseException as exc:  # noqa: BLE001 - re-raised by start() in the caller's thread
+            self._error = exc
+            self._ready.set()
+            self._loop.close()
+            return
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.run_until_complete(self.fleet.stop())
+            self._loop.close()
+
+
+def _raise_fd_limit(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed * 4 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+async def serve_fleet(
+    specs: Iterable[SimDeviceSpec], state_dir: Path, stop: Awaitable[Any] | None = None
+) -> None:
+    """Serve until ``stop`` completes (default: SIGINT or SIGTERM), publishing endpoints.json."""
+    specs = list(specs)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _raise_fd_limit(len(specs))
+    key = load_or_create_host_key(state_dir / HOST_KEY_FILE)
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    if stop is None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        stop = stopped.wait()
+    async with Fleet(specs, key) as fleet:
+        path = write_endpoints(state_dir, fleet.endpoints)
+        log.info("fleet: endpoints in %s", path)
+        try:
+            await stop
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def run_fleet(specs: Iterable[SimDeviceSpec], state_dir: Path) -> None:
+    """Blocking: serve ``specs`` until SIGINT/SIGTERM; ``<state_dir>/endpoints.json`` exists meanwhile."""
+    asyncio.run(serve_fleet(specs, Path(state_dir)))

@@ -1,0 +1,177 @@
+"""NETCONF over SSH (RFC 6242) for simulated devices, on asyncssh.
+
+Each accepted ``netconf`` subsystem channel becomes one NETCONF session: the server hello goes out
+at once, the client hello picks the framing, then every message is answered synchronously in the
+event loop. Framing errors close that session only; nothing a client sends stops the server.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import asyncssh
+
+from sims.device import SimDevice
+from sims.errors import RpcError
+from sims.netconf.framing import FrameDecoder, FramingError, encode_chunked, encode_eom
+from sims.netconf.messages import (
+    BASE_11,
+    BASE_CAPABILITIES,
+    WRITABLE_RUNNING,
+    build_hello,
+    error_reply,
+    parse_client_hello,
+)
+from sims.netconf.rpc import RpcHandler
+
+log = logging.getLogger(__name__)
+
+
+def server_capabilities(device: SimDevice) -> list[str]:
+    """The capabilities a device announces in its hello."""
+    caps = list(BASE_CAPABILITIES)
+    if device.model.writable_running:
+        caps.append(WRITABLE_RUNNING)
+    caps.extend(device.model.module_capabilities)
+    return caps
+
+
+class NetconfChannelSession(asyncssh.SSHServerSession):
+    """One NETCONF session on one SSH channel."""
+
+    def __init__(self, device: SimDevice) -> None:
+        self.device = device
+        self.session_id = 0
+        self._chan: asyncssh.SSHServerChannel | None = None
+        self._decoder = FrameDecoder()
+        self._handler: RpcHandler | None = None
+        self._chunked = False
+        self._closed = False
+
+    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
+        self._chan = chan
+
+    def subsystem_requested(self, subsystem: str) -> bool:
+        return subsystem == "netconf"
+
+    def exec_requested(self, command: str) -> bool:
+        return command.strip() == "netconf"
+
+    def shell_requested(self) -> bool:
+        return False
+
+    def session_started(self) -> None:
+        self.session_id = self.device.open_session(self.close)
+        self._send(build_hello(server_capabilities(self.device), self.session_id))
+
+    def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
+        if self._closed:
+            return
+        self._decoder.feed(data)
+        try:
+            for message in self._decoder.messages():
+                self._on_message(message)
+                if self._closed:
+                    return
+        except FramingError as exc:
+            log.warning("%s session %s: framing error: %s", self.device.name, self.session_id, exc)
+            self.close()
+
+    def eof_received(self) -> bool:
+        self.close()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self.device.end_session(self.session_id)
+
+    def close(self) -> None:
+        """End this session (after flushing what was written)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.device.end_session(self.session_id)
+        if self._chan is not None:
+            self._chan.close()
+
+    def _on_message(self, message: bytes) -> None:
+        if self._handler is None:
+            try:
+                caps = parse_client_hello(message)
+            except RpcError as exc:
+                log.warning("%s session %s: bad hello: %s", self.device.name, self.session_id, exc)
+                self.close()
+                return
+            self._handler = RpcHandler(self.device, self.session_id)
+            if BASE_11 in caps:
+                self._chunked = True
+                self._decoder.use_chunked()
+            return
+        try:
+            outcome = self._handler.handle(message)
+        except Exception:  # one bad request must not take the server down
+            log.exception("%s session %s: internal error", self.device.name, self.session_id)
+            self._send(error_reply(None, RpcError(tag="operation-failed", message="internal error")))
+            return
+        self._send(outcome.reply)
+        if outcome.close:
+            self.close()
+
+    def _send(self, payload: bytes) -> None:
+        if self._chan is not None and not self._chan.is_closing():
+            self._chan.write(encode_chunked(payload) if self._chunked else encode_eom(payload))
+
+
+class DeviceSSHServer(asyncssh.SSHServer):
+    """Password authentication against one device's credentials; NETCONF sessions only."""
+
+    def __init__(self, device: SimDevice, connections: set[asyncssh.SSHServerConnection]) -> None:
+        self.device = device
+        self._connections = connections
+        self._conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._conn = conn
+        self._connections.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._conn is not None:
+            self._connections.discard(self._conn)
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return self.device.check_password(username, password)
+
+    def session_requested(self) -> NetconfChannelSession:
+        return NetconfChannelSession(self.device)
+
+
+async def start_netconf_server(
+    device: SimDevice,
+    host: str,
+    port: int,
+    options: asyncssh.SSHServerConnectionOptions,
+    connections: set[asyncssh.SSHServerConnection],
+) -> asyncssh.SSHAcceptor:
+    """Listen for NETCONF over SSH for ``device``; ``options`` carries the host key and
+    ``connections`` collects the open SSH connections (so a fleet can close them on stop)."""
+    return await asyncssh.create_server(
+        lambda: DeviceSSHServer(device, connections), host, port, options=options, reuse_address=True
+    )
+
+
+def server_options(host_key: asyncssh.SSHKey) -> asyncssh.SSHServerConnectionOptions:
+    """Connection options shared by every device of a fleet."""
+    return asyncssh.SSHServerConnectionOptions(
+        server_host_keys=[host_key],
+        encoding=None,
+        login_timeout=30,
+        allow_pty=False,
+        agent_forwarding=False,
+        x11_forwarding=False,
+    )
