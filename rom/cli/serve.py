@@ -46,7 +46,7 @@ def sims(
     else:
         names = [(f"{prefix}{i}", model) for i in range(1, count + 1)]
     specs = [
-        SimDeviceSpec(name=name, model=kind, host=host, netconf_port=netconf_port + i if netconf_port else 0)
+        SimDeviceSpec(name, kind, host, netconf_port=netconf_port + i if netconf_port else 0)
         for i, (name, kind) in enumerate(names)
     ]
     run_fleet(specs, state_dir or get_settings().var_dir / "sims")
