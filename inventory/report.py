@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from inventory.reconcile import ResourceDrift
@@ -37,14 +38,8 @@ def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
     styles = {"in-sync": "green", "changed": "yellow", "missing": "red", "unexpected": "magenta"}
     for row in _rows(report):
         status = row["status"] or ""
-        table.add_row(
-            row["device"],
-            row["resource"],
-            f"[{styles.get(status, 'red')}]{status}[/]",
-            row["path"] or "",
-            row["intended"] or "",
-            row["actual"] or "",
-        )
+        cells = [escape(row[k] or "") for k in ("device", "resource", "path", "intended", "actual")]
+        table.add_row(*cells[:2], f"[{styles.get(status, 'red')}]{status}[/]", *cells[2:])
     console.print(table)
     drifted = sum(1 for r in report if not r.in_sync)
     console.print(f"{len(report)} resource(s) checked, {len(report) - drifted} in sync, {drifted} drifted")

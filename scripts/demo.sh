@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export ROM_VAR_DIR="${ROM_VAR_DIR:-var/demo}"
+export COLUMNS="${COLUMNS:-150}"  # rich tables keep their shape when the output is not a terminal
 rm -rf "$ROM_VAR_DIR"
 mkdir -p "$ROM_VAR_DIR"
 port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -12,7 +13,10 @@ topology=topologies/l3vpn.clab.yml
 serve_pid=""
 
 cleanup() {
-  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  if [ -n "$serve_pid" ]; then
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
   rom lab down "$topology" >/dev/null || true
 }
 trap cleanup EXIT

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from lxml import etree
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from drivers.registry import driver_for
@@ -46,7 +47,7 @@ def list_() -> None:
     for col in ("name", "platform", "role", "address", "source"):
         table.add_column(col)
     for d in devices:
-        table.add_row(d.name, d.platform, d.role, f"{d.host}:{d.port}", d.source)
+        table.add_row(*(escape(c) for c in (d.name, d.platform, d.role, f"{d.host}:{d.port}", d.source)))
     Console().print(table)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from inventory.store import list_resources
@@ -34,5 +35,5 @@ def show(
         table.add_column(col, overflow="fold")
     for r in resources:
         values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
-        table.add_row(r.id, r.name, r.spec_id, r.device, r.resource_status, values)
+        table.add_row(*(escape(c) for c in (r.id, r.name, r.spec_id, r.device, r.resource_status, values)))
     Console().print(table)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rom.errors import InvalidRequest, RomError
@@ -40,11 +41,12 @@ def show_order(order: dict[str, Any], console: Console) -> None:
     for item in order.get("orderItem", []):
         spec = (item.get("resourceSpecification") or {}).get("id", "")
         resource = item.get("resource") or {}
-        table.add_row(item["id"], item["action"], spec, item.get("state", ""), resource.get("id", ""))
+        cells = (item["id"], item["action"], spec, item.get("state", ""), resource.get("id", ""))
+        table.add_row(*(escape(str(c)) for c in cells))
     console.print(table)
     for note in order.get("note", []):
         if note.get("author") == "ROM":
-            console.print(f"  [red]reason:[/] {note['text']}", highlight=False)
+            console.print(f"  [red]reason:[/] {escape(note['text'])}", highlight=False)
 
 
 def wait_for(order_id: str, timeout: float, console: Console) -> dict[str, Any]:

@@ -60,6 +60,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "ROM_VAR_DIR": str(var_dir),
         "ROM_API_URL": f"http://127.0.0.1:{port}",
         "ROM_CONFIRM_TIMEOUT": "60",
+        "COLUMNS": "250",
     }
     env.pop("ROM_DATABASE_URL", None)
     up = subprocess.run(

@@ -127,6 +127,7 @@ def test_drift_report_in_sync_then_finds_out_of_band_edit(lab: Lab) -> None:
     ]
     table = lab.rom("drift", "report", "--device", "pe1")
     assert table.returncode == 1 and "changed" in table.stdout
+    assert "/network-instance[name=CUST-A]/config/route-distinguisher" in table.stdout
 
 
 def test_failure_on_one_device_rolls_back_the_other(lab: Lab) -> None:
