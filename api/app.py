@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import resource, resource_order
+from api import cancel, hub, resource, resource_order
 from api.errors import install_error_handlers
 from rom.context import Context
 from rom.settings import Settings, get_settings
@@ -19,7 +19,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = Context.create(settings or get_settings())
-        worker = OrderWorker(ctx)
+        s = ctx.settings
+        worker = OrderWorker(ctx, threads=s.order_threads, lease_seconds=s.lease_seconds)
         app.state.ctx, app.state.worker = ctx, worker
         worker.start()
         try:
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(resource_order.router)
+    app.include_router(cancel.router)
+    app.include_router(hub.router)
     app.include_router(resource.router)
 
     @app.get("/health", tags=["ops"])

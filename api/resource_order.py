@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep
+from api.deps import ContextDep, CorrelationDep, Paging
 from rom import orders
 from rom.errors import InvalidRequest
-from rom.lifecycle import ORDER_STATES
 from rom.metrics import ORDERS_REJECTED, ORDERS_SUBMITTED
-from rom.tmf import ResourceOrderCreate
+from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 
 router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["resourceOrder"])
+FieldsQuery = Annotated[
+    str | None, Query(description="Comma-separated attributes to return (plus id, href).")
+]
 
 
 @router.post("/resourceOrder", status_code=201)
@@ -25,33 +27,55 @@ def create_resource_order(
     response: Response,
 ) -> dict[str, Any]:
     try:
-        doc = orders.submit_order(ctx, body, correlation)
+        doc, replayed = orders.submit_order(ctx, body, correlation)
     except InvalidRequest:
         ORDERS_REJECTED.inc()
         raise
-    ORDERS_SUBMITTED.inc()
-    request.app.state.worker.notify()
+    if not replayed:
+        ORDERS_SUBMITTED.inc()
+        request.app.state.worker.notify()
     response.headers["Location"] = doc["href"]
     response.headers["X-Correlation-ID"] = correlation
+    if replayed:
+        response.headers["Idempotent-Replay"] = "true"
     return doc
 
 
 @router.get("/resourceOrder")
 def list_resource_orders(
     ctx: ContextDep,
+    request: Request,
     response: Response,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    state: str | None = None,
+    paging: Paging,
+    fields: FieldsQuery = None,
+    sort: Annotated[str | None, Query(description="e.g. -orderDate,priority")] = None,
 ) -> list[dict[str, Any]]:
-    if state is not None and state not in ORDER_STATES:
-        raise InvalidRequest(f"unknown state {state!r}")
-    docs, total = orders.list_orders(ctx, offset, limit, state)
+    docs, total = orders.list_orders(
+        ctx, request.query_params.multi_items(), paging.offset, paging.limit, fields, sort
+    )
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Result-Count"] = str(len(docs))
     return docs
 
 
 @router.get("/resourceOrder/{order_id}")
-def retrieve_resource_order(order_id: str, ctx: ContextDep) -> dict[str, Any]:
-    return orders.get_order(ctx, order_id)
+def retrieve_resource_order(order_id: str, ctx: ContextDep, fields: FieldsQuery = None) -> dict[str, Any]:
+    return orders.get_order(ctx, order_id, fields)
+
+
+@router.patch("/resourceOrder/{order_id}")
+def patch_resource_order(
+    order_id: str,
+    ctx: ContextDep,
+    request: Request,
+    patch: Annotated[ResourceOrderUpdate, Body(media_type="application/merge-patch+json")],
+) -> dict[str, Any]:
+    doc = orders.patch_order(ctx, order_id, patch)
+    request.app.state.worker.notify()
+    return doc
+
+
+@router.delete("/resourceOrder/{order_id}", status_code=204)
+def delete_resource_order(order_id: str, ctx: ContextDep) -> Response:
+    orders.delete_order(ctx, order_id)
+    return Response(status_code=204)

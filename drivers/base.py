@@ -50,6 +50,10 @@ class DeviceDriver(Protocol):
 
     def confirm(self, persist_id: str | None = None) -> None: ...
 
+    def cancel_commit(self, persist_id: str) -> None:
+        """Cancel a pending confirmed commit by its persist-id, from any session (crash recovery)."""
+        ...
+
     def rollback(self, persist_id: str | None = None) -> None:
         """Undo what stage/commit did: cancel a pending confirmed commit, discard the candidate, unlock."""
         ...

@@ -137,6 +137,10 @@ class NetconfDriver:
         self._pending_confirm = False
         self._release()
 
+    def cancel_commit(self, persist_id: str) -> None:
+        self._require(CONFIRMED_COMMIT_11, "cancel-commit by persist-id")
+        self._cancel_commit(persist_id)
+
     def rollback(self, persist_id: str | None = None) -> None:
         """Best effort: every step is tried; the first failure is raised at the end."""
         errors: list[RomError] = []

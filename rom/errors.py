@@ -17,6 +17,10 @@ class NotFound(RomError):
     """A named object does not exist."""
 
 
+class Conflict(RomError):
+    """The request is well-formed but conflicts with the current state (TMF 409)."""
+
+
 class TransportError(RomError):
     """The device could not be reached or the session broke. Retryable."""
 

@@ -1,68 +1,186 @@
-"""Order intake and queries: validate, persist with its event, answer in TMF shape."""
+"""Order intake, queries and client changes (PATCH, DELETE), in TMF652 shape."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from inventory.store import list_devices
 from rom import store
 from rom.context import Context
-from rom.errors import NotFound
+from rom.errors import Conflict, InvalidRequest, NotFound
 from rom.events import ORDER_TOPIC, now_iso, order_event
+from rom.lifecycle import TERMINAL_STATES
 from rom.planner import plan_order
-from rom.tmf import ResourceOrderCreate
+from rom.query import Column, apply_filters, apply_sort, parse_filters, project
+from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
+from rom.transitions import set_state, touch_doc
 
 ORDER_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+COLUMNS = {
+    "id": Column(store.OrderRow.id),
+    "state": Column(store.OrderRow.state),
+    "externalId": Column(store.OrderRow.external_id),
+    "name": Column(store.OrderRow.name),
+    "category": Column(store.OrderRow.category),
+    "orderType": Column(store.OrderRow.order_type),
+    "priority": Column(store.OrderRow.priority, int),
+    "orderDate": Column(store.OrderRow.order_date, datetime),
+    "requestedStartDate": Column(store.OrderRow.requested_start, datetime),
+}
+# PATCH may move a waiting order between these states; everything else is the system's to decide.
+CLIENT_STATES = {"acknowledged": {"held"}, "pending": {"held"}, "held": {"pending"}}
+PATCHABLE_STATES = frozenset({"acknowledged", "pending", "held"})
 
 
-def submit_order(ctx: Context, body: ResourceOrderCreate, correlation_id: str) -> dict[str, Any]:
-    """Validate the whole order against catalog and inventory, then persist it acknowledged.
+def idempotency_key(body: ResourceOrderCreate) -> str | None:
+    if body.externalId:
+        return f"externalId:{body.externalId}"
+    if body.externalReference:
+        refs = sorted(f"{r.externalReferenceType or ''}/{r.id}" for r in body.externalReference)
+        return "externalReference:" + ",".join(refs)
+    return None
 
-    Raises InvalidRequest before anything is written.
+
+def request_hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def submit_order(ctx: Context, body: ResourceOrderCreate, correlation_id: str) -> tuple[dict[str, Any], bool]:
+    """Validate and persist an order `acknowledged`; returns (order, replayed).
+
+    A replay (same externalId/externalReference and body) returns the first order and creates
+    nothing; the same key with another body is a Conflict. Nothing is written on InvalidRequest.
     """
+    request = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    key, digest = idempotency_key(body), request_hash(request)
+    try:
+        return _insert(ctx, body, request, key, digest, correlation_id)
+    except IntegrityError:
+        if key is None:
+            raise
+    with ctx.sessions() as session:  # lost a race with an identical key: answer as a replay
+        existing = store.order_by_key(session, key)
+    if existing is None:
+        raise Conflict(f"order with {key} is being created; retry")
+    return _replay(existing, key, digest), True
+
+
+def _insert(
+    ctx: Context, body: ResourceOrderCreate, request: dict[str, Any], key: str | None, digest: str, cid: str
+) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
-        platforms = {d.name: d.platform for d in list_devices(session)}
-        plan_order(body, ctx.catalog, platforms)
+        items = plan_order(body, ctx.catalog, {d.name: d.platform for d in list_devices(session)})
+        if key is not None and (existing := store.order_by_key(session, key)) is not None:
+            return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
-        request = body.model_dump(mode="json", by_alias=True, exclude_none=True)
         doc = _initial_doc(order_id, request)
         session.add(
             store.OrderRow(
                 id=order_id,
-                external_id=body.externalId,
                 state="acknowledged",
-                correlation_id=correlation_id,
+                external_id=body.externalId,
+                name=body.name,
+                category=body.category,
+                order_type=body.orderType,
+                priority=body.priority,
+                order_date=datetime.fromisoformat(doc["orderDate"].replace("Z", "+00:00")),
+                requested_start=_parse_date(body.requestedStartDate, "requestedStartDate"),
+                devices=sorted({i.device for i in items}),
+                idempotency_key=key,
+                request_hash=digest,
+                correlation_id=cid,
                 doc=doc,
                 request=request,
             )
         )
-        store.add_event(
-            session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, correlation_id)
-        )
-    return doc
+        store.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
+        return doc, False
 
 
-def get_order(ctx: Context, order_id: str) -> dict[str, Any]:
+def _replay(existing: store.OrderRow, key: str, digest: str) -> dict[str, Any]:
+    if existing.request_hash != digest:
+        raise Conflict(f"an order with {key} already exists with a different body ({existing.id})")
+    return existing.doc
+
+
+def _parse_date(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise InvalidRequest(f"{name}: {value!r} needs a time zone (e.g. Z)")
+    return parsed
+
+
+def get_order(ctx: Context, order_id: str, fields: str | None = None) -> dict[str, Any]:
     with ctx.sessions() as session:
         row = store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
-        return row.doc
+        return project(row.doc, fields)
 
 
 def list_orders(
-    ctx: Context, offset: int, limit: int, state: str | None = None
+    ctx: Context,
+    params: Iterable[tuple[str, str]],
+    offset: int,
+    limit: int,
+    fields: str | None,
+    sort: str | None,
 ) -> tuple[list[dict[str, Any]], int]:
+    query = apply_filters(select(store.OrderRow), parse_filters(params, COLUMNS), COLUMNS)
     with ctx.sessions() as session:
-        query = select(store.OrderRow)
-        if state:
-            query = query.where(store.OrderRow.state == state)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(store.OrderRow.created.desc()).offset(offset).limit(limit))
-        return [r.doc for r in rows], total
+        rows = session.scalars(apply_sort(query, sort, COLUMNS, "-orderDate").offset(offset).limit(limit))
+        return [project(r.doc, fields) for r in rows], total
+
+
+def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict[str, Any]:
+    """JSON merge-patch of a waiting order; `state` may only hold or release it."""
+    changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    with ctx.transaction() as session:
+        row = store.get_order(session, order_id)
+        if row is None:
+            raise NotFound(f"resourceOrder {order_id} not found")
+        if row.state not in PATCHABLE_STATES:
+            raise Conflict(f"resourceOrder {order_id} is {row.state}; only waiting orders can be changed")
+        new_state = changes.pop("state", None)
+        if "requestedStartDate" in changes:
+            row.requested_start = _parse_date(changes["requestedStartDate"], "requestedStartDate")
+        for attr, column in (("name", "name"), ("category", "category"), ("priority", "priority")):
+            if attr in changes:
+                setattr(row, column, changes[attr])
+        if changes:
+            touch_doc(session, row, changes)
+        if new_state is not None and new_state != row.state:
+            if new_state not in CLIENT_STATES.get(row.state, set()):
+                raise Conflict(f"state cannot be changed from {row.state} to {new_state} by a client")
+            set_state(session, row, new_state)
+        return row.doc
+
+
+def delete_order(ctx: Context, order_id: str) -> None:
+    with ctx.transaction() as session:
+        row = store.get_order(session, order_id)
+        if row is None:
+            raise NotFound(f"resourceOrder {order_id} not found")
+        if row.state not in TERMINAL_STATES:
+            raise Conflict(f"resourceOrder {order_id} is {row.state}; cancel it before deleting it")
+        store.add_event(
+            session, ORDER_TOPIC, row.id, order_event("ResourceOrderDeleteEvent", row.doc, row.correlation_id)
+        )
+        session.delete(row)
 
 
 def _initial_doc(order_id: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     device_password: SecretStr = SecretStr("admin")
     device_timeout: float = 30.0
     confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
-    workers: int = Field(20, description="Nornir worker threads.")
+    workers: int = Field(20, description="Nornir worker threads per order.")
+    order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
+    lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
 
     @property
     def effective_database_url(self) -> str:

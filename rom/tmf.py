@@ -80,3 +80,39 @@ class ResourceOrderCreate(_Tmf):
     note: list[Note] = []
     relatedParty: list[dict[str, Any]] = []
     orderItem: list[ResourceOrderItemCreate] = Field(min_length=1, max_length=100)
+
+
+class ResourceOrderUpdate(_Tmf):
+    """PATCH body (JSON merge-patch): attributes a client may change on a waiting order."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None
+    priority: int | None = Field(None, ge=0, le=4)
+    requestedStartDate: str | None = None
+    requestedCompletionDate: str | None = None
+    externalReference: list[ExternalReference] | None = None
+    note: list[Note] | None = None
+    state: Literal["held", "pending", "acknowledged"] | None = None
+
+
+class ResourceOrderRef(_Tmf):
+    id: str = Field(min_length=1)
+    href: str | None = None
+
+
+class CancelResourceOrderCreate(_Tmf):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    resourceOrder: ResourceOrderRef
+    cancellationReason: str | None = Field(None, max_length=1000)
+    requestedCancellationDate: str | None = None
+
+
+class EventSubscriptionInput(_Tmf):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    callback: str = Field(min_length=1, max_length=2048, pattern=r"^https?://")
+    query: str | None = Field(None, max_length=2048)

@@ -1,46 +1,126 @@
-"""A background thread that executes acknowledged orders one at a time."""
+"""Worker threads that claim runnable orders, keep their leases alive, and recover orphaned ones."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
+from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from inventory.store import utcnow
 from rom import store
 from rom.context import Context
 from rom.executor import execute_order
+from rom.recovery import recover_order
 
 log = logging.getLogger(__name__)
 
 
 class OrderWorker:
-    def __init__(self, ctx: Context, poll_interval: float = 1.0) -> None:
+    """`threads` orders run at once; no two of them share a device (device locks in the database)."""
+
+    def __init__(
+        self, ctx: Context, threads: int = 4, poll_interval: float = 1.0, lease_seconds: float = 30.0
+    ) -> None:
         self._ctx = ctx
         self._poll = poll_interval
-        self._wake = threading.Event()
+        self._lease = timedelta(seconds=lease_seconds)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Condition()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rom-order-worker", daemon=True)
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"rom-order-worker-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        self._threads.append(threading.Thread(target=self._keeper, name="rom-lease-keeper", daemon=True))
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def notify(self) -> None:
-        """An order was acknowledged: look now rather than at the next poll."""
-        self._wake.set()
+        """An order became runnable: look now rather than at the next poll."""
+        with self._wake:
+            self._wake.notify_all()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
+        self.notify()
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()
-            with self._ctx.sessions() as session:
-                pending = store.order_ids_in_state(session, "acknowledged")
-            for order_id in pending:
-                if self._stop.is_set():
-                    return
+            order_id = self._claim_next()
+            if order_id is None:
+                with self._wake:
+                    self._wake.wait(self._poll)
+                continue
+            try:
                 state = execute_order(self._ctx, order_id)
                 log.info("order %s: %s", order_id, state)
-            if not pending:
-                self._wake.wait(self._poll)
+            finally:
+                with self._lock:
+                    self._running.discard(order_id)
+            self.notify()  # its devices are free again
+
+    def _claim_next(self) -> str | None:
+        now = utcnow()
+        try:
+            with self._ctx.sessions() as session:
+                candidates = store.runnable_orders(session, now, limit=20)
+                busy = store.busy_devices(session)
+        except OperationalError as exc:
+            log.warning("cannot read runnable orders: %s", exc)
+            return None
+        for row in candidates:
+            if busy & set(row.devices):
+                continue
+            try:
+                with self._ctx.transaction() as session:
+                    if not store.claim_order(session, row, self.owner, now + self._lease):
+                        continue
+            except (IntegrityError, OperationalError):
+                continue  # another worker took one of its devices or the order first
+            with self._lock:
+                self._running.add(row.id)
+            return row.id
+        return None
+
+    def _keeper(self) -> None:
+        """Renew our leases; adopt and recover orders whose owner stopped renewing theirs."""
+        while not self._stop.is_set():
+            now = utcnow()
+            try:
+                with self._lock:
+                    mine = list(self._running)
+                with self._ctx.transaction() as session:
+                    if mine:
+                        store.renew_lease(session, mine, self.owner, now + self._lease)
+                    orphans = store.expired_leases(session, now)
+                for order_id in orphans:
+                    self._recover(order_id)
+            except OperationalError as exc:
+                log.warning("lease keeper: %s", exc)
+            self._stop.wait(self._lease.total_seconds() / 3)
+
+    def _recover(self, order_id: str) -> None:
+        now = utcnow()
+        with self._ctx.transaction() as session:
+            if not store.take_over(session, order_id, self.owner, now, now + self._lease):
+                return
+        with self._lock:
+            self._running.add(order_id)
+        try:
+            log.warning("order %s: its worker stopped; recovering", order_id)
+            log.warning("order %s recovered: %s", order_id, recover_order(self._ctx, order_id))
+        finally:
+            with self._lock:
+                self._running.discard(order_id)
+        self.notify()

@@ -66,6 +66,10 @@ class MemoryDriver:
         self._maybe_fail("confirm")
         self.dev.before_commit, self.dev.locked = None, False
 
+    def cancel_commit(self, persist_id: str) -> None:
+        if self.dev.before_commit is not None:
+            self.dev.running, self.dev.before_commit = self.dev.before_commit, None
+
     def rollback(self, persist_id: str | None = None) -> None:
         if self.dev.before_commit is not None:
             self.dev.running, self.dev.before_commit = self.dev.before_commit, None

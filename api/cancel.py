@@ -1,0 +1,45 @@
+"""TMF652 cancelResourceOrder task endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import ContextDep, CorrelationDep, Paging
+from rom import cancel
+from rom.tmf import CancelResourceOrderCreate
+
+router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["cancelResourceOrder"])
+
+
+@router.post("/cancelResourceOrder", status_code=201)
+def create_cancel(
+    body: CancelResourceOrderCreate, ctx: ContextDep, correlation: CorrelationDep, response: Response
+) -> dict[str, Any]:
+    doc = cancel.request_cancellation(ctx, body, correlation)
+    response.headers["Location"] = doc["href"]
+    return doc
+
+
+@router.get("/cancelResourceOrder")
+def list_cancels(
+    ctx: ContextDep,
+    request: Request,
+    response: Response,
+    paging: Paging,
+    fields: Annotated[str | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    docs, total = cancel.list_cancellations(
+        ctx, request.query_params.multi_items(), paging.offset, paging.limit, fields
+    )
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Result-Count"] = str(len(docs))
+    return docs
+
+
+@router.get("/cancelResourceOrder/{task_id}")
+def retrieve_cancel(
+    task_id: str, ctx: ContextDep, fields: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    return cancel.get_cancellation(ctx, task_id, fields)

@@ -1,0 +1,31 @@
+"""TMF event subscription (hub) endpoints, shared by the ordering and inventory APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from api.deps import ContextDep
+from rom import hubs
+from rom.tmf import EventSubscriptionInput
+
+router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["hub"])
+
+
+@router.post("/hub", status_code=201)
+def register_hub(body: EventSubscriptionInput, ctx: ContextDep, response: Response) -> dict[str, Any]:
+    doc = hubs.register(ctx, body)
+    response.headers["Location"] = f"{router.prefix}/hub/{doc['id']}"
+    return doc
+
+
+@router.get("/hub/{hub_id}")
+def retrieve_hub(hub_id: str, ctx: ContextDep) -> dict[str, Any]:
+    return hubs.get(ctx, hub_id)
+
+
+@router.delete("/hub/{hub_id}", status_code=204)
+def unregister_hub(hub_id: str, ctx: ContextDep) -> Response:
+    hubs.remove(ctx, hub_id)
+    return Response(status_code=204)

@@ -1,0 +1,88 @@
+"""TMF652 cancelResourceOrder: a task that cancels a waiting order at once, or an in-flight one at
+its next cancellation point (before devices are confirmed, which rolls every device back)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from rom import store
+from rom.context import Context
+from rom.errors import InvalidRequest, NotFound
+from rom.events import ORDER_TOPIC, envelope, now_iso
+from rom.finish import cancel_waiting
+from rom.lifecycle import TERMINAL_STATES
+from rom.orders import ORDER_PATH
+from rom.query import Column, apply_filters, apply_sort, parse_filters, project
+from rom.tmf import CancelResourceOrderCreate
+
+CANCEL_PATH = "/tmf-api/resourceOrderingManagement/v4/cancelResourceOrder"
+WAITING = frozenset({"acknowledged", "pending", "held"})
+COLUMNS = {
+    "id": Column(store.CancelRow.id),
+    "state": Column(store.CancelRow.state),
+    "resourceOrder.id": Column(store.CancelRow.order_id),
+    "creationDate": Column(store.CancelRow.created, datetime),
+}
+
+
+def request_cancellation(
+    ctx: Context, body: CancelResourceOrderCreate, correlation_id: str
+) -> dict[str, Any]:
+    with ctx.transaction() as session:
+        row = store.get_order(session, body.resourceOrder.id)
+        if row is None:
+            raise InvalidRequest(f"resourceOrder {body.resourceOrder.id} not found")
+        task_id = str(uuid.uuid4())
+        doc: dict[str, Any] = {
+            **body.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "id": task_id,
+            "href": f"{CANCEL_PATH}/{task_id}",
+            "@type": "CancelResourceOrder",
+            "resourceOrder": {"id": row.id, "href": f"{ORDER_PATH}/{row.id}"},
+            "creationDate": now_iso(),
+        }
+        if row.state in TERMINAL_STATES:
+            state = "terminatedWithError"
+            doc["errorMessage"] = f"resourceOrder {row.id} is already {row.state}"
+        elif row.state in WAITING:
+            cancel_waiting(session, row)
+            state = "done"
+            doc["effectiveCancellationDate"] = now_iso()
+        else:
+            row.cancel_requested = True
+            state = "inProgress"
+        doc["state"] = state
+        session.add(store.CancelRow(id=task_id, order_id=row.id, state=state, doc=doc))
+        event = envelope(
+            "CancelResourceOrderCreateEvent",
+            "resourceOrderingManagement",
+            "cancelResourceOrder",
+            doc,
+            correlation_id,
+            "CancelResourceOrderCreateEvent",
+        )
+        store.add_event(session, ORDER_TOPIC, row.id, event)
+        return doc
+
+
+def get_cancellation(ctx: Context, task_id: str, fields: str | None = None) -> dict[str, Any]:
+    with ctx.sessions() as session:
+        row = session.get(store.CancelRow, task_id)
+        if row is None:
+            raise NotFound(f"cancelResourceOrder {task_id} not found")
+        return project(row.doc, fields)
+
+
+def list_cancellations(
+    ctx: Context, params: Iterable[tuple[str, str]], offset: int, limit: int, fields: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    query = apply_filters(select(store.CancelRow), parse_filters(params, COLUMNS), COLUMNS)
+    with ctx.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(apply_sort(query, None, COLUMNS, "-creationDate").offset(offset).limit(limit))
+        return [project(r.doc, fields) for r in rows], total
