@@ -1,0 +1,79 @@
+"""A ROM API in-process (FastAPI TestClient over HTTP semantics) against real simulators on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from inventory.store import Device, upsert_device
+from rom.context import Context
+from rom.settings import Settings
+from sims.fleet import FleetThread, SimDeviceSpec
+
+ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+
+
+@dataclass
+class RomUnderTest:
+    client: TestClient
+    ctx: Context
+    fleet: FleetThread
+
+
+def make_settings(var_dir: Path, **overrides: Any) -> Settings:
+    return Settings(var_dir=var_dir, confirm_timeout=30, lease_seconds=2, order_threads=2, **overrides)
+
+
+def register_fleet(ctx: Context, fleet: FleetThread) -> None:
+    with ctx.transaction() as session:
+        for ep in fleet.endpoints:
+            upsert_device(
+                session,
+                Device(
+                    name=ep.name,
+                    host=ep.host,
+                    port=ep.netconf_port,
+                    platform=ep.platform,
+                    role="pe",
+                    source="test",
+                ),
+            )
+
+
+@pytest.fixture
+def rom(tmp_path: Path) -> Iterator[RomUnderTest]:
+    settings = make_settings(tmp_path)
+    with FleetThread([SimDeviceSpec("pe1"), SimDeviceSpec("pe2")]) as fleet:
+        ctx = Context.create(settings)
+        register_fleet(ctx, fleet)
+        with TestClient(create_app(settings)) as client:
+            yield RomUnderTest(client, ctx, fleet)
+        ctx.engine.dispose()
+
+
+def l3vpn_item(item_id: str, device: str, vrf: str, vlan: int, address: str = "10.20.0.1") -> dict[str, Any]:
+    values = {
+        "device": device,
+        "vrfName": vrf,
+        "routeDistinguisher": "65000:1",
+        "interface": "Ethernet2",
+        "vlanId": vlan,
+        "ipv4Address": address,
+        "prefixLength": 31,
+    }
+    return {
+        "id": item_id,
+        "action": "add",
+        "resourceSpecification": {"id": "l3vpn-endpoint"},
+        "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
+    }
+
+
+def order(*items: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"orderItem": list(items), **fields}
