@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import cancel, hub, resource, resource_order
+from api import admin, cancel, hub, resource, resource_order
 from api.errors import install_error_handlers
 from rom.context import Context
+from rom.relay import OutboxRelay
 from rom.settings import Settings, get_settings
 from rom.worker import OrderWorker
 
@@ -23,9 +25,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = OrderWorker(ctx, threads=s.order_threads, lease_seconds=s.lease_seconds)
         app.state.ctx, app.state.worker = ctx, worker
         worker.start()
+        stop = asyncio.Event()
+        relay = asyncio.create_task(OutboxRelay(ctx, worker.owner).run(stop))
         try:
             yield
         finally:
+            stop.set()
+            await relay
             worker.stop()
             ctx.engine.dispose()
 
@@ -35,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cancel.router)
     app.include_router(hub.router)
     app.include_router(resource.router)
+    app.include_router(admin.router)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:
