@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rom.db import Base
+from rom.db import Base, UtcDateTime
 
 
 def utcnow() -> datetime:
@@ -46,8 +46,8 @@ class Resource(Base):
     usage_state: Mapped[str] = mapped_column(String(16), default="active")
     order_id: Mapped[str] = mapped_column(String(64), default="")
     order_item_id: Mapped[str] = mapped_column(String(64), default="")
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 def upsert_device(session: Session, device: Device) -> None:

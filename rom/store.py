@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, delete, select, update
+from sqlalchemy import JSON, Boolean, Integer, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inventory.store import utcnow
-from rom.db import Base
+from rom.db import Base, UtcDateTime
 
 
 class OrderRow(Base):
@@ -24,19 +24,19 @@ class OrderRow(Base):
     category: Mapped[str | None] = mapped_column(String(255))
     order_type: Mapped[str | None] = mapped_column(String(255))
     priority: Mapped[int | None] = mapped_column(Integer)
-    order_date: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    requested_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    order_date: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    requested_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(String(512), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     devices: Mapped[list[str]] = mapped_column(JSON, default=list)
     owner: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     correlation_id: Mapped[str] = mapped_column(String(128))
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class DeviceLockRow(Base):
@@ -57,7 +57,7 @@ class StepRow(Base):
     order_id: Mapped[str] = mapped_column(String(64), index=True)
     step: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CancelRow(Base):
@@ -69,7 +69,7 @@ class CancelRow(Base):
     order_id: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(32))
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class HubRow(Base):
@@ -80,7 +80,7 @@ class HubRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     callback: Mapped[str] = mapped_column(String(2048))
     query: Mapped[str] = mapped_column(String(2048), default="")
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class HubDeliveryRow(Base):
@@ -94,7 +94,7 @@ class HubDeliveryRow(Base):
     callback: Mapped[str] = mapped_column(String(2048))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    next_attempt: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     last_error: Mapped[str] = mapped_column(String(1024), default="")
 
 
@@ -105,7 +105,7 @@ class LeaseRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str] = mapped_column(String(128))
-    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OutboxRow(Base):
@@ -117,8 +117,8 @@ class OutboxRow(Base):
     topic: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    delivered: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    delivered: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 def add_event(session: Session, topic: str, key: str, payload: dict[str, Any]) -> None:

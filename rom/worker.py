@@ -57,18 +57,24 @@ class OrderWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            order_id = self._claim_next()
-            if order_id is None:
-                with self._wake:
-                    self._wake.wait(self._poll)
-                continue
             try:
-                state = execute_order(self._ctx, order_id)
-                log.info("order %s: %s", order_id, state)
-            finally:
-                with self._lock:
-                    self._running.discard(order_id)
-            self.notify()  # its devices are free again
+                self._run_one()
+            except Exception:  # a worker thread must outlive any one order or database hiccup
+                log.exception("order worker: unexpected error; continuing")
+                self._stop.wait(self._poll)
+
+    def _run_one(self) -> None:
+        order_id = self._claim_next()
+        if order_id is None:
+            with self._wake:
+                self._wake.wait(self._poll)
+            return
+        try:
+            log.info("order %s: %s", order_id, execute_order(self._ctx, order_id))
+        finally:
+            with self._lock:
+                self._running.discard(order_id)
+        self.notify()  # its devices are free again
 
     def _claim_next(self) -> str | None:
         now = utcnow()
@@ -106,8 +112,8 @@ class OrderWorker:
                     orphans = store.expired_leases(session, now)
                 for order_id in orphans:
                     self._recover(order_id)
-            except OperationalError as exc:
-                log.warning("lease keeper: %s", exc)
+            except Exception:  # keep renewing whatever one pass hit
+                log.exception("lease keeper: unexpected error; continuing")
             self._stop.wait(self._lease.total_seconds() / 3)
 
     def _recover(self, order_id: str) -> None:
