@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -43,7 +44,10 @@ def make_engine(url: str) -> Engine:
     import inventory.store  # noqa: F401  (registers the inventory tables)
     import rom.store  # noqa: F401  (registers the order tables)
 
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+    except DBAPIError:  # another process created the same tables at the same moment
+        Base.metadata.create_all(engine)
     return engine
 
 

@@ -47,7 +47,7 @@ def execute_order(ctx: Context, order_id: str) -> str:
             row.owner, row.lease_until = None, None
             return row.state
         set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-        store.add_step(session, order_id, "started", attempt=row.attempts)
+        store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
         request = row.request
     started = time.monotonic()
     items: list[PlannedItem] = []

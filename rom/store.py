@@ -139,6 +139,9 @@ def claim_order(session: Session, row: OrderRow, owner: str, lease_until: dateti
     Run inside the caller's transaction: a device lock held by another order makes the insert
     fail, and the caller rolls the whole claim back.
     """
+    free = select(OrderRow.id).where(OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
+    if session.scalar(free.with_for_update(skip_locked=True)) is None:  # SKIP LOCKED where supported
+        return False
     result = session.execute(
         update(OrderRow)
         .where(OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))

@@ -1,0 +1,134 @@
+"""Two `rom serve` processes on one PostgreSQL take 200 orders: each runs exactly once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from rom.store import OrderRow, StepRow
+from tests.e2e.conftest import REPO, TOPOLOGY
+from tests.postgres import PostgresServer
+from tests.support import free_port
+
+ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+COUNT = 200
+DEVICES = ("pe1", "p1", "pe2")
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def order(i: int) -> dict[str, object]:
+    values = {
+        "device": DEVICES[i % 3],
+        "vrfName": f"S{i}",
+        "routeDistinguisher": f"65002:{i}",
+        "interface": "Ethernet4",
+        "vlanId": 100 + i,
+        "ipv4Address": f"10.77.{i % 250}.{i // 250 * 4 + 1}",
+        "prefixLength": 30,
+    }
+    item = {
+        "id": "1",
+        "action": "add",
+        "resourceSpecification": {"id": "l3vpn-endpoint"},
+        "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
+    }
+    return {"orderItem": [item]}
+
+
+def test_two_processes_run_each_order_exactly_once(postgres: PostgresServer, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "ROM_VAR_DIR": str(tmp_path),
+        "ROM_DATABASE_URL": postgres.url,
+        "ROM_ORDER_THREADS": "3",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "rom", "lab", "up", str(TOPOLOGY)],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rom", "serve", "--port", str(p)],
+            env=env,
+            cwd=REPO,
+            stdout=open(tmp_path / f"serve-{p}.log", "wb"),
+            stderr=subprocess.STDOUT,
+        )  # noqa: SIM115
+        for p in ports
+    ]
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
+    try:
+        for client in clients:
+            _wait_healthy(client)
+        ids = [clients[i % 2].post(ORDERS, json=order(i)).json()["id"] for i in range(COUNT)]
+        assert len(set(ids)) == COUNT
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            done = (
+                clients[0]
+                .get(ORDERS, params={"state": "completed,failed", "limit": 1})
+                .headers["X-Total-Count"]
+            )
+            if int(done) == COUNT:
+                break
+            time.sleep(0.25)
+        engine = create_engine(postgres.url)
+        with Session(engine) as session:
+            states = Counter(session.scalars(select(OrderRow.state)))
+            starts = Counter(session.scalars(select(StepRow.order_id).where(StepRow.step == "started")))
+            owners = {
+                s.detail["owner"].rsplit(":", 1)[0]
+                for s in session.scalars(select(StepRow).where(StepRow.step == "started"))
+            }
+        engine.dispose()
+        assert states == {"completed": COUNT}, states
+        assert set(starts) == set(ids) and set(starts.values()) == {1}, "an order ran twice or never"
+        assert len(owners) == 2, f"both processes should have worked, saw {owners}"
+    finally:
+        for client in clients:
+            client.close()
+        for server in servers:
+            server.terminate()
+            server.wait(30)
+        subprocess.run(
+            [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+        )
+
+
+def _wait_healthy(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("rom serve did not start")
