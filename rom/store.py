@@ -139,12 +139,12 @@ def claim_order(session: Session, row: OrderRow, owner: str, lease_until: dateti
     Run inside the caller's transaction: a device lock held by another order makes the insert
     fail, and the caller rolls the whole claim back.
     """
-    free = select(OrderRow.id).where(OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
-    if session.scalar(free.with_for_update(skip_locked=True)) is None:  # SKIP LOCKED where supported
-        return False
+    waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
+    if session.scalar(select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)) is None:
+        return False  # taken, or row-locked by another claimer (SKIP LOCKED where the database has it)
     result = session.execute(
         update(OrderRow)
-        .where(OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
+        .where(*waiting)
         .values(owner=owner, lease_until=lease_until, attempts=OrderRow.attempts + 1, updated=utcnow())
     )
     if not result.rowcount:  # type: ignore[attr-defined]

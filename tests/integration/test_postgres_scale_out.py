@@ -70,15 +70,16 @@ def test_two_processes_run_each_order_exactly_once(postgres: PostgresServer, tmp
         timeout=120,
     )
     ports = [free_port(), free_port()]
+    logs = [open(tmp_path / f"serve-{p}.log", "wb") for p in ports]  # noqa: SIM115
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "rom", "serve", "--port", str(p)],
             env=env,
             cwd=REPO,
-            stdout=open(tmp_path / f"serve-{p}.log", "wb"),
+            stdout=log,
             stderr=subprocess.STDOUT,
-        )  # noqa: SIM115
-        for p in ports
+        )
+        for p, log in zip(ports, logs, strict=True)
     ]
     clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
     try:
@@ -111,9 +112,10 @@ def test_two_processes_run_each_order_exactly_once(postgres: PostgresServer, tmp
     finally:
         for client in clients:
             client.close()
-        for server in servers:
+        for server, log in zip(servers, logs, strict=True):
             server.terminate()
             server.wait(30)
+            log.close()
         subprocess.run(
             [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
             env=env,
