@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from api import admin, cancel, hub, resource, resource_order
 from api.errors import install_error_handlers
 from rom.context import Context
+from rom.metrics import OrdersByState
+from rom.orders import count_by_state
 from rom.relay import OutboxRelay
 from rom.settings import Settings, get_settings
 from rom.worker import OrderWorker
@@ -24,6 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s = ctx.settings
         worker = OrderWorker(ctx, threads=s.order_threads, lease_seconds=s.lease_seconds)
         app.state.ctx, app.state.worker = ctx, worker
+        app.state.registry = CollectorRegistry(auto_describe=False)
+        app.state.registry.register(OrdersByState(lambda: count_by_state(ctx)))
         worker.start()
         stop = asyncio.Event()
         relay = asyncio.create_task(OutboxRelay(ctx, worker.owner).run(stop))
@@ -48,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["ops"])
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        body = generate_latest(REGISTRY) + generate_latest(request.app.state.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -196,3 +196,9 @@ def _initial_doc(order_id: str, request: dict[str, Any]) -> dict[str, Any]:
     )
     doc["orderItem"] = [{**item, "state": "acknowledged"} for item in request["orderItem"]]
     return doc
+
+
+def count_by_state(ctx: Context) -> dict[str, int]:
+    with ctx.sessions() as session:
+        rows = session.execute(select(store.OrderRow.state, func.count()).group_by(store.OrderRow.state))
+        return {state: int(n) for state, n in rows}

@@ -134,3 +134,10 @@ def test_hub_register_and_remove(rom: RomUnderTest) -> None:
     assert rom.client.post(f"{API}/hub", json={"callback": "http://x", "query": "a"}).status_code == 400
     assert rom.client.delete(f"{API}/hub/{hub_id}").status_code == 204
     assert rom.client.delete(f"{API}/hub/{hub_id}").status_code == 404
+
+
+def test_metrics_count_orders_by_state(rom: RomUnderTest) -> None:
+    waiting(rom, 800)
+    text = rom.client.get("/metrics").text
+    assert 'rom_orders{state="acknowledged"} 1.0' in text
+    assert "rom_orders_submitted_total" in text
