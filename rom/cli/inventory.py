@@ -1,8 +1,9 @@
-"""`rom inventory show`: the TMF639 resources ROM has recorded."""
+"""`rom inventory show|import`: the TMF639 resources ROM recorded, and the devices it manages."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from inventory.store import list_resources
+from inventory.importers import load_devices
+from inventory.store import list_resources, upsert_device
 from inventory.tmf639 import resource_doc
 from rom.context import Context
 from rom.settings import get_settings
@@ -37,3 +39,16 @@ def show(
         values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
         table.add_row(*(escape(c) for c in (r.id, r.name, r.spec_id, r.device, r.resource_status, values)))
     Console().print(table)
+
+
+@app.command("import")
+def import_devices(
+    file: Annotated[Path, typer.Argument(help="A fleet endpoints.json or a Nornir hosts.yaml.")],
+) -> None:
+    """Add or update devices in the inventory."""
+    devices = load_devices(file)
+    ctx = Context.create(get_settings())
+    with ctx.transaction() as session:
+        for device in devices:
+            upsert_device(session, device)
+    Console().print(f"imported {len(devices)} device(s) from {escape(str(file))}")
