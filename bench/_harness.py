@@ -1,0 +1,129 @@
+"""Processes for benchmarks: a simulator fleet and `rom serve`, started and stopped cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def summary(samples: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "n": len(ordered),
+        "p50": statistics.median(ordered),
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "mean": statistics.fmean(ordered),
+    }
+
+
+@contextmanager
+def fleet(count: int, prefix: str = "r") -> Iterator[list[dict[str, Any]]]:
+    with tempfile.TemporaryDirectory(prefix="rom-bench-fleet-") as state:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sims",
+                "--count",
+                str(count),
+                "--prefix",
+                prefix,
+                "--state-dir",
+                state,
+                "--log-level",
+                "WARNING",
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        path = Path(state) / "endpoints.json"
+        deadline = time.monotonic() + 120
+        while not path.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("simulator fleet did not start")
+            time.sleep(0.05)
+        try:
+            yield json.loads(path.read_text())["devices"]
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+@contextmanager
+def rom_serve(endpoints: list[dict[str, Any]], database_url: str = "", **env: str) -> Iterator[httpx.Client]:
+    with tempfile.TemporaryDirectory(prefix="rom-bench-var-") as var:
+        environ = {**os.environ, "ROM_VAR_DIR": var, "ROM_DATABASE_URL": database_url, **env}
+        endpoints_file = Path(var) / "endpoints.json"
+        endpoints_file.write_text(json.dumps({"devices": endpoints}))
+        subprocess.run(
+            [sys.executable, "-m", "rom", "inventory", "import", str(endpoints_file)],
+            env=environ,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        log = open(Path(var) / "serve.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rom", "serve", "--port", str(port)],
+            env=environ,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield client
+        finally:
+            client.close()
+            proc.terminate()
+            proc.wait(30)
+            log.close()
+
+
+def l3vpn_order(devices: Sequence[str], n: int, interface: str = "Ethernet2") -> dict[str, Any]:
+    items = []
+    for i, device in enumerate(devices, start=1):
+        values = {
+            "device": device,
+            "vrfName": f"B{n}",
+            "routeDistinguisher": f"65100:{n}",
+            "interface": interface,
+            "vlanId": 1 + n % 4094,
+            "ipv4Address": f"10.{n // 250 % 250}.{n % 250}.{i * 4 + 1}",
+            "prefixLength": 30,
+        }
+        items.append(
+            {
+                "id": str(i),
+                "action": "add",
+                "resourceSpecification": {"id": "l3vpn-endpoint"},
+                "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
+            }
+        )
+    return {"orderItem": items}

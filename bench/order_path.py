@@ -1,0 +1,204 @@
+"""Order-path benchmarks: POST→completed latency, sustained orders/s, API intake — with peers.
+
+Run: .venv/bin/python -m bench.order_path [--postgres URL] [--quick]
+Peers in the same run: a glue script on stock ncclient (lock/edit/commit/unlock per device, no
+read-back, no confirmed commit) and ROM's own network-wide transaction without the order machinery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from ncclient import manager
+
+from bench._harness import fleet, l3vpn_order, rom_serve, summary
+from drivers.base import DeviceTarget
+from drivers.nornir_plugins import make_nornir
+from drivers.transaction import run_transaction
+from rom.catalog import Catalog
+from rom.planner import device_payloads, intended_state, plan_order
+from rom.tmf import ResourceOrderCreate
+
+ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+FINAL = {"completed", "failed", "partial", "cancelled", "rejected"}
+
+
+def wait_final(client: httpx.Client, order_id: str) -> str:
+    while True:
+        state: str = client.get(f"{ORDERS}/{order_id}", params={"fields": "state"}).json()["state"]
+        if state in FINAL:
+            return state
+        time.sleep(0.002)
+
+
+def rom_latency(client: httpx.Client, devices: Sequence[str], n: int, offset: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        order_id = client.post(ORDERS, json=l3vpn_order(devices, offset + i)).json()["id"]
+        state = wait_final(client, order_id)
+        samples.append(time.perf_counter() - start)
+        assert state == "completed", state
+    return samples
+
+
+def payloads_for(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int) -> dict[str, str]:
+    catalog = Catalog.load()
+    platforms = {ep["name"]: ep["platform"] for ep in endpoints}
+    items = plan_order(ResourceOrderCreate.model_validate(l3vpn_order(devices, n)), catalog, platforms)
+    return device_payloads([intended_state(catalog, i.spec, i.device, i.platform, i.values) for i in items])
+
+
+def glue_script(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int, offset: int) -> list[float]:
+    where = {ep["name"]: ep for ep in endpoints}
+    samples = []
+    for i in range(n):
+        payloads = payloads_for(endpoints, devices, offset + i)
+        start = time.perf_counter()
+        for device, payload in payloads.items():
+            ep = where[device]
+            with manager.connect(
+                host=ep["host"],
+                port=ep["netconf_port"],
+                username="admin",
+                password="admin",
+                hostkey_verify=False,
+                allow_agent=False,
+                look_for_keys=False,
+            ) as m:
+                with m.locked("candidate"):
+                    m.edit_config(target="candidate", config=payload)
+                    m.commit()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def transaction_only(
+    endpoints: list[dict[str, Any]], devices: Sequence[str], n: int, offset: int
+) -> list[float]:
+    targets = [
+        DeviceTarget(ep["name"], ep["host"], ep["netconf_port"], ep["platform"], "admin", "admin")
+        for ep in endpoints
+        if ep["name"] in devices
+    ]
+    samples = []
+    for i in range(n):
+        payloads = payloads_for(endpoints, devices, offset + i)
+        start = time.perf_counter()
+        nr = make_nornir(targets, workers=len(targets))
+        outcome = run_transaction(nr, payloads, confirm_timeout=60, persist_id=f"bench-{offset + i}")
+        samples.append(time.perf_counter() - start)
+        assert outcome.ok, outcome.errors
+    return samples
+
+
+def sustained(client: httpx.Client, devices: Sequence[str], count: int) -> float:
+    """Orders/s while `count` single-device orders spread over `devices` are in flight."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(
+            pool.map(
+                lambda i: client.post(
+                    ORDERS,
+                    json=l3vpn_order([devices[i % len(devices)]], 1000 + i),
+                ).json()["id"],
+                range(count),
+            )
+        )
+    while True:
+        done = client.get(ORDERS, params={"state": ",".join(FINAL), "limit": 1}).headers["X-Total-Count"]
+        if int(done) >= len(ids) + 0:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    failed = client.get(ORDERS, params={"state": "failed", "limit": 3}).json()
+    assert not failed, [n["text"] for o in failed for n in o.get("note", [])]
+    return count / elapsed
+
+
+async def intake(
+    base_url: str, devices: Sequence[str], posts: int, gets: int, concurrency: int
+) -> tuple[float, float]:
+    """Accepted POSTs/s (orders that wait for a future start) and GETs/s by id."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def post(i: int) -> str:
+            body = {
+                **l3vpn_order([devices[i % len(devices)]], 3000 + i),
+                "requestedStartDate": "2099-01-01T00:00:00Z",
+            }
+            async with gate:
+                response = await client.post(ORDERS, json=body)
+            assert response.status_code == 201, response.text
+            return str(response.json()["id"])
+
+        async def get(order_id: str) -> None:
+            async with gate:
+                assert (await client.get(f"{ORDERS}/{order_id}")).status_code == 200
+
+        start = time.perf_counter()
+        ids = await asyncio.gather(*(post(i) for i in range(posts)))
+        post_rate = posts / (time.perf_counter() - start)
+        start = time.perf_counter()
+        await asyncio.gather(*(get(ids[i % len(ids)]) for i in range(gets)))
+        return post_rate, gets / (time.perf_counter() - start)
+
+
+def ms(stats: dict[str, float]) -> str:
+    return f"{stats['p50'] * 1e3:.1f} / {stats['p99'] * 1e3:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres", default="", help="also measure intake on this PostgreSQL URL")
+    parser.add_argument("--quick", action="store_true", help="fewer samples")
+    args = parser.parse_args()
+    n, burst, posts = (10, 100, 200) if args.quick else (40, 500, 1000)
+    three = ["r1", "r2", "r3"]
+    print(f"# Order path (n={n} sequential 3-device L3VPN orders; {burst} orders over 100 devices)\n")
+    with fleet(100) as endpoints:
+        # Distinct number ranges per phase: the VLAN (n % 4094) and VRF never collide on a device.
+        peer_glue = summary(glue_script(endpoints, three, n, 0))
+        peer_txn = summary(transaction_only(endpoints, three, n, 100))
+        with rom_serve(endpoints) as client:
+            rom_latency(client, three, 3, 200)  # warm-up
+            rom = summary(rom_latency(client, three, n, 300))
+            rate = sustained(client, [f"r{i}" for i in range(1, 101)], burst)
+            sqlite = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
+        pg = None
+        if args.postgres:
+            with rom_serve(endpoints, args.postgres) as client:
+                pg = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
+    print("| what | p50 / p99 ms | vs ROM p50 |")
+    print("|---|---|---|")
+    print(
+        f"| ROM order POST→completed (stage, confirmed commit, read-back, confirm, record) | {ms(rom)} | 1.00 |"
+    )
+    print(
+        f"| peer: ROM transaction only, no order machinery | {ms(peer_txn)} | {peer_txn['p50'] / rom['p50']:.2f} |"
+    )
+    print(
+        f"| peer: glue script, stock ncclient, connect+lock+edit+commit per device | {ms(peer_glue)} | "
+        f"{peer_glue['p50'] / rom['p50']:.2f} |"
+    )
+    print(f"\nsustained: {rate:.1f} orders/s ({burst} single-device orders over 100 simulated devices)")
+    print(
+        f"intake on SQLite: {sqlite[0]:.0f} accepted POSTs/s, {sqlite[1]:.0f} GETs/s (16 concurrent clients)"
+    )
+    if pg:
+        print(
+            f"intake on PostgreSQL: {pg[0]:.0f} accepted POSTs/s, {pg[1]:.0f} GETs/s (16 concurrent clients)"
+        )
+
+
+if __name__ == "__main__":
+    main()
