@@ -76,6 +76,7 @@ class Datastore:
         self._pending: PendingCommit | None = None
         self.change_count = 0
         self.last_change = wall_clock()
+        self.listeners: list[Callable[[], None]] = []  # called after every change of running
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -186,6 +187,20 @@ class Datastore:
         self._candidate = None
         self._dirty.clear()
 
+    def replace_running(self, tree: etree._Element, session_id: int) -> None:
+        """Swap in a whole new running tree at once (a gNMI Set transaction).
+
+        in-use if another session locks running or candidate; operation-failed while a confirmed
+        commit is pending (its auto-revert would silently undo this change); the tree is validated.
+        """
+        self.expire()
+        self._locks.check_free_for(RUNNING, session_id)
+        self._locks.check_free_for(CANDIDATE, session_id)
+        if self._pending is not None:
+            raise protocol_error("operation-failed", "a confirmed commit is pending confirmation")
+        self._raise_invalid(tree)
+        self._set_running(tree)
+
     # -- commits -------------------------------------------------------------------------------
     def commit(
         self,
@@ -291,6 +306,11 @@ class Datastore:
         self._running = tree
         self.change_count += 1
         self.last_change = self._wall_clock()
+        for listener in list(self.listeners):
+            try:
+                listener()
+            except Exception:  # a subscriber's bug must not break a commit
+                log.exception("change listener failed")
 
     def _raise_invalid(self, tree: etree._Element) -> None:
         errors = validate_tree(self.schema, tree)

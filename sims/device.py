@@ -73,6 +73,23 @@ class SimDevice:
         closer()
         return True
 
+    def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (in the event loop) whenever running or the state may have changed;
+        returns a function that removes it again."""
+        listeners = self.datastore.listeners
+        listeners.append(callback)
+
+        def remove() -> None:
+            if callback in listeners:
+                listeners.remove(callback)
+
+        return remove
+
+    def notify_changed(self) -> None:
+        """Tell change listeners that state moved without a config change (e.g. a link went down)."""
+        for listener in list(self.datastore.listeners):
+            listener()
+
     def operational(self) -> etree._Element:
         """Config and state, as ``<get>`` returns it."""
         return self.model.operational(self.datastore.running, self._clock() - self.started)

@@ -203,6 +203,8 @@ def validate_tree(schema: Schema, root: etree._Element) -> list[RpcError]:
             problem = schema.check_leaf(node)
             if problem is not None:
                 errors.append(_tree_error(schema, root, node, "invalid-value", problem, local_name(node)))
+    if not errors:
+        errors.extend(schema.check_rules(root))
     return errors
 
 

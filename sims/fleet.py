@@ -1,112 +1,72 @@
-"""Host many simulated devices in one process, each on its own NETCONF port.
+"""Host many simulated devices in one process, each on its own NETCONF and gNMI port.
 
 ``Fleet`` is the asyncio host, ``FleetThread`` runs one in a background thread for synchronous
 callers (tests), and ``run_fleet`` serves until SIGINT/SIGTERM and publishes
-``<state_dir>/endpoints.json`` while it runs.
+``<state_dir>/endpoints.json`` while it runs. gNMI is served by one ``grpc.aio`` server per
+device in the same loop, insecure or with a self-signed certificate kept in the state dir.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import resource
 import signal
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import asyncssh
+import grpc
 
 from sims.device import SimDevice
+from sims.gnmi import TlsMaterial, load_or_create_certificate, server_credentials, start_gnmi_server
 from sims.models import get_model
 from sims.netconf.server import server_options, start_netconf_server
+from sims.specs import DeviceEndpoint, SimDeviceSpec, numbered_specs
+from sims.statefiles import (
+    ENDPOINTS_FILE,
+    HOST_KEY_FILE,
+    generate_host_key,
+    load_or_create_host_key,
+    write_endpoints,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-ENDPOINTS_FILE = "endpoints.json"
-HOST_KEY_FILE = "ssh_host_key"
-
-
-@dataclass(frozen=True)
-class SimDeviceSpec:
-    """One device to simulate (``netconf_port`` 0 picks a free port)."""
-
-    name: str
-    model: str = "router"
-    host: str = "127.0.0.1"
-    netconf_port: int = 0
-    username: str = "admin"
-    password: str = "admin"
-
-
-@dataclass(frozen=True)
-class DeviceEndpoint:
-    """Where a running simulated device listens (no password)."""
-
-    name: str
-    model: str
-    platform: str
-    host: str
-    netconf_port: int
-    username: str
-
-
-def numbered_specs(
-    count: int, *, prefix: str = "r", model: str = "router", host: str = "127.0.0.1", base_port: int = 0
-) -> list[SimDeviceSpec]:
-    """``count`` devices named ``<prefix>1..``; ports ``base_port + i`` (all 0 when base_port is 0)."""
-    return [
-        SimDeviceSpec(f"{prefix}{i + 1}", model, host, base_port + i if base_port else 0)
-        for i in range(count)
-    ]
-
-
-def generate_host_key() -> asyncssh.SSHKey:
-    """A fresh ed25519 SSH host key."""
-    return asyncssh.generate_private_key("ssh-ed25519")
-
-
-def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
-    """Read the host key at ``path``, generating and storing one (mode 0600) if absent."""
-    if path.exists():
-        return asyncssh.read_private_key(path)
-    key = generate_host_key()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, key.export_private_key(), mode=0o600)
-    return key
-
-
-def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_endpoints(state_dir: Path, endpoints: Iterable[DeviceEndpoint]) -> Path:
-    """Write ``<state_dir>/endpoints.json`` atomically; returns its path."""
-    path = state_dir / ENDPOINTS_FILE
-    body = {"devices": [asdict(endpoint) for endpoint in endpoints]}
-    _atomic_write(path, (json.dumps(body, indent=2) + "\n").encode())
-    return path
+__all__ = [
+    "ENDPOINTS_FILE",
+    "HOST_KEY_FILE",
+    "DeviceEndpoint",
+    "Fleet",
+    "FleetThread",
+    "SimDeviceSpec",
+    "generate_host_key",
+    "load_or_create_host_key",
+    "numbered_specs",
+    "run_fleet",
+    "serve_fleet",
+    "write_endpoints",
+]
 
 
 class Fleet:
-    """Many simulated devices served from one asyncio loop."""
+    """Many simulated devices served from one asyncio loop (gNMI too unless ``gnmi`` is False;
+    over TLS when ``gnmi_tls`` is given)."""
 
-    def __init__(self, specs: Iterable[SimDeviceSpec], host_key: asyncssh.SSHKey | None = None) -> None:
+    def __init__(
+        self,
+        specs: Iterable[SimDeviceSpec],
+        host_key: asyncssh.SSHKey | None = None,
+        *,
+        gnmi: bool = True,
+        gnmi_tls: TlsMaterial | None = None,
+    ) -> None:
         self.specs = list(specs)
+        self.gnmi = gnmi
+        self.gnmi_tls = gnmi_tls
         names = [spec.name for spec in self.specs]
         if len(set(names)) != len(names):
             raise ValueError("device names must be unique")
@@ -119,9 +79,10 @@ class Fleet:
         }
         self._acceptors: dict[str, asyncssh.SSHAcceptor] = {}
         self._connections: set[asyncssh.SSHServerConnection] = set()
+        self._gnmi: dict[str, tuple[grpc.aio.Server, int]] = {}
 
     async def start(self) -> None:
-        """Open every device's NETCONF listener."""
+        """Open every device's NETCONF (and gNMI) listener."""
         loop = asyncio.get_running_loop()
         options = server_options(self._host_key or generate_host_key())
         for device in self.devices.values():
@@ -139,13 +100,28 @@ class Fleet:
             if isinstance(result, asyncssh.SSHAcceptor):
                 self._acceptors[spec.name] = result
         failures = [result for result in results if isinstance(result, BaseException)]
+        if not failures and self.gnmi:
+            failures = await self._start_gnmi()
         if failures:
             await self.stop()
             raise failures[0]
-        log.info("fleet: %d devices serving NETCONF", len(self._acceptors))
+        log.info("fleet: %d devices serving NETCONF, %d gNMI", len(self._acceptors), len(self._gnmi))
+
+    async def _start_gnmi(self) -> list[BaseException]:
+        credentials = server_credentials(self.gnmi_tls) if self.gnmi_tls is not None else None
+        for spec in self.specs:
+            try:
+                self._gnmi[spec.name] = await start_gnmi_server(
+                    self.devices[spec.name], spec.host, spec.gnmi_port, credentials
+                )
+            except OSError as exc:
+                return [exc]
+        return []
 
     async def stop(self) -> None:
         """Close the listeners and every open connection."""
+        servers, self._gnmi = [server for server, _port in self._gnmi.values()], {}
+        await asyncio.gather(*(server.stop(None) for server in servers))
         acceptors, self._acceptors = list(self._acceptors.values()), {}
         for acceptor in acceptors:
             acceptor.close()
@@ -175,7 +151,18 @@ class Fleet:
         device = self.devices[name]
         acceptor = self._acceptors.get(name)
         port = acceptor.get_port() if acceptor is not None else spec.netconf_port
-        return DeviceEndpoint(spec.name, spec.model, device.model.platform, spec.host, port, spec.username)
+        gnmi = self._gnmi.get(name)
+        gnmi_port = gnmi[1] if gnmi is not None else (spec.gnmi_port or None) if self.gnmi else None
+        return DeviceEndpoint(
+            spec.name,
+            spec.model,
+            device.model.platform,
+            spec.host,
+            port,
+            spec.username,
+            gnmi_port=gnmi_port,
+            gnmi_tls=self.gnmi and self.gnmi_tls is not None,
+        )
 
     @property
     def endpoints(self) -> list[DeviceEndpoint]:
@@ -186,8 +173,15 @@ class Fleet:
 class FleetThread:
     """Run a ``Fleet`` in a background thread: ``with FleetThread(specs) as fleet: ...``."""
 
-    def __init__(self, specs: Iterable[SimDeviceSpec], host_key: asyncssh.SSHKey | None = None) -> None:
-        self.fleet = Fleet(specs, host_key)
+    def __init__(
+        self,
+        specs: Iterable[SimDeviceSpec],
+        host_key: asyncssh.SSHKey | None = None,
+        *,
+        gnmi: bool = True,
+        gnmi_tls: TlsMaterial | None = None,
+    ) -> None:
+        self.fleet = Fleet(specs, host_key, gnmi=gnmi, gnmi_tls=gnmi_tls)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="sims-fleet", daemon=True)
         self._ready = threading.Event()
@@ -231,6 +225,13 @@ class FleetThread:
         """The NETCONF port of one device."""
         return self.endpoint(name).netconf_port
 
+    def gnmi_port(self, name: str) -> int:
+        """The gNMI port of one device (KeyError when gNMI is off)."""
+        port = self.endpoint(name).gnmi_port
+        if port is None:
+            raise KeyError(f"{name} does not serve gNMI")
+        return port
+
     def call(self, func: Callable[[Fleet], T]) -> T:
         """Run ``func(fleet)`` in the fleet's loop (safe access to device state) and return its result."""
 
@@ -259,27 +260,35 @@ class FleetThread:
 
 def _raise_fd_limit(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = needed * 4 + 256
+    wanted = needed * 6 + 256
     if soft != resource.RLIM_INFINITY and soft < wanted:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 async def serve_fleet(
-    specs: Iterable[SimDeviceSpec], state_dir: Path, stop: Awaitable[Any] | None = None
+    specs: Iterable[SimDeviceSpec],
+    state_dir: Path,
+    stop: Awaitable[Any] | None = None,
+    *,
+    gnmi: bool = True,
+    gnmi_tls: bool = False,
 ) -> None:
-    """Serve until ``stop`` completes (default: SIGINT or SIGTERM), publishing endpoints.json."""
+    """Serve until ``stop`` completes (default: SIGINT or SIGTERM), publishing endpoints.json;
+    with ``gnmi_tls`` the gNMI certificate is ``<state_dir>/gnmi.crt`` (made on first use)."""
     specs = list(specs)
     state_dir.mkdir(parents=True, exist_ok=True)
     _raise_fd_limit(len(specs))
     key = load_or_create_host_key(state_dir / HOST_KEY_FILE)
+    hosts = {spec.host for spec in specs}
+    tls = load_or_create_certificate(state_dir, hosts) if gnmi and gnmi_tls else None
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
     if stop is None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopped.set)
         stop = stopped.wait()
-    async with Fleet(specs, key) as fleet:
+    async with Fleet(specs, key, gnmi=gnmi, gnmi_tls=tls) as fleet:
         path = write_endpoints(state_dir, fleet.endpoints)
         log.info("fleet: endpoints in %s", path)
         try:
@@ -288,6 +297,8 @@ async def serve_fleet(
             path.unlink(missing_ok=True)
 
 
-def run_fleet(specs: Iterable[SimDeviceSpec], state_dir: Path) -> None:
+def run_fleet(
+    specs: Iterable[SimDeviceSpec], state_dir: Path, *, gnmi: bool = True, gnmi_tls: bool = False
+) -> None:
     """Blocking: serve ``specs`` until SIGINT/SIGTERM; ``<state_dir>/endpoints.json`` exists meanwhile."""
-    asyncio.run(serve_fleet(specs, Path(state_dir)))
+    asyncio.run(serve_fleet(specs, Path(state_dir), gnmi=gnmi, gnmi_tls=gnmi_tls))

@@ -7,9 +7,15 @@ leaves when they have no child elements, containers otherwise.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
+
+from sims.errors import RpcError
+
+Rule = Callable[["Schema", etree._Element], list[RpcError]]
+"""A cross-leaf constraint (YANG ``must``-like): ``rule(schema, data_root)`` returns the violations."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,17 @@ class Schema:
     prefixes: dict[str, str] = field(default_factory=dict)
     roots: frozenset[str] = frozenset()
     overrides: dict[tuple[str, str], LeafType] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    state: frozenset[str] = frozenset()
+
+    def is_state(self, tag: str) -> bool:
+        """Whether an element is operational state (``config false``) besides OpenConfig ``state``
+        containers: the Clark tags listed in ``state``, e.g. a 3GPP model's KPI container."""
+        return tag in self.state
+
+    def check_rules(self, root: etree._Element) -> list[RpcError]:
+        """Violations of the model's cross-leaf rules in a whole ``<data>`` tree (validate/commit)."""
+        return [error for rule in self.rules for error in rule(self, root)]
 
     def knows_root(self, tag: str) -> bool:
         """Whether a top-level element is part of the model (every one is if ``roots`` is empty)."""

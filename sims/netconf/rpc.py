@@ -12,7 +12,16 @@ from sims.datastore import DEFAULT_CONFIRM_TIMEOUT
 from sims.device import SimDevice
 from sims.edit import element_children
 from sims.errors import RpcError, protocol_error
-from sims.netconf.messages import NC_NS, data_reply, error_reply, ok_reply, parse_xml, qn
+from sims.netconf.messages import (
+    NC_NS,
+    data_reply,
+    error_reply,
+    ok_reply,
+    parse_xml,
+    qn,
+    reply_element,
+    serialize,
+)
 from sims.subtree import filter_tree
 
 log = logging.getLogger(__name__)
@@ -114,6 +123,11 @@ class RpcHandler:
         if qname.namespace == NC_NS and qname.localname == "close-session":
             return Outcome(ok_reply(rpc), close=True)
         handler = self._ops.get(qname.localname) if qname.namespace == NC_NS else None
+        custom = None if handler is not None else self.device.model.rpcs.get(str(op.tag))
+        if custom is not None:  # a model-specific RPC (e.g. the reachability <ping>)
+            reply = reply_element(rpc)
+            reply.extend(custom(op, self.device.model.environment) or [etree.Element(qn("ok"))])
+            return Outcome(serialize(reply))
         if handler is None:
             raise protocol_error("operation-not-supported", f"operation '{qname.localname}' is not supported")
         data = handler(op)

@@ -47,7 +47,16 @@ def test_run_fleet_publishes_endpoints_and_cleans_up(tmp_path: Path) -> None:
         body = json.loads(endpoints_file.read_text())
         devices = body["devices"]
         assert [d["name"] for d in devices] == ["r1", "r2", "r3"]
-        assert set(devices[0]) == {"name", "model", "platform", "host", "netconf_port", "username"}
+        assert set(devices[0]) == {
+            "name",
+            "model",
+            "platform",
+            "host",
+            "netconf_port",
+            "username",
+            "gnmi_port",
+            "gnmi_tls",
+        }
         assert devices[0]["platform"] == "rom-router"
         assert "password" not in endpoints_file.read_text()
         key_file = tmp_path / "ssh_host_key"
