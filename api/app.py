@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(resource_order.router)
     app.include_router(cancel.router)
-    app.include_router(hub.router)
+    app.include_router(hub.hub_router(resource_order.router.prefix))
+    app.include_router(hub.hub_router(resource.router.prefix))
     app.include_router(resource.router)
     app.include_router(admin.router)
 

@@ -10,22 +10,24 @@ from api.deps import ContextDep
 from rom import hubs
 from rom.tmf import EventSubscriptionInput
 
-router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["hub"])
 
+def hub_router(prefix: str) -> APIRouter:
+    """Hub endpoints under one TMF API's base path; every hub sees every ROM event its query selects."""
+    router = APIRouter(prefix=prefix, tags=["hub"])
 
-@router.post("/hub", status_code=201)
-def register_hub(body: EventSubscriptionInput, ctx: ContextDep, response: Response) -> dict[str, Any]:
-    doc = hubs.register(ctx, body)
-    response.headers["Location"] = f"{router.prefix}/hub/{doc['id']}"
-    return doc
+    @router.post("/hub", status_code=201)
+    def register_hub(body: EventSubscriptionInput, ctx: ContextDep, response: Response) -> dict[str, Any]:
+        doc = hubs.register(ctx, body)
+        response.headers["Location"] = f"{prefix}/hub/{doc['id']}"
+        return doc
 
+    @router.get("/hub/{hub_id}")
+    def retrieve_hub(hub_id: str, ctx: ContextDep) -> dict[str, Any]:
+        return hubs.get(ctx, hub_id)
 
-@router.get("/hub/{hub_id}")
-def retrieve_hub(hub_id: str, ctx: ContextDep) -> dict[str, Any]:
-    return hubs.get(ctx, hub_id)
+    @router.delete("/hub/{hub_id}", status_code=204)
+    def unregister_hub(hub_id: str, ctx: ContextDep) -> Response:
+        hubs.remove(ctx, hub_id)
+        return Response(status_code=204)
 
-
-@router.delete("/hub/{hub_id}", status_code=204)
-def unregister_hub(hub_id: str, ctx: ContextDep) -> Response:
-    hubs.remove(ctx, hub_id)
-    return Response(status_code=204)
+    return router

@@ -1,38 +1,73 @@
-"""TMF639 resource endpoints (read side)."""
+"""TMF639 resource endpoints."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep
-from inventory.store import list_resources
-from inventory.tmf639 import resource_doc
-from rom.errors import NotFound
+from api.deps import ContextDep, CorrelationDep, Paging
+from inventory import resources
+from rom.errors import InvalidRequest
 
 router = APIRouter(prefix="/tmf-api/resourceInventoryManagement/v4", tags=["resource"])
+FieldsQuery = Annotated[
+    str | None, Query(description="Comma-separated attributes to return (plus id, href).")
+]
+JSON_PATCH = "application/json-patch+json"
+
+
+@router.post("/resource", status_code=201)
+def create_resource(
+    body: Annotated[dict[str, Any], Body()], ctx: ContextDep, correlation: CorrelationDep, response: Response
+) -> dict[str, Any]:
+    """Record an existing resource (brownfield adoption); nothing is pushed to the device."""
+    doc = resources.create_resource(ctx, body, correlation)
+    response.headers["Location"] = doc["href"]
+    return doc
 
 
 @router.get("/resource")
 def list_resource(
     ctx: ContextDep,
+    request: Request,
     response: Response,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    paging: Paging,
+    fields: FieldsQuery = None,
+    sort: Annotated[str | None, Query(description="e.g. name,-resourceStatus")] = None,
 ) -> list[dict[str, Any]]:
-    with ctx.sessions() as session:
-        rows = list_resources(session)
-    response.headers["X-Total-Count"] = str(len(rows))
-    page = rows[offset : offset + limit]
-    response.headers["X-Result-Count"] = str(len(page))
-    return [resource_doc(r) for r in page]
+    docs, total = resources.list_resources_page(
+        ctx, request.query_params.multi_items(), paging.offset, paging.limit, fields, sort
+    )
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Result-Count"] = str(len(docs))
+    return docs
 
 
 @router.get("/resource/{resource_id}")
-def retrieve_resource(resource_id: str, ctx: ContextDep) -> dict[str, Any]:
-    with ctx.sessions() as session:
-        rows = list_resources(session, resource_id=resource_id)
-    if not rows:
-        raise NotFound(f"resource {resource_id} not found")
-    return resource_doc(rows[0])
+def retrieve_resource(resource_id: str, ctx: ContextDep, fields: FieldsQuery = None) -> dict[str, Any]:
+    return resources.get_resource(ctx, resource_id, fields)
+
+
+@router.patch("/resource/{resource_id}")
+def patch_resource(
+    resource_id: str,
+    body: Annotated[Any, Body()],
+    ctx: ContextDep,
+    correlation: CorrelationDep,
+    request: Request,
+) -> dict[str, Any]:
+    """`application/merge-patch+json` (default) or `application/json-patch+json`."""
+    json_patch = request.headers.get("content-type", "").split(";")[0].strip() == JSON_PATCH
+    if json_patch and not isinstance(body, list):
+        raise InvalidRequest("a JSON patch is a list of operations")
+    if not json_patch and not isinstance(body, dict):
+        raise InvalidRequest("a merge patch is a JSON object")
+    return resources.patch_resource(ctx, resource_id, body, json_patch, correlation)
+
+
+@router.delete("/resource/{resource_id}", status_code=204)
+def delete_resource(resource_id: str, ctx: ContextDep, correlation: CorrelationDep) -> Response:
+    """Remove the inventory record only; configuration on the device is left alone."""
+    resources.delete_resource(ctx, resource_id, correlation)
+    return Response(status_code=204)

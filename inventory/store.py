@@ -44,6 +44,7 @@ class Resource(Base):
     operational_state: Mapped[str] = mapped_column(String(16), default="enable")
     resource_status: Mapped[str] = mapped_column(String(16), default="available")
     usage_state: Mapped[str] = mapped_column(String(16), default="active")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # other TMF639 fields, as given
     order_id: Mapped[str] = mapped_column(String(64), default="")
     order_item_id: Mapped[str] = mapped_column(String(64), default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

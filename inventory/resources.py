@@ -1,0 +1,193 @@
+"""TMF639 resource operations: create (adopt a resource into inventory), query, patch, delete.
+
+Inventory changes never push configuration: a changed characteristic shows up as drift, and
+`rom drift remediate` is how it reaches the device.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import jsonpatch
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inventory.store import Resource, list_devices
+from inventory.tmf639 import FREE_FIELDS, STATES, resource_doc
+from rom import store
+from rom.catalog import Catalog, validate_characteristics
+from rom.context import Context
+from rom.errors import InvalidRequest, NotFound
+from rom.events import RESOURCE_TOPIC, resource_event
+from rom.query import Column, apply_filters, apply_sort, parse_filters, project
+
+COLUMNS = {
+    "id": Column(Resource.id),
+    "name": Column(Resource.name),
+    "category": Column(Resource.category),
+    "resourceSpecification.id": Column(Resource.spec_id),
+    "administrativeState": Column(Resource.administrative_state),
+    "operationalState": Column(Resource.operational_state),
+    "resourceStatus": Column(Resource.resource_status),
+    "usageState": Column(Resource.usage_state),
+}
+IMMUTABLE = ("id", "href", "@type", "resourceSpecification")
+DEFAULT_STATES = {
+    "administrativeState": "unlocked",
+    "operationalState": "enable",
+    "resourceStatus": "available",
+    "usageState": "idle",
+}
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _characteristics(doc: dict[str, Any]) -> dict[str, Any]:
+    chars = doc.get("resourceCharacteristic") or []
+    if not isinstance(chars, list) or not all(
+        isinstance(c, dict) and "name" in c and "value" in c for c in chars
+    ):
+        raise InvalidRequest("resourceCharacteristic must be a list of {name, value}")
+    values = {str(c["name"]): c["value"] for c in chars}
+    if len(values) != len(chars):
+        raise InvalidRequest("resourceCharacteristic names must be unique")
+    return values
+
+
+def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any]) -> None:
+    """Validate a whole TMF639 document and write it onto `row`; raises before touching it."""
+    spec = catalog.get(row.spec_id)
+    values = validate_characteristics(spec, _characteristics(doc))
+    device = values[spec.device_characteristic]
+    platforms = {d.name: d.platform for d in list_devices(session, [device])}
+    if device not in platforms:
+        raise InvalidRequest(f"device {device!r} is not in the inventory")
+    spec.binding(platforms[device])
+    if row.device and device != row.device:
+        raise InvalidRequest(
+            f"characteristic {spec.device_characteristic!r} cannot change (resource is on {row.device})"
+        )
+    states = {}
+    for field, (attr, allowed) in STATES.items():
+        value = doc.get(field)
+        if value not in allowed:
+            raise InvalidRequest(f"{field} must be one of {', '.join(sorted(allowed))}, got {value!r}")
+        states[attr] = value
+    name = doc.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidRequest("name is required and must be a string")
+    row.name, row.category, row.device, row.characteristics = (
+        name,
+        str(doc.get("category") or ""),
+        device,
+        values,
+    )
+    for attr, value in states.items():
+        setattr(row, attr, value)
+    row.extra = {k: v for k, v in doc.items() if k in FREE_FIELDS}
+
+
+def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> dict[str, Any]:
+    spec_ref = body.get("resourceSpecification")
+    if not isinstance(spec_ref, dict) or not spec_ref.get("id"):
+        raise InvalidRequest("resourceSpecification.id is required")
+    try:
+        spec = ctx.catalog.get(str(spec_ref["id"]))
+    except NotFound as exc:
+        raise InvalidRequest(str(exc)) from None
+    unknown = sorted(
+        set(body)
+        - FREE_FIELDS
+        - set(STATES)
+        - {"name", "category", "resourceCharacteristic", "resourceSpecification", "@type"}
+    )
+    if unknown:
+        raise InvalidRequest(f"unknown or read-only field(s): {', '.join(unknown)}")
+    with ctx.transaction() as session:
+        row = Resource(id=str(uuid.uuid4()), spec_id=spec.id, spec_version=spec.version, device="")
+        _apply(session, ctx.catalog, row, {**DEFAULT_STATES, **body})
+        session.add(row)
+        session.flush()
+        doc = resource_doc(row)
+        store.add_event(
+            session, RESOURCE_TOPIC, row.id, resource_event("ResourceCreateEvent", doc, correlation_id)
+        )
+        return doc
+
+
+def get_resource(ctx: Context, resource_id: str, fields: str | None = None) -> dict[str, Any]:
+    with ctx.sessions() as session:
+        row = session.get(Resource, resource_id)
+        if row is None:
+            raise NotFound(f"resource {resource_id} not found")
+        return project(resource_doc(row), fields)
+
+
+def list_resources_page(
+    ctx: Context,
+    params: Iterable[tuple[str, str]],
+    offset: int,
+    limit: int,
+    fields: str | None,
+    sort: str | None,
+) -> tuple[list[dict[str, Any]], int]:
+    query = apply_filters(select(Resource), parse_filters(params, COLUMNS), COLUMNS)
+    with ctx.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(apply_sort(query, sort, COLUMNS, "name").offset(offset).limit(limit))
+        return [project(resource_doc(r), fields) for r in rows], total
+
+
+def patch_resource(
+    ctx: Context, resource_id: str, patch: Any, json_patch: bool, correlation_id: str
+) -> dict[str, Any]:
+    with ctx.transaction() as session:
+        row = session.get(Resource, resource_id)
+        if row is None:
+            raise NotFound(f"resource {resource_id} not found")
+        before = resource_doc(row)
+        try:
+            after = jsonpatch.apply_patch(before, patch) if json_patch else merge_patch(before, patch)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError) as exc:
+            raise InvalidRequest(f"cannot apply the patch: {exc}") from None
+        if not isinstance(after, dict):
+            raise InvalidRequest("the patch must leave a JSON object")
+        changed = [k for k in IMMUTABLE if after.get(k) != before.get(k)]
+        if changed:
+            raise InvalidRequest(f"read-only field(s) cannot change: {', '.join(changed)}")
+        _apply(session, ctx.catalog, row, after)
+        doc = resource_doc(row)
+        state_changed = any(before.get(f) != doc.get(f) for f in STATES)
+        other_changed = any(before.get(k) != doc.get(k) for k in set(before) | set(doc) if k not in STATES)
+        for happened, kind in (
+            (state_changed, "ResourceStateChangeEvent"),
+            (other_changed, "ResourceAttributeValueChangeEvent"),
+        ):
+            if happened:
+                store.add_event(session, RESOURCE_TOPIC, row.id, resource_event(kind, doc, correlation_id))
+        return doc
+
+
+def delete_resource(ctx: Context, resource_id: str, correlation_id: str) -> None:
+    with ctx.transaction() as session:
+        row = session.get(Resource, resource_id)
+        if row is None:
+            raise NotFound(f"resource {resource_id} not found")
+        doc = resource_doc(row)
+        session.delete(row)
+        store.add_event(
+            session, RESOURCE_TOPIC, resource_id, resource_event("ResourceDeleteEvent", doc, correlation_id)
+        )
