@@ -71,10 +71,9 @@ def glue_script(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int,
                 hostkey_verify=False,
                 allow_agent=False,
                 look_for_keys=False,
-            ) as m:
-                with m.locked("candidate"):
-                    m.edit_config(target="candidate", config=payload)
-                    m.commit()
+            ) as m, m.locked("candidate"):
+                m.edit_config(target="candidate", config=payload)
+                m.commit()
         samples.append(time.perf_counter() - start)
     return samples
 
@@ -180,16 +179,13 @@ def main() -> None:
                 pg = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
     print("| what | p50 / p99 ms | vs ROM p50 |")
     print("|---|---|---|")
-    print(
-        f"| ROM order POST→completed (stage, confirmed commit, read-back, confirm, record) | {ms(rom)} | 1.00 |"
-    )
-    print(
-        f"| peer: ROM transaction only, no order machinery | {ms(peer_txn)} | {peer_txn['p50'] / rom['p50']:.2f} |"
-    )
-    print(
-        f"| peer: glue script, stock ncclient, connect+lock+edit+commit per device | {ms(peer_glue)} | "
-        f"{peer_glue['p50'] / rom['p50']:.2f} |"
-    )
+    rows = [
+        ("ROM order POST→completed (stage, confirmed commit, read-back, confirm, record)", rom),
+        ("peer: ROM transaction only, no order machinery", peer_txn),
+        ("peer: glue script, stock ncclient, connect+lock+edit+commit per device", peer_glue),
+    ]
+    for label, stats in rows:
+        print(f"| {label} | {ms(stats)} | {stats['p50'] / rom['p50']:.2f} |")
     print(f"\nsustained: {rate:.1f} orders/s ({burst} single-device orders over 100 simulated devices)")
     print(
         f"intake on SQLite: {sqlite[0]:.0f} accepted POSTs/s, {sqlite[1]:.0f} GETs/s (16 concurrent clients)"
