@@ -20,6 +20,7 @@ test: $(STAMP) tools lint typecheck system-deps
 
 system-deps:
 	bash scripts/system-deps.sh
+	bash scripts/netconfd/install.sh
 
 # Kafka broker jars (cached under ~/.cache/rom-tools). Exit 3: no Java/Maven here, tests say so.
 # gnmic is not built here: see docs/tools.md (no buildable version on this machine's module proxy).

@@ -17,6 +17,7 @@ class DeviceTarget:
     username: str
     password: str = field(repr=False)
     timeout: float = 30.0
+    key_file: str | None = None  # SSH private key; tried before the password when set
 
 
 @runtime_checkable

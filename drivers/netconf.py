@@ -1,4 +1,11 @@
-"""NETCONF driver on ncclient: candidate + confirmed-commit transactions on one device."""
+"""NETCONF driver on ncclient: candidate + confirmed-commit transactions on one device.
+
+Devices with `:candidate` stage into the candidate under its lock. Devices that only announce
+`:writable-running` get the fallback: under a lock on running, the driver saves running (the
+pre-image) before the first edit, edits running directly, and on rollback restores the pre-image
+(`operation="replace"` per top-level node). On those devices a "confirmed" commit is emulated by
+the driver (the pre-image is kept until confirm): nothing reverts on the device if ROM dies.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,18 @@ from lxml import etree
 from ncclient.manager import Manager
 
 from drivers._errors import mapped_errors
-from drivers._ncclient_session import connect_ssh
+from drivers._netconf_session import NetconfSession, open_session, pool_key
+from drivers._preimage import build_restore
 from drivers.base import DeviceTarget
+from drivers.pool import SessionPool
 from rom.errors import CapabilityMissing, InvalidRequest, RomError, TransportError
 
 log = logging.getLogger(__name__)
 
 CANDIDATE = "urn:ietf:params:netconf:capability:candidate:1.0"
 CONFIRMED_COMMIT_11 = "urn:ietf:params:netconf:capability:confirmed-commit:1.1"
+WRITABLE_RUNNING = "urn:ietf:params:netconf:capability:writable-running:1.0"
+ROLLBACK_ON_ERROR = "urn:ietf:params:netconf:capability:rollback-on-error:1.0"
 
 
 def _has(capabilities: list[str], uri: str) -> bool:
@@ -38,51 +49,52 @@ def _filter_spec(filter_xml: str | None) -> etree._Element | tuple[str, str] | N
 
 
 class NetconfDriver:
-    """`DeviceDriver` over one NETCONF/SSH session (ncclient, no 100 ms tick)."""
+    """`DeviceDriver` over one NETCONF/SSH session (ncclient, no 100 ms tick).
 
-    def __init__(self, target: DeviceTarget) -> None:
+    With a `pool`, `open` takes an idle session for the device from it and `close` gives a clean
+    session (no lock held, nothing pending) back instead of ending it.
+    """
+
+    def __init__(self, target: DeviceTarget, pool: SessionPool | None = None) -> None:
         self.target = target
-        self._m: Manager | None = None
-        self._locked = False
+        self.pool = pool
+        self._s: NetconfSession | None = None
+        self._locked: str | None = None  # the datastore this driver holds the lock on
         self._pending_confirm = False
+        self._pre_image: etree._Element | None = None  # writable-running fallback only
 
     # --- session -----------------------------------------------------------------------------
 
     def open(self) -> None:
-        if self._m is not None and self._m.connected:
+        if self._s is not None and self._s.manager.connected:
             return
         t = self.target
-        with mapped_errors(t.name, f"connect {t.host}:{t.port}"):
-            self._m = connect_ssh(
-                rpc_timeout=t.timeout,
-                host=t.host,
-                port=t.port,
-                username=t.username,
-                password=t.password,
-                timeout=t.timeout,
-                # TODO(known_hosts issue): verify host keys once ROM manages known_hosts.
-                hostkey_verify=False,
-                allow_agent=False,
-                look_for_keys=False,
-            )
-        self._locked = False
+        if self.pool is None:
+            self._s = open_session(t)
+        else:
+            self._s = self.pool.acquire(pool_key(t), lambda: open_session(t))
+        self._locked = None
 
     def close(self) -> None:
-        m, self._m = self._m, None
-        self._locked = False
-        if m is None or not m.connected:
+        s, self._s = self._s, None
+        clean = self._locked is None and not self._pending_confirm and self._pre_image is None
+        self._locked = None
+        if s is None:
             return
-        try:
-            with mapped_errors(self.target.name, "close-session"):
-                m.close_session()
-        except RomError as e:
-            log.debug("%s: close-session failed (%s); dropping the transport", self.target.name, e)
-            m._session.close()
+        if self.pool is not None:
+            self.pool.release(pool_key(self.target), s, reusable=clean)
+        else:
+            s.close()
+
+    @property
+    def session_id(self) -> str | None:
+        """The device's id for the open session (None when closed)."""
+        return None if self._s is None else self._s.session_id
 
     def _mgr(self) -> Manager:
-        if self._m is None or not self._m.connected:
+        if self._s is None or not self._s.manager.connected:
             raise TransportError(f"{self.target.name}: no open NETCONF session")
-        return self._m
+        return self._s.manager
 
     def capabilities(self) -> list[str]:
         return list(self._mgr().server_capabilities)
@@ -91,33 +103,56 @@ class NetconfDriver:
         if not _has(self.capabilities(), uri):
             raise CapabilityMissing(f"{self.target.name}: {what} needs {uri}")
 
+    def _running_only(self) -> bool:
+        caps = self.capabilities()
+        if _has(caps, CANDIDATE):
+            return False
+        if _has(caps, WRITABLE_RUNNING):
+            return True
+        raise CapabilityMissing(f"{self.target.name}: stage needs {CANDIDATE} or {WRITABLE_RUNNING}")
+
     # --- reads -------------------------------------------------------------------------------
 
     def get_config(self, filter_xml: str | None = None) -> str:
-        m = self._mgr()
+        return str(etree.tostring(self._get_data(filter_xml), encoding="unicode"))
+
+    def _get_data(self, filter_xml: str | None = None) -> etree._Element:
         with mapped_errors(self.target.name, "get-config"):
-            reply = m.get_config(source="running", filter=_filter_spec(filter_xml))
-        # No XML declaration: lxml refuses to parse a str that carries an encoding declaration.
-        return str(etree.tostring(reply.data_ele, encoding="unicode"))
+            reply = self._mgr().get_config(source="running", filter=_filter_spec(filter_xml))
+        data: etree._Element = reply.data_ele
+        return data
 
     # --- transaction -------------------------------------------------------------------------
 
     def stage(self, payload: str) -> None:
-        self._require(CANDIDATE, "stage")
+        if self._running_only():
+            self._stage_running(payload)
+            return
         m = self._mgr()
         name = self.target.name
-        if not self._locked:
-            with mapped_errors(name, "lock candidate"):
-                m.lock(target="candidate")
-            self._locked = True
+        self._lock("candidate")
         with mapped_errors(name, "discard-changes"):
             m.discard_changes()
         with mapped_errors(name, "edit-config candidate"):
             m.edit_config(config=payload, target="candidate")
 
+    def _stage_running(self, payload: str) -> None:
+        self._lock("running")
+        if self._pre_image is None:
+            self._pre_image = self._get_data()
+        error_option = "rollback-on-error" if _has(self.capabilities(), ROLLBACK_ON_ERROR) else None
+        with mapped_errors(self.target.name, "edit-config running"):
+            self._mgr().edit_config(config=payload, target="running", error_option=error_option)
+
     def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
-        m = self._mgr()
         name = self.target.name
+        if self._pre_image is not None:  # writable-running: the edit is live already
+            if confirm_timeout is None:
+                self._finish_running()
+            else:
+                self._pending_confirm = True
+            return
+        m = self._mgr()
         if confirm_timeout is None:
             with mapped_errors(name, "commit"):
                 m.commit()
@@ -129,6 +164,9 @@ class NetconfDriver:
         self._pending_confirm = True
 
     def confirm(self, persist_id: str | None = None) -> None:
+        if self._pre_image is not None:
+            self._finish_running()
+            return
         if persist_id is not None:
             self._require(CONFIRMED_COMMIT_11, "confirm by persist-id")
         m = self._mgr()
@@ -138,28 +176,52 @@ class NetconfDriver:
         self._release()
 
     def cancel_commit(self, persist_id: str) -> None:
+        """Cancel a pending confirmed commit by persist-id, from any session (crash recovery).
+
+        Writable-running devices: only the driver that holds the pre-image can undo its commit."""
+        if self._pre_image is not None:
+            self._restore()
+            self._release()
+            return
         self._require(CONFIRMED_COMMIT_11, "cancel-commit by persist-id")
         self._cancel_commit(persist_id)
+
+    def _finish_running(self) -> None:
+        self._pre_image = None
+        self._pending_confirm = False
+        self._release()
 
     def rollback(self, persist_id: str | None = None) -> None:
         """Best effort: every step is tried; the first failure is raised at the end."""
         errors: list[RomError] = []
-        if self._m is None or not self._m.connected:
+        if self._s is None or not self._s.manager.connected:
             # The lost session released the lock and, unless persisted, reverted the commit;
-            # a persisted confirmed commit can still be cancelled from a new session.
+            # a persisted confirmed commit can still be cancelled from a new session, and a
+            # saved pre-image restored.
+            self._s = None
             errors.extend(self._attempt(self.open))
             self._pending_confirm = self._pending_confirm and persist_id is not None
-        if self._pending_confirm:
+        if self._pre_image is not None:
+            errors.extend(self._attempt(self._restore))
+        elif self._pending_confirm:
             errors.extend(self._attempt(lambda: self._cancel_commit(persist_id)))
-        if self._locked:
+        if self._locked == "candidate":
             # Without our lock the candidate is not ours to discard (lock-denied at stage, or a
             # lost session, whose candidate changes the device already dropped with the lock).
             errors.extend(self._attempt(self._discard))
-            errors.extend(self._attempt(self._unlock))
+        errors.extend(self._attempt(self._unlock))
         for e in errors[1:]:
             log.warning("%s: rollback step also failed: %s", self.target.name, e)
         if errors:
             raise errors[0]
+
+    def _restore(self) -> None:
+        assert self._pre_image is not None
+        config = build_restore(self._pre_image, self._get_data())
+        with mapped_errors(self.target.name, "edit-config running (restore pre-image)"):
+            self._mgr().edit_config(config=config, target="running")
+        self._pre_image = None
+        self._pending_confirm = False
 
     def _cancel_commit(self, persist_id: str | None) -> None:
         with mapped_errors(self.target.name, "cancel-commit"):
@@ -170,12 +232,19 @@ class NetconfDriver:
         with mapped_errors(self.target.name, "discard-changes"):
             self._mgr().discard_changes()
 
-    def _unlock(self) -> None:
-        if not self._locked:
+    def _lock(self, datastore: str) -> None:
+        if self._locked == datastore:
             return
-        with mapped_errors(self.target.name, "unlock candidate"):
-            self._mgr().unlock(target="candidate")
-        self._locked = False
+        with mapped_errors(self.target.name, f"lock {datastore}"):
+            self._mgr().lock(target=datastore)
+        self._locked = datastore
+
+    def _unlock(self) -> None:
+        if self._locked is None:
+            return
+        with mapped_errors(self.target.name, f"unlock {self._locked}"):
+            self._mgr().unlock(target=self._locked)
+        self._locked = None
 
     def _release(self) -> None:
         """Unlock after a successful (confirming) commit; a failure here does not undo the commit."""

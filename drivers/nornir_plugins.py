@@ -10,10 +10,12 @@ from nornir.core.configuration import Config
 from nornir.core.inventory import ConnectionOptions, Host, Hosts, Inventory
 from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.plugins.inventory import InventoryPluginRegister
+from nornir.core.processor import Processor, Processors
 from nornir.core.state import GlobalState
 from nornir.plugins.runners import ThreadedRunner
 
 from drivers.base import DeviceDriver, DeviceTarget
+from drivers.pool import DEFAULT_POOL, SessionPool
 from drivers.registry import driver_for
 from rom.errors import TransportError
 
@@ -24,13 +26,14 @@ INVENTORY = "RomInventory"  # Nornir's plugin registers share one namespace: kee
 class RomInventory:
     """Inventory plugin: one Nornir host per `DeviceTarget`, keyed by device name."""
 
-    def __init__(self, targets: Sequence[DeviceTarget]) -> None:
+    def __init__(self, targets: Sequence[DeviceTarget], pool: SessionPool | None = None) -> None:
         self.targets = list(targets)
+        self.pool = pool
 
     def load(self) -> Inventory:
         hosts = Hosts()
         for t in self.targets:
-            extras = {"name": t.name, "timeout": t.timeout}
+            extras = {"name": t.name, "timeout": t.timeout, "key_file": t.key_file, "pool": self.pool}
             hosts[t.name] = Host(
                 name=t.name,
                 hostname=t.host,
@@ -44,7 +47,11 @@ class RomInventory:
 
 
 class RomConnection:
-    """Connection plugin: `.connection` is the registry's opened driver for the host."""
+    """Connection plugin: `.connection` is the registry's opened driver for the host.
+
+    With a pool in the host's extras (see `make_nornir`), the driver takes its session from the
+    pool on open and `close` (Nornir's `close_connections`) gives it back.
+    """
 
     def __init__(self) -> None:
         self._driver: DeviceDriver | None = None
@@ -68,8 +75,9 @@ class RomConnection:
             username=username or "",
             password=password or "",
             timeout=float(extras.get("timeout", 30.0)),
+            key_file=extras.get("key_file"),
         )
-        driver = driver_for(target)
+        driver = driver_for(target, extras.get("pool"))
         driver.open()
         self._driver = driver
 
@@ -91,8 +99,19 @@ def register_plugins() -> None:
     ConnectionPluginRegister.register(CONNECTION, RomConnection)
 
 
-def make_nornir(targets: Sequence[DeviceTarget], workers: int = 20) -> Nornir:
-    """A Nornir over `targets`: threaded runner, no logging set-up or log files, no config file."""
+def make_nornir(
+    targets: Sequence[DeviceTarget],
+    workers: int = 20,
+    *,
+    pool: SessionPool | None = DEFAULT_POOL,
+    processors: Sequence[Processor] = (),
+) -> Nornir:
+    """A Nornir over `targets`: threaded runner, no logging set-up or log files, no config file.
+
+    Connections come from `pool` (the process-wide one by default; None: a new session each time
+    and closed on `close_connections`). `processors`, e.g. `drivers.processors.MetricsProcessor()`,
+    see every task.
+    """
     register_plugins()
     config = Config.from_dict(
         inventory={"plugin": INVENTORY},
@@ -100,10 +119,11 @@ def make_nornir(targets: Sequence[DeviceTarget], workers: int = 20) -> Nornir:
         logging={"enabled": False},
     )
     return Nornir(
-        inventory=RomInventory(targets).load(),
+        inventory=RomInventory(targets, pool).load(),
         runner=ThreadedRunner(num_workers=workers),
         config=config,
         data=GlobalState(),
+        processors=Processors(processors),
     )
 
 

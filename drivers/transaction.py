@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nornir.core import Nornir
+from nornir.core.processor import Processor
 from nornir.core.task import AggregatedResult
 
 from drivers import tasks
@@ -106,13 +107,17 @@ def run_transaction(
     confirm_timeout: int,
     persist_id: str,
     post_check: Callable[[], list[str]] | None = None,
+    processors: Sequence[Processor] = (),
 ) -> TransactionOutcome:
     """Apply `payloads` (device name -> `<config>`) to all devices or to none.
 
     Any failure rolls back every touched device (cancel-commit for committed ones, discard and
     unlock for staged ones). Devices that already confirmed when a later confirm fails keep the
-    change; the outcome says so. Connections are closed at the end.
+    change; the outcome says so. Connections are closed (given back to the pool) at the end.
+    `processors` are added to `nr`'s own for the phases of this transaction.
     """
+    if processors:
+        nr = nr.with_processors([*nr.processors, *processors])
     unknown = sorted(set(payloads) - set(nr.inventory.hosts))
     if unknown:
         raise InvalidRequest(f"no such devices in the inventory: {', '.join(unknown)}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.nornir_plugins import make_nornir
+from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
 from inventory.collector import read_back
 from inventory.diff import compare
@@ -99,7 +100,7 @@ def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
     names = sorted({want.device for want in intended})
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
-    nr = make_nornir(targets, workers=ctx.settings.workers)
+    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
     cancelled = False
 
     def post_check() -> list[str]:

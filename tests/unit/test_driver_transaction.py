@@ -9,6 +9,7 @@ import pytest
 
 from drivers.base import DeviceDriver, DeviceTarget
 from drivers.nornir_plugins import make_nornir
+from drivers.pool import SessionPool
 from drivers.registry import DRIVERS
 from drivers.transaction import TransactionOutcome, run_transaction
 from rom.errors import DeviceRejected, InvalidRequest, RpcErrorInfo, TransportError
@@ -30,7 +31,7 @@ DEVICES: dict[str, Device] = {}
 class MemoryDriver:
     """A device that keeps candidate/running in memory; just enough of RFC 6241 semantics."""
 
-    def __init__(self, target: DeviceTarget) -> None:
+    def __init__(self, target: DeviceTarget, pool: SessionPool | None = None) -> None:
         self.target = target
         self.dev = DEVICES[target.name]
 

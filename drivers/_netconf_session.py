@@ -1,0 +1,83 @@
+"""One NETCONF session as the pool and the driver see it: open, health, close."""
+
+from __future__ import annotations
+
+import logging
+
+from ncclient.manager import Manager
+from ncclient.operations.rpc import RPCError
+
+from drivers._errors import mapped_errors
+from drivers._ncclient_session import connect_ssh
+from drivers.base import DeviceTarget
+from drivers.pool import PoolKey
+from rom.errors import RomError
+
+log = logging.getLogger(__name__)
+
+# A subtree filter that selects nothing: any reply (data or rpc-error) proves the session works.
+PROBE_FILTER = '<rom-probe xmlns="urn:rom:probe"/>'
+
+
+def pool_key(target: DeviceTarget, kind: str = "netconf") -> PoolKey:
+    return PoolKey(kind, target.host, target.port, target.username)
+
+
+class NetconfSession:
+    """An ncclient `Manager` on ROM's prompt SSH session."""
+
+    def __init__(self, manager: Manager, device: str) -> None:
+        self.manager = manager
+        self.device = device
+
+    @property
+    def session_id(self) -> str:
+        return str(self.manager.session_id)
+
+    def alive(self, probe: bool) -> bool:
+        m = self.manager
+        if not m.connected:
+            return False
+        transport = getattr(m._session, "transport", None)
+        if transport is not None and not transport.is_active():
+            return False
+        if not probe:
+            return True
+        try:
+            with mapped_errors(self.device, "probe"):
+                m.get_config(source="running", filter=("subtree", PROBE_FILTER))
+        except RomError as e:
+            # A refusal is an answer: alive. DeviceRejected wraps RPCError.
+            return isinstance(e.__cause__, RPCError)
+        return True
+
+    def close(self) -> None:
+        m = self.manager
+        if not m.connected:
+            return
+        try:
+            with mapped_errors(self.device, "close-session"):
+                m.close_session()
+        except RomError as e:
+            log.debug("%s: close-session failed (%s); dropping the transport", self.device, e)
+            m._session.close()
+
+
+def open_session(target: DeviceTarget) -> NetconfSession:
+    """A new session to `target` (password and/or key authentication); raises TransportError."""
+    t = target
+    with mapped_errors(t.name, f"connect {t.host}:{t.port}"):
+        manager = connect_ssh(
+            rpc_timeout=t.timeout,
+            host=t.host,
+            port=t.port,
+            username=t.username,
+            password=t.password or None,
+            key_filename=t.key_file,
+            timeout=t.timeout,
+            # TODO(known_hosts issue): verify host keys once ROM manages known_hosts.
+            hostkey_verify=False,
+            allow_agent=False,
+            look_for_keys=False,
+        )
+    return NetconfSession(manager, t.name)

@@ -1,0 +1,37 @@
+"""Pure helpers for devices without a candidate: restore running from a saved pre-image."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
+_OPERATION = f"{{{NC}}}operation"
+
+
+def _top_tags(data: etree._Element) -> list[str]:
+    return [child.tag for child in data if isinstance(child.tag, str)]
+
+
+def build_restore(pre_image: etree._Element, current: etree._Element) -> str:
+    """The `<config>` that turns `current` running back into `pre_image` (both `<data>` elements).
+
+    Every top-level node of the pre-image is put back with `operation="replace"`; top-level nodes
+    that exist now but did not before are removed. (Top-level *lists* whose entries were added
+    keep the new entries: the tag is present in both; no YANG module ROM targets has one.)
+    """
+    config = etree.Element(f"{{{NC}}}config", nsmap={"nc": NC})
+    before = set(_top_tags(pre_image))
+    for child in pre_image:
+        if not isinstance(child.tag, str):
+            continue
+        copy = etree.fromstring(etree.tostring(child))
+        copy.set(_OPERATION, "replace")
+        config.append(copy)
+    seen: set[str] = set()
+    for tag in _top_tags(current):
+        if tag in before or tag in seen:
+            continue
+        seen.add(tag)
+        gone = etree.SubElement(config, tag, nsmap={None: etree.QName(tag).namespace})
+        gone.set(_OPERATION, "remove")
+    return etree.tostring(config, encoding="unicode")
