@@ -18,6 +18,7 @@ class DeviceTarget:
     password: str = field(repr=False)
     timeout: float = 30.0
     key_file: str | None = None  # SSH private key; tried before the password when set
+    gnmi_port: int | None = None  # where the device serves gNMI, if it does
 
 
 @runtime_checkable

@@ -37,6 +37,7 @@ def _from_endpoint(ep: Any, path: Path) -> Device:
             name=str(ep["name"]),
             host=str(ep["host"]),
             port=int(ep["netconf_port"]),
+            gnmi_port=int(ep["gnmi_port"]) if ep.get("gnmi_port") else None,
             platform=str(ep["platform"]),
             role=str(ep.get("role", "")),
             source=f"file:{path.name}",

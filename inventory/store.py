@@ -22,7 +22,8 @@ class Device(Base):
 
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     host: Mapped[str] = mapped_column(String(255))
-    port: Mapped[int]
+    port: Mapped[int]  # NETCONF
+    gnmi_port: Mapped[int | None] = mapped_column(default=None)
     platform: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(String(255), default="")

@@ -44,4 +44,5 @@ class Context:
             username=s.device_username,
             password=s.device_password.get_secret_value(),
             timeout=s.device_timeout,
+            gnmi_port=device.gnmi_port,
         )
