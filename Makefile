@@ -22,10 +22,11 @@ system-deps:
 	bash scripts/system-deps.sh
 	bash scripts/netconfd/install.sh
 
-# Kafka broker jars (cached under ~/.cache/rom-tools). Exit 3: no Java/Maven here, tests say so.
-# gnmic is not built here: see docs/tools.md (no buildable version on this machine's module proxy).
+# Kafka broker jars and OpenConfig's gnmi_cli (cached under ~/.cache/rom-tools). Exit 3: no
+# Java/Go here; the tests that need them say so. gnmic is not built: see docs/tools.md.
 tools:
 	bash scripts/tools/kafka.sh fetch >/dev/null || test $$? -eq 3
+	bash scripts/tools/gnmi_cli.sh >/dev/null || test $$? -eq 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
