@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from api.deps import ContextDep, CorrelationDep, Paging
+from api.deps import ContextDep, CorrelationDep, Page, paged
 from rom import cancel
 from rom.tmf import CancelResourceOrderCreate
 
@@ -23,19 +23,8 @@ def create_cancel(
 
 
 @router.get("/cancelResourceOrder")
-def list_cancels(
-    ctx: ContextDep,
-    request: Request,
-    response: Response,
-    paging: Paging,
-    fields: Annotated[str | None, Query()] = None,
-) -> list[dict[str, Any]]:
-    docs, total = cancel.list_cancellations(
-        ctx, request.query_params.multi_items(), paging.offset, paging.limit, fields
-    )
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["X-Result-Count"] = str(len(docs))
-    return docs
+def list_cancels(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
+    return paged(response, *cancel.list_cancellations(ctx, page))
 
 
 @router.get("/cancelResourceOrder/{task_id}")

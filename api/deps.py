@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 
 from rom.context import Context
+from rom.query import PageRequest
 
 
 def get_context(request: Request) -> Context:
@@ -24,17 +24,22 @@ ContextDep = Annotated[Context, Depends(get_context)]
 CorrelationDep = Annotated[str, Depends(correlation_id)]
 
 
-@dataclass(frozen=True)
-class PageParams:
-    offset: int
-    limit: int
-
-
-def paging(
+def page_request(
+    request: Request,
     offset: Annotated[int, Query(ge=0, description="First result (0-based).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many results.")] = 100,
-) -> PageParams:
-    return PageParams(offset, limit)
+    fields: Annotated[str | None, Query(description="Attributes to return (plus id, href).")] = None,
+    sort: Annotated[str | None, Query(description="Attributes to sort by, `-` for descending.")] = None,
+) -> PageRequest:
+    """TMF630 list parameters; every other query parameter is an attribute filter."""
+    return PageRequest(tuple(request.query_params.multi_items()), offset, limit, fields, sort)
 
 
-Paging = Annotated[PageParams, Depends(paging)]
+Page = Annotated[PageRequest, Depends(page_request)]
+
+
+def paged(response: Response, docs: list[dict[str, Any]], total: int) -> list[dict[str, Any]]:
+    """The page, with TMF's X-Total-Count and X-Result-Count headers."""
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Result-Count"] = str(len(docs))
+    return docs

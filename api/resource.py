@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Paging
+from api.deps import ContextDep, CorrelationDep, Page, paged
 from inventory import resources
 from rom.errors import InvalidRequest
 
@@ -28,20 +28,8 @@ def create_resource(
 
 
 @router.get("/resource")
-def list_resource(
-    ctx: ContextDep,
-    request: Request,
-    response: Response,
-    paging: Paging,
-    fields: FieldsQuery = None,
-    sort: Annotated[str | None, Query(description="e.g. name,-resourceStatus")] = None,
-) -> list[dict[str, Any]]:
-    docs, total = resources.list_resources_page(
-        ctx, request.query_params.multi_items(), paging.offset, paging.limit, fields, sort
-    )
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["X-Result-Count"] = str(len(docs))
-    return docs
+def list_resource(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
+    return paged(response, *resources.list_resources_page(ctx, page))
 
 
 @router.get("/resource/{resource_id}")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Paging
+from api.deps import ContextDep, CorrelationDep, Page, paged
 from rom import orders
 from rom.errors import InvalidRequest
 from rom.metrics import ORDERS_REJECTED, ORDERS_SUBMITTED
@@ -42,20 +42,8 @@ def create_resource_order(
 
 
 @router.get("/resourceOrder")
-def list_resource_orders(
-    ctx: ContextDep,
-    request: Request,
-    response: Response,
-    paging: Paging,
-    fields: FieldsQuery = None,
-    sort: Annotated[str | None, Query(description="e.g. -orderDate,priority")] = None,
-) -> list[dict[str, Any]]:
-    docs, total = orders.list_orders(
-        ctx, request.query_params.multi_items(), paging.offset, paging.limit, fields, sort
-    )
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["X-Result-Count"] = str(len(docs))
-    return docs
+def list_resource_orders(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
+    return paged(response, *orders.list_orders(ctx, page))
 
 
 @router.get("/resourceOrder/{order_id}")

@@ -7,11 +7,9 @@ Inventory changes never push configuration: a changed characteristic shows up as
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 import jsonpatch
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory.store import Resource, list_devices
@@ -21,7 +19,7 @@ from rom.catalog import Catalog, validate_characteristics
 from rom.context import Context
 from rom.errors import InvalidRequest, NotFound
 from rom.events import RESOURCE_TOPIC, resource_event
-from rom.query import Column, apply_filters, apply_sort, parse_filters, project
+from rom.query import Column, PageRequest, fetch_page, project
 
 COLUMNS = {
     "id": Column(Resource.id),
@@ -136,19 +134,9 @@ def get_resource(ctx: Context, resource_id: str, fields: str | None = None) -> d
         return project(resource_doc(row), fields)
 
 
-def list_resources_page(
-    ctx: Context,
-    params: Iterable[tuple[str, str]],
-    offset: int,
-    limit: int,
-    fields: str | None,
-    sort: str | None,
-) -> tuple[list[dict[str, Any]], int]:
-    query = apply_filters(select(Resource), parse_filters(params, COLUMNS), COLUMNS)
+def list_resources_page(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(apply_sort(query, sort, COLUMNS, "name").offset(offset).limit(limit))
-        return [project(resource_doc(r), fields) for r in rows], total
+        return fetch_page(session, Resource, COLUMNS, "name", page, resource_doc)
 
 
 def patch_resource(

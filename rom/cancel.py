@@ -4,11 +4,8 @@ its next cancellation point (before devices are confirmed, which rolls every dev
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import func, select
 
 from rom import store
 from rom.context import Context
@@ -17,7 +14,7 @@ from rom.events import ORDER_TOPIC, envelope, now_iso
 from rom.finish import cancel_waiting
 from rom.lifecycle import TERMINAL_STATES
 from rom.orders import ORDER_PATH
-from rom.query import Column, apply_filters, apply_sort, parse_filters, project
+from rom.query import Column, PageRequest, fetch_page, project
 from rom.tmf import CancelResourceOrderCreate
 
 CANCEL_PATH = "/tmf-api/resourceOrderingManagement/v4/cancelResourceOrder"
@@ -78,11 +75,6 @@ def get_cancellation(ctx: Context, task_id: str, fields: str | None = None) -> d
         return project(row.doc, fields)
 
 
-def list_cancellations(
-    ctx: Context, params: Iterable[tuple[str, str]], offset: int, limit: int, fields: str | None
-) -> tuple[list[dict[str, Any]], int]:
-    query = apply_filters(select(store.CancelRow), parse_filters(params, COLUMNS), COLUMNS)
+def list_cancellations(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(apply_sort(query, None, COLUMNS, "-creationDate").offset(offset).limit(limit))
-        return [project(r.doc, fields) for r in rows], total
+        return fetch_page(session, store.CancelRow, COLUMNS, "-creationDate", page, lambda r: r.doc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from rom.errors import Conflict, InvalidRequest, NotFound
 from rom.events import ORDER_TOPIC, now_iso, order_event
 from rom.lifecycle import TERMINAL_STATES
 from rom.planner import plan_order
-from rom.query import Column, apply_filters, apply_sort, parse_filters, project
+from rom.query import Column, PageRequest, fetch_page, project
 from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 from rom.transitions import set_state, touch_doc
 
@@ -131,19 +130,9 @@ def get_order(ctx: Context, order_id: str, fields: str | None = None) -> dict[st
         return project(row.doc, fields)
 
 
-def list_orders(
-    ctx: Context,
-    params: Iterable[tuple[str, str]],
-    offset: int,
-    limit: int,
-    fields: str | None,
-    sort: str | None,
-) -> tuple[list[dict[str, Any]], int]:
-    query = apply_filters(select(store.OrderRow), parse_filters(params, COLUMNS), COLUMNS)
+def list_orders(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(apply_sort(query, sort, COLUMNS, "-orderDate").offset(offset).limit(limit))
-        return [project(r.doc, fields) for r in rows], total
+        return fetch_page(session, store.OrderRow, COLUMNS, "-orderDate", page, lambda r: r.doc)
 
 
 def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict[str, Any]:

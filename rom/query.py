@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rom.errors import InvalidRequest
 
@@ -89,3 +89,31 @@ def project(doc: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
         return dict(doc)
     wanted = {f.strip() for f in fields.split(",") if f.strip()} | {"id", "href"}
     return {k: v for k, v in doc.items() if k in wanted}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A TMF list query: attribute filters, sort, paging and projection."""
+
+    params: tuple[tuple[str, str], ...] = ()
+    offset: int = 0
+    limit: int = 100
+    fields: str | None = None
+    sort: str | None = None
+
+
+def fetch_page(
+    session: Session,
+    model: type[Any],
+    columns: Mapping[str, Column],
+    default_sort: str,
+    page: PageRequest,
+    to_doc: Callable[[Any], Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of documents and the total count, with every filter applied before paging."""
+    query = apply_filters(select(model), parse_filters(page.params, columns), columns)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit)
+    )
+    return [project(to_doc(r), page.fields) for r in rows], total
