@@ -16,9 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import free_port
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, free_port, start_serve, wait_healthy
 
 
 def summary(samples: Sequence[float]) -> dict[str, float]:
@@ -80,24 +78,10 @@ def rom_serve(endpoints: list[dict[str, Any]], database_url: str = "", **env: st
         )
         port = free_port()
         log = open(Path(var) / "serve.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rom", "serve", "--port", str(port)],
-            env=environ,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_serve(environ, port, log)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+            wait_healthy(client, proc)
             yield client
         finally:
             client.close()

@@ -1,8 +1,18 @@
-"""Small helpers shared by the test suites."""
+"""Small helpers shared by the test suites and the benchmarks."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from ncclient import manager
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -11,3 +21,45 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def start_serve(env: dict[str, str], port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """`rom serve` as a separate process; wait with `wait_healthy`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "rom", "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_healthy(
+    client: httpx.Client, server: subprocess.Popen[bytes] | None = None, timeout: float = 60
+) -> None:
+    """Until `/health` answers 200; fails early if the server process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server is None or server.poll() is None, "rom serve exited"
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("rom serve did not become healthy")
+
+
+def netconf_connect(host: str, port: int, **extra: Any) -> manager.Manager:
+    """A stock ncclient session to a simulator (admin/admin, host key not checked): an independent client."""
+    return manager.connect(
+        host=host,
+        port=port,
+        username="admin",
+        password="admin",
+        hostkey_verify=False,
+        allow_agent=False,
+        look_for_keys=False,
+        timeout=30,
+        **extra,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import free_port
+from tests.support import REPO, free_port, start_serve, wait_healthy
 
-REPO = Path(__file__).resolve().parents[2]
 TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
 
 
@@ -66,17 +64,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         timeout=120,
     )
     assert up.returncode == 0, up.stderr
-    serve_log = open(var_dir / "serve.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rom", "serve", "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=serve_log,
-        stderr=subprocess.STDOUT,
-    )
+    serve_log = open(var_dir / "serve.log", "wb")  # noqa: SIM115
+    server = start_serve(env, port, serve_log)
     client = httpx.Client(base_url=env["ROM_API_URL"], timeout=30)
     try:
-        _wait_healthy(client, server)
+        wait_healthy(client, server)
         yield Lab(env, client, var_dir)
     finally:
         client.close()
@@ -90,16 +82,3 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             capture_output=True,
             timeout=60,
         )
-
-
-def _wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "rom serve exited"
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("rom serve did not become healthy")

@@ -20,10 +20,9 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from ncclient import manager
 
 from tests.e2e.conftest import REPO, TOPOLOGY
-from tests.support import free_port
+from tests.support import free_port, netconf_connect, start_serve, wait_healthy
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
@@ -48,21 +47,8 @@ class Rom:
         self.api = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rom", "serve", "--port", str(self.port)],
-            env=self.env,
-            cwd=REPO,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if self.api.get("/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError("rom serve did not start")
+        self.proc = start_serve(self.env, self.port, self.log)
+        wait_healthy(self.api, self.proc)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -126,16 +112,7 @@ def body(i: int) -> dict[str, Any]:
 
 def vrfs(endpoints: dict[str, dict[str, Any]], device: str) -> set[str]:
     ep = endpoints[device]
-    with manager.connect(
-        host=ep["host"],
-        port=ep["netconf_port"],
-        username="admin",
-        password="admin",
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=30,
-    ) as m:
+    with netconf_connect(ep["host"], ep["netconf_port"]) as m:
         data = etree.fromstring(m.get_config(source="running").data_xml.encode())
     return {str(n) for n in data.xpath("//ni:network-instance/ni:name/text()", namespaces={"ni": NI})}
 

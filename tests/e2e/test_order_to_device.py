@@ -15,6 +15,7 @@ from lxml import etree
 from ncclient import manager
 
 from tests.e2e.conftest import REPO, Lab
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
@@ -27,16 +28,7 @@ OOB_EDIT = (REPO / "docs" / "examples" / "oob-change-rd.xml").read_text()
 @contextmanager
 def netconf(lab: Lab, device: str) -> Iterator[manager.Manager]:
     host, port = lab.endpoint(device)
-    with manager.connect(
-        host=host,
-        port=port,
-        username="admin",
-        password="admin",
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=30,
-    ) as m:
+    with netconf_connect(host, port) as m:
         yield m
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from rom.store import OrderRow, StepRow
 from tests.e2e.conftest import REPO, TOPOLOGY
 from tests.postgres import PostgresServer
-from tests.support import free_port
+from tests.support import free_port, start_serve, wait_healthy
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COUNT = 200
@@ -71,20 +71,11 @@ def test_two_processes_run_each_order_exactly_once(postgres: PostgresServer, tmp
     )
     ports = [free_port(), free_port()]
     logs = [open(tmp_path / f"serve-{p}.log", "wb") for p in ports]  # noqa: SIM115
-    servers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "rom", "serve", "--port", str(p)],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        for p, log in zip(ports, logs, strict=True)
-    ]
+    servers = [start_serve(env, p, log) for p, log in zip(ports, logs, strict=True)]
     clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
     try:
         for client in clients:
-            _wait_healthy(client)
+            wait_healthy(client)
         ids = [clients[i % 2].post(ORDERS, json=order(i)).json()["id"] for i in range(COUNT)]
         assert len(set(ids)) == COUNT
         deadline = time.monotonic() + 240
@@ -123,14 +114,3 @@ def test_two_processes_run_each_order_exactly_once(postgres: PostgresServer, tmp
             capture_output=True,
             timeout=60,
         )
-
-
-def _wait_healthy(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("rom serve did not start")
