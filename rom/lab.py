@@ -63,12 +63,25 @@ def state_dir(ctx: Context, topology: Topology) -> Path:
     return ctx.settings.var_dir / "lab" / topology.name
 
 
-def read_endpoints(directory: Path) -> list[dict[str, Any]]:
+def _endpoints_file(directory: Path) -> dict[str, Any]:
     path = directory / "endpoints.json"
-    if not path.exists():
-        return []
-    devices: list[dict[str, Any]] = json.loads(path.read_text())["devices"]
+    try:
+        body: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return body
+
+
+def read_endpoints(directory: Path) -> list[dict[str, Any]]:
+    """Devices of a running lab fleet (NETCONF/gNMI ports, platform), or [] if it is not running."""
+    devices: list[dict[str, Any]] = _endpoints_file(directory).get("devices", [])
     return devices
+
+
+def read_control_url(directory: Path) -> str | None:
+    """The fleet's loopback control API (faults, links), or None if it is not running."""
+    url = _endpoints_file(directory).get("control_url")
+    return url if isinstance(url, str) else None
 
 
 def running_pid(directory: Path) -> int | None:

@@ -267,6 +267,15 @@ class Datastore:
         if pending is not None and pending.persist is None and pending.session_id == session_id:
             self._revert("session closed")
 
+    def restart(self) -> None:
+        """A device restart: every lock goes, candidate is back to running, and a pending confirmed
+        commit (persisted or not) is reverted: running is the last confirmed configuration."""
+        self._locks = LockTable()
+        if self._pending is not None:
+            self._revert("lost in a restart")
+        self._candidate = None
+        self._dirty.clear()
+
     # -- internals -----------------------------------------------------------------------------
     def _revert(self, why: str) -> None:
         pending = self._pending

@@ -1,30 +1,31 @@
 """Host many simulated devices in one process, each on its own NETCONF and gNMI port.
 
-``Fleet`` is the asyncio host, ``FleetThread`` runs one in a background thread for synchronous
-callers (tests), and ``run_fleet`` serves until SIGINT/SIGTERM and publishes
-``<state_dir>/endpoints.json`` while it runs. gNMI is served by one ``grpc.aio`` server per
-device in the same loop, insecure or with a self-signed certificate kept in the state dir.
+``Fleet`` is the asyncio host and ``FleetThread`` runs one in a background thread for synchronous
+callers (tests); ``sims.host.run_fleet`` serves one until SIGINT/SIGTERM and publishes
+``<state_dir>/endpoints.json``. gNMI is served by one ``grpc.aio`` server per device in the same
+loop, insecure or with a self-signed certificate kept in the state dir. Every fleet has a
+``SimWorld`` (network model from the topology's links, injected faults) and, once started, a
+loopback HTTP control API (``sims.control``) on ``control_url`` unless ``control_port`` is None.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import resource
-import signal
 import threading
-from collections.abc import Awaitable, Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 import asyncssh
 import grpc
 
+from sims.control import ControlServer, build_control_app
 from sims.device import SimDevice
-from sims.gnmi import TlsMaterial, load_or_create_certificate, server_credentials, start_gnmi_server
+from sims.gnmi import TlsMaterial, server_credentials, start_gnmi_server
 from sims.models import get_model
 from sims.netconf.server import server_options, start_netconf_server
+from sims.network import Network
 from sims.specs import DeviceEndpoint, SimDeviceSpec, numbered_specs
 from sims.statefiles import (
     ENDPOINTS_FILE,
@@ -33,6 +34,7 @@ from sims.statefiles import (
     load_or_create_host_key,
     write_endpoints,
 )
+from sims.world import SimWorld
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,15 +48,15 @@ __all__ = [
     "generate_host_key",
     "load_or_create_host_key",
     "numbered_specs",
-    "run_fleet",
-    "serve_fleet",
     "write_endpoints",
 ]
 
 
 class Fleet:
     """Many simulated devices served from one asyncio loop (gNMI too unless ``gnmi`` is False;
-    over TLS when ``gnmi_tls`` is given)."""
+    over TLS when ``gnmi_tls`` is given). ``topology`` (a containerlab document) gives the links of
+    the network model; the control API listens on ``control_host:control_port`` (0: a free port,
+    None: no control API)."""
 
     def __init__(
         self,
@@ -63,6 +65,9 @@ class Fleet:
         *,
         gnmi: bool = True,
         gnmi_tls: TlsMaterial | None = None,
+        topology: Mapping[str, Any] | None = None,
+        control_host: str = "127.0.0.1",
+        control_port: int | None = 0,
     ) -> None:
         self.specs = list(specs)
         self.gnmi = gnmi
@@ -80,6 +85,19 @@ class Fleet:
         self._acceptors: dict[str, asyncssh.SSHAcceptor] = {}
         self._connections: set[asyncssh.SSHServerConnection] = set()
         self._gnmi: dict[str, tuple[grpc.aio.Server, int]] = {}
+        self.world = SimWorld(self, Network.from_topology(topology) if topology else Network())
+        self.world.attach()
+        self._control_host = control_host
+        self._control_port = control_port
+        self._control: ControlServer | None = None
+
+    @property
+    def control_url(self) -> str | None:
+        """Base URL of the running control API (None before start or without one)."""
+        if self._control is None:
+            return None
+        host = f"[{self._control.host}]" if ":" in self._control.host else self._control.host
+        return f"http://{host}:{self._control.port}"
 
     async def start(self) -> None:
         """Open every device's NETCONF (and gNMI) listener."""
@@ -102,6 +120,8 @@ class Fleet:
         failures = [result for result in results if isinstance(result, BaseException)]
         if not failures and self.gnmi:
             failures = await self._start_gnmi()
+        if not failures and self._control_port is not None:
+            failures = await self._start_control()
         if failures:
             await self.stop()
             raise failures[0]
@@ -118,8 +138,22 @@ class Fleet:
                 return [exc]
         return []
 
+    async def _start_control(self) -> list[BaseException]:
+        server = ControlServer(
+            build_control_app(self, self.world), self._control_host, self._control_port or 0
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            return [exc]
+        self._control = server
+        return []
+
     async def stop(self) -> None:
-        """Close the listeners and every open connection."""
+        """Close the control API, the listeners and every open connection."""
+        control, self._control = self._control, None
+        if control is not None:
+            await control.stop()
         servers, self._gnmi = [server for server, _port in self._gnmi.values()], {}
         await asyncio.gather(*(server.stop(None) for server in servers))
         acceptors, self._acceptors = list(self._acceptors.values()), {}
@@ -180,8 +214,12 @@ class FleetThread:
         *,
         gnmi: bool = True,
         gnmi_tls: TlsMaterial | None = None,
+        topology: Mapping[str, Any] | None = None,
+        control_port: int | None = 0,
     ) -> None:
-        self.fleet = Fleet(specs, host_key, gnmi=gnmi, gnmi_tls=gnmi_tls)
+        self.fleet = Fleet(
+            specs, host_key, gnmi=gnmi, gnmi_tls=gnmi_tls, topology=topology, control_port=control_port
+        )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="sims-fleet", daemon=True)
         self._ready = threading.Event()
@@ -221,6 +259,11 @@ class FleetThread:
         """The endpoint of one device."""
         return next(endpoint for endpoint in self._endpoints if endpoint.name == name)
 
+    @property
+    def control_url(self) -> str | None:
+        """Base URL of the fleet's control API (None without one)."""
+        return self.fleet.control_url
+
     def port(self, name: str) -> int:
         """The NETCONF port of one device."""
         return self.endpoint(name).netconf_port
@@ -256,49 +299,3 @@ class FleetThread:
         finally:
             self._loop.run_until_complete(self.fleet.stop())
             self._loop.close()
-
-
-def _raise_fd_limit(needed: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = needed * 6 + 256
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-async def serve_fleet(
-    specs: Iterable[SimDeviceSpec],
-    state_dir: Path,
-    stop: Awaitable[Any] | None = None,
-    *,
-    gnmi: bool = True,
-    gnmi_tls: bool = False,
-) -> None:
-    """Serve until ``stop`` completes (default: SIGINT or SIGTERM), publishing endpoints.json;
-    with ``gnmi_tls`` the gNMI certificate is ``<state_dir>/gnmi.crt`` (made on first use)."""
-    specs = list(specs)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    _raise_fd_limit(len(specs))
-    key = load_or_create_host_key(state_dir / HOST_KEY_FILE)
-    hosts = {spec.host for spec in specs}
-    tls = load_or_create_certificate(state_dir, hosts) if gnmi and gnmi_tls else None
-    loop = asyncio.get_running_loop()
-    stopped = asyncio.Event()
-    if stop is None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopped.set)
-        stop = stopped.wait()
-    async with Fleet(specs, key, gnmi=gnmi, gnmi_tls=tls) as fleet:
-        path = write_endpoints(state_dir, fleet.endpoints)
-        log.info("fleet: endpoints in %s", path)
-        try:
-            await stop
-        finally:
-            path.unlink(missing_ok=True)
-
-
-def run_fleet(
-    specs: Iterable[SimDeviceSpec], state_dir: Path, *, gnmi: bool = True, gnmi_tls: bool = False
-) -> None:
-    """Blocking: serve ``specs`` until SIGINT/SIGTERM; ``<state_dir>/endpoints.json`` exists meanwhile."""
-    asyncio.run(serve_fleet(specs, Path(state_dir), gnmi=gnmi, gnmi_tls=gnmi_tls))

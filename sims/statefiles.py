@@ -44,9 +44,12 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
     return key
 
 
-def write_endpoints(state_dir: Path, endpoints: Iterable[Any]) -> Path:
-    """Write ``<state_dir>/endpoints.json`` (dataclass endpoints) atomically; returns its path."""
+def write_endpoints(state_dir: Path, endpoints: Iterable[Any], control_url: str | None = None) -> Path:
+    """Write ``<state_dir>/endpoints.json`` (dataclass endpoints, and the fleet's control API URL
+    at the top level when there is one) atomically; returns its path."""
     path = state_dir / ENDPOINTS_FILE
-    body = {"devices": [asdict(endpoint) for endpoint in endpoints]}
+    body: dict[str, Any] = {"devices": [asdict(endpoint) for endpoint in endpoints]}
+    if control_url is not None:
+        body["control_url"] = control_url
     atomic_write(path, (json.dumps(body, indent=2) + "\n").encode())
     return path

@@ -216,11 +216,11 @@ class SimWorld:
         return len(ids)
 
     def restart(self, name: str) -> None:
-        """Sessions dropped (their locks and unconfirmed commits go), candidate back to running,
-        uptime and counters from zero."""
+        """Sessions dropped, locks released, candidate back to running, a pending confirmed commit
+        (even a persisted one) reverted to the last confirmed running, uptime and counters from zero."""
         device = self.device(name)
         self.drop_sessions(name)
-        device.datastore.discard_changes(OOB_SESSION)
+        device.datastore.restart()
         device.started = self._clock()
         log.info("%s: restarted", name)
 

@@ -10,7 +10,16 @@ from rich.console import Console
 from rich.table import Table
 
 from rom.context import Context
-from rom.lab import Topology, lab_down, lab_up, load_topology, read_endpoints, running_pid, state_dir
+from rom.lab import (
+    Topology,
+    lab_down,
+    lab_up,
+    load_topology,
+    read_control_url,
+    read_endpoints,
+    running_pid,
+    state_dir,
+)
 from rom.settings import get_settings
 
 app = typer.Typer(help="Start, stop and inspect lab topologies (containerlab files, run as local processes).")
@@ -18,15 +27,21 @@ DEFAULT_TOPOLOGY = Path("topologies/l3vpn.clab.yml")
 TopologyArg = Annotated[Path, typer.Argument(help="A containerlab *.clab.yml file.")]
 
 
-def _show(topology: Topology, endpoints: list[dict[str, Any]], running: bool) -> None:
+def _show(
+    topology: Topology, endpoints: list[dict[str, Any]], running: bool, control_url: str | None = None
+) -> None:
     table = Table(title=f"lab {topology.name} ({'running' if running else 'stopped'})")
-    for col in ("node", "kind", "model", "role", "netconf"):
+    for col in ("node", "kind", "model", "role", "netconf", "gnmi"):
         table.add_column(col)
-    ports = {ep["name"]: f"{ep['host']}:{ep['netconf_port']}" for ep in endpoints}
+    by_name = {ep["name"]: ep for ep in endpoints}
     for n in topology.nodes:
-        where = ports.get(n.name, "-" if n.model else "not simulated locally")
-        table.add_row(n.name, n.kind, n.model or "", n.role, where)
+        ep = by_name.get(n.name)
+        where = f"{ep['host']}:{ep['netconf_port']}" if ep else "-" if n.model else "not simulated locally"
+        gnmi = f"{ep['host']}:{ep['gnmi_port']}" if ep and ep.get("gnmi_port") else "-"
+        table.add_row(n.name, n.kind, n.model or "", n.role, where, gnmi)
     Console().print(table)
+    if control_url:
+        Console().print(f"control API (faults, links): {control_url}")
 
 
 @app.command()
@@ -36,7 +51,7 @@ def up(topology: TopologyArg = DEFAULT_TOPOLOGY) -> None:
     ctx = Context.create(get_settings())
     with Console().status(f"starting lab {topo.name}…"):
         endpoints = lab_up(ctx, topo)
-    _show(topo, endpoints, running=True)
+    _show(topo, endpoints, running=True, control_url=read_control_url(state_dir(ctx, topo)))
 
 
 @app.command()
@@ -53,4 +68,9 @@ def status(topology: TopologyArg = DEFAULT_TOPOLOGY) -> None:
     topo = load_topology(topology)
     directory = state_dir(Context.create(get_settings()), topo)
     running = running_pid(directory) is not None
-    _show(topo, read_endpoints(directory) if running else [], running)
+    _show(
+        topo,
+        read_endpoints(directory) if running else [],
+        running,
+        read_control_url(directory) if running else None,
+    )

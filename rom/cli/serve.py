@@ -25,28 +25,52 @@ def serve(
 
 
 def sims(
-    topology: Annotated[Path | None, typer.Option(help="Serve this topology's simulator nodes.")] = None,
+    topology: Annotated[
+        Path | None, typer.Option(help="Serve this topology's simulator nodes; its links form the network.")
+    ] = None,
     count: Annotated[int, typer.Option(help="Without a topology: how many routers.")] = 1,
     prefix: Annotated[str, typer.Option(help="Without a topology: device name prefix.")] = "r",
     node: Annotated[str | None, typer.Option(help="Serve one named node (container mode).")] = None,
     model: Annotated[str, typer.Option(help="Device model for --node/--count.")] = "router",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     netconf_port: Annotated[int, typer.Option(help="First NETCONF port; 0 picks free ports.")] = 0,
+    gnmi_port: Annotated[int, typer.Option(help="First gNMI port; 0 picks free ports.")] = 0,
+    gnmi: Annotated[bool, typer.Option(help="Serve gNMI besides NETCONF.")] = True,
+    control_port: Annotated[int, typer.Option(help="Loopback control API port (faults); 0: free.")] = 0,
     state_dir: Annotated[Path | None, typer.Option(help="Where endpoints.json and the host key go.")] = None,
 ) -> None:
-    """Run simulated devices (NETCONF over SSH) until interrupted; writes endpoints.json."""
-    from rom.lab import load_topology
-    from sims.fleet import SimDeviceSpec, run_fleet
+    """Run simulated devices (NETCONF over SSH, gNMI) until interrupted; writes endpoints.json
+    (with the control API's URL)."""
+    from sims.host import run_fleet
+    from sims.specs import SimDeviceSpec
+    from sims.topology import load_topology_file, simulated_nodes
 
     logging.getLogger("sims").setLevel(logging.INFO)
+    doc = None
     if topology is not None:
-        names = [(n.name, n.model or model) for n in load_topology(topology).simulated]
+        try:
+            doc = load_topology_file(topology)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--topology") from None
+        names = simulated_nodes(doc)
     elif node is not None:
         names = [(node, model)]
     else:
         names = [(f"{prefix}{i}", model) for i in range(1, count + 1)]
     specs = [
-        SimDeviceSpec(name, kind, host, netconf_port=netconf_port + i if netconf_port else 0)
+        SimDeviceSpec(
+            name,
+            kind,
+            host,
+            netconf_port=netconf_port + i if netconf_port else 0,
+            gnmi_port=gnmi_port + i if gnmi_port else 0,
+        )
         for i, (name, kind) in enumerate(names)
     ]
-    run_fleet(specs, state_dir or get_settings().var_dir / "sims")
+    run_fleet(
+        specs,
+        state_dir or get_settings().var_dir / "sims",
+        gnmi=gnmi,
+        topology=doc,
+        control_port=control_port,
+    )

@@ -29,10 +29,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Outcome:
-    """The reply to send, and whether to close the session after sending it."""
+    """The reply to send, whether to close the session after sending it, and how many seconds
+    later to send it (an injected latency fault)."""
 
     reply: bytes
     close: bool = False
+    delay: float = 0.0
 
 
 def _missing(name: str) -> RpcError:
@@ -120,20 +122,29 @@ class RpcHandler:
             raise RpcError(tag="malformed-message", message="<rpc> must hold one operation", error_type="rpc")
         op = ops[0]
         qname = etree.QName(op)
+        env = self.device.model.environment
+        # Injected faults: raises the rpc-error of fail-commit/fail-validate, else the reply's delay.
+        delay = env.before_rpc(qname.localname) if env is not None else 0.0
+        try:
+            reply, close = self._run(rpc, op)
+        except RpcError as error:
+            return Outcome(error_reply(rpc, error), delay=delay)
+        return Outcome(reply, close, delay)
+
+    def _run(self, rpc: etree._Element, op: etree._Element) -> tuple[bytes, bool]:
+        qname = etree.QName(op)
         if qname.namespace == NC_NS and qname.localname == "close-session":
-            return Outcome(ok_reply(rpc), close=True)
+            return ok_reply(rpc), True
         handler = self._ops.get(qname.localname) if qname.namespace == NC_NS else None
         custom = None if handler is not None else self.device.model.rpcs.get(str(op.tag))
         if custom is not None:  # a model-specific RPC (e.g. the reachability <ping>)
             reply = reply_element(rpc)
             reply.extend(custom(op, self.device.model.environment) or [etree.Element(qn("ok"))])
-            return Outcome(serialize(reply))
+            return serialize(reply), False
         if handler is None:
             raise protocol_error("operation-not-supported", f"operation '{qname.localname}' is not supported")
         data = handler(op)
-        if data is None:
-            return Outcome(ok_reply(rpc))
-        return Outcome(data_reply(rpc, data))
+        return (ok_reply(rpc) if data is None else data_reply(rpc, data)), False
 
     # Each operation returns None for <ok/> or a fresh <data> element.
     def _filtered(self, op: etree._Element, tree: etree._Element) -> etree._Element:

@@ -3,11 +3,17 @@
 Each accepted ``netconf`` subsystem channel becomes one NETCONF session: the server hello goes out
 at once, the client hello picks the framing, then every message is answered synchronously in the
 event loop. Framing errors close that session only; nothing a client sends stops the server.
+
+Injected faults (the device model's environment, ``sims.world``): a device that refuses
+connections disconnects at authentication; a latency fault sends a reply later, and the replies of
+one session always leave in the order of their requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 
 import asyncssh
 
@@ -22,7 +28,7 @@ from sims.netconf.messages import (
     error_reply,
     parse_client_hello,
 )
-from sims.netconf.rpc import RpcHandler
+from sims.netconf.rpc import Outcome, RpcHandler
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,9 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         self._handler: RpcHandler | None = None
         self._chunked = False
         self._closed = False
+        self._closing = False  # a close-session reply waits in the outbox
+        self._outbox: deque[tuple[float, Outcome]] = deque()  # delayed replies, in request order
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self._chan = chan
@@ -65,13 +74,13 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         self._send(build_hello(server_capabilities(self.device), self.session_id))
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
-        if self._closed:
+        if self._closed or self._closing:
             return
         self._decoder.feed(data)
         try:
             for message in self._decoder.messages():
                 self._on_message(message)
-                if self._closed:
+                if self._closed or self._closing:
                     return
         except FramingError as exc:
             log.warning("%s session %s: framing error: %s", self.device.name, self.session_id, exc)
@@ -83,6 +92,7 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        self._drop_outbox()
         self.device.end_session(self.session_id)
 
     def close(self) -> None:
@@ -90,6 +100,7 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         if self._closed:
             return
         self._closed = True
+        self._drop_outbox()
         self.device.end_session(self.session_id)
         if self._chan is not None:
             self._chan.close()
@@ -111,11 +122,41 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
             outcome = self._handler.handle(message)
         except Exception:  # one bad request must not take the server down
             log.exception("%s session %s: internal error", self.device.name, self.session_id)
-            self._send(error_reply(None, RpcError(tag="operation-failed", message="internal error")))
+            outcome = Outcome(error_reply(None, RpcError(tag="operation-failed", message="internal error")))
+        self._reply(outcome)
+
+    def _reply(self, outcome: Outcome) -> None:
+        """Send a reply now, or queue it behind earlier delayed ones (never overtaking them)."""
+        if outcome.delay <= 0 and not self._outbox:
+            self._deliver(outcome)
             return
+        loop = asyncio.get_running_loop()
+        due = loop.time() + max(outcome.delay, 0.0)
+        if self._outbox:
+            due = max(due, self._outbox[-1][0])
+        self._outbox.append((due, outcome))
+        self._closing = self._closing or outcome.close
+        if self._timer is None:
+            self._timer = loop.call_at(self._outbox[0][0], self._flush)
+
+    def _flush(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        while self._outbox and self._outbox[0][0] <= loop.time() and not self._closed:
+            self._deliver(self._outbox.popleft()[1])
+        if self._outbox and not self._closed:
+            self._timer = loop.call_at(self._outbox[0][0], self._flush)
+
+    def _deliver(self, outcome: Outcome) -> None:
         self._send(outcome.reply)
         if outcome.close:
             self.close()
+
+    def _drop_outbox(self) -> None:
+        self._outbox.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _send(self, payload: bytes) -> None:
         if self._chan is not None and not self._chan.is_closing():
@@ -139,6 +180,11 @@ class DeviceSSHServer(asyncssh.SSHServer):
             self._connections.discard(self._conn)
 
     def begin_auth(self, username: str) -> bool:
+        environment = self.device.model.environment
+        if environment is not None and not environment.accepts_connection():
+            raise asyncssh.DisconnectError(
+                asyncssh.DISC_SERVICE_NOT_AVAILABLE, f"{self.device.name} refuses connections"
+            )
         return True
 
     def password_auth_supported(self) -> bool:

@@ -3,7 +3,6 @@ and faults injected through the control endpoint served by uvicorn inside the fl
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +15,9 @@ from ncclient import manager
 from ncclient.manager import Manager
 from ncclient.operations.rpc import RPCError
 
-from sims.control import ControlServer, build_control_app
-from sims.fleet import Fleet, FleetThread, SimDeviceSpec
+from sims.fleet import FleetThread, SimDeviceSpec
 from sims.models.core5g import KPI, UPF
 from sims.models.ran import CELL, GNBDU, RRM
-from sims.network import Network
 from sims.world import REACHABILITY_NS, SimWorld
 from tests.unit.test_sim_network import l3vpn
 
@@ -61,21 +58,10 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
     topology = yaml.safe_load((REPO / "topologies" / "l3vpn.clab.yml").read_text())
-
-    def attach(fleet: Fleet) -> tuple[SimWorld, asyncio.AbstractEventLoop]:
-        world = SimWorld(fleet, Network.from_topology(topology))
-        world.attach()
-        return world, asyncio.get_running_loop()
-
-    with FleetThread(SPECS) as fleet:
-        world, loop = fleet.call(attach)
-        server = ControlServer(build_control_app(fleet.fleet, world))
-        port = asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as control:
-                yield Lab(fleet, world, control)
-        finally:
-            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
+    with FleetThread(SPECS, topology=topology) as fleet:
+        assert fleet.control_url is not None
+        with httpx.Client(base_url=fleet.control_url, timeout=30) as control:
+            yield Lab(fleet, fleet.fleet.world, control)
 
 
 def _policy(ident: str, high: int, low: int, dedicated: int, sd: str = "000001") -> str:

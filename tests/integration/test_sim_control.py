@@ -14,7 +14,6 @@ from sims.control import build_control_app
 from sims.errors import RpcError
 from sims.fleet import Fleet, SimDeviceSpec
 from sims.models.ran import CELL, GNBDU, KPI, RRM
-from sims.network import Network
 from sims.world import SimWorld
 
 pytestmark = pytest.mark.integration
@@ -30,17 +29,16 @@ POLICY = (
 
 @pytest.fixture
 def fleet() -> Fleet:
+    topology = yaml.safe_load((REPO / "topologies" / "l3vpn.clab.yml").read_text())
     return Fleet(
-        [SimDeviceSpec("pe1"), SimDeviceSpec("p1"), SimDeviceSpec("pe2"), SimDeviceSpec("gnb1", model="gnb")]
+        [SimDeviceSpec("pe1"), SimDeviceSpec("p1"), SimDeviceSpec("pe2"), SimDeviceSpec("gnb1", model="gnb")],
+        topology=topology,
     )
 
 
 @pytest.fixture
 def world(fleet: Fleet) -> SimWorld:
-    topology = yaml.safe_load((REPO / "topologies" / "l3vpn.clab.yml").read_text())
-    world = SimWorld(fleet, Network.from_topology(topology))
-    world.attach()
-    return world
+    return fleet.world  # the fleet binds its devices to a world with the topology's links
 
 
 @pytest.fixture

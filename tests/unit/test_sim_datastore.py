@@ -374,3 +374,20 @@ def test_shared_initial_tree_is_never_mutated() -> None:
     one.commit(1)
     assert etree.tostring(initial) == before
     assert enabled(two.running, "Ethernet1") == "true"
+
+
+def test_restart_reverts_a_persisted_confirmed_commit_and_drops_locks(
+    ds: Datastore, timers: list[FakeTimer]
+) -> None:
+    _confirmed_change(ds, persist="tok")
+    ds.close_session(1)
+    ds.lock("candidate", 2)
+    ds.edit("candidate", config(iface("Ethernet5", "<config><enabled>false</enabled></config>")), 2)
+    ds.restart()
+    assert enabled(ds.running, "Ethernet4") == "true"  # the last confirmed running
+    assert enabled(ds.candidate, "Ethernet5") is None  # the uncommitted edit is gone
+    assert not ds.confirmed_commit_pending and timers[-1].cancelled
+    assert ds.lock_owner("candidate") is None
+    with pytest.raises(RpcError) as info:
+        ds.commit(3, persist_id="tok")
+    assert info.value.tag == "invalid-value"

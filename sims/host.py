@@ -1,0 +1,87 @@
+"""Serve a fleet as a process: ``run_fleet`` until SIGINT/SIGTERM, publishing ``endpoints.json``.
+
+``endpoints.json`` lists every device (NETCONF and gNMI ports, platform) and, at the top level,
+``control_url``: the fleet's loopback control API (faults, links; see ``sims.control``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import signal
+from collections.abc import Awaitable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sims.fleet import Fleet
+from sims.gnmi import load_or_create_certificate
+from sims.specs import SimDeviceSpec
+from sims.statefiles import HOST_KEY_FILE, load_or_create_host_key, write_endpoints
+
+log = logging.getLogger(__name__)
+
+
+def _raise_fd_limit(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed * 6 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+async def serve_fleet(
+    specs: Iterable[SimDeviceSpec],
+    state_dir: Path,
+    stop: Awaitable[Any] | None = None,
+    *,
+    gnmi: bool = True,
+    gnmi_tls: bool = False,
+    topology: Mapping[str, Any] | None = None,
+    control_port: int | None = 0,
+) -> None:
+    """Serve until ``stop`` completes (default: SIGINT or SIGTERM), publishing endpoints.json;
+    with ``gnmi_tls`` the gNMI certificate is ``<state_dir>/gnmi.crt`` (made on first use);
+    ``topology`` (containerlab document) gives the network's links."""
+    specs = list(specs)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _raise_fd_limit(len(specs))
+    key = load_or_create_host_key(state_dir / HOST_KEY_FILE)
+    hosts = {spec.host for spec in specs}
+    tls = load_or_create_certificate(state_dir, hosts) if gnmi and gnmi_tls else None
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    if stop is None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        stop = stopped.wait()
+    fleet = Fleet(specs, key, gnmi=gnmi, gnmi_tls=tls, topology=topology, control_port=control_port)
+    async with fleet:
+        path = write_endpoints(state_dir, fleet.endpoints, fleet.control_url)
+        log.info("fleet: endpoints in %s, control API at %s", path, fleet.control_url)
+        try:
+            await stop
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def run_fleet(
+    specs: Iterable[SimDeviceSpec],
+    state_dir: Path,
+    *,
+    gnmi: bool = True,
+    gnmi_tls: bool = False,
+    topology: Mapping[str, Any] | None = None,
+    control_port: int | None = 0,
+) -> None:
+    """Blocking: serve ``specs`` until SIGINT/SIGTERM; ``<state_dir>/endpoints.json`` exists meanwhile."""
+    asyncio.run(
+        serve_fleet(
+            specs,
+            Path(state_dir),
+            gnmi=gnmi,
+            gnmi_tls=gnmi_tls,
+            topology=topology,
+            control_port=control_port,
+        )
+    )
