@@ -1,6 +1,9 @@
-"""Pure helpers for devices without a candidate: restore running from a saved pre-image."""
+"""Pure helpers on configuration trees: restore running from a saved pre-image (devices without
+a candidate), and the dry-run diff of two datastores."""
 
 from __future__ import annotations
+
+import difflib
 
 from lxml import etree
 
@@ -35,3 +38,17 @@ def build_restore(pre_image: etree._Element, current: etree._Element) -> str:
         gone = etree.SubElement(config, tag, nsmap={None: etree.QName(tag).namespace})
         gone.set(_OPERATION, "remove")
     return etree.tostring(config, encoding="unicode")
+
+
+def canonical_lines(data: etree._Element) -> list[str]:
+    """A tree as stable, pretty-printed text: whitespace-only text dropped, namespaces as sent."""
+    parser = etree.XMLParser(remove_blank_text=True)
+    clean = etree.fromstring(etree.tostring(data, method="c14n"), parser)
+    text: str = etree.tostring(clean, pretty_print=True, encoding="unicode")
+    return text.splitlines(keepends=True)
+
+
+def xml_diff(before: etree._Element, after: etree._Element) -> str:
+    """Unified diff (`running` -> `candidate`) of the canonical text of two `<data>` trees."""
+    lines = difflib.unified_diff(canonical_lines(before), canonical_lines(after), "running", "candidate")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

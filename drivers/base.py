@@ -19,6 +19,13 @@ class DeviceTarget:
     timeout: float = 30.0
     key_file: str | None = None  # SSH private key; tried before the password when set
     gnmi_port: int | None = None  # where the device serves gNMI, if it does
+    # gNMI transport security: plaintext (gRPC "insecure") unless a CA file is given; a client
+    # certificate and key add mutual TLS; server_name overrides the name checked in the
+    # device's certificate (e.g. when dialling an IP the certificate does not list).
+    gnmi_tls_ca: str | None = None
+    gnmi_tls_cert: str | None = None
+    gnmi_tls_key: str | None = field(default=None, repr=False)
+    gnmi_tls_server_name: str | None = None
 
 
 @runtime_checkable
@@ -39,11 +46,20 @@ class DeviceDriver(Protocol):
     def capabilities(self) -> list[str]: ...
 
     def get_config(self, filter_xml: str | None = None) -> str:
-        """Running configuration as a `<data>` XML document, optionally subtree-filtered."""
+        """Running configuration, optionally filtered: NETCONF drivers return a `<data>` XML
+        document for a subtree filter; the gNMI driver a JSON object {path: value} for a path
+        (or a JSON list of paths)."""
         ...
 
     def stage(self, payload: str) -> None:
-        """Lock and load `payload` (a `<config>` document) into the candidate."""
+        """Lock and load `payload` into the candidate (NETCONF: a `<config>` document; gNMI: a
+        prepared SetRequest, see drivers.gnmi_payload)."""
+        ...
+
+    def diff(self, payload: str) -> str:
+        """Dry-run: the device-native diff `payload` would make, as unified-diff text ("" for none).
+
+        Leaves the device and this driver's transaction state as they were."""
         ...
 
     def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:

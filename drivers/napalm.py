@@ -208,9 +208,20 @@ class NapalmDriver:
         data = self._running()
         return select_top(data, filter_xml) if filter_xml else data
 
-    def diff(self) -> str:
-        """NAPALM's compare_config: the staged change as the device's native diff."""
-        return str(self._do("compare_config", lambda: self._conn().compare_config()))
+    def diff(self, payload: str | None = None) -> str:
+        """NAPALM's compare_config: the native diff of `payload` (loaded, compared, discarded),
+        or without a payload, of what is staged now."""
+        conn = self._conn()
+        if payload is None:
+            return str(self._do("compare_config", conn.compare_config))
+        if self._staged or self._pending is not None:
+            raise InvalidRequest(f"{self.target.name}: dry-run diff while a change is staged or pending")
+        self.stage(payload)
+        try:
+            return str(self._do("compare_config", conn.compare_config))
+        finally:
+            self._do("discard_config", conn.discard_config)
+            self._staged = False
 
     # --- transaction -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from ncclient.manager import Manager
 
 from drivers._errors import mapped_errors
 from drivers._netconf_session import NetconfSession, open_session, pool_key
-from drivers._preimage import build_restore
+from drivers._preimage import build_restore, xml_diff
 from drivers.base import DeviceTarget
 from drivers.pool import SessionPool
 from rom.errors import CapabilityMissing, InvalidRequest, RomError, TransportError
@@ -121,6 +121,29 @@ class NetconfDriver:
             reply = self._mgr().get_config(source="running", filter=_filter_spec(filter_xml))
         data: etree._Element = reply.data_ele
         return data
+
+    def diff(self, payload: str) -> str:
+        """Dry-run: load `payload` into the candidate, unified diff of candidate against running
+        (canonical XML), then discard. Needs `:candidate`; a transaction in progress is refused."""
+        self._require(CANDIDATE, "dry-run diff")
+        if self._locked is not None or self._pending_confirm:
+            raise InvalidRequest(f"{self.target.name}: dry-run diff while a change is staged or pending")
+        m = self._mgr()
+        name = self.target.name
+        self._lock("candidate")
+        try:
+            with mapped_errors(name, "discard-changes"):
+                m.discard_changes()
+            with mapped_errors(name, "edit-config candidate (dry-run)"):
+                m.edit_config(config=payload, target="candidate")
+            with mapped_errors(name, "get-config candidate"):
+                candidate = m.get_config(source="candidate").data_ele
+            running = self._get_data()
+            return xml_diff(running, candidate)
+        finally:
+            errors = self._attempt(self._discard) + self._attempt(self._unlock)
+            for e in errors:
+                log.warning("%s: dry-run clean-up failed: %s", name, e)
 
     # --- transaction -------------------------------------------------------------------------
 

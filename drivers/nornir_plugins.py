@@ -1,4 +1,8 @@
-"""Nornir plugins fed by ROM's inventory: `RomInventory` and the `rom` connection."""
+"""Nornir plugins fed by ROM's inventory: `RomInventory` and the `rom` / `rom-gnmi` connections.
+
+One Nornir host per device, one connection per protocol: `rom` opens the platform's
+NETCONF-family driver (ncclient or NAPALM), `rom-gnmi` the gNMI driver on the device's gNMI port.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,12 @@ from nornir.plugins.runners import ThreadedRunner
 from drivers.base import DeviceDriver, DeviceTarget
 from drivers.pool import DEFAULT_POOL, SessionPool
 from drivers.registry import driver_for
-from rom.errors import TransportError
+from rom.errors import InvalidRequest, TransportError
 
 CONNECTION = "rom"
+CONNECTION_GNMI = "rom-gnmi"
+CONNECTIONS = {"netconf": CONNECTION, "napalm": CONNECTION, "gnmi": CONNECTION_GNMI}
+"""Protocol (as resource specs and transaction payloads name it) -> Nornir connection."""
 INVENTORY = "RomInventory"  # Nornir's plugin registers share one namespace: keep names distinct
 
 
@@ -34,6 +41,7 @@ class RomInventory:
         hosts = Hosts()
         for t in self.targets:
             extras = {"name": t.name, "timeout": t.timeout, "key_file": t.key_file, "pool": self.pool}
+            gnmi = ConnectionOptions(port=t.gnmi_port, extras={"target": t, "pool": self.pool})
             hosts[t.name] = Host(
                 name=t.name,
                 hostname=t.host,
@@ -41,7 +49,7 @@ class RomInventory:
                 username=t.username,
                 password=t.password,
                 platform=t.platform,
-                connection_options={CONNECTION: ConnectionOptions(extras=extras)},
+                connection_options={CONNECTION: ConnectionOptions(extras=extras), CONNECTION_GNMI: gnmi},
             )
         return Inventory(hosts=hosts)
 
@@ -52,6 +60,8 @@ class RomConnection:
     With a pool in the host's extras (see `make_nornir`), the driver takes its session from the
     pool on open and `close` (Nornir's `close_connections`) gives it back.
     """
+
+    protocol = "netconf"
 
     def __init__(self) -> None:
         self._driver: DeviceDriver | None = None
@@ -67,6 +77,10 @@ class RomConnection:
         configuration: Config | None = None,
     ) -> None:
         extras = extras or {}
+        given = extras.get("target")
+        if isinstance(given, DeviceTarget):
+            self._open(given, extras.get("pool"))
+            return
         target = DeviceTarget(
             name=str(extras.get("name") or hostname),
             host=hostname or "",
@@ -77,7 +91,10 @@ class RomConnection:
             timeout=float(extras.get("timeout", 30.0)),
             key_file=extras.get("key_file"),
         )
-        driver = driver_for(target, extras.get("pool"))
+        self._open(target, extras.get("pool"))
+
+    def _open(self, target: DeviceTarget, pool: SessionPool | None) -> None:
+        driver = driver_for(target, pool, self.protocol)
         driver.open()
         self._driver = driver
 
@@ -89,14 +106,21 @@ class RomConnection:
     @property
     def connection(self) -> DeviceDriver:
         if self._driver is None:
-            raise TransportError("rom connection is not open")
+            raise TransportError(f"{self.protocol} connection is not open")
         return self._driver
 
 
+class RomGnmiConnection(RomConnection):
+    """The `rom-gnmi` connection: the gNMI driver (the host's `DeviceTarget` names the port)."""
+
+    protocol = "gnmi"
+
+
 def register_plugins() -> None:
-    """Idempotent: register both plugins with Nornir."""
+    """Idempotent: register the plugins with Nornir."""
     InventoryPluginRegister.register(INVENTORY, RomInventory)
     ConnectionPluginRegister.register(CONNECTION, RomConnection)
+    ConnectionPluginRegister.register(CONNECTION_GNMI, RomGnmiConnection)
 
 
 def make_nornir(
@@ -127,9 +151,16 @@ def make_nornir(
     )
 
 
-def driver_of(host: Host, config: Config) -> DeviceDriver:
-    """The host's open driver (opened on first use)."""
-    driver: DeviceDriver = host.get_connection(CONNECTION, config)
+def connection_name(protocol: str) -> str:
+    try:
+        return CONNECTIONS[protocol]
+    except KeyError:
+        raise InvalidRequest(f"unknown protocol {protocol!r} (known: {', '.join(CONNECTIONS)})") from None
+
+
+def driver_of(host: Host, config: Config, protocol: str = "netconf") -> DeviceDriver:
+    """The host's open driver for `protocol` (opened on first use)."""
+    driver: DeviceDriver = host.get_connection(connection_name(protocol), config)
     return driver
 
 

@@ -1,8 +1,15 @@
-"""Network-wide all-or-nothing transaction: stage all -> confirmed commit all -> check -> confirm all."""
+"""Network-wide all-or-nothing transaction: stage all -> confirmed commit all -> check -> confirm all.
+
+A participant is one (device, protocol): the same router may take an L3VPN over NETCONF and QoS
+over gNMI in one transaction. Each Nornir task works through its host's participants and marks
+each one that finished a phase, so any failure undoes exactly the participants that staged or
+committed, on every device and over every protocol. (On a device with both, the gNMI Set lands
+in the stage phase, before the NETCONF lock: see drivers.tasks.)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,22 +18,25 @@ from nornir.core.processor import Processor
 from nornir.core.task import AggregatedResult
 
 from drivers import tasks
-from drivers.nornir_plugins import CONNECTION
+from drivers.nornir_plugins import connection_name
+from drivers.tasks import Marks, normalise
 from rom.errors import DeviceRejected, InvalidRequest, RomError
 
 
 @dataclass(frozen=True)
 class HostOutcome:
-    """What the transaction left on one device.
+    """What the transaction left on one device (over all its protocols).
 
-    `changed`: the device runs the new configuration (confirmed). `rolled_back`: its staged or
-    committed change was undone.
+    `changed`: every participant runs the new configuration (confirmed). `rolled_back`: the
+    participants that staged or committed were undone. `confirmed`: protocols that confirmed.
     """
 
     changed: bool = False
     failed: bool = False
     error: str | None = None
     rolled_back: bool = False
+    protocols: tuple[str, ...] = ("netconf",)
+    confirmed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,96 +47,116 @@ class TransactionOutcome:
     errors: list[str] = field(default_factory=list)
 
 
-def _describe(host: str, phase: str, exc: BaseException | None) -> str:
+def _who(host: str, protocol: str | None) -> str:
+    return host if protocol in (None, "netconf", "napalm") else f"{host}[{protocol}]"
+
+
+def _describe(who: str, phase: str, exc: BaseException | None) -> str:
     if isinstance(exc, DeviceRejected):
-        return f"{host}: {phase} rejected: {exc.error}"
-    return f"{host}: {phase} failed: {exc}"
+        return f"{who}: {phase} rejected: {exc.error}"
+    return f"{who}: {phase} failed: {exc}"
 
 
 class _Run:
-    """Book-keeping for one transaction over the hosts in `scope`."""
+    """Book-keeping for one transaction over the participants in `payloads`."""
 
-    def __init__(self, scope: Nornir) -> None:
+    def __init__(self, scope: Nornir, payloads: dict[str, dict[str, str]]) -> None:
         self.scope = scope
-        self.done: dict[str, set[str]] = {"stage": set(), "commit": set(), "confirm": set()}
+        self.payloads = payloads
+        self.marks = Marks()
         self.failed: dict[str, str] = {}
-        self.rolled_back: set[str] = set()
         self.errors: list[str] = []
-
-    def on(self, hosts: Collection[str]) -> Nornir:
-        return self.scope.filter(filter_func=lambda h: h.name in hosts)
 
     def record(self, phase: str, result: AggregatedResult) -> bool:
         for host, multi in result.items():
             if multi.failed:
-                message = _describe(host, phase, multi[0].exception)
+                who = _who(host, self.marks.failed_at.get(host))
+                message = _describe(who, phase, multi[0].exception)
                 self.failed[host] = message
                 self.errors.append(message)
-            elif phase in self.done:
-                self.done[phase].add(host)
         return not result.failed
 
-    def run(self, phase: str, task: Callable[..., Any], hosts: Collection[str], **kwargs: Any) -> bool:
-        return self.record(phase, self.on(hosts).run(task=task, name=phase, **kwargs))
+    def run(self, phase: str, task: Callable[..., Any], **kwargs: Any) -> bool:
+        hosts = self.payloads
+        scope = self.scope.filter(filter_func=lambda h: h.name in hosts)
+        result = scope.run(task=task, name=phase, payloads=self.payloads, marks=self.marks, **kwargs)
+        return self.record(phase, result)
+
+    def _pending(self, host: str) -> bool:
+        """Whether a participant of `host` has an open connection and did not confirm."""
+        h = self.scope.inventory.hosts[host]
+        return any(
+            connection_name(p) in h.connections and not self.marks.has("confirm", host, p)
+            for p in self.payloads[host]
+        )
 
     def rollback(self, persist_id: str) -> None:
-        """Undo every host holding a session that did not get to confirm."""
-        hosts = [
-            h.name
-            for h in self.scope.inventory.hosts.values()
-            if CONNECTION in h.connections and h.name not in self.done["confirm"]
-        ]
+        """Undo every participant holding a connection that did not get to confirm."""
+        hosts = [h for h in self.payloads if self._pending(h)]
         if not hosts:
             return
-        result = self.on(hosts).run(
-            task=tasks.rollback, name="rollback", persist_id=persist_id, on_good=True, on_failed=True
+        result = self.scope.filter(filter_func=lambda h: h.name in hosts).run(
+            task=tasks.rollback,
+            name="rollback",
+            persist_id=persist_id,
+            payloads=self.payloads,
+            marks=self.marks,
+            on_good=True,
+            on_failed=True,
         )
         for host, multi in result.items():
             if multi.failed:
                 self.errors.append(_describe(host, "rollback", multi[0].exception))
-            else:
-                self.rolled_back.add(host)
+
+    def _done(self, step: str, host: str) -> tuple[str, ...]:
+        return tuple(p for p in self.payloads[host] if self.marks.has(step, host, p))
 
     def outcome(self, phase_failed: str | None) -> TransactionOutcome:
-        hosts = {
-            name: HostOutcome(
-                changed=name in self.done["confirm"],
+        hosts = {}
+        for name, mine in self.payloads.items():
+            confirmed = self._done("confirm", name)
+            touched = [p for p in mine if self.marks.has("stage", name, p) and p not in confirmed]
+            undone = self._done("rollback", name)
+            hosts[name] = HostOutcome(
+                changed=len(confirmed) == len(mine),
                 failed=name in self.failed,
                 error=self.failed.get(name),
-                rolled_back=name in self.rolled_back,
+                rolled_back=bool(undone) and all(p in undone for p in touched),
+                protocols=tuple(mine),
+                confirmed=confirmed,
             )
-            for name in self.scope.inventory.hosts
-        }
         return TransactionOutcome(phase_failed is None, phase_failed, hosts, list(self.errors))
 
 
 def run_transaction(
     nr: Nornir,
-    payloads: Mapping[str, str],
+    payloads: Mapping[str, str | Mapping[str, str]],
     *,
     confirm_timeout: int,
     persist_id: str,
     post_check: Callable[[], list[str]] | None = None,
     processors: Sequence[Processor] = (),
 ) -> TransactionOutcome:
-    """Apply `payloads` (device name -> `<config>`) to all devices or to none.
+    """Apply `payloads` to all participants or to none.
 
-    Any failure rolls back every touched device (cancel-commit for committed ones, discard and
-    unlock for staged ones). Devices that already confirmed when a later confirm fails keep the
-    change; the outcome says so. Connections are closed (given back to the pool) at the end.
-    `processors` are added to `nr`'s own for the phases of this transaction.
+    `payloads`: device -> {protocol: payload} (protocols `netconf`, `napalm`, `gnmi`), or
+    device -> payload for NETCONF only. Any failure rolls back every touched participant
+    (cancel-commit or pre-image restore for committed ones, discard and unlock for staged ones).
+    Participants that already confirmed when a later confirm fails keep the change; the outcome
+    says so. Connections are closed (given back to the pool) at the end. `processors` are added
+    to `nr`'s own for the phases of this transaction.
     """
     if processors:
         nr = nr.with_processors([*nr.processors, *processors])
     unknown = sorted(set(payloads) - set(nr.inventory.hosts))
     if unknown:
         raise InvalidRequest(f"no such devices in the inventory: {', '.join(unknown)}")
+    participants = normalise(payloads)
     nr.data.reset_failed_hosts()
-    names = list(payloads)
-    run = _Run(nr.filter(filter_func=lambda h: h.name in payloads))
+    run = _Run(nr.filter(filter_func=lambda h: h.name in participants), participants)
     try:
         try:
-            failed = _phases(run, names, payloads, confirm_timeout, persist_id, post_check)
+            failed = _phases(run, confirm_timeout, persist_id, post_check)
         except BaseException:
             run.rollback(persist_id)
             raise
@@ -138,18 +168,12 @@ def run_transaction(
 
 
 def _phases(
-    run: _Run,
-    names: list[str],
-    payloads: Mapping[str, str],
-    confirm_timeout: int,
-    persist_id: str,
-    post_check: Callable[[], list[str]] | None,
+    run: _Run, confirm_timeout: int, persist_id: str, post_check: Callable[[], list[str]] | None
 ) -> str | None:
     """Run the phases in order; the name of the phase that failed, or None."""
-    if not run.run("stage", tasks.stage, names, payloads=payloads):
+    if not run.run("stage", tasks.stage, confirm_timeout=confirm_timeout, persist_id=persist_id):
         return "stage"
-    commit_args = {"confirm_timeout": confirm_timeout, "persist_id": persist_id}
-    if not run.run("commit", tasks.commit, names, **commit_args):
+    if not run.run("commit", tasks.commit, confirm_timeout=confirm_timeout, persist_id=persist_id):
         return "commit"
     if post_check is not None:
         try:
@@ -159,8 +183,10 @@ def _phases(
         if problems:
             run.errors.extend(f"post-check: {p}" for p in problems)
             return "post_check"
-    if not run.run("confirm", tasks.confirm, names, persist_id=persist_id):
-        kept = sorted(run.done["confirm"])
+    if not run.run("confirm", tasks.confirm, persist_id=persist_id):
+        kept = sorted(
+            _who(h, p) for h, mine in run.payloads.items() for p in mine if run.marks.has("confirm", h, p)
+        )
         if kept:
             run.errors.append(f"already confirmed, keep the change: {', '.join(kept)}")
         return "confirm"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rom.errors import InvalidRequest, NotFound
 
@@ -29,15 +29,49 @@ class CharacteristicSpec(BaseModel):
     description: str = ""
 
 
+Protocol = Literal["netconf", "gnmi", "napalm"]
+
+
 class PlatformBinding(BaseModel):
+    """How one role is rendered on one platform: the protocol (driver), the template and, for the
+    XML protocols, the subtree filter that reads the resource back (gNMI reads the paths it set)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    driver: str
+    driver: Protocol = "netconf"
     template: str
-    filter: str
+    filter: str | None = None
+
+    @model_validator(mode="after")
+    def _filter_for_xml(self) -> PlatformBinding:
+        if self.driver != "gnmi" and not self.filter:
+            raise ValueError(f"a {self.driver} binding needs a filter (the read-back subtree)")
+        expected = ".json.j2" if self.driver == "gnmi" else ".xml.j2"
+        if self.driver != "napalm" and not self.template.endswith(expected):
+            raise ValueError(f"a {self.driver} template must be a {expected} file, got {self.template!r}")
+        return self
+
+
+class RoleSpec(BaseModel):
+    """One kind of device a specification touches, e.g. `upf` and `smf` for a 5G slice core:
+    the characteristic naming the device, and a template per platform."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    device_characteristic: str = Field("device", alias="deviceCharacteristic")
+    description: str = ""
+    platforms: dict[str, PlatformBinding]
 
 
 class ResourceSpec(BaseModel):
+    """A resource specification (templates/<id>/spec.yaml).
+
+    `roles` maps a role name to a `RoleSpec`; a single-role spec may instead give
+    `deviceCharacteristic` + `platforms` at the top level with `roles: [<name>]`. `postChecks`
+    (KPI baselines, read by telemetry.baseline) and `reservations` (resource pools, read by
+    inventory.pools) are owned by those modules: their shape is left open here.
+    """
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: str
@@ -47,16 +81,51 @@ class ResourceSpec(BaseModel):
     description: str = ""
     resource_name: str = Field(alias="resourceName")
     device_characteristic: str = Field("device", alias="deviceCharacteristic")
-    roles: list[str] = []
+    roles: dict[str, RoleSpec]
     characteristics: dict[str, CharacteristicSpec]
-    platforms: dict[str, PlatformBinding]
+    platforms: dict[str, PlatformBinding] = {}
+    post_checks: dict[str, Any] = Field(default_factory=dict, alias="postChecks")
+    reservations: list[dict[str, Any]] = []
 
-    def binding(self, platform: str) -> PlatformBinding:
+    @model_validator(mode="before")
+    @classmethod
+    def _single_role_shorthand(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or isinstance(data.get("roles"), dict):
+            return data
+        names = data.get("roles") or ["device"]
+        if len(names) != 1 or "platforms" not in data:
+            raise ValueError("roles: a mapping of role -> {deviceCharacteristic, platforms}, or one name")
+        role = {
+            "deviceCharacteristic": data.get("deviceCharacteristic", "device"),
+            "platforms": data["platforms"],
+        }
+        return {**data, "roles": {names[0]: role}}
+
+    @model_validator(mode="after")
+    def _roles_name_devices(self) -> ResourceSpec:
+        if not self.roles:
+            raise ValueError("a specification needs at least one role")
+        for name, role in self.roles.items():
+            rule = self.characteristics.get(role.device_characteristic)
+            if rule is None or rule.type != "string" or not rule.required:
+                raise ValueError(
+                    f"role {name!r}: deviceCharacteristic {role.device_characteristic!r} "
+                    "must be a required string characteristic"
+                )
+        first = next(iter(self.roles.values()))
+        self.device_characteristic = first.device_characteristic
+        self.platforms = first.platforms
+        return self
+
+    def binding(self, platform: str, role: str | None = None) -> PlatformBinding:
+        """The binding of `role` (default: the first role) on `platform`; InvalidRequest if none."""
+        name = role or next(iter(self.roles))
         try:
-            return self.platforms[platform]
+            return self.roles[name].platforms[platform]
         except KeyError:
             raise InvalidRequest(
-                f"resource specification {self.id!r} has no template for platform {platform!r}"
+                f"resource specification {self.id!r} has no template for role {name!r} "
+                f"on platform {platform!r}"
             ) from None
 
 

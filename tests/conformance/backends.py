@@ -8,9 +8,10 @@ simulator's datastore, or a stock ncclient session for netconfd), never through 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 from ncclient import manager
@@ -45,9 +46,23 @@ class Backend:
     lock_datastore: str  # the datastore `stage` locks
     confirmed_commit: str | None  # why a confirmed commit cannot be tested (None: it can)
     pool: SessionPool | None = None
+    protocol: str = "netconf"
+    snapshot: Callable[[], str] | None = None  # the whole running config, read without the driver
+    diff_marker: Callable[[int], str] = lambda i: f"<index>{i}</index>"  # in the dry-run diff of item i
+    no_dry_run: str | None = None  # why `diff` cannot work here (None: it can)
 
     def driver(self, target: DeviceTarget | None = None) -> DeviceDriver:
-        return driver_for(target or self.target, self.pool)
+        return driver_for(target or self.target, self.pool, self.protocol)
+
+    @property
+    def netconf_only(self) -> str | None:
+        """Why a NETCONF-only operation (locks, a stock ncclient session) does not apply, or None."""
+        if self.protocol == "gnmi":
+            return "NETCONF-only: gNMI has no datastore locks and no candidate"
+        return None
+
+    def top_level_names(self, config: str) -> list[str]:
+        return gnmi_top_level_names(config) if self.protocol == "gnmi" else top_level_names(config)
 
 
 def _stock(target: DeviceTarget) -> Callable[[], AbstractContextManager[manager.Manager]]:
@@ -86,7 +101,11 @@ def oc_subif_payload(i: int, vlan: int | None = None) -> str:
 
 
 def sim_backend(
-    fleet: FleetThread, name: str = "pe1", platform: str | None = None, pool: SessionPool | None = None
+    fleet: FleetThread,
+    name: str = "pe1",
+    platform: str | None = None,
+    pool: SessionPool | None = None,
+    gnmi: bool = False,
 ) -> Backend:
     ep = fleet.endpoint(name)
     target = DeviceTarget(name, ep.host, ep.netconf_port, platform or ep.platform, "admin", "admin", 10)
@@ -101,6 +120,28 @@ def sim_backend(
 
         return fleet.call(read)
 
+    def snapshot() -> str:
+        return fleet.call(lambda f: etree.tostring(f.device(name).datastore.running, encoding="unicode"))
+
+    if gnmi:
+        target = replace(target, gnmi_port=ep.gnmi_port)
+        return Backend(
+            kind=f"sim-gnmi/{target.platform}",
+            target=target,
+            payload=gnmi_subif_payload,
+            invalid_payload=gnmi_subif_payload(100, vlan=5000),
+            invalid_tag="invalid-value",
+            invalid_path="vlan-id",
+            scope="/openconfig-interfaces:interfaces",
+            items=items,
+            other_session=_stock(target),
+            lock_datastore="running",
+            confirmed_commit=None,  # emulated by the driver: pre-image kept until confirm
+            pool=pool,
+            protocol="gnmi",
+            snapshot=snapshot,
+            diff_marker=lambda i: f'"index": {i}',
+        )
     return Backend(
         kind=f"sim/{target.platform}",
         target=target,
@@ -114,7 +155,37 @@ def sim_backend(
         lock_datastore="candidate",
         confirmed_commit=None,
         pool=pool,
+        snapshot=snapshot,
     )
+
+
+def gnmi_subif_payload(i: int, vlan: int | None = None) -> str:
+    """The gNMI twin of `oc_subif_payload`: one Set update in ROM's payload document."""
+    path = [
+        "openconfig-interfaces:interfaces",
+        {"interface": {"name": "Ethernet1"}},
+        "subinterfaces",
+        {"subinterface": {"index": str(i)}},
+    ]
+    value = {
+        "index": i,
+        "config": {"index": i},
+        "openconfig-vlan:vlan": {
+            "match": {"single-tagged": {"config": {"vlan-id": i if vlan is None else vlan}}}
+        },
+    }
+    return json.dumps({"update": [{"path": path, "value": value}]})
+
+
+def gnmi_top_level_names(config_json: str) -> list[str]:
+    """Top-level names in a gNMI driver's get_config answer ({path: value})."""
+    names: list[str] = []
+    for path, value in json.loads(config_json).items():
+        if path == "/":
+            names.extend(k.rsplit(":", 1)[-1] for k in value)
+        elif value is not None:
+            names.append(path.split("/")[1].split("[")[0].rsplit(":", 1)[-1])
+    return sorted(names)
 
 
 # --- netconfd (yuma123) with ietf-interfaces ----------------------------------------------------
@@ -168,6 +239,10 @@ def reset_netconfd(m: manager.Manager, mode: str) -> None:
 
 def netconfd_backend(ep: NetconfdEndpoint, watcher: manager.Manager, pool: SessionPool) -> Backend:
     target = ep.target()
+
+    def snapshot() -> str:
+        return str(etree.tostring(watcher.get_config(source="running").data_ele, encoding="unicode"))
+
     return Backend(
         kind=f"netconfd/{ep.mode}",
         target=target,
@@ -182,6 +257,11 @@ def netconfd_backend(ep: NetconfdEndpoint, watcher: manager.Manager, pool: Sessi
         confirmed_commit=None,  # netconfd --target=candidate announces :confirmed-commit:1.1;
         # on --target=running the driver emulates it with the saved pre-image
         pool=pool,
+        snapshot=snapshot,
+        diff_marker=lambda i: f"<name>rom{i}</name>",
+        no_dry_run=None
+        if ep.mode == "candidate"
+        else "dry-run diff needs :candidate (netconfd --target=running)",
     )
 
 

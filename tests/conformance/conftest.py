@@ -19,7 +19,7 @@ from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conformance.backends import Backend, netconfd_backend, observer, reset_netconfd, sim_backend
 from tests.conformance.netconfd import Netconfd, NetconfdEndpoint, NetconfdUnavailable
 
-BACKENDS = ["sim", "netconfd-candidate", "netconfd-running", "napalm-iosxr_netconf-sim"]
+BACKENDS = ["sim", "sim-gnmi", "netconfd-candidate", "netconfd-running", "napalm-iosxr_netconf-sim"]
 
 
 @dataclass
@@ -66,10 +66,11 @@ def fleet() -> Iterator[FleetThread]:
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """`(driver factory, device kind, payload factory)` for one backend, reset to empty."""
-    if request.param.endswith("sim"):
+    if "sim" in request.param:
         pool = SessionPool()
         platform = "napalm:iosxr_netconf" if request.param.startswith("napalm") else None
-        yield sim_backend(request.getfixturevalue("fleet"), platform=platform, pool=pool)
+        gnmi = request.param == "sim-gnmi"
+        yield sim_backend(request.getfixturevalue("fleet"), platform=platform, pool=pool, gnmi=gnmi)
         pool.close_all()
         return
     handle: NetconfdHandle = request.getfixturevalue(f"netconfd_{request.param.split('-', 1)[1]}")

@@ -54,6 +54,9 @@ class MemoryDriver:
     def get_config(self, filter_xml: str | None = None) -> str:
         return self.dev.running
 
+    def diff(self, payload: str) -> str:
+        return "" if payload == self.dev.running else f"-{self.dev.running}\n+{payload}\n"
+
     def stage(self, payload: str) -> None:
         self.dev.locked = True
         self.dev.candidate = payload
@@ -151,3 +154,73 @@ def test_unknown_device_is_refused_before_touching_anything(fleet: list[DeviceTa
     with pytest.raises(InvalidRequest, match="nope"):
         run_transaction(make_nornir(fleet), {"pe1": "x", "nope": "y"}, confirm_timeout=60, persist_id="t")
     assert DEVICES["pe1"].candidate == "old"
+
+
+class MemoryGnmiDriver(MemoryDriver):
+    """The same in-memory device model behind the `gnmi` protocol, as `<name>/gnmi`."""
+
+    def __init__(self, target: DeviceTarget, pool: SessionPool | None = None) -> None:
+        self.target = target
+        self.dev = DEVICES[f"{target.name}/gnmi"]
+
+
+@pytest.fixture
+def two_protocols(fleet: list[DeviceTarget], monkeypatch: pytest.MonkeyPatch) -> list[DeviceTarget]:
+    monkeypatch.setattr("drivers.registry.GNMI_DRIVER", MemoryGnmiDriver)
+    DEVICES.update({f"{t.name}/gnmi": Device() for t in fleet})
+    return fleet
+
+
+MIXED = {"pe1": {"netconf": "vpn1", "gnmi": "qos1"}, "pe2": {"gnmi": "qos2"}, "pe3": "vpn3"}
+
+
+def _state() -> dict[str, str]:
+    return {name: d.running for name, d in sorted(DEVICES.items())}
+
+
+def test_participants_over_two_protocols_all_commit(two_protocols: list[DeviceTarget]) -> None:
+    out = run_transaction(make_nornir(two_protocols), MIXED, confirm_timeout=60, persist_id="m1")
+    assert out.ok, out.errors
+    assert _state() == {
+        "pe1": "vpn1",
+        "pe1/gnmi": "qos1",
+        "pe2": "old",
+        "pe2/gnmi": "qos2",
+        "pe3": "vpn3",
+        "pe3/gnmi": "old",
+    }
+    assert out.hosts["pe1"].protocols == ("netconf", "gnmi") and out.hosts["pe1"].changed
+    assert out.hosts["pe1"].confirmed == ("netconf", "gnmi")
+
+
+@pytest.mark.parametrize("phase", ["stage", "commit"])
+@pytest.mark.parametrize("failing", ["pe1/gnmi", "pe1", "pe3"])
+def test_any_participant_failing_undoes_every_protocol(
+    two_protocols: list[DeviceTarget], phase: str, failing: str
+) -> None:
+    before = _state()
+    DEVICES[failing].fail_on = phase
+    out = run_transaction(make_nornir(two_protocols), MIXED, confirm_timeout=60, persist_id="m2")
+    # pe1 has both protocols: its gNMI Set lands in the stage phase, before the NETCONF lock
+    seen = "stage" if failing == "pe1/gnmi" else phase
+    assert not out.ok and out.phase_failed == seen
+    assert _state() == before
+    who = failing.replace("/gnmi", "[gnmi]")
+    assert any(e.startswith(f"{who}: {seen} rejected") for e in out.errors), out.errors
+    assert all(not h.changed for h in out.hosts.values())
+
+
+def test_post_check_failure_restores_both_protocols(two_protocols: list[DeviceTarget]) -> None:
+    before = _state()
+    out = run_transaction(
+        make_nornir(two_protocols), MIXED, confirm_timeout=60, persist_id="m3", post_check=lambda: ["kpi"]
+    )
+    assert out.phase_failed == "post_check" and _state() == before
+    assert all(h.rolled_back for h in out.hosts.values())
+
+
+def test_unknown_protocol_is_refused(two_protocols: list[DeviceTarget]) -> None:
+    with pytest.raises(InvalidRequest, match="snmp"):
+        run_transaction(
+            make_nornir(two_protocols), {"pe1": {"snmp": "x"}}, confirm_timeout=60, persist_id="m4"
+        )
