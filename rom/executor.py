@@ -7,11 +7,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from drivers import tasks
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
-from inventory.collector import read_back
-from inventory.diff import compare
 from inventory.store import list_devices
 from rom import store
 from rom.context import Context
@@ -19,7 +18,8 @@ from rom.errors import RomError
 from rom.events import now_iso
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
-from rom.planner import Intended, PlannedItem, device_payloads, intended_state, plan_order
+from rom.planner import Intended, PlannedItem, intended_for, participant_payloads, plan_order
+from rom.readback import check_against_devices
 from rom.tmf import ResourceOrderCreate
 from rom.transitions import set_state
 
@@ -70,7 +70,7 @@ def plan(ctx: Context, request: dict[str, Any]) -> tuple[list[PlannedItem], list
     with ctx.sessions() as session:
         platforms = {d.name: d.platform for d in list_devices(session)}
     items = plan_order(ResourceOrderCreate.model_validate(request), ctx.catalog, platforms)
-    intended = [intended_state(ctx.catalog, i.spec, i.device, i.platform, i.values) for i in items]
+    intended = [want for item in items for want in intended_for(ctx.catalog, item)]
     return items, intended
 
 
@@ -78,19 +78,6 @@ def _cancel_requested(ctx: Context, order_id: str) -> bool:
     with ctx.sessions() as session:
         row = store.get_order(session, order_id)
         return bool(row and row.cancel_requested)
-
-
-def check_against_devices(nr: Any, intended: list[Intended]) -> list[str]:
-    """Read every resource back and compare it with what was intended; the problems found."""
-    problems = []
-    for want, data in zip(intended, read_back(nr, intended), strict=True):
-        if isinstance(data, str):
-            problems.append(f"{want.device}: read-back failed: {data}")
-            continue
-        problems.extend(
-            f"{want.device}: {d.kind} {d.path} after commit" for d in compare(want.payload, data, want.filter)
-        )
-    return problems
 
 
 def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
@@ -117,7 +104,7 @@ def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
 
     result = run_transaction(
         nr,
-        device_payloads(intended),
+        participant_payloads(intended),
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
@@ -127,3 +114,22 @@ def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
     if cancelled:
         return Outcome(cancelled=True)
     return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"])
+
+
+def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
+    _, intended = plan(ctx, request)
+    payloads = participant_payloads(intended)
+    with ctx.sessions() as session:
+        targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
+    nr = make_nornir(targets, workers=ctx.settings.workers)
+    try:
+        results = nr.run(task=tasks.diff, payloads=payloads)
+    finally:
+        nr.close_connections()
+    out: dict[str, dict[str, str]] = {}
+    for device, result in sorted(results.items()):
+        if result.failed:
+            raise RomError(f"{device}: dry run failed: {result.exception or result[0].result}")
+        out[device] = dict(result[0].result)
+    return out

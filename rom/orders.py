@@ -92,7 +92,7 @@ def _insert(
                 priority=body.priority,
                 order_date=datetime.fromisoformat(doc["orderDate"].replace("Z", "+00:00")),
                 requested_start=_parse_date(body.requestedStartDate, "requestedStartDate"),
-                devices=sorted({i.device for i in items}),
+                devices=sorted({t.device for i in items for t in i.targets} | {i.device for i in items}),
                 idempotency_key=key,
                 request_hash=digest,
                 correlation_id=cid,

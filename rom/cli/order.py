@@ -11,6 +11,8 @@ import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
 from rich.table import Table
 
 from rom.errors import InvalidRequest, RomError
@@ -67,6 +69,9 @@ def submit(
     file: Annotated[Path, typer.Argument(help="JSON body of a TMF652 ResourceOrder_Create.")],
     wait: Annotated[bool, typer.Option(help="Follow the order until it ends.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 300.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show each device's native diff; submit and change nothing.")
+    ] = False,
 ) -> None:
     """POST a resource order; exit 0 if it completes, 1 if it fails."""
     try:
@@ -74,6 +79,9 @@ def submit(
     except (OSError, json.JSONDecodeError) as exc:
         raise InvalidRequest(f"cannot read order {file}: {exc}") from None
     console = Console()
+    if dry_run:
+        show_dry_run(body, console)
+        return
     with _client() as client:
         order = _check(client.post(ORDER_PATH, json=body))
     console.print(f"order {order['id']} {order['state']}")
@@ -103,3 +111,25 @@ def watch(order_id: str, timeout: Annotated[float, typer.Option(help="Seconds to
     order = wait_for(order_id, timeout, console)
     show_order(order, console)
     raise typer.Exit(0 if order["state"] == "completed" else 1)
+
+
+def show_dry_run(body: dict[str, Any], console: Console) -> None:
+    """Validate and diff locally against the inventory and the devices; nothing is persisted."""
+    from pydantic import ValidationError
+
+    from rom.context import Context
+    from rom.executor import dry_run
+    from rom.tmf import ResourceOrderCreate
+
+    try:
+        request = ResourceOrderCreate.model_validate(body).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+    except ValidationError as exc:
+        raise InvalidRequest(f"invalid order: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
+    with console.status("computing diffs on the devices…"):
+        diffs = dry_run(Context.create(get_settings()), request)
+    for device, per_protocol in diffs.items():
+        for protocol, text in per_protocol.items():
+            title = f"{device} ({protocol})"
+            console.print(Panel(Syntax(text or "(no change)", "diff", word_wrap=True), title=escape(title)))

@@ -183,3 +183,15 @@ def test_cli_order_submit_and_inventory(lab: Lab, tmp_path: Path) -> None:
     assert "CUST-C@pe1:Ethernet1.300" in {r["name"] for r in json.loads(shown.stdout)}
     bad = lab.rom("order", "submit", str(tmp_path / "missing.json"))
     assert bad.returncode == 2 and "cannot read order" in bad.stderr
+
+
+def test_dry_run_shows_native_diff_and_changes_nothing(lab: Lab, tmp_path: Path) -> None:
+    order_file = tmp_path / "dry.json"
+    order_file.write_text(json.dumps(order_body("CUST-D", 400, devices=("pe2",))))
+    before = etree.tostring(running(lab, "pe2"))
+    orders_before = lab.api.get(ORDERS).headers["X-Total-Count"]
+    shown = lab.rom("order", "submit", "--dry-run", str(order_file))
+    assert shown.returncode == 0, shown.stderr
+    assert "pe2 (netconf)" in shown.stdout and "+" in shown.stdout and "CUST-D" in shown.stdout
+    assert etree.tostring(running(lab, "pe2")) == before
+    assert lab.api.get(ORDERS).headers["X-Total-Count"] == orders_before

@@ -18,6 +18,7 @@ from rom.cancel import request_cancellation
 from rom.context import Context
 from rom.executor import execute_order, persist_id
 from rom.orders import submit_order
+from rom.planner import participant_payloads
 from rom.recovery import recover_order
 from rom.tmf import CancelResourceOrderCreate, ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
@@ -76,7 +77,7 @@ def test_cancel_during_push_rolls_back_every_device(
 def _confirmed_commit_without_confirm(context: Context, order_id: str) -> None:
     """What a worker killed right after its confirmed commit leaves on the devices."""
     _, intended = rom.executor.plan(context, store_request(context, order_id))
-    payloads = rom.executor.device_payloads(intended)
+    payloads = {device: p["netconf"] for device, p in participant_payloads(intended).items()}
     with context.sessions() as session:
         targets = [context.target(d) for d in list_devices(session, sorted(payloads))]
     for target in targets:
