@@ -123,6 +123,7 @@ def lab_up(ctx: Context, topology: Topology, wait: float = 60.0) -> list[dict[st
                 name=ep["name"],
                 host=ep["host"],
                 port=ep["netconf_port"],
+                gnmi_port=ep.get("gnmi_port"),
                 platform=ep["platform"],
                 role=roles.get(ep["name"], ""),
                 source=f"lab:{topology.name}",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: lab up, ROM up, one L3VPN order end to end, then drift before and after an out-of-band edit.
+# `make demo`: the 5G slice lab up, ROM up, an L3VPN order and the seed's 5G slice order end to end
+# (NETCONF and gNMI in one transaction), then drift before and after an out-of-band edit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,7 @@ rm -rf "$ROM_VAR_DIR"
 mkdir -p "$ROM_VAR_DIR"
 port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export ROM_API_URL="http://127.0.0.1:${port}"
-topology=topologies/l3vpn.clab.yml
+topology=topologies/5g-slice.clab.yml
 serve_pid=""
 
 cleanup() {
@@ -44,7 +45,10 @@ PY
 step "Submitting a TMF652 resource order (docs/examples/l3vpn-order.json)"
 rom order submit docs/examples/l3vpn-order.json
 
-step "The resources it created (TMF639 inventory)"
+step "Submitting the 5G slice order (docs/examples/5g-slice-order.json): RAN over gNMI, transport QoS over gNMI, core over NETCONF"
+rom order submit docs/examples/5g-slice-order.json
+
+step "The resources the orders created (TMF639 inventory)"
 rom inventory show
 
 step "Drift report: inventory versus the devices"
@@ -58,4 +62,4 @@ if rom drift report; then
   echo "expected drift after the out-of-band edit, found none" >&2
   exit 1
 fi
-step "Demo finished: the order completed, and the drift was found"
+step "Demo finished: both orders completed, and the drift was found"
