@@ -30,22 +30,12 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
 
 
 @contextmanager
-def fleet(count: int, prefix: str = "r") -> Iterator[list[dict[str, Any]]]:
+def fleet(count: int = 0, prefix: str = "r", topology: Path | None = None) -> Iterator[list[dict[str, Any]]]:
+    """A simulator fleet in its own process: `count` routers, or a containerlab topology's nodes."""
+    what = ["--topology", str(topology)] if topology else ["--count", str(count), "--prefix", prefix]
     with tempfile.TemporaryDirectory(prefix="rom-bench-fleet-") as state:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sims",
-                "--count",
-                str(count),
-                "--prefix",
-                prefix,
-                "--state-dir",
-                state,
-                "--log-level",
-                "WARNING",
-            ],
+            [sys.executable, "-m", "sims", *what, "--state-dir", state, "--log-level", "WARNING"],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -111,3 +101,21 @@ def l3vpn_order(devices: Sequence[str], n: int, interface: str = "Ethernet2") ->
             }
         )
     return {"orderItem": items}
+
+
+def slice_order(n: int) -> dict[str, Any]:
+    """The seed's 5G slice (RAN over gNMI, transport QoS over gNMI, core over NETCONF), made unique by `n`."""
+    values = {
+        "sd": f"{n:06X}",
+        "dnn": f"s{n}.bench",
+        "policyId": f"p{n}",
+        "queueName": f"Q{n}",
+        "dedicatedRatio": 0,
+        "minRatio": 0,
+        "maxRatio": 10,
+    }
+    body: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
+    for item in body["orderItem"]:
+        for ch in item["resource"]["resourceCharacteristic"]:
+            ch["value"] = values.get(ch["name"], ch["value"])
+    return body

@@ -10,20 +10,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 from ncclient import manager
 
-from bench._harness import fleet, l3vpn_order, rom_serve, summary
+from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
 from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
 from rom.catalog import Catalog
-from rom.planner import device_payloads, intended_state, plan_order
+from rom.planner import intended_for, participant_payloads, plan_order
 from rom.tmf import ResourceOrderCreate
+from tests.postgres import PostgresServer
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 FINAL = {"completed", "failed", "partial", "cancelled", "rejected"}
@@ -37,61 +39,71 @@ def wait_final(client: httpx.Client, order_id: str) -> str:
         time.sleep(0.002)
 
 
-def rom_latency(client: httpx.Client, devices: Sequence[str], n: int, offset: int) -> list[float]:
+def rom_latency(client: httpx.Client, bodies: Sequence[dict[str, Any]]) -> list[float]:
     samples = []
-    for i in range(n):
+    for body in bodies:
         start = time.perf_counter()
-        order_id = client.post(ORDERS, json=l3vpn_order(devices, offset + i)).json()["id"]
+        order_id = client.post(ORDERS, json=body).json()["id"]
         state = wait_final(client, order_id)
         samples.append(time.perf_counter() - start)
-        assert state == "completed", state
+        assert state == "completed", client.get(f"{ORDERS}/{order_id}").json().get("note")
     return samples
 
 
-def payloads_for(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int) -> dict[str, str]:
+def payloads_for(endpoints: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, dict[str, str]]:
     catalog = Catalog.load()
     platforms = {ep["name"]: ep["platform"] for ep in endpoints}
-    items = plan_order(ResourceOrderCreate.model_validate(l3vpn_order(devices, n)), catalog, platforms)
-    return device_payloads([intended_state(catalog, i.spec, i.device, i.platform, i.values) for i in items])
+    items = plan_order(ResourceOrderCreate.model_validate(body), catalog, platforms)
+    return participant_payloads([w for item in items for w in intended_for(catalog, item)])
 
 
 def glue_script(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int, offset: int) -> list[float]:
     where = {ep["name"]: ep for ep in endpoints}
     samples = []
     for i in range(n):
-        payloads = payloads_for(endpoints, devices, offset + i)
+        payloads = payloads_for(endpoints, l3vpn_order(devices, offset + i))
         start = time.perf_counter()
-        for device, payload in payloads.items():
+        for device, per_protocol in payloads.items():
+            payload = per_protocol["netconf"]
             ep = where[device]
-            with manager.connect(
-                host=ep["host"],
-                port=ep["netconf_port"],
-                username="admin",
-                password="admin",
-                hostkey_verify=False,
-                allow_agent=False,
-                look_for_keys=False,
-            ) as m, m.locked("candidate"):
+            with (
+                manager.connect(
+                    host=ep["host"],
+                    port=ep["netconf_port"],
+                    username="admin",
+                    password="admin",
+                    hostkey_verify=False,
+                    allow_agent=False,
+                    look_for_keys=False,
+                ) as m,
+                m.locked("candidate"),
+            ):
                 m.edit_config(target="candidate", config=payload)
                 m.commit()
         samples.append(time.perf_counter() - start)
     return samples
 
 
-def transaction_only(
-    endpoints: list[dict[str, Any]], devices: Sequence[str], n: int, offset: int
-) -> list[float]:
+def transaction_only(endpoints: list[dict[str, Any]], bodies: Sequence[dict[str, Any]]) -> list[float]:
+    """ROM's network-wide transaction on the same payloads, without API, database or read-back."""
     targets = [
-        DeviceTarget(ep["name"], ep["host"], ep["netconf_port"], ep["platform"], "admin", "admin")
+        DeviceTarget(
+            ep["name"],
+            ep["host"],
+            ep["netconf_port"],
+            ep["platform"],
+            "admin",
+            "admin",
+            gnmi_port=ep.get("gnmi_port"),
+        )
         for ep in endpoints
-        if ep["name"] in devices
     ]
     samples = []
-    for i in range(n):
-        payloads = payloads_for(endpoints, devices, offset + i)
+    for i, body in enumerate(bodies):
+        payloads = payloads_for(endpoints, body)
         start = time.perf_counter()
-        nr = make_nornir(targets, workers=len(targets))
-        outcome = run_transaction(nr, payloads, confirm_timeout=60, persist_id=f"bench-{offset + i}")
+        nr = make_nornir([t for t in targets if t.name in payloads], workers=len(payloads))
+        outcome = run_transaction(nr, payloads, confirm_timeout=60, persist_id=f"bench-{i}")
         samples.append(time.perf_counter() - start)
         assert outcome.ok, outcome.errors
     return samples
@@ -150,6 +162,19 @@ async def intake(
         return post_rate, gets / (time.perf_counter() - start)
 
 
+@contextmanager
+def postgres_url(given: str) -> Iterator[str]:
+    if given != "auto":
+        yield given
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 def ms(stats: dict[str, float]) -> str:
     return f"{stats['p50'] * 1e3:.1f} / {stats['p99'] * 1e3:.1f}"
 
@@ -158,26 +183,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--postgres", default="", help="also measure intake on this PostgreSQL URL")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="also measure intake on PostgreSQL: a URL, or 'auto' for a private cluster",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args()
     n, burst, posts = (10, 100, 200) if args.quick else (40, 500, 1000)
     three = ["r1", "r2", "r3"]
-    print(f"# Order path (n={n} sequential 3-device L3VPN orders; {burst} orders over 100 devices)\n")
+    l3vpn = [l3vpn_order(three, 300 + i) for i in range(n)]
+    print(f"# Order path (n={n} sequential orders per row; {burst} orders over 100 devices)\n")
+    with fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
+        slice_txn = summary(transaction_only(lab, [slice_order(i) for i in range(n)]))
+        with rom_serve(lab) as client:
+            rom_latency(client, [slice_order(1000 + i) for i in range(3)])  # warm-up
+            rom_slice = summary(rom_latency(client, [slice_order(2000 + i) for i in range(n)]))
     with fleet(100) as endpoints:
         # Distinct number ranges per phase: the VLAN (n % 4094) and VRF never collide on a device.
         peer_glue = summary(glue_script(endpoints, three, n, 0))
-        peer_txn = summary(transaction_only(endpoints, three, n, 100))
+        peer_txn = summary(transaction_only(endpoints, [l3vpn_order(three, 100 + i) for i in range(n)]))
         with rom_serve(endpoints) as client:
-            rom_latency(client, three, 3, 200)  # warm-up
-            rom = summary(rom_latency(client, three, n, 300))
+            rom_latency(client, [l3vpn_order(three, 200 + i) for i in range(3)])  # warm-up
+            rom = summary(rom_latency(client, l3vpn))
             rate = sustained(client, [f"r{i}" for i in range(1, 101)], burst)
             sqlite = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
         pg = None
         if args.postgres:
-            with rom_serve(endpoints, args.postgres) as client:
+            with postgres_url(args.postgres) as url, rom_serve(endpoints, url) as client:
                 pg = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
-    print("| what | p50 / p99 ms | vs ROM p50 |")
+    print("| 5G slice order (gnb1 + pe1 over gNMI, upf1 + smf1 over NETCONF) | p50 / p99 ms | vs ROM p50 |")
+    print("|---|---|---|")
+    for label, stats in (
+        ("ROM order POST→completed (goal p50 ≤ 300, p99 ≤ 1000)", rom_slice),
+        ("peer: ROM transaction only, no API/database/read-back", slice_txn),
+    ):
+        print(f"| {label} | {ms(stats)} | {stats['p50'] / rom_slice['p50']:.2f} |")
+    print()
+    print("| 3-device L3VPN order (pe routers, NETCONF) | p50 / p99 ms | vs ROM p50 |")
     print("|---|---|---|")
     rows = [
         ("ROM order POST→completed (stage, confirmed commit, read-back, confirm, record)", rom),
