@@ -22,6 +22,7 @@ from rom.planner import Intended, PlannedItem, intended_for, participant_payload
 from rom.readback import check_against_devices
 from rom.tmf import ResourceOrderCreate
 from rom.transitions import set_state
+from telemetry.baseline import check_baselines, checks_from_spec
 
 log = logging.getLogger(__name__)
 CANCELLED = "cancellation requested"
@@ -31,6 +32,7 @@ CANCELLED = "cancellation requested"
 class Outcome:
     problems: list[str] = field(default_factory=list)
     cancelled: bool = False
+    remarks: list[str] = field(default_factory=list)
 
 
 def persist_id(order_id: str) -> str:
@@ -54,13 +56,13 @@ def execute_order(ctx: Context, order_id: str) -> str:
     items: list[PlannedItem] = []
     try:
         items, intended = plan(ctx, request)
-        outcome = _push(ctx, order_id, intended)
+        outcome = _push(ctx, order_id, items, intended)
     except RomError as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
         log.exception("order %s failed unexpectedly", order_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
-    final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled)
+    final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
     return final
@@ -80,7 +82,30 @@ def _cancel_requested(ctx: Context, order_id: str) -> bool:
         return bool(row and row.cancel_requested)
 
 
-def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
+def kpi_baselines(ctx: Context, items: list[PlannedItem], remarks: list[str]) -> list[str]:
+    """The specs' `postChecks` KPI baselines over gNMI (empty: pass, or nothing to check).
+
+    Checks on a device without a gNMI endpoint are skipped, and `remarks` says so.
+    """
+    checks = [c for i in items for c in checks_from_spec(i.spec.post_checks, i.values, i.device)]
+    if not checks or not ctx.settings.kpi_baselines:
+        return []
+    with ctx.sessions() as session:  # a check may name another role's device (e.g. {upfDevice})
+        devices = list_devices(session, sorted({c.device for c in checks if c.device}))
+    targets = [ctx.target(d) for d in devices if d.gnmi_port]
+    reachable = {t.name for t in targets}
+    skipped = [c for c in checks if c.device not in reachable]
+    remarks.extend(
+        f"KPI baseline {c.name} skipped on {c.device}: no gNMI endpoint in the inventory" for c in skipped
+    )
+    checks = [c for c in checks if c.device in reachable]
+    if not checks:
+        return []
+    window = max(float(i.spec.post_checks.get("window", 0)) for i in items if i.spec.post_checks)
+    return check_baselines(targets, checks, window_s=window)
+
+
+def _push(ctx: Context, order_id: str, items: list[PlannedItem], intended: list[Intended]) -> Outcome:
     """The all-or-nothing push, with the read-back check and the cancellation point before confirm."""
     if _cancel_requested(ctx, order_id):
         return Outcome(cancelled=True)
@@ -89,10 +114,11 @@ def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
         targets = [ctx.target(d) for d in list_devices(session, names)]
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
     cancelled = False
+    remarks: list[str] = []
 
     def post_check() -> list[str]:
         nonlocal cancelled
-        problems = check_against_devices(nr, intended)
+        problems = check_against_devices(nr, intended) or kpi_baselines(ctx, items, remarks)
         if problems:
             return problems
         if _cancel_requested(ctx, order_id):
@@ -110,10 +136,10 @@ def _push(ctx: Context, order_id: str, intended: list[Intended]) -> Outcome:
         post_check=post_check,
     )
     if result.ok:
-        return Outcome()
+        return Outcome(remarks=remarks)
     if cancelled:
-        return Outcome(cancelled=True)
-    return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"])
+        return Outcome(cancelled=True, remarks=remarks)
+    return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"], remarks=remarks)
 
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -17,11 +17,19 @@ from rom.transitions import item_state, set_state
 
 
 def finish_order(
-    ctx: Context, order_id: str, items: list[PlannedItem], problems: list[str], cancelled: bool
+    ctx: Context,
+    order_id: str,
+    items: list[PlannedItem],
+    problems: list[str],
+    cancelled: bool,
+    remarks: list[str] | None = None,
 ) -> str:
+    """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks)."""
     with ctx.transaction() as session:
         row = store.get_order(session, order_id)
         assert row is not None
+        if remarks:
+            row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
         if cancelled:
             _cancel(session, row)
         elif problems:
@@ -82,9 +90,13 @@ def _complete(session: Session, row: store.OrderRow, items: list[PlannedItem]) -
 def _fail(session: Session, row: store.OrderRow, problems: list[str]) -> None:
     doc = dict(row.doc)
     doc["orderItem"] = [item_state(it, "failed") for it in doc["orderItem"]]
-    doc["note"] = [*doc.get("note", []), *({"date": now_iso(), "author": "ROM", "text": t} for t in problems)]
+    doc["note"] = [*doc.get("note", []), *_notes(problems)]
     row.doc = doc
     set_state(session, row, "failed", completionDate=now_iso())
+
+
+def _notes(texts: list[str]) -> list[dict[str, str]]:
+    return [{"date": now_iso(), "author": "ROM", "text": text} for text in texts]
 
 
 def _settle_cancel_tasks(session: Session, row: store.OrderRow) -> None:

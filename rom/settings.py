@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
     workers: int = Field(20, description="Nornir worker threads per order.")
     order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
+    kpi_baselines: bool = Field(True, description="Check the specs' postChecks KPIs before confirming.")
     lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
 
     @property

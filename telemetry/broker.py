@@ -234,6 +234,8 @@ def free_port(host: str = HOST) -> int:
 
 def port_is_free(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # like the JVM's listeners: connections of the previous run in TIME_WAIT do not block a restart
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

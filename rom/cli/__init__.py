@@ -9,7 +9,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from rom.cli import device, drift, inventory, lab, order, serve
+from rom.cli import device, drift, inventory, lab, order, serve, telemetry
 from rom.errors import RomError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(order.app, name="order")
 app.add_typer(drift.app, name="drift")
 app.add_typer(device.app, name="device")
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(telemetry.app, name="telemetry")
 
 
 def main() -> None:

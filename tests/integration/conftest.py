@@ -30,7 +30,8 @@ def make_settings(var_dir: Path, **overrides: Any) -> Settings:
     return Settings(var_dir=var_dir, confirm_timeout=30, lease_seconds=2, order_threads=2, **overrides)
 
 
-def register_fleet(ctx: Context, fleet: FleetThread) -> None:
+def register_fleet(ctx: Context, fleet: FleetThread, without_gnmi: tuple[str, ...] = ()) -> None:
+    """Put the fleet in the inventory; devices named in `without_gnmi` are recorded as NETCONF-only."""
     with ctx.transaction() as session:
         for ep in fleet.endpoints:
             upsert_device(
@@ -39,6 +40,7 @@ def register_fleet(ctx: Context, fleet: FleetThread) -> None:
                     name=ep.name,
                     host=ep.host,
                     port=ep.netconf_port,
+                    gnmi_port=None if ep.name in without_gnmi else ep.gnmi_port,
                     platform=ep.platform,
                     role="pe",
                     source="test",
@@ -51,7 +53,7 @@ def rom(tmp_path: Path) -> Iterator[RomUnderTest]:
     settings = make_settings(tmp_path)
     with FleetThread([SimDeviceSpec("pe1"), SimDeviceSpec("pe2")]) as fleet:
         ctx = Context.create(settings)
-        register_fleet(ctx, fleet)
+        register_fleet(ctx, fleet, without_gnmi=("pe2",))
         with TestClient(create_app(settings)) as client:
             yield RomUnderTest(client, ctx, fleet)
         ctx.engine.dispose()

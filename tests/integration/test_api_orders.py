@@ -141,3 +141,29 @@ def test_metrics_count_orders_by_state(rom: RomUnderTest) -> None:
     text = rom.client.get("/metrics").text
     assert 'rom_orders{state="acknowledged"} 1.0' in text
     assert "rom_orders_submitted_total" in text
+
+
+def test_kpi_baseline_failure_rolls_back_and_missing_gnmi_is_remarked(rom: RomUnderTest) -> None:
+    # Ethernet2 on pe1 goes down behind ROM's back: the subinterface's oper-status check must fail.
+    from tests.support import netconf_connect
+
+    ep = rom.fleet.endpoint("pe1")
+    down = (
+        '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><interfaces xmlns="http://openconfig.net/yang/'
+        'interfaces"><interface><name>Ethernet2</name><config><enabled>false</enabled></config></interface>'
+        "</interfaces></config>"
+    )
+    with netconf_connect(ep.host, ep.netconf_port) as m:
+        m.edit_config(target="candidate", config=down)
+        m.commit()
+        before = m.get_config(source="running").data_xml
+    failed = wait_state(
+        rom, post(rom, order(l3vpn_item("1", "pe1", "VK", 900)))["id"], {"completed", "failed"}
+    )
+    assert failed["state"] == "failed"
+    assert any("subinterface-oper-up" in n["text"] for n in failed["note"])
+    with netconf_connect(ep.host, ep.netconf_port) as m:
+        assert m.get_config(source="running").data_xml == before
+    done = wait_state(rom, post(rom, order(l3vpn_item("1", "pe2", "VK", 901)))["id"], {"completed", "failed"})
+    assert done["state"] == "completed", done.get("note")
+    assert any("skipped on pe2: no gNMI endpoint" in n["text"] for n in done["note"])

@@ -1,0 +1,264 @@
+"""KPI baselines right after provisioning: a short gNMI Subscribe window, then thresholds.
+
+``check_baselines(targets, checks, window_s)`` subscribes (STREAM, SAMPLE) to every check's path on
+its device for ``window_s`` seconds, waits for the initial sync, collects the samples and returns the
+problems (empty: pass). It is synchronous, for the order executor's post-check (a worker thread);
+``check_baselines_async`` is the same inside a running loop.
+
+Checks come from a resource specification's ``postChecks.kpis`` (see ``checks_from_spec``)::
+
+    postChecks:
+      window: 3                      # seconds (the executor may pass its own)
+      kpis:
+        - name: slice-latency
+          path: "*/kpis/slice/latency"        # {characteristic} placeholders are filled
+          device: "{device}"                  # default: the item's device
+          op: "<="                            # < <= > >= against threshold
+          threshold: 15
+          aggregate: max                      # max | min | mean | last over the window
+        - {name: oper-up, path: "interfaces/interface[name={interface}]/state/oper-status", equals: UP}
+        - {name: bgp, path: ".../neighbor[neighbor-address={peer}]/state/session-state", equals: ESTABLISHED}
+        - {name: traffic, path: "interfaces/interface[name={interface}]/state/counters/in-octets",
+           increasing: true}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import operator
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc
+from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
+
+from telemetry.events import as_number, decode_value, matches, split_path
+from telemetry.subscriptions import PathSpec, Subscription, address, build_request
+
+log = logging.getLogger(__name__)
+OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+AGGREGATES: dict[str, Callable[[list[float]], float]] = {
+    "max": max,
+    "min": min,
+    "mean": lambda xs: sum(xs) / len(xs),
+    "last": lambda xs: xs[-1],
+}
+
+
+class Target(Protocol):
+    """A device to check (``drivers.base.DeviceTarget`` fits)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def password(self) -> str: ...
+    @property
+    def gnmi_port(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class KpiCheck:
+    """One threshold on one path of one device (``device`` None: every target)."""
+
+    name: str
+    path: str
+    device: str | None = None
+    op: str | None = None
+    threshold: float | None = None
+    aggregate: str = "max"
+    equals: str | None = None
+    increasing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.op is not None and (self.op not in OPS or self.threshold is None):
+            raise ValueError(f"check {self.name}: op must be one of {sorted(OPS)} with a threshold")
+        if self.aggregate not in AGGREGATES:
+            raise ValueError(f"check {self.name}: aggregate must be one of {sorted(AGGREGATES)}")
+        if self.op is None and self.equals is None and not self.increasing:
+            raise ValueError(f"check {self.name}: needs op+threshold, equals or increasing")
+
+
+def checks_from_spec(
+    post_checks: Mapping[str, Any] | None, values: Mapping[str, Any], device: str
+) -> list[KpiCheck]:
+    """The checks of one order item: the spec's ``postChecks.kpis`` with its characteristics filled."""
+    filled: list[KpiCheck] = []
+    context = {"device": device, **values}
+    for raw in (post_checks or {}).get("kpis") or []:
+        entry = dict(raw)
+        entry["path"] = str(entry["path"]).format_map(context)
+        entry["device"] = str(entry.get("device", "{device}")).format_map(context)
+        if entry.get("equals") is not None:
+            entry["equals"] = str(entry["equals"])
+        if entry.get("threshold") is not None:
+            entry["threshold"] = float(entry["threshold"])
+        filled.append(KpiCheck(**entry))
+    return filled
+
+
+def evaluate(check: KpiCheck, samples: Mapping[str, list[Any]]) -> list[str]:
+    """Problems of one check given the samples per value path (pure)."""
+    if not samples:
+        return [f"{check.device}: {check.name}: no data for {check.path}"]
+    problems = []
+    for path, series in sorted(samples.items()):
+        where = f"{check.device}: {check.name} {path}"
+        if check.equals is not None:
+            wrong = [v for v in series if str(v) != check.equals]
+            if wrong:
+                problems.append(f"{where} is {wrong[-1]!r}, expected {check.equals!r}")
+            continue
+        numbers = [n for n in (as_number(v) for v in series) if n is not None]
+        if not numbers:
+            problems.append(f"{where}: no numeric samples")
+            continue
+        if check.increasing:
+            if len(numbers) < 2 or numbers[-1] <= numbers[0]:
+                problems.append(f"{where} did not increase ({numbers[0]:g} -> {numbers[-1]:g})")
+            continue
+        value = AGGREGATES[check.aggregate](numbers)
+        assert check.op is not None and check.threshold is not None
+        if not OPS[check.op](value, check.threshold):
+            problems.append(f"{where}: {check.aggregate} {value:g} not {check.op} {check.threshold:g}")
+    return problems
+
+
+SYNC_TIMEOUT_S = 10.0
+
+
+async def _samples(
+    target: Target, checks: Sequence[KpiCheck], window_s: float
+) -> dict[str, dict[str, list[Any]]]:
+    """Per check name: per value path, the samples seen over the window."""
+    assert target.gnmi_port is not None
+    interval = max(0.05, window_s / 4)
+    sub = Subscription(
+        target.name,
+        "baseline",
+        address(target.host, target.gnmi_port),
+        tuple(PathSpec(check.path, "sample", interval) for check in checks),
+    )
+    patterns = {check.name: split_path(check.path) for check in checks}
+    found: dict[str, dict[str, list[Any]]] = {check.name: {} for check in checks}
+    metadata = (("username", target.username), ("password", target.password))
+
+    synced = asyncio.Event()
+
+    async def consume() -> None:
+        async with grpc.aio.insecure_channel(sub.address) as channel:
+            call = gnmi_pb2_grpc.gNMIStub(channel).Subscribe(iter([build_request(sub)]), metadata=metadata)
+            async for response in call:
+                if response.WhichOneof("response") == "update":
+                    _collect(response.update, patterns, found)
+                elif response.sync_response:
+                    synced.set()
+
+    task = asyncio.ensure_future(consume())
+    waiter = asyncio.ensure_future(synced.wait())
+    try:
+        # The values up to the initial sync always count; the window adds samples after it.
+        await asyncio.wait({task, waiter}, timeout=SYNC_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()  # the stream ended or failed before its sync: raise that
+        if synced.is_set() and window_s > 0:
+            await asyncio.wait({task}, timeout=window_s)
+            if task.done():
+                task.result()
+    finally:
+        waiter.cancel()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
+            await task
+    return found
+
+
+def _collect(
+    notification: gnmi_pb2.Notification,
+    patterns: Mapping[str, list[tuple[str, dict[str, str]]]],
+    found: dict[str, dict[str, list[Any]]],
+) -> None:
+    prefix = list(notification.prefix.elem) if notification.HasField("prefix") else []
+    for update in notification.update:
+        elems = [(e.name.split(":", 1)[-1], dict(e.key)) for e in [*prefix, *update.path.elem]]
+        try:
+            value = decode_value(update.val)
+        except ValueError:
+            continue
+        keyed = "/" + "/".join(
+            n + "".join(f"[{k}={v}]" for k, v in sorted(keys.items())) for n, keys in elems
+        )
+        for name, pattern in patterns.items():
+            if matches(pattern, elems):
+                found[name].setdefault(keyed, []).append(value)
+
+
+async def check_baselines_async(
+    targets: Iterable[Target], checks: Sequence[KpiCheck], window_s: float
+) -> list[str]:
+    """Like ``check_baselines``, inside a running loop; devices are checked concurrently."""
+    by_name = {target.name: target for target in targets}
+    plan: dict[str, list[KpiCheck]] = {}
+    problems: list[str] = []
+    for check in checks:
+        names = [check.device] if check.device else list(by_name)
+        for name in names:
+            target = by_name.get(name)
+            if target is None or target.gnmi_port is None:
+                problems.append(f"{name}: {check.name}: device has no gNMI endpoint")
+                continue
+            plan.setdefault(name, []).append(KpiCheck(**{**check.__dict__, "device": name}))
+    names = list(plan)
+    results = await asyncio.gather(
+        *(_samples(by_name[n], plan[n], window_s) for n in names), return_exceptions=True
+    )
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, BaseException):
+            detail = (
+                f"{result.code().name}: {result.details()}"
+                if isinstance(result, grpc.aio.AioRpcError)
+                else repr(result)
+            )
+            problems.append(f"{name}: KPI baseline subscription failed: {detail}")
+            continue
+        for check in plan[name]:
+            problems.extend(evaluate(check, result[check.name]))
+    return problems
+
+
+def check_baselines(
+    targets: Iterable[Target], checks: Sequence[KpiCheck], window_s: float = 3.0
+) -> list[str]:
+    """KPI baselines over a ``window_s`` Subscribe window; the problems found (empty: pass).
+    Synchronous: call it from a thread without a running event loop (the executor's post-check)."""
+    if not checks:
+        return []
+    future = asyncio.run_coroutine_threadsafe(check_baselines_async(list(targets), checks, window_s), _loop())
+    return future.result()
+
+
+_LOOP: asyncio.AbstractEventLoop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every synchronous caller: grpc.aio binds its poller to the first loop it
+    meets, so a fresh `asyncio.run` per check would leave it polling a closed loop."""
+    global _LOOP
+    with _LOOP_LOCK:
+        if _LOOP is None:
+            _LOOP = asyncio.new_event_loop()
+            threading.Thread(target=_LOOP.run_forever, name="rom-kpi-baselines", daemon=True).start()
+        return _LOOP

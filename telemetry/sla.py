@@ -1,0 +1,166 @@
+"""The SLA monitor: a consumer group on ``rom.telemetry`` evaluating rules, alarms to ``rom.alarms``.
+
+For every alarm raised or cleared (``telemetry.sla_rules``) the monitor publishes the alarm
+(keyed by its subject: the resource id, else the device), optionally sets the resource's
+``resourceStatus`` in ROM's inventory (TMF639 merge-patch: ``alarm`` when raised, ``available``
+when cleared) and, when the rule names a corrective order, submits it to ROM's TMF652 API
+(``POST …/resourceOrder``, ``X-Correlation-ID`` = alarm id). ``submit`` may replace the HTTP call.
+
+Rule state lives in memory: after a rebalance or a restart the new owner of a partition rebuilds
+it from the telemetry it reads (an alarm raised before may be raised again with a new id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from telemetry import metrics
+from telemetry.events import Event
+from telemetry.publish import TOPIC as TELEMETRY_TOPIC
+from telemetry.sla_rules import Alarm, Rule, SlaEvaluator, corrective_order
+
+log = logging.getLogger(__name__)
+ALARMS_TOPIC = "rom.alarms"
+ORDERS_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+RESOURCE_PATH = "/tmf-api/resourceInventoryManagement/v4/resource"
+Submit = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+__all__ = ["ALARMS_TOPIC", "Rule", "SlaMonitor", "http_submitter"]
+
+
+def http_submitter(api_url: str, client: httpx.AsyncClient) -> Submit:
+    """POST a ResourceOrderCreate to ROM's TMF652 API; returns ``{id, href, status}``."""
+
+    async def submit(body: dict[str, Any], correlation_id: str) -> dict[str, Any]:
+        response = await client.post(
+            api_url.rstrip("/") + ORDERS_PATH, json=body, headers={"X-Correlation-ID": correlation_id}
+        )
+        answer = response.json() if response.content else {}
+        return {
+            "id": answer.get("id") if isinstance(answer, dict) else None,
+            "href": answer.get("href") if isinstance(answer, dict) else None,
+            "status": response.status_code,
+        }
+
+    return submit
+
+
+class SlaMonitor:
+    """``await start()``, ``await run()`` (until cancelled or ``stop()``), ``await stop()``."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        rules: Sequence[Rule],
+        *,
+        telemetry_topic: str = TELEMETRY_TOPIC,
+        alarms_topic: str = ALARMS_TOPIC,
+        group_id: str = "rom-sla",
+        api_url: str | None = None,
+        submit: Submit | None = None,
+        set_inventory_state: bool = True,
+        auto_offset_reset: str = "latest",
+    ) -> None:
+        self.evaluator = SlaEvaluator(list(rules))
+        self.alarms_topic = alarms_topic
+        self.api_url = api_url
+        self.set_inventory_state = set_inventory_state and api_url is not None
+        self._http = httpx.AsyncClient(timeout=30)
+        self.submit = submit or (http_submitter(api_url, self._http) if api_url else None)
+        self.consumer = AIOKafkaConsumer(
+            telemetry_topic,
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            auto_offset_reset=auto_offset_reset,
+            enable_auto_commit=True,
+        )
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        self.published: list[dict[str, Any]] = []  # alarms published by this monitor, in order
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await self.consumer.stop()
+        await self.producer.stop()
+        await self._http.aclose()
+
+    async def run(self) -> None:
+        """Consume telemetry and act on alarms until ``stop()``."""
+        while not self._stopping.is_set():
+            try:
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
+            except Exception:  # the consumer was stopped under us
+                if self._stopping.is_set():
+                    return
+                raise
+            for records in batches.values():
+                for record in records:
+                    await self._record(record.value)
+
+    async def _record(self, value: bytes | None) -> None:
+        try:
+            event = Event.from_dict(json.loads(value or b""))
+        except (ValueError, KeyError, TypeError):
+            metrics.BAD_UPDATES.labels("bad-event").inc()
+            return
+        for alarm in self.evaluator.observe(event):
+            await self.handle(alarm)
+
+    async def handle(self, alarm: Alarm) -> None:
+        """Corrective order (on raise), inventory state, then the alarm message."""
+        if alarm.state == "raised":
+            metrics.ALARMS_RAISED.labels(alarm.rule.name).inc()
+            metrics.ALARMS_ACTIVE.inc()
+            body = corrective_order(alarm)
+            if body is not None and self.submit is not None:
+                alarm.corrective = await self._submit(body, alarm.alarm_id)
+        else:
+            metrics.ALARMS_CLEARED.labels(alarm.rule.name).inc()
+            metrics.ALARMS_ACTIVE.dec()
+        if self.set_inventory_state and alarm.resource:
+            await self._patch_resource(alarm.resource, "alarm" if alarm.state == "raised" else "available")
+        message = alarm.to_dict()
+        key = (alarm.resource or alarm.device).encode()
+        await self.producer.send_and_wait(self.alarms_topic, json.dumps(message).encode(), key=key)
+        self.published.append(message)
+        log.warning("SLA alarm %s %s: %s", alarm.alarm_id, alarm.state, message["specificProblem"])
+
+    async def _submit(self, body: dict[str, Any], alarm_id: str) -> dict[str, Any]:
+        assert self.submit is not None
+        try:
+            answer = await self.submit(body, alarm_id)
+        except (httpx.HTTPError, OSError) as exc:
+            metrics.CORRECTIVE_ORDERS.labels("error").inc()
+            log.error("corrective order for alarm %s failed: %s", alarm_id, exc)
+            return {"error": str(exc)}
+        status = int(answer.get("status", 0))
+        metrics.CORRECTIVE_ORDERS.labels("accepted" if 200 <= status < 300 else "refused").inc()
+        return answer
+
+    async def _patch_resource(self, resource_id: str, status: str) -> None:
+        assert self.api_url is not None
+        url = f"{self.api_url.rstrip('/')}{RESOURCE_PATH}/{resource_id}"
+        try:
+            response = await self._http.patch(
+                url,
+                content=json.dumps({"resourceStatus": status}),
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+        except (httpx.HTTPError, OSError) as exc:
+            log.warning("inventory: resource %s not set to %s: %s", resource_id, status, exc)
+            return
+        if response.status_code >= 300:
+            log.warning(
+                "inventory: resource %s not set to %s (%s)", resource_id, status, response.status_code
+            )

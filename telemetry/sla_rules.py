@@ -1,0 +1,205 @@
+"""SLA rules over telemetry events (pure): "latency > 15 ms for 10 minutes" raises an alarm,
+"back under for ``clear_for_s``" clears it. Time is the events' own timestamps, so the evaluation
+is deterministic and testable with windows of a second."""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from telemetry.events import Event, as_number
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Alarm when ``metric`` (a value path suffix, e.g. ``kpis/slice/latency``) ``op`` ``threshold``
+    holds for ``for_s`` seconds on one subject (the event's resource, else its device)."""
+
+    name: str
+    metric: str
+    op: str
+    threshold: float
+    for_s: float
+    clear_for_s: float | None = None  # default: for_s
+    resource: str | None = None  # only this resource
+    device: str | None = None  # only this device
+    severity: str = "major"
+    corrective_order: Mapping[str, Any] | None = None  # TMF652 ResourceOrderCreate template
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise ValueError(f"rule {self.name}: op must be one of {sorted(OPS)}")
+
+    def applies(self, event: Event) -> bool:
+        return (self.resource is None or event.resource == self.resource) and (
+            self.device is None or event.device == self.device
+        )
+
+
+@dataclass
+class Alarm:
+    """One alarm, raised and later cleared (same ``alarm_id``)."""
+
+    alarm_id: str
+    rule: Rule
+    subject: str
+    device: str
+    resource: str | None
+    metric: str
+    value: float
+    raised_ns: int
+    cleared_ns: int | None = None
+    corrective: dict[str, Any] | None = None  # what ROM's API answered to the corrective order
+
+    @property
+    def state(self) -> str:
+        return "cleared" if self.cleared_ns is not None else "raised"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``rom.alarms`` message (TMF642-flavoured; see docs/events.md)."""
+        rule = self.rule
+        return {
+            "alarmId": self.alarm_id,
+            "state": self.state,
+            "alarmType": "QualityOfServiceAlarm",
+            "perceivedSeverity": "cleared" if self.cleared_ns is not None else rule.severity,
+            "probableCause": "thresholdCrossed",
+            "specificProblem": f"{rule.name}: {self.metric} {rule.op} {rule.threshold:g} for {rule.for_s:g}s",
+            "rule": rule.name,
+            "resource": self.resource,
+            "device": self.device,
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": rule.threshold,
+            "op": rule.op,
+            "forSeconds": rule.for_s,
+            "raisedTime": iso(self.raised_ns),
+            "clearedTime": iso(self.cleared_ns) if self.cleared_ns is not None else None,
+            "correctiveOrder": self.corrective,
+        }
+
+
+def iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class _Track:
+    breach_since: int | None = None
+    ok_since: int | None = None
+    alarm: Alarm | None = None
+
+
+@dataclass
+class SlaEvaluator:
+    """Feed events in timestamp order per subject; get alarms raised and cleared."""
+
+    rules: list[Rule]
+    _tracks: dict[tuple[str, str, str], _Track] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Alarm]:
+        return [t.alarm for t in self._tracks.values() if t.alarm is not None]
+
+    def observe(self, event: Event) -> list[Alarm]:
+        """Alarms whose state changed with this event (raised, or cleared)."""
+        changed: list[Alarm] = []
+        for rule in self.rules:
+            if not rule.applies(event):
+                continue
+            suffix = "/" + rule.metric.strip("/")
+            for path, raw in event.values.items():
+                if not path.endswith(suffix):
+                    continue
+                value = as_number(raw)
+                if value is None:
+                    continue
+                subject = event.resource or event.device
+                track = self._tracks.setdefault((rule.name, subject, path), _Track())
+                alarm = _step(rule, track, subject, event, path, value)
+                if alarm is not None:
+                    changed.append(alarm)
+        return changed
+
+
+def _step(rule: Rule, track: _Track, subject: str, event: Event, path: str, value: float) -> Alarm | None:
+    now = event.timestamp
+    if OPS[rule.op](value, rule.threshold):
+        track.ok_since = None
+        track.breach_since = track.breach_since if track.breach_since is not None else now
+        if track.alarm is None and now - track.breach_since >= rule.for_s * 1e9:
+            digest = hashlib.sha1(f"{rule.name}|{subject}|{path}|{now}".encode()).hexdigest()[:16]
+            track.alarm = Alarm(digest, rule, subject, event.device, event.resource, path, value, now)
+            return track.alarm
+        return None
+    track.breach_since = None
+    track.ok_since = track.ok_since if track.ok_since is not None else now
+    clear_s = rule.for_s if rule.clear_for_s is None else rule.clear_for_s
+    if track.alarm is not None and now - track.ok_since >= clear_s * 1e9:
+        alarm, track.alarm = track.alarm, None
+        alarm.cleared_ns, alarm.value = now, value
+        return alarm
+    return None
+
+
+def fill(template: Any, values: Mapping[str, Any]) -> Any:
+    """``{name}`` placeholders in every string of a JSON-like template (unknown names stay)."""
+    if isinstance(template, str):
+        out = template
+        for key, value in values.items():
+            out = out.replace("{" + key + "}", str(value))
+        return out
+    if isinstance(template, Mapping):
+        return {key: fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, values) for value in template]
+    return template
+
+
+def corrective_order(alarm: Alarm) -> dict[str, Any] | None:
+    """The TMF652 ResourceOrderCreate body a rule asks for, filled for this alarm."""
+    if alarm.rule.corrective_order is None:
+        return None
+    values = {
+        "alarmId": alarm.alarm_id,
+        "resource": alarm.resource or "",
+        "device": alarm.device,
+        "value": f"{alarm.value:g}",
+        "rule": alarm.rule.name,
+    }
+    body: dict[str, Any] = fill(dict(alarm.rule.corrective_order), values)
+    body.setdefault("description", f"corrective order for SLA alarm {alarm.alarm_id} ({alarm.rule.name})")
+    body.setdefault(
+        "externalReference", [{"id": alarm.alarm_id, "externalReferenceType": "Alarm", "name": "rom-sla"}]
+    )
+    return body
+
+
+def rules_from_yaml(text: str) -> list[Rule]:
+    """Rules from YAML: a list of mappings with Rule's fields (``for`` may stand for ``for_s``)::
+
+    - {name: slice-latency, metric: kpis/slice/latency, op: ">", threshold: 15, for: 600,
+       resource: slice-1, corrective_order: {orderItem: [...]}}
+    """
+    import yaml
+
+    rules = []
+    for raw in yaml.safe_load(text) or []:
+        entry = dict(raw)
+        if "for" in entry:
+            entry["for_s"] = entry.pop("for")
+        if "clear_for" in entry:
+            entry["clear_for_s"] = entry.pop("clear_for")
+        rules.append(Rule(**entry))
+    return rules
