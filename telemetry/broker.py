@@ -22,36 +22,43 @@ A restart with the same data directory keeps the messages and, when ``port`` is 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import logging
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 
-from rom.errors import RomError
+from telemetry.kafka_config import (
+    DEFAULT_HEAP_MB,
+    HOST,
+    BrokerError,
+    build_log4j2_properties,
+    build_server_properties,
+    java_command,
+    kafka_libdir,
+    new_cluster_id,
+)
+from telemetry.kafka_process import (
+    free_port,
+    is_broker_of,
+    pid_alive,
+    port_is_free,
+    probe_metadata,
+    read_cluster_id,
+    rss_bytes,
+    tail,
+)
 
 log = logging.getLogger(__name__)
-
-REPO = Path(__file__).resolve().parents[1]
-KAFKA_SCRIPT = REPO / "scripts" / "tools" / "kafka.sh"
-HOST = "127.0.0.1"
-DEFAULT_HEAP_MB = 512
-
-
-class BrokerError(RomError):
-    """The Kafka broker could not be fetched, started, reached or stopped."""
 
 
 @dataclass(frozen=True)
@@ -66,238 +73,6 @@ class BrokerState:
     @property
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
-
-
-# --------------------------------------------------------------------------------------------- jars
-
-
-def kafka_libdir(*, fetch: bool = True) -> Path:
-    """The directory holding the broker's jars: ``$ROM_KAFKA_LIBDIR``, else the cached fetch.
-
-    With ``fetch`` the jars are resolved from Maven Central on first use (``kafka.sh fetch``, about
-    15 s cold); without it a missing cache raises :class:`BrokerError`.
-    """
-    override = os.environ.get("ROM_KAFKA_LIBDIR")
-    if override:
-        path = Path(override)
-        if not any(path.glob("kafka_2.13-*.jar")):
-            raise BrokerError(f"ROM_KAFKA_LIBDIR={override} holds no kafka_2.13 jar")
-        return path
-    if not KAFKA_SCRIPT.is_file():
-        raise BrokerError(f"{KAFKA_SCRIPT} is missing: set ROM_KAFKA_LIBDIR to a directory of Kafka jars")
-    proc = subprocess.run(
-        ["bash", str(KAFKA_SCRIPT), "fetch" if fetch else "libdir"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise BrokerError(f"kafka.sh failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return Path(proc.stdout.strip().splitlines()[-1])
-
-
-# ------------------------------------------------------------------------------ pure config parts
-
-
-def new_cluster_id() -> str:
-    """A Kafka cluster id: a random UUID in Kafka's URL-safe base64 form (what ``random-uuid`` prints)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
-
-
-def build_server_properties(
-    data_dir: Path, port: int, controller_port: int, extra: Mapping[str, str] | None = None
-) -> str:
-    """The KRaft ``server.properties`` of a single combined broker+controller node on loopback."""
-    props: dict[str, str] = {
-        "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{HOST}:{controller_port}",
-        "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(data_dir / "kafka-data"),
-        "num.partitions": "1",
-        "auto.create.topics.enable": "true",
-        "offsets.topic.replication.factor": "1",
-        "offsets.topic.num.partitions": "4",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "transaction.state.log.num.partitions": "4",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
-        "group.initial.rebalance.delay.ms": "0",
-    }
-    props.update(extra or {})
-    lines = ["# Written by telemetry/broker.py; rewritten on every start."]
-    lines += [f"{key}={value}" for key, value in props.items()]
-    return "\n".join(lines) + "\n"
-
-
-def build_log4j2_properties(data_dir: Path) -> str:
-    """log4j2 config: INFO to ``server.log`` in the data directory, rolled by size."""
-    log_file = data_dir / "server.log"
-    return "\n".join(
-        [
-            "status = warn",
-            "appender.file.type = RollingFile",
-            "appender.file.name = FILE",
-            f"appender.file.fileName = {log_file}",
-            f"appender.file.filePattern = {log_file}.%i",
-            "appender.file.layout.type = PatternLayout",
-            "appender.file.layout.pattern = [%d] %p %m (%c)%n",
-            "appender.file.policies.type = Policies",
-            "appender.file.policies.size.type = SizeBasedTriggeringPolicy",
-            "appender.file.policies.size.size = 20MB",
-            "appender.file.strategy.type = DefaultRolloverStrategy",
-            "appender.file.strategy.max = 3",
-            "rootLogger.level = INFO",
-            "rootLogger.appenderRef.file.ref = FILE",
-            "logger.state.name = state.change.logger",
-            "logger.state.level = WARN",
-            "",
-        ]
-    )
-
-
-def java_command(java: str, lib_dir: Path, data_dir: Path, heap_mb: int, main: Sequence[str]) -> list[str]:
-    """``java`` with Kafka's usual G1 flags, a small heap and the jars on the class path."""
-    return [
-        java,
-        f"-Xmx{heap_mb}m",
-        f"-Xms{min(heap_mb, 128)}m",
-        "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
-        "-XX:InitiatingHeapOccupancyPercent=35",
-        "-XX:+ExplicitGCInvokesConcurrent",
-        "-XX:+ExitOnOutOfMemoryError",
-        "-Djava.awt.headless=true",
-        f"-Dlog4j2.configurationFile={data_dir / 'log4j2.properties'}",
-        f"-Dkafka.logs.dir={data_dir}",
-        "-cp",
-        f"{lib_dir}/*",
-        *main,
-    ]
-
-
-# ------------------------------------------------------------------------------- wire-level probe
-
-
-def _kafka_string(value: str) -> bytes:
-    raw = value.encode()
-    return struct.pack(">h", len(raw)) + raw
-
-
-def build_metadata_request(correlation_id: int, client_id: str = "rom-probe") -> bytes:
-    """A Metadata v4 request (all topics, no auto-creation), size-prefixed."""
-    header = struct.pack(">hhi", 3, 4, correlation_id) + _kafka_string(client_id)
-    body = struct.pack(">ib", -1, 0)
-    payload = header + body
-    return struct.pack(">i", len(payload)) + payload
-
-
-def parse_metadata_broker_count(frame: bytes, correlation_id: int) -> int:
-    """Number of brokers in a Metadata v4 response frame (without its size prefix)."""
-    got_id, _throttle, brokers = struct.unpack_from(">iii", frame, 0)
-    if got_id != correlation_id:
-        raise BrokerError(f"metadata probe: correlation id {got_id} != {correlation_id}")
-    return int(brokers)
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            raise ConnectionError("connection closed by the broker")
-        chunks += chunk
-    return bytes(chunks)
-
-
-def probe_metadata(host: str, port: int, timeout: float = 2.0) -> int:
-    """Send one Metadata request; return how many brokers the cluster reports. Raises ``OSError``."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(build_metadata_request(correlation_id=7))
-        (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-        return parse_metadata_broker_count(_recv_exact(sock, size), correlation_id=7)
-
-
-# --------------------------------------------------------------------------------- process helpers
-
-
-def free_port(host: str = HOST) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # like the JVM's listeners: connections of the previous run in TIME_WAIT do not block a restart
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def is_broker_of(pid: int, data_dir: Path) -> bool:
-    """Whether ``pid`` is a Kafka JVM started with this data directory's config."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    props = str(data_dir.resolve() / "server.properties").encode()
-    return b"kafka.Kafka" in cmdline and props in cmdline
-
-
-def rss_bytes(pid: int) -> int | None:
-    """Resident set size of a process (Linux ``/proc``), or None when unknown."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def read_cluster_id(meta_properties: Path) -> str | None:
-    """The cluster id a formatted log directory carries (``meta.properties``), if formatted."""
-    try:
-        for line in meta_properties.read_text().splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() == "cluster.id":
-                return value.strip()
-    except OSError:
-        return None
-    return None
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-# -------------------------------------------------------------------------------------- the broker
 
 
 class KafkaBroker:
@@ -494,8 +269,8 @@ class KafkaBroker:
         while time.monotonic() < deadline:
             if not self.running:
                 raise BrokerError(
-                    f"kafka exited during start; see {self.log_file}\n{_tail(self.console_file)}"
-                    f"\n{_tail(self.log_file)}"
+                    f"kafka exited during start; see {self.log_file}\n{tail(self.console_file)}"
+                    f"\n{tail(self.log_file)}"
                 )
             try:
                 if probe_metadata(HOST, self.state.port, timeout=2.0) > 0:
