@@ -59,8 +59,13 @@ class OutboxRelay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), interval)
             finally:
-                if self._producer is not None:
-                    await self._producer.stop()
+                await self.close()
+
+    async def close(self) -> None:
+        """Flush and stop the Kafka producer, if one was started."""
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     def _lease(self) -> bool:
         now = utcnow()
