@@ -47,9 +47,9 @@ async def consume(bootstrap: str, topic: str, expected: int) -> list[tuple[str, 
         while len(got) < expected:
             batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500), timeout=60)
             for records in batch.values():
-                got.extend((r.key.decode(), json.loads(r.value)) for r in records)  # type: ignore[union-attr]
+                got.extend((r.key.decode(), json.loads(r.value)) for r in records)
         extra = await consumer.getmany(timeout_ms=1000)  # nothing more may arrive
-        got.extend((r.key.decode(), json.loads(r.value)) for rs in extra.values() for r in rs)  # type: ignore[union-attr]
+        got.extend((r.key.decode(), json.loads(r.value)) for rs in extra.values() for r in rs)
     finally:
         await consumer.stop()
     return got
