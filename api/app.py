@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from api import admin, cancel, hub, resource, resource_order
 from api.errors import install_error_handlers
+from inventory.monitor import run_periodically
 from rom.context import Context
 from rom.metrics import OrdersByState
 from rom.orders import count_by_state
@@ -29,12 +31,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.registry = CollectorRegistry(auto_describe=False)
         app.state.registry.register(OrdersByState(lambda: count_by_state(ctx)))
         worker.start()
+        drift_stop = threading.Event()
+        threading.Thread(
+            target=run_periodically, args=(ctx, drift_stop), daemon=True, name="rom-drift"
+        ).start()
         stop = asyncio.Event()
         relay = asyncio.create_task(OutboxRelay(ctx, worker.owner).run(stop))
         try:
             yield
         finally:
             stop.set()
+            drift_stop.set()
             await relay
             worker.stop()
             ctx.engine.dispose()

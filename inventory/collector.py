@@ -1,4 +1,4 @@
-"""Read what devices really hold, in parallel through Nornir, one subtree filter per resource."""
+"""Read what devices really hold, in parallel through Nornir (one task per device, one session)."""
 
 from __future__ import annotations
 
@@ -27,21 +27,35 @@ def _get_configs(task: Task, filters: Mapping[str, list[str]]) -> Result:
     return Result(host=task.host, result=[driver.get_config(f) for f in filters[task.host.name]])
 
 
+def read_filters(nr: Nornir, filters: Mapping[str, list[str]]) -> dict[str, list[etree._Element] | str]:
+    """device -> the `<data>` reply to each of its subtree filters, or the error text."""
+    if not filters:
+        return {}
+    results = nr.filter(filter_func=lambda h: h.name in filters).run(task=_get_configs, filters=filters)
+    out: dict[str, list[etree._Element] | str] = {}
+    for device in filters:
+        host_result = results.get(device)
+        if host_result is None or host_result.failed:
+            exc = host_result.exception if host_result is not None else None
+            out[device] = str(exc) if exc else "device not reachable"
+        else:
+            out[device] = [etree.fromstring(text.encode()) for text in host_result[0].result]
+    return out
+
+
 def read_back(nr: Nornir, wanted: Sequence[Scoped]) -> list[etree._Element | str]:
     """For each entry, the `<data>` element its filter returned, or the error text for its device."""
     filters: dict[str, list[str]] = {}
     for want in wanted:
         filters.setdefault(want.device, []).append(etree.tostring(want.filter, encoding="unicode"))
-    results = nr.filter(filter_func=lambda h: h.name in filters).run(task=_get_configs, filters=filters)
+    replies = read_filters(nr, filters)
     position = dict.fromkeys(filters, 0)
     out: list[etree._Element | str] = []
     for want in wanted:
-        host_result = results.get(want.device)
-        if host_result is None or host_result.failed:
-            exc = host_result.exception if host_result is not None else None
-            out.append(str(exc) if exc else "device not reachable")
+        reply = replies[want.device]
+        if isinstance(reply, str):
+            out.append(reply)
             continue
-        text = host_result[0].result[position[want.device]]
+        out.append(reply[position[want.device]])
         position[want.device] += 1
-        out.append(etree.fromstring(text.encode()))
     return out

@@ -13,7 +13,8 @@ from typing import Literal
 
 from lxml import etree
 
-DriftKind = Literal["missing", "changed", "unexpected", "unreachable"]
+# "out-of-sync" and "unknown" come from a fingerprint-only check-sync (see inventory.reconcile).
+DriftKind = Literal["missing", "changed", "unexpected", "unreachable", "out-of-sync", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,10 @@ def _compare_children(
         index, keys = _pick(child, [have_children[i] for i in candidates], keys)
         label = path + "/" + _label(child, keys)
         if index is None:
-            yield Difference("missing", label, _summary(child), None)
+            if not keys and not _is_leaf(child):  # an absent container: name what is missing in it
+                yield from _compare_children(child, etree.Element(child.tag), sub_filter, label)
+            else:
+                yield Difference("missing", label, _summary(child), None)
             continue
         used.add(candidates[index])
         match = have_children[candidates[index]]

@@ -15,7 +15,15 @@ EXIT_IN_SYNC, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
 
 def exit_code(report: Sequence[ResourceDrift]) -> int:
+    """0 in sync, 1 drift (incl. unmanaged entries, or check-sync not proven in sync), 2 a device
+    could not be read."""
+    if any(r.unreachable for r in report):
+        return EXIT_ERROR
     return EXIT_IN_SYNC if all(r.in_sync for r in report) else EXIT_DRIFT
+
+
+def status_of(r: ResourceDrift, kind: str) -> str:
+    return f"{kind} (unmanaged)" if r.unmanaged else kind
 
 
 def _rows(report: Sequence[ResourceDrift]) -> list[dict[str, str | None]]:
@@ -26,7 +34,13 @@ def _rows(report: Sequence[ResourceDrift]) -> list[dict[str, str | None]]:
             rows.append({**base, "status": "in-sync", "path": None, "intended": None, "actual": None})
         for d in r.differences:
             rows.append(
-                {**base, "status": d.kind, "path": d.path, "intended": d.intended, "actual": d.actual}
+                {
+                    **base,
+                    "status": status_of(r, d.kind),
+                    "path": d.path,
+                    "intended": d.intended,
+                    "actual": d.actual,
+                }
             )
     return rows
 
@@ -35,14 +49,26 @@ def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
     table = Table(title="Drift report", show_lines=False)
     for column in ("device", "resource", "status", "path", "intended", "actual"):
         table.add_column(column, overflow="fold")
-    styles = {"in-sync": "green", "changed": "yellow", "missing": "red", "unexpected": "magenta"}
+    styles = {
+        "in-sync": "green",
+        "changed": "yellow",
+        "missing": "red",
+        "unexpected": "magenta",
+        "unknown": "cyan",
+    }
     for row in _rows(report):
         status = row["status"] or ""
         cells = [escape(row[k] or "") for k in ("device", "resource", "path", "intended", "actual")]
-        table.add_row(*cells[:2], f"[{styles.get(status, 'red')}]{status}[/]", *cells[2:])
+        style = styles.get(status.split(" ")[0], "red")
+        table.add_row(*cells[:2], f"[{style}]{escape(status)}[/]", *cells[2:])
     console.print(table)
-    drifted = sum(1 for r in report if not r.in_sync)
-    console.print(f"{len(report)} resource(s) checked, {len(report) - drifted} in sync, {drifted} drifted")
+    resources = [r for r in report if r.resource_id]
+    drifted = sum(1 for r in resources if not r.in_sync)
+    unmanaged = sum(1 for r in report if r.unmanaged)
+    console.print(
+        f"{len(resources)} resource(s) checked, {len(resources) - drifted} in sync, {drifted} drifted, "
+        f"{unmanaged} unmanaged entr{'y' if unmanaged == 1 else 'ies'}"
+    )
 
 
 def render_json(report: Sequence[ResourceDrift]) -> str:

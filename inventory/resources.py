@@ -12,6 +12,8 @@ from typing import Any
 import jsonpatch
 from sqlalchemy.orm import Session
 
+from inventory.intake import reserve_resource
+from inventory.pools import release_resource
 from inventory.store import Resource, list_devices
 from inventory.tmf639 import FREE_FIELDS, STATES, resource_doc
 from rom import store
@@ -117,6 +119,7 @@ def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> 
     with ctx.transaction() as session:
         row = Resource(id=str(uuid.uuid4()), spec_id=spec.id, spec_version=spec.version, device="")
         _apply(session, ctx.catalog, row, {**DEFAULT_STATES, **body})
+        row.characteristics = reserve_resource(session, spec, row.id, row.characteristics, again=False)
         session.add(row)
         session.flush()
         doc = resource_doc(row)
@@ -146,7 +149,7 @@ def patch_resource(
         row = session.get(Resource, resource_id)
         if row is None:
             raise NotFound(f"resource {resource_id} not found")
-        before = resource_doc(row)
+        before, before_values = resource_doc(row), dict(row.characteristics)
         try:
             after = jsonpatch.apply_patch(before, patch) if json_patch else merge_patch(before, patch)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError) as exc:
@@ -157,6 +160,9 @@ def patch_resource(
         if changed:
             raise InvalidRequest(f"read-only field(s) cannot change: {', '.join(changed)}")
         _apply(session, ctx.catalog, row, after)
+        if row.characteristics != before_values:  # Conflict if it takes another holder's value
+            spec = ctx.catalog.get(row.spec_id)
+            row.characteristics = reserve_resource(session, spec, row.id, row.characteristics, again=True)
         doc = resource_doc(row)
         state_changed = any(before.get(f) != doc.get(f) for f in STATES)
         other_changed = any(before.get(k) != doc.get(k) for k in set(before) | set(doc) if k not in STATES)
@@ -175,6 +181,7 @@ def delete_resource(ctx: Context, resource_id: str, correlation_id: str) -> None
         if row is None:
             raise NotFound(f"resource {resource_id} not found")
         doc = resource_doc(row)
+        release_resource(session, resource_id)
         session.delete(row)
         store.add_event(
             session, RESOURCE_TOPIC, resource_id, resource_event("ResourceDeleteEvent", doc, correlation_id)

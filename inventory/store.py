@@ -72,3 +72,8 @@ def list_resources(
     if resource_id:
         query = query.where(Resource.id == resource_id)
     return list(session.scalars(query))
+
+
+# The other inventory tables register with the same metadata whenever the store is imported.
+import inventory.drift_store  # noqa: E402
+import inventory.pool_store  # noqa: E402, F401

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inventory.pools import keep_order, release_order
 from inventory.store import Resource
 from inventory.tmf639 import resource_doc
 from rom import store
@@ -52,6 +53,7 @@ def _cancel(session: Session, row: store.OrderRow) -> None:
     set_state(session, row, "assessingCancellation")
     set_state(session, row, "pendingCancellation")
     set_state(session, row, "cancelled", completionDate=now_iso())
+    release_order(session, row.id)
 
 
 def _complete(session: Session, row: store.OrderRow, items: list[PlannedItem]) -> None:
@@ -84,6 +86,7 @@ def _complete(session: Session, row: store.OrderRow, items: list[PlannedItem]) -
         for it in doc["orderItem"]
     ]
     row.doc = doc
+    keep_order(session, row.id, {item_id: ref["id"] for item_id, ref in created.items()})
     set_state(session, row, "completed", completionDate=now_iso())
 
 
@@ -93,6 +96,7 @@ def _fail(session: Session, row: store.OrderRow, problems: list[str]) -> None:
     doc["note"] = [*doc.get("note", []), *_notes(problems)]
     row.doc = doc
     set_state(session, row, "failed", completionDate=now_iso())
+    release_order(session, row.id)
 
 
 def _notes(texts: list[str]) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from inventory.intake import reserve_order
 from inventory.store import list_devices
 from rom import store
 from rom.context import Context
@@ -80,6 +81,7 @@ def _insert(
         if key is not None and (existing := store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
+        request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         doc = _initial_doc(order_id, request)
         session.add(
             store.OrderRow(

@@ -44,7 +44,9 @@ def events(rom: RomUnderTest) -> list[str]:
 def test_adopt_query_patch_delete(rom: RomUnderTest) -> None:
     doc = adopt(rom, description="brownfield")
     assert doc["resourceStatus"] == "available" and doc["description"] == "brownfield"
-    adopt(rom, name="second", resourceStatus="reserved")
+    taken = {"vlanId": 71, "ipv4Address": "10.70.0.3"}  # the first one reserved VLAN 70 and its address
+    second = [{"name": k, "value": taken.get(k, v)} for k, v in VALUES.items()]
+    adopt(rom, name="second", resourceStatus="reserved", resourceCharacteristic=second)
     page = rom.client.get(RESOURCES, params={"resourceStatus": "reserved", "fields": "name"})
     assert page.headers["X-Total-Count"] == "1" and page.json()[0]["name"] == "second"
     assert set(page.json()[0]) == {"id", "href", "name"}

@@ -1,0 +1,111 @@
+"""Pool definitions: built-in defaults, overridden per name by rows of the `pools` table."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inventory.pool_store import CounterRow, PoolRow
+from rom.errors import Conflict, InvalidRequest
+
+PoolKind = Literal["range", "prefix", "asn-number", "capacity"]
+KINDS: tuple[str, ...] = ("range", "prefix", "asn-number", "capacity")
+DEFAULT_POOLS: dict[str, tuple[PoolKind, dict[str, Any]]] = {
+    "vlan": ("range", {"min": 1, "max": 4094}),
+    "ipv4": ("prefix", {"prefix": "10.0.0.0/8", "length": 32}),
+    "loopback": ("prefix", {"prefix": "10.255.0.0/16", "length": 32}),
+    "p2p": ("prefix", {"prefix": "10.254.0.0/16", "length": 31}),
+    "rd": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
+    "rt": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
+    "bandwidth": ("capacity", {"capacity": 400_000}),  # Mbit/s per interface
+    "prb": ("capacity", {"capacity": 100}),  # percent of a cell's PRBs
+    "upf-sessions": ("capacity", {"capacity": 1_000_000}),  # PDU sessions per UPF
+}
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    kind: PoolKind
+    definition: dict[str, Any]
+
+    def capacity(self, scope: str) -> int:
+        per_scope = self.definition.get("capacities") or {}
+        return int(per_scope.get(scope, self.definition["capacity"]))
+
+    def normalise(self, value: Any) -> str:
+        """The canonical text of an explicit value (InvalidRequest if it cannot be one)."""
+        try:
+            if self.kind == "range":
+                return str(int(value))
+            if self.kind == "prefix":
+                text = str(value)
+                return str(
+                    ipaddress.ip_network(text, strict=False) if "/" in text else ipaddress.ip_address(text)
+                )
+        except ValueError:
+            raise InvalidRequest(f"{value!r} is not a value of pool {self.name} ({self.kind})") from None
+        return str(value)
+
+    def candidates(self) -> Iterator[str]:
+        """Every value the pool allocates, lowest first."""
+        d = self.definition
+        if self.kind == "range":
+            yield from (str(n) for n in range(int(d["min"]), int(d["max"]) + 1))
+        elif self.kind == "asn-number":
+            yield from (f"{d['asn']}:{n}" for n in range(int(d["min"]), int(d["max"]) + 1))
+        elif self.kind == "prefix":
+            network = ipaddress.ip_network(str(d["prefix"]))
+            length = int(d["length"])
+            if length == network.max_prefixlen:
+                yield from (str(a) for a in network.hosts())
+            else:
+                yield from (str(n) for n in network.subnets(new_prefix=length))
+
+
+def check_definition(name: str, kind: str, definition: Mapping[str, Any]) -> Pool:
+    """A pool from a definition; InvalidRequest says what is wrong with it."""
+    needs = {
+        "range": ("min", "max"),
+        "asn-number": ("asn", "min", "max"),
+        "prefix": ("prefix", "length"),
+        "capacity": ("capacity",),
+    }
+    if kind not in needs:
+        raise InvalidRequest(f"pool {name}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    missing = [k for k in needs[kind] if k not in definition]
+    if missing:
+        raise InvalidRequest(f"pool {name}: a {kind} pool needs {', '.join(missing)}")
+    pool = Pool(name, kind, dict(definition))  # type: ignore[arg-type]
+    try:
+        next(iter(pool.candidates()), None) if kind != "capacity" else pool.capacity("")
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(f"pool {name}: invalid definition: {exc}") from None
+    return pool
+
+
+def get_pool(session: Session, name: str) -> Pool:
+    row = session.get(PoolRow, name)
+    if row is not None:
+        return Pool(row.name, row.kind, row.definition)  # type: ignore[arg-type]
+    if name not in DEFAULT_POOLS:
+        raise InvalidRequest(f"unknown resource pool {name!r}")
+    kind, definition = DEFAULT_POOLS[name]
+    return Pool(name, kind, definition)
+
+
+def define_pool(session: Session, name: str, kind: str, definition: Mapping[str, Any]) -> Pool:
+    """Create or replace a pool definition; capacity counters follow a new capacity."""
+    pool = check_definition(name, kind, definition)
+    session.merge(PoolRow(name=name, kind=kind, definition=pool.definition))
+    if kind == "capacity":
+        for counter in session.scalars(select(CounterRow).where(CounterRow.pool == name)):
+            if pool.capacity(counter.scope) < counter.used:
+                raise Conflict(f"pool {name}: {counter.scope} already uses {counter.used}")
+            counter.capacity = pool.capacity(counter.scope)
+    return pool

@@ -1,0 +1,105 @@
+"""What remediation sends, and what it does to a device's tree (pure).
+
+`mark_replace` turns an intended `<config>` into an edit that merges down to the resource's own
+list entries (the filter's innermost keyed nodes, e.g. one subinterface, one VRF) and replaces
+those, so unexpected leaves inside them go too. An entry several resources of the device share
+(two endpoints of one VRF) stays a merge: replacing it with one resource's part would drop the
+others'. `apply_edit` is the NETCONF merge/replace/delete semantics on a plain tree, used to show
+(property tests) that remediation converges.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection
+
+from lxml import etree
+
+from inventory.diff import _elements, _filter_child, _filter_keys, _is_leaf, _keyed, _label, _text
+
+NC_OPERATION = "{urn:ietf:params:xml:ns:netconf:base:1.0}operation"
+
+
+def _is_entry(flt: etree._Element | None) -> bool:
+    """A filter node selecting one whole list entry: only key content-match leaves below it."""
+    return flt is not None and bool(_keyed(flt)) and all(_is_leaf(c) and _text(c) for c in _elements(flt))
+
+
+def entry_labels(payload: etree._Element, flt: etree._Element) -> list[str]:
+    """Paths of the list entries a resource owns (where `mark_replace` puts replace)."""
+    out: list[str] = []
+
+    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
+        for child in _elements(node):
+            sub = _filter_child(sub_filter, child)
+            if sub is None:
+                continue
+            label = path + "/" + _label(child, _filter_keys(sub))
+            if _is_entry(sub):
+                out.append(label)
+            else:
+                walk(child, sub, label)
+
+    walk(payload, flt, "")
+    return out
+
+
+def mark_replace(
+    payload: etree._Element, flt: etree._Element, shared: Collection[str] = ()
+) -> etree._Element:
+    """A copy of `payload` with operation="replace" on its own list entries (not on `shared` ones)."""
+    out = copy.deepcopy(payload)
+
+    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
+        for child in _elements(node):
+            sub = _filter_child(sub_filter, child)
+            if sub is None:
+                continue
+            label = path + "/" + _label(child, _filter_keys(sub))
+            if _is_entry(sub) and label not in shared:
+                child.set(NC_OPERATION, "replace")
+            elif not _is_entry(sub):
+                walk(child, sub, label)
+
+    walk(out, flt, "")
+    return out
+
+
+def _strip(node: etree._Element) -> etree._Element:
+    clean = copy.deepcopy(node)
+    for element in clean.iter():
+        element.attrib.pop(NC_OPERATION, None)
+    return clean
+
+
+def _match(parent: etree._Element, edit: etree._Element, flt: etree._Element | None) -> etree._Element | None:
+    keys = _filter_keys(_filter_child(flt, edit))
+    for candidate in _elements(parent):
+        if candidate.tag == edit.tag and all(candidate.findtext(k) == edit.findtext(k) for k in keys):
+            return candidate
+    return None
+
+
+def apply_edit(target: etree._Element, edit: etree._Element, flt: etree._Element | None) -> etree._Element:
+    """`target` after an edit-config of `edit` (children of both are the top-level nodes); list
+    entries are matched on the filter's keys, other nodes on their tag."""
+    out = copy.deepcopy(target)
+
+    def walk(parent: etree._Element, edit_parent: etree._Element, sub_filter: etree._Element | None) -> None:
+        for node in _elements(edit_parent):
+            operation = node.get(NC_OPERATION, "merge")
+            match = _match(parent, node, sub_filter)
+            if operation in ("delete", "remove"):
+                if match is not None:
+                    parent.remove(match)
+            elif match is None:
+                parent.append(_strip(node))
+            elif operation == "replace":
+                parent.replace(match, _strip(node))
+            elif _is_leaf(node):
+                match.text = node.text
+            else:
+                walk(match, node, _filter_child(sub_filter, node))
+
+    walk(out, edit, flt)
+    return out

@@ -1,0 +1,89 @@
+"""Adopt's template probing and the pool definitions (pure)."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+import pytest
+
+from inventory.adopt import leaf_map
+from inventory.pool_defs import check_definition
+from inventory.unmanaged import ManagedList, find_unmanaged
+from rom.catalog import Catalog
+from rom.errors import InvalidRequest
+from rom.render import render_resource
+
+VALUES: dict[str, Any] = {
+    "device": "pe1",
+    "vrfName": "A",
+    "routeDistinguisher": "65000:1",
+    "interface": "Ethernet2",
+    "vlanId": 100,
+    "ipv4Address": "10.0.0.1",
+    "prefixLength": 31,
+    "description": "",
+}
+
+
+def test_probing_maps_leaves_to_characteristics_but_not_keys() -> None:
+    catalog = Catalog.load()
+    mapping = leaf_map(catalog, catalog.get("l3vpn-endpoint"), "pe1", "rom-router", VALUES)
+    assert (
+        mapping["/network-instances/network-instance[name=A]/config/route-distinguisher"]
+        == "routeDistinguisher"
+    )
+    sub = "/interfaces/interface[name=Ethernet2]/subinterfaces/subinterface[index=100]"
+    assert mapping[f"{sub}/config/description"] == "description"
+    assert mapping[f"{sub}/ipv4/addresses/address/config/prefix-length"] == "prefixLength"
+    assert not {"vlanId", "vrfName", "interface"} & set(mapping.values())  # they name the entries
+
+
+def test_unmanaged_are_entries_no_intent_names() -> None:
+    catalog = Catalog.load()
+    payload, _ = render_resource(catalog.root, catalog.get("l3vpn-endpoint"), "rom-router", VALUES)
+    scope = ManagedList.model_validate(
+        {
+            "namespace": "http://openconfig.net/yang/network-instance",
+            "container": "network-instances",
+            "list": "network-instance",
+            "key": "name",
+            "except": ["default"],
+        }
+    )
+    from lxml import etree
+
+    ns = scope.namespace
+    data = etree.fromstring(
+        f'<data><network-instances xmlns="{ns}">'
+        + "".join(f"<network-instance><name>{n}</name></network-instance>" for n in ("default", "A", "X"))
+        + "</network-instances></data>"
+    )
+    assert [u.key for u in find_unmanaged("pe1", scope, data, [payload])] == ["X"]
+    assert 'operation="delete"' in etree.tostring(scope.delete_payload(["X"]), encoding="unicode")
+
+
+@pytest.mark.parametrize(
+    ("kind", "definition", "first"),
+    [
+        ("range", {"min": 5, "max": 9}, ["5", "6"]),
+        ("prefix", {"prefix": "10.1.0.0/30", "length": 32}, ["10.1.0.1", "10.1.0.2"]),
+        ("prefix", {"prefix": "10.1.0.0/29", "length": 31}, ["10.1.0.0/31", "10.1.0.2/31"]),
+        ("asn-number", {"asn": 65001, "min": 10, "max": 20}, ["65001:10", "65001:11"]),
+    ],
+)
+def test_pool_candidates(kind: str, definition: dict[str, Any], first: list[str]) -> None:
+    assert list(islice(check_definition("p", kind, definition).candidates(), 2)) == first
+
+
+@pytest.mark.parametrize(
+    ("kind", "definition", "fragment"),
+    [
+        ("colour", {}, "kind must be one of"),
+        ("range", {"min": 1}, "needs max"),
+        ("prefix", {"prefix": "10.0.0.300/8", "length": 32}, "invalid definition"),
+    ],
+)
+def test_bad_pool_definitions(kind: str, definition: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(InvalidRequest, match=fragment):
+        check_definition("p", kind, definition)
