@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,3 +65,33 @@ def netconf_connect(host: str, port: int, **extra: Any) -> manager.Manager:
         timeout=30,
         **extra,
     )
+
+
+@contextmanager
+def running_lab(env: dict[str, str], topology: Path) -> Iterator[None]:
+    """`rom lab up TOPOLOGY` for the block (simulators as a separate process), `rom lab down` after."""
+    rom = [sys.executable, "-m", "rom", "lab"]
+    up = subprocess.run(
+        [*rom, "up", str(topology)], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert up.returncode == 0, up.stderr
+    try:
+        yield
+    finally:
+        subprocess.run([*rom, "down", str(topology)], env=env, cwd=REPO, capture_output=True, timeout=60)
+
+
+@contextmanager
+def serving(env: dict[str, str], log_path: Path, port: int | None = None) -> Iterator[httpx.Client]:
+    """`rom serve` as a separate process for the block; yields an HTTP client for it once healthy."""
+    port = port or free_port()
+    with open(log_path, "ab") as log:
+        server = start_serve(env, port, log)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        try:
+            wait_healthy(client, server)
+            yield client
+        finally:
+            client.close()
+            server.terminate()
+            server.wait(30)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import REPO, free_port, start_serve, wait_healthy
+from tests.support import REPO, free_port, running_lab, serving
 
 TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
 
@@ -55,30 +55,5 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "COLUMNS": "250",
     }
     env.pop("ROM_DATABASE_URL", None)
-    up = subprocess.run(
-        [sys.executable, "-m", "rom", "lab", "up", str(TOPOLOGY)],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert up.returncode == 0, up.stderr
-    serve_log = open(var_dir / "serve.log", "wb")  # noqa: SIM115
-    server = start_serve(env, port, serve_log)
-    client = httpx.Client(base_url=env["ROM_API_URL"], timeout=30)
-    try:
-        wait_healthy(client, server)
+    with running_lab(env, TOPOLOGY), serving(env, var_dir / "serve.log", port) as client:
         yield Lab(env, client, var_dir)
-    finally:
-        client.close()
-        server.terminate()
-        server.wait(timeout=30)
-        serve_log.close()
-        subprocess.run(
-            [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            timeout=60,
-        )

@@ -11,7 +11,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +20,8 @@ import httpx
 import pytest
 from lxml import etree
 
-from tests.e2e.conftest import REPO, TOPOLOGY
-from tests.support import free_port, netconf_connect, start_serve, wait_healthy
+from tests.e2e.conftest import TOPOLOGY
+from tests.support import free_port, netconf_connect, running_lab, start_serve, wait_healthy
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
@@ -59,31 +58,17 @@ class Rom:
 @pytest.fixture
 def rom(tmp_path: Path) -> Iterator[Rom]:
     env = {**os.environ, "ROM_VAR_DIR": str(tmp_path)}
-    subprocess.run(
-        [sys.executable, "-m", "rom", "lab", "up", str(TOPOLOGY)],
-        env=env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    rom = Rom(tmp_path)
-    rom.start()
-    try:
-        yield rom
-    finally:
-        if rom.proc and rom.proc.poll() is None:
-            rom.proc.terminate()
-            rom.proc.wait(30)
-        rom.api.close()
-        rom.log.close()
-        subprocess.run(
-            [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            timeout=60,
-        )
+    with running_lab(env, TOPOLOGY):
+        rom = Rom(tmp_path)
+        rom.start()
+        try:
+            yield rom
+        finally:
+            if rom.proc and rom.proc.poll() is None:
+                rom.proc.terminate()
+                rom.proc.wait(30)
+            rom.api.close()
+            rom.log.close()
 
 
 def body(i: int) -> dict[str, Any]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 from lxml import etree
 from pygnmi.client import gNMIclient
 
-from tests.support import REPO, free_port, netconf_connect, start_serve, wait_healthy
+from tests.support import REPO, netconf_connect, running_lab, serving
 
 pytestmark = pytest.mark.e2e
 TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"
@@ -61,35 +59,10 @@ class Slice:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slice]:
     var_dir = tmp_path_factory.mktemp("slice")
-    port = free_port()
     env = {**os.environ, "ROM_VAR_DIR": str(var_dir)}
     env.pop("ROM_DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "rom", "lab", "up", str(TOPOLOGY)],
-        env=env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    log = open(var_dir / "serve.log", "wb")  # noqa: SIM115
-    server = start_serve(env, port, log)
-    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-    try:
-        wait_healthy(api, server)
+    with running_lab(env, TOPOLOGY), serving(env, var_dir / "serve.log") as api:
         yield Slice(var_dir, api)
-    finally:
-        api.close()
-        server.terminate()
-        server.wait(30)
-        log.close()
-        subprocess.run(
-            [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            timeout=60,
-        )
 
 
 def test_slice_order_configures_ran_transport_and_core(lab: Slice) -> None:

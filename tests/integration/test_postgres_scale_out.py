@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from rom.store import OrderRow, StepRow
-from tests.e2e.conftest import REPO, TOPOLOGY
+from tests.e2e.conftest import TOPOLOGY
 from tests.postgres import PostgresServer
-from tests.support import free_port, start_serve, wait_healthy
+from tests.support import running_lab, serving
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COUNT = 200
@@ -61,56 +58,31 @@ def test_two_processes_run_each_order_exactly_once(postgres: PostgresServer, tmp
         "ROM_DATABASE_URL": postgres.url,
         "ROM_ORDER_THREADS": "3",
     }
-    subprocess.run(
-        [sys.executable, "-m", "rom", "lab", "up", str(TOPOLOGY)],
-        env=env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    ports = [free_port(), free_port()]
-    logs = [open(tmp_path / f"serve-{p}.log", "wb") for p in ports]  # noqa: SIM115
-    servers = [start_serve(env, p, log) for p, log in zip(ports, logs, strict=True)]
-    clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
-    try:
-        for client in clients:
-            wait_healthy(client)
+    with (
+        running_lab(env, TOPOLOGY),
+        serving(env, tmp_path / "serve-a.log") as first,
+        serving(env, tmp_path / "serve-b.log") as second,
+    ):
+        clients = [first, second]
         ids = [clients[i % 2].post(ORDERS, json=order(i)).json()["id"] for i in range(COUNT)]
         assert len(set(ids)) == COUNT
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            done = (
-                clients[0]
-                .get(ORDERS, params={"state": "completed,failed", "limit": 1})
-                .headers["X-Total-Count"]
-            )
+            done = first.get(ORDERS, params={"state": "completed,failed", "limit": 1}).headers[
+                "X-Total-Count"
+            ]
             if int(done) == COUNT:
                 break
             time.sleep(0.25)
-        engine = create_engine(postgres.url)
-        with Session(engine) as session:
-            states = Counter(session.scalars(select(OrderRow.state)))
-            starts = Counter(session.scalars(select(StepRow.order_id).where(StepRow.step == "started")))
-            owners = {
-                s.detail["owner"].rsplit(":", 1)[0]
-                for s in session.scalars(select(StepRow).where(StepRow.step == "started"))
-            }
-        engine.dispose()
-        assert states == {"completed": COUNT}, states
-        assert set(starts) == set(ids) and set(starts.values()) == {1}, "an order ran twice or never"
-        assert len(owners) == 2, f"both processes should have worked, saw {owners}"
-    finally:
-        for client in clients:
-            client.close()
-        for server, log in zip(servers, logs, strict=True):
-            server.terminate()
-            server.wait(30)
-            log.close()
-        subprocess.run(
-            [sys.executable, "-m", "rom", "lab", "down", str(TOPOLOGY)],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            timeout=60,
-        )
+    engine = create_engine(postgres.url)
+    with Session(engine) as session:
+        states = Counter(session.scalars(select(OrderRow.state)))
+        starts = Counter(session.scalars(select(StepRow.order_id).where(StepRow.step == "started")))
+        owners = {
+            s.detail["owner"].rsplit(":", 1)[0]
+            for s in session.scalars(select(StepRow).where(StepRow.step == "started"))
+        }
+    engine.dispose()
+    assert states == {"completed": COUNT}, states
+    assert set(starts) == set(ids) and set(starts.values()) == {1}, "an order ran twice or never"
+    assert len(owners) == 2, f"both processes should have worked, saw {owners}"
