@@ -47,7 +47,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml
-from ncclient import manager
 from nornir.core import Nornir
 from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
 from nornir.core.task import Result, Task
@@ -61,6 +60,7 @@ from drivers.transaction import run_transaction
 from rom.catalog import Catalog
 from rom.planner import intended_for, participant_payloads, plan_order
 from rom.tmf import ResourceOrderCreate
+from tests.support import netconf_connect
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Network-wide transaction vs Ansible and Nornir (issue 4)"
@@ -125,16 +125,8 @@ def rom_round(
 def _ncclient_push(task: Task, payloads: dict[str, str]) -> Result:
     """The glue peer: what a plain Nornir + ncclient script does per host."""
     h = task.host
-    with manager.connect(
-        host=h.hostname,
-        port=h.port,
-        username=h.username,
-        password=h.password,
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=120,
-    ) as m:
+    assert h.hostname and h.port, h.name
+    with netconf_connect(h.hostname, h.port, username=h.username, password=h.password, timeout=120) as m:
         m.lock("candidate")
         try:
             m.edit_config(config=payloads[h.name], target="candidate")
@@ -242,16 +234,7 @@ def verify(targets: Sequence[DeviceTarget], vrf: str) -> None:
         targets[len(targets) // 2].name: targets[len(targets) // 2],
         targets[-1].name: targets[-1],
     }.values():
-        with manager.connect(
-            host=t.host,
-            port=t.port,
-            username=t.username,
-            password=t.password,
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=60,
-        ) as m:
+        with netconf_connect(t.host, t.port, username=t.username, password=t.password, timeout=60) as m:
             data = m.get_config("running", filter=("subtree", f'<network-instances xmlns="{NI}"/>')).data_ele
             names = data.xpath("//ni:network-instance/ni:name/text()", namespaces={"ni": NI})
             if vrf not in names:

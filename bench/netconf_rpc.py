@@ -27,6 +27,7 @@ from drivers.netconf import NetconfDriver
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conformance.backends import ietf_if_payload, oc_subif_payload
 from tests.conformance.netconfd import Netconfd, NetconfdUnavailable
+from tests.support import netconf_connect
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -54,16 +55,12 @@ def _pair(m: manager.Manager, payload: Callable[[int], str]) -> Callable[[int], 
 
 
 def stock(target: DeviceTarget, n: int, payload: Callable[[int], str]) -> list[float]:
-    m = manager.connect(
-        host=target.host,
-        port=target.port,
+    m = netconf_connect(
+        target.host,
+        target.port,
         username=target.username,
         password=target.password or None,
         key_filename=target.key_file,
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=30,
     )
     try:
         return _timed(n, _pair(m, payload))

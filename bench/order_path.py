@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from ncclient import manager
 
 from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
 from drivers.base import DeviceTarget
@@ -26,6 +25,7 @@ from rom.catalog import Catalog
 from rom.planner import intended_for, participant_payloads, plan_order
 from rom.tmf import ResourceOrderCreate
 from tests.postgres import PostgresServer
+from tests.support import netconf_connect
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 FINAL = {"completed", "failed", "partial", "cancelled", "rejected"}
@@ -67,15 +67,7 @@ def glue_script(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int,
             payload = per_protocol["netconf"]
             ep = where[device]
             with (
-                manager.connect(
-                    host=ep["host"],
-                    port=ep["netconf_port"],
-                    username="admin",
-                    password="admin",
-                    hostkey_verify=False,
-                    allow_agent=False,
-                    look_for_keys=False,
-                ) as m,
+                netconf_connect(ep["host"], ep["netconf_port"]) as m,
                 m.locked("candidate"),
             ):
                 m.edit_config(target="candidate", config=payload)

@@ -52,17 +52,25 @@ def wait_healthy(
     raise AssertionError("rom serve did not become healthy")
 
 
-def netconf_connect(host: str, port: int, **extra: Any) -> manager.Manager:
-    """A stock ncclient session to a simulator (admin/admin, host key not checked): an independent client."""
+def netconf_connect(
+    host: str,
+    port: int,
+    username: str | None = "admin",
+    password: str | None = "admin",
+    timeout: float = 30,
+    **extra: Any,
+) -> manager.Manager:
+    """A stock ncclient session (host key not checked, no agent or key files): the independent client
+    tests and benchmarks compare ROM with. Defaults are the simulators' credentials."""
     return manager.connect(
         host=host,
         port=port,
-        username="admin",
-        password="admin",
+        username=username,
+        password=password,
         hostkey_verify=False,
         allow_agent=False,
         look_for_keys=False,
-        timeout=30,
+        timeout=timeout,
         **extra,
     )
 

@@ -22,6 +22,7 @@ from drivers.pool import SessionPool
 from drivers.registry import driver_for
 from sims.fleet import FleetThread
 from tests.conformance.netconfd import NetconfdEndpoint
+from tests.support import netconf_connect
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 OC_IF = "http://openconfig.net/yang/interfaces"
@@ -68,15 +69,12 @@ class Backend:
 def _stock(target: DeviceTarget) -> Callable[[], AbstractContextManager[manager.Manager]]:
     @contextmanager
     def session() -> Iterator[manager.Manager]:
-        m = manager.connect(
-            host=target.host,
-            port=target.port,
+        m = netconf_connect(
+            target.host,
+            target.port,
             username=target.username,
             password=target.password or None,
             key_filename=target.key_file,
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
             timeout=10,
         )
         try:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from ncclient import manager
 
 from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
@@ -25,6 +24,7 @@ from rom.readback import check_against_devices
 from rom.tmf import ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conftest import L3VPN_VALUES
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 DEVICES = {"upf1": "upf", "smf1": "smf", "gnb1": "gnb", "pe1": "router"}
@@ -166,16 +166,7 @@ def seed_gnb_policy(fleet: FleetThread, dedicated: int) -> None:
         "<rRMPolicyMemberList><sst>1</sst><sd>FFFFFF</sd></rRMPolicyMemberList></attributes>"
         "</RRMPolicyRatio></NRCellDU></GNBDUFunction></config>"
     )
-    with manager.connect(
-        host=ep.host,
-        port=ep.netconf_port,
-        username="admin",
-        password="admin",
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=10,
-    ) as m:
+    with netconf_connect(ep.host, ep.netconf_port, timeout=10) as m:
         m.edit_config(config=config, target="candidate")
         m.commit()
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import yaml
 from lxml import etree
-from ncclient import manager
 from ncclient.manager import Manager
 from ncclient.operations.rpc import RPCError
 
@@ -19,6 +18,7 @@ from sims.fleet import FleetThread, SimDeviceSpec
 from sims.models.core5g import KPI, UPF
 from sims.models.ran import CELL, GNBDU, RRM
 from sims.world import REACHABILITY_NS, SimWorld
+from tests.support import netconf_connect
 from tests.unit.test_sim_network import l3vpn
 
 pytestmark = pytest.mark.integration
@@ -43,16 +43,7 @@ class Lab:
     control: httpx.Client
 
     def connect(self, name: str) -> Manager:
-        return manager.connect(
-            host="127.0.0.1",
-            port=self.fleet.port(name),
-            username="admin",
-            password="admin",
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=30,
-        )
+        return netconf_connect("127.0.0.1", self.fleet.port(name))
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from ncclient.transport.errors import TransportError
 
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.test_sim_netconf_malformed import HELLO_10, NC, Raw
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -42,16 +43,7 @@ def control(fleet: FleetThread) -> Iterator[httpx.Client]:
 
 
 def connect(fleet: FleetThread, name: str = "pe1") -> manager.Manager:
-    return manager.connect(
-        host="127.0.0.1",
-        port=fleet.port(name),
-        username="admin",
-        password="admin",
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=30,
-    )
+    return netconf_connect("127.0.0.1", fleet.port(name))
 
 
 def description(text: str) -> str:

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from ncclient import manager
 
 from sims.fleet import Fleet, FleetThread, numbered_specs
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -61,16 +61,7 @@ def test_run_fleet_publishes_endpoints_and_cleans_up(tmp_path: Path) -> None:
         assert "password" not in endpoints_file.read_text()
         key_file = tmp_path / "ssh_host_key"
         assert key_file.exists() and (key_file.stat().st_mode & 0o077) == 0
-        with manager.connect(
-            host=devices[2]["host"],
-            port=devices[2]["netconf_port"],
-            username="admin",
-            password="admin",
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=30,
-        ) as m:
+        with netconf_connect(devices[2]["host"], devices[2]["netconf_port"]) as m:
             hostname = m.get_config("running").data_ele.xpath(
                 "//s:hostname/text()", namespaces={"s": "http://openconfig.net/yang/system"}
             )

@@ -16,6 +16,7 @@ from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 from sims.errors import RpcError
 from sims.fleet import Fleet, FleetThread, SimDeviceSpec
 from sims.gnmi.paths import parse_path
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 IF = "http://openconfig.net/yang/interfaces"
@@ -35,16 +36,7 @@ def client(fleet: FleetThread, name: str = "r1", password: str = "admin") -> gNM
 
 
 def netconf(fleet: FleetThread, name: str = "r1") -> manager.Manager:
-    return manager.connect(
-        host="127.0.0.1",
-        port=fleet.port(name),
-        username="admin",
-        password="admin",
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=30,
-    )
+    return netconf_connect("127.0.0.1", fleet.port(name))
 
 
 def netconf_mtu(fleet: FleetThread) -> list[str]:

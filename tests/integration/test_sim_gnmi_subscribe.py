@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ncclient import manager
 from pygnmi.client import gNMIclient
 
 from sims.fleet import FleetThread, SimDeviceSpec
+from tests.support import netconf_connect
 
 # pygnmi's subscriber thread re-raises CANCELLED when its channel closes under a live stream (the
 # server, like the reference target, keeps a STREAM going after the client half-closes).
@@ -51,16 +51,7 @@ def _describe(fleet: FleetThread, text: str) -> None:
         f'<config><interfaces xmlns="{IF}"><interface><name>Ethernet2</name>'
         f"<config><description>{text}</description></config></interface></interfaces></config>"
     )
-    with manager.connect(
-        host="127.0.0.1",
-        port=fleet.port("r1"),
-        username="admin",
-        password="admin",
-        hostkey_verify=False,
-        allow_agent=False,
-        look_for_keys=False,
-        timeout=30,
-    ) as m:
+    with netconf_connect("127.0.0.1", fleet.port("r1")) as m:
         m.edit_config(target="candidate", config=config)
         m.commit()
 

@@ -14,6 +14,7 @@ from ncclient.transport.errors import AuthenticationError
 from ncclient.transport.session import NetconfBase
 
 from sims.fleet import FleetThread, SimDeviceSpec
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 
@@ -245,13 +246,4 @@ def test_unknown_operation(connect: Connect) -> None:
 
 def test_wrong_password_is_refused(fleet: FleetThread) -> None:
     with pytest.raises(AuthenticationError):
-        manager.connect(
-            host="127.0.0.1",
-            port=fleet.port("r2"),
-            username="admin",
-            password="admin",
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=30,
-        )
+        netconf_connect("127.0.0.1", fleet.port("r2"))

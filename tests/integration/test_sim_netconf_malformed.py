@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import paramiko
 import pytest
 from lxml import etree
-from ncclient import manager
 
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.netconf.framing import MAX_MESSAGE
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 
@@ -71,16 +71,7 @@ def raw(fleet: FleetThread) -> Iterator[Raw]:
 def _still_serving(fleet: FleetThread) -> None:
     """Both devices answer a fresh ncclient session."""
     for name, password in (("r1", "admin"), ("r2", "secret")):
-        with manager.connect(
-            host="127.0.0.1",
-            port=fleet.port(name),
-            username="admin",
-            password=password,
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=30,
-        ) as m:
+        with netconf_connect("127.0.0.1", fleet.port(name), password=password) as m:
             reply = m.get_config("running", filter=("subtree", f'<interfaces xmlns="{IF}"/>'))
             assert reply.data_ele.xpath("//oc:name/text()", namespaces={"oc": IF})
 

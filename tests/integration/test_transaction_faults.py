@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from ncclient import manager
 
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
@@ -34,6 +33,7 @@ from drivers.transaction import TransactionOutcome, run_transaction
 from rom.planner import participant_payloads
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.test_catalog_5g_slice import DEVICES, plan, running, slice_order, targets
+from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 CONFIRM_TIMEOUT = 120
@@ -86,16 +86,7 @@ class Case:
 def hold_candidate_lock(device: str) -> Callable[[FleetThread], Callable[[], None]]:
     def arm(fleet: FleetThread) -> Callable[[], None]:
         ep = fleet.endpoint(device)
-        m = manager.connect(
-            host=ep.host,
-            port=ep.netconf_port,
-            username="admin",
-            password="admin",
-            hostkey_verify=False,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=10,
-        )
+        m = netconf_connect(ep.host, ep.netconf_port, timeout=10)
         m.lock("candidate")
         return lambda: m.close_session()
 
