@@ -51,7 +51,8 @@ def execute_order(ctx: Context, order_id: str) -> str:
             return row.state
         set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
         store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
-        request = row.request
+        request, correlation_id = row.request, row.correlation_id
+    log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
     items: list[PlannedItem] = []
     try:
@@ -60,9 +61,10 @@ def execute_order(ctx: Context, order_id: str) -> str:
     except RomError as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
-        log.exception("order %s failed unexpectedly", order_id)
+        log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
     final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks)
+    log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
     return final

@@ -70,7 +70,7 @@ class OrderWorker:
                 self._wake.wait(self._poll)
             return
         try:
-            log.info("order %s: %s", order_id, execute_order(self._ctx, order_id))
+            execute_order(self._ctx, order_id)
         finally:
             with self._lock:
                 self._running.discard(order_id)
