@@ -7,10 +7,11 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from api import admin, cancel, hub, resource, resource_order
+from api.auth import authorize
 from api.errors import install_error_handlers
 from inventory.monitor import run_periodically
 from rom.context import Context
@@ -48,12 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    app.include_router(resource_order.router)
-    app.include_router(cancel.router)
-    app.include_router(hub.hub_router(resource_order.router.prefix))
-    app.include_router(hub.hub_router(resource.router.prefix))
-    app.include_router(resource.router)
-    app.include_router(admin.router)
+    orders, inventory = [Depends(authorize("orders"))], [Depends(authorize("inventory"))]
+    app.include_router(resource_order.router, dependencies=orders)
+    app.include_router(cancel.router, dependencies=orders)
+    app.include_router(hub.hub_router(resource_order.router.prefix), dependencies=orders)
+    app.include_router(hub.hub_router(resource.router.prefix), dependencies=inventory)
+    app.include_router(resource.router, dependencies=inventory)
+    app.include_router(admin.router, dependencies=[Depends(authorize("admin"))])
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

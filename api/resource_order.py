@@ -27,7 +27,7 @@ def create_resource_order(
     response: Response,
 ) -> dict[str, Any]:
     try:
-        doc, replayed = orders.submit_order(ctx, body, correlation)
+        doc, replayed = orders.submit_order(ctx, body, correlation, request.state.principal.name)
     except InvalidRequest:
         ORDERS_REJECTED.inc()
         raise

@@ -53,8 +53,10 @@ def request_hash(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def submit_order(ctx: Context, body: ResourceOrderCreate, correlation_id: str) -> tuple[dict[str, Any], bool]:
-    """Validate and persist an order `acknowledged`; returns (order, replayed).
+def submit_order(
+    ctx: Context, body: ResourceOrderCreate, correlation_id: str, principal: str = "anonymous"
+) -> tuple[dict[str, Any], bool]:
+    """Validate and persist an order `acknowledged`, recording who submitted it; returns (order, replayed).
 
     A replay (same externalId/externalReference and body) returns the first order and creates
     nothing; the same key with another body is a Conflict. Nothing is written on InvalidRequest.
@@ -62,7 +64,7 @@ def submit_order(ctx: Context, body: ResourceOrderCreate, correlation_id: str) -
     request = body.model_dump(mode="json", by_alias=True, exclude_none=True)
     key, digest = idempotency_key(body), request_hash(request)
     try:
-        return _insert(ctx, body, request, key, digest, correlation_id)
+        return _insert(ctx, body, request, key, digest, correlation_id, principal)
     except IntegrityError:
         if key is None:
             raise
@@ -74,7 +76,13 @@ def submit_order(ctx: Context, body: ResourceOrderCreate, correlation_id: str) -
 
 
 def _insert(
-    ctx: Context, body: ResourceOrderCreate, request: dict[str, Any], key: str | None, digest: str, cid: str
+    ctx: Context,
+    body: ResourceOrderCreate,
+    request: dict[str, Any],
+    key: str | None,
+    digest: str,
+    cid: str,
+    principal: str,
 ) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
         items = plan_order(body, ctx.catalog, {d.name: d.platform for d in list_devices(session)})
@@ -83,6 +91,8 @@ def _insert(
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         doc = _initial_doc(order_id, request)
+        submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
+        doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
         session.add(
             store.OrderRow(
                 id=order_id,

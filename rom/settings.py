@@ -5,8 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiKey(BaseModel):
+    """A client allowed on the API: its key is stored only as a SHA-256 hex digest."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str]
 
 
 class Settings(BaseSettings):
@@ -18,6 +26,11 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(None, description="Unset: events stay in the outbox.")
     device_username: str = "admin"
     device_password: SecretStr = SecretStr("admin")
+    api_key: SecretStr | None = Field(None, description="The key the CLI presents to `rom serve`.")
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description="JSON list of {name, sha256, scopes}; empty: the API is open (lab mode).",
+    )
     device_timeout: float = 30.0
     confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
     workers: int = Field(20, description="Nornir worker threads per order.")

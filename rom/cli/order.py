@@ -24,7 +24,10 @@ app = typer.Typer(help="Submit and follow TMF652 resource orders through `rom se
 
 
 def _client() -> httpx.Client:
-    return httpx.Client(base_url=get_settings().api_url, timeout=30.0)
+    settings = get_settings()
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.Client(base_url=settings.api_url, timeout=30.0, headers=headers)
 
 
 def _check(response: httpx.Response) -> dict[str, Any]:

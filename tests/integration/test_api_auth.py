@@ -1,0 +1,64 @@
+"""API keys and scopes: 401 without or with an unknown key, 403 without the scope, the submitter recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import key_digest
+from inventory.store import Device, upsert_device
+from rom.context import Context
+from rom.settings import ApiKey
+from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order
+
+KEYS = {
+    "som-key": ApiKey(name="som", sha256=key_digest("som-key"), scopes=["orders:read", "orders:write"]),
+    "viewer-key": ApiKey(
+        name="viewer", sha256=key_digest("viewer-key"), scopes=["orders:read", "inventory:read"]
+    ),
+}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = make_settings(tmp_path, api_keys=list(KEYS.values()))
+    ctx = Context.create(settings)
+    with ctx.transaction() as session:
+        upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+    ctx.engine.dispose()
+
+
+def waiting_order() -> dict[str, object]:
+    return order(l3vpn_item("1", "pe1", "VA", 77), requestedStartDate="2099-01-01T00:00:00Z")
+
+
+def test_missing_and_unknown_keys_are_401(client: TestClient) -> None:
+    missing = client.get(ORDERS)
+    assert missing.status_code == 401 and missing.json()["code"] == "401"
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert client.get(ORDERS, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/health").status_code == 200
+
+
+def test_scopes_are_enforced(client: TestClient) -> None:
+    viewer = {"X-API-Key": "viewer-key"}
+    assert client.get(ORDERS, headers=viewer).status_code == 200
+    refused = client.post(ORDERS, json=waiting_order(), headers=viewer)
+    assert refused.status_code == 403 and "orders:write" in refused.json()["message"]
+    assert client.get("/admin/deadLetters", headers=viewer).status_code == 403
+    som = {"Authorization": "Bearer som-key"}
+    assert client.get("/tmf-api/resourceInventoryManagement/v4/resource", headers=som).status_code == 403
+    assert client.get(ORDERS, headers=viewer).headers["X-Total-Count"] == "0"
+
+
+def test_the_submitter_is_recorded(client: TestClient) -> None:
+    created = client.post(ORDERS, json=waiting_order(), headers={"Authorization": "Bearer som-key"})
+    assert created.status_code == 201, created.text
+    parties = created.json()["relatedParty"]
+    assert {"id": "som", "name": "som", "role": "submitter", "@referredType": "APIClient"} in parties
