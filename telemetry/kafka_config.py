@@ -53,8 +53,15 @@ def kafka_libdir(*, fetch: bool = True) -> Path:
 
 
 def new_cluster_id() -> str:
-    """A Kafka cluster id: a random UUID in Kafka's URL-safe base64 form (what ``random-uuid`` prints)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+    """A Kafka cluster id: a random UUID in Kafka's URL-safe base64 form (what ``random-uuid`` prints).
+
+    Like Kafka's own ``Uuid.randomUuid``, never one that starts with ``-``: the storage tool would
+    read it as an option (1 in 64 ids did, and the broker then failed to format its storage).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def build_server_properties(
