@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from rom.errors import RomError
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,12 @@ class DeviceDriver(Protocol):
     def rollback(self, persist_id: str | None = None) -> None:
         """Undo what stage/commit did: cancel a pending confirmed commit, discard the candidate, unlock."""
         ...
+
+
+def attempt(step: Callable[[], None]) -> list[RomError]:
+    """Run one best-effort step (rollback, unlock): the ROM error it raised, if any, as a list."""
+    try:
+        step()
+    except RomError as e:
+        return [e]
+    return []

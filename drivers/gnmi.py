@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pygnmi.spec.v080 import gnmi_pb2
 
 from drivers._gnmi_session import GnmiSession, decode, pool_key
-from drivers.base import DeviceTarget
+from drivers.base import DeviceTarget, attempt
 from drivers.gnmi_payload import (
     PreImage,
     SetDocument,
@@ -232,9 +232,9 @@ class GnmiDriver:
             return
         errors: list[RomError] = []
         if self._s is None or self._s.closed:
-            errors.extend(self._attempt(self.open))
+            errors.extend(attempt(self.open))
         if not errors:
-            errors.extend(self._attempt(self._restore))
+            errors.extend(attempt(self._restore))
         if errors:
             raise errors[0]
 
@@ -243,11 +243,3 @@ class GnmiDriver:
         s = self._session()
         s.call("Set", restore_request(self._pre, s.json_ietf))
         self._applied, self._pre, self._deadline = False, None, None
-
-    @staticmethod
-    def _attempt(step: Callable[[], None]) -> list[RomError]:
-        try:
-            step()
-        except RomError as e:
-            return [e]
-        return []

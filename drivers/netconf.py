@@ -10,7 +10,6 @@ the driver (the pre-image is kept until confirm): nothing reverts on the device 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from lxml import etree
 from ncclient.manager import Manager
@@ -18,7 +17,7 @@ from ncclient.manager import Manager
 from drivers._errors import mapped_errors
 from drivers._netconf_session import NetconfSession, open_session, pool_key
 from drivers._preimage import build_restore, xml_diff
-from drivers.base import DeviceTarget
+from drivers.base import DeviceTarget, attempt
 from drivers.pool import SessionPool
 from rom.errors import CapabilityMissing, InvalidRequest, RomError, TransportError
 
@@ -141,7 +140,7 @@ class NetconfDriver:
             running = self._get_data()
             return xml_diff(running, candidate)
         finally:
-            errors = self._attempt(self._discard) + self._attempt(self._unlock)
+            errors = attempt(self._discard) + attempt(self._unlock)
             for e in errors:
                 log.warning("%s: dry-run clean-up failed: %s", name, e)
 
@@ -222,17 +221,17 @@ class NetconfDriver:
             # a persisted confirmed commit can still be cancelled from a new session, and a
             # saved pre-image restored.
             self._s = None
-            errors.extend(self._attempt(self.open))
+            errors.extend(attempt(self.open))
             self._pending_confirm = self._pending_confirm and persist_id is not None
         if self._pre_image is not None:
-            errors.extend(self._attempt(self._restore))
+            errors.extend(attempt(self._restore))
         elif self._pending_confirm:
-            errors.extend(self._attempt(lambda: self._cancel_commit(persist_id)))
+            errors.extend(attempt(lambda: self._cancel_commit(persist_id)))
         if self._locked == "candidate":
             # Without our lock the candidate is not ours to discard (lock-denied at stage, or a
             # lost session, whose candidate changes the device already dropped with the lock).
-            errors.extend(self._attempt(self._discard))
-        errors.extend(self._attempt(self._unlock))
+            errors.extend(attempt(self._discard))
+        errors.extend(attempt(self._unlock))
         for e in errors[1:]:
             log.warning("%s: rollback step also failed: %s", self.target.name, e)
         if errors:
@@ -271,13 +270,5 @@ class NetconfDriver:
 
     def _release(self) -> None:
         """Unlock after a successful (confirming) commit; a failure here does not undo the commit."""
-        for e in self._attempt(self._unlock):
+        for e in attempt(self._unlock):
             log.warning("%s: commit done but unlock failed: %s", self.target.name, e)
-
-    @staticmethod
-    def _attempt(step: Callable[[], None]) -> list[RomError]:
-        try:
-            step()
-        except RomError as e:
-            return [e]
-        return []
