@@ -119,3 +119,16 @@ def slice_order(n: int) -> dict[str, Any]:
         for ch in item["resource"]["resourceCharacteristic"]:
             ch["value"] = values.get(ch["name"], ch["value"])
     return body
+
+
+def replace_section(path: Path, heading: str, body: str) -> None:
+    """Put `body` (which starts with `heading`) in place of that section of a Markdown results file,
+    or append it; every other section is left as it is."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    start = text.find(heading)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + body.rstrip("\n") + "\n" + ("" if end < 0 else text[end:])
+    path.write_text(text.rstrip("\n") + "\n")

@@ -52,6 +52,7 @@ from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
 from nornir.core.task import Result, Task
 from nornir.plugins.runners import ThreadedRunner
 
+from bench._harness import replace_section
 from bench.netconf_fleet_push import fleet_targets
 from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
@@ -453,14 +454,7 @@ def section(rows: list[Row], args: argparse.Namespace, command: str) -> str:
 
 
 def write_section(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if nxt < 0 else "\n" + old[nxt + 1 :])
-    path.write_text(new.rstrip("\n") + "\n")
+    replace_section(path, SECTION, text)
 
 
 def main() -> None:

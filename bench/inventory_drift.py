@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from sqlalchemy import insert
 
-from bench._harness import fleet, summary
+from bench._harness import fleet, replace_section, summary
 from inventory.reconcile import reconcile
 from inventory.remediate import remediate
 from inventory.resources import list_resources_page
@@ -203,14 +203,7 @@ def main() -> None:
             "the fleet is one `python -m sims` process.\n\n"
             f"```\n.venv/bin/python {command}\n```\n\n" + "\n".join(table) + "\n"
         )
-        text = args.write.read_text() if args.write.exists() else ""
-        start = text.find(SECTION)
-        if start < 0:
-            text = text.rstrip("\n") + "\n\n" + body
-        else:
-            end = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + body + (text[end + 1 :] if end >= 0 else "")
-        args.write.write_text(text)
+        replace_section(args.write, SECTION, body)
 
 
 if __name__ == "__main__":

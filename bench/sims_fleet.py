@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ncclient import manager
 from pygnmi.client import gNMIclient
 
+from bench._harness import replace_section
 from drivers._ncclient_session import connect_ssh
 from tests.conformance.backends import oc_subif_payload
 
@@ -190,7 +191,6 @@ def run(args: argparse.Namespace) -> list[str]:
 
 def write_section(path: Path, command: str, rows: list[str]) -> None:
     """Replace (or append) this benchmark's own section of RESULTS.md, leaving the others alone."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
     machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
     section = "\n".join(
         [
@@ -211,13 +211,7 @@ def write_section(path: Path, command: str, rows: list[str]) -> None:
             "",
         ]
     )
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip() + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    path.write_text(text)
+    replace_section(path, SECTION, section)
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
-from bench._harness import fleet, summary  # noqa: E402
+from bench._harness import fleet, replace_section, summary  # noqa: E402
 from telemetry.broker import KafkaBroker  # noqa: E402
 from telemetry.collector import Collector  # noqa: E402
 from telemetry.events import Event  # noqa: E402
@@ -308,14 +308,7 @@ def write_section(path: Path, args: argparse.Namespace, rows: list[str]) -> None
             *NOTES,
         ]
     )
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end + 1 :] if end >= 0 else "")
-    path.write_text(text)
+    replace_section(path, SECTION, body)
 
 
 def main() -> None:
