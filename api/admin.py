@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from api.deps import ContextDep
 from rom import relay
@@ -20,7 +20,9 @@ def list_dead_letters(ctx: ContextDep) -> list[dict[str, Any]]:
 
 
 @router.post("/deadLetters/{delivery_id}/replay")
-def replay_dead_letter(delivery_id: int, ctx: ContextDep) -> dict[str, Any]:
+def replay_dead_letter(
+    delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ctx: ContextDep
+) -> dict[str, Any]:
     """Queue a dead letter again, with a fresh retry budget."""
     doc = relay.replay(ctx, delivery_id)
     if doc is None:

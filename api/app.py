@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from api import admin, cancel, hub, resource, resource_order
 from api.auth import authorize
-from api.errors import install_error_handlers
+from api.errors import install_error_handlers, tmf_error
+from api.jwt_auth import JwtVerifier
+from api.limits import BodyLimit, BodyTooLarge
 from inventory.monitor import run_periodically
 from rom.context import Context
 from rom.metrics import OrdersByState
@@ -23,12 +26,14 @@ from rom.worker import OrderWorker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    s = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = Context.create(settings or get_settings())
-        s = ctx.settings
+        ctx = Context.create(s)
         worker = OrderWorker(ctx, threads=s.order_threads, lease_seconds=s.lease_seconds)
         app.state.ctx, app.state.worker = ctx, worker
+        app.state.jwt = JwtVerifier.from_settings(s)
         app.state.registry = CollectorRegistry(auto_describe=False)
         app.state.registry.register(OrdersByState(lambda: count_by_state(ctx)))
         worker.start()
@@ -49,6 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return tmf_error(413, "Payload too large", exc.detail)
+
     orders, inventory = [Depends(authorize("orders"))], [Depends(authorize("inventory"))]
     app.include_router(resource_order.router, dependencies=orders)
     app.include_router(cancel.router, dependencies=orders)

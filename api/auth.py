@@ -1,8 +1,10 @@
-"""API keys with scopes: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+"""Who may call the API: bearer JWTs from a configured issuer and/or static API keys, with scopes.
 
-Keys are configured hashed (`ROM_API_KEYS`, SHA-256 hex); with none configured the API is open, as
-in the lab and the demo. Scopes are `<area>:read` / `<area>:write` for `orders` and `inventory`,
-and `admin`. A missing or unknown key is 401, a key without the scope 403 (TMF error bodies).
+`Authorization: Bearer <jwt|key>` or `X-API-Key: <key>`. Keys are configured hashed
+(`ROM_API_KEYS`, SHA-256 hex); JWTs are checked by api.jwt_auth (`ROM_JWT_*`). With neither
+configured the API is open, as in the lab and the demo. Scopes are `<area>:read` / `<area>:write`
+for `orders` and `inventory`, and `admin`. Missing or bad credentials are 401 (with a
+WWW-Authenticate challenge), a principal without the scope 403 (TMF error bodies).
 """
 
 from __future__ import annotations
@@ -15,13 +17,19 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.deps import ContextDep
+from api.jwt_auth import JwtVerifier, TokenRejected
 from rom.errors import RomError
+from rom.settings import ApiKey
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Unauthenticated(RomError):
-    """No usable credentials (401)."""
+    """No usable credentials (401); `challenge` goes in WWW-Authenticate (RFC 6750)."""
+
+    def __init__(self, message: str, challenge: str = "Bearer") -> None:
+        super().__init__(message)
+        self.challenge = challenge
 
 
 class Forbidden(RomError):
@@ -48,27 +56,43 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+def _key_principal(keys: list[ApiKey], key: str) -> Principal:
+    digest = key_digest(key)
+    match = next((k for k in keys if hmac.compare_digest(k.sha256, digest)), None)
+    if match is None:
+        raise Unauthenticated("unknown API key", 'Bearer error="invalid_token"')
+    return Principal(match.name, frozenset(match.scopes))
+
+
+def _jwt_principal(verifier: JwtVerifier, token: str) -> Principal:
+    try:
+        subject, scopes = verifier.verify(token)
+    except TokenRejected as exc:
+        raise Unauthenticated(str(exc), 'Bearer error="invalid_token"') from None
+    return Principal(subject, scopes)
+
+
 def authorize(area: str) -> Callable[[Request, ContextDep], Principal]:
     """A dependency: the caller's principal, if it may read (GET) or write (others) `area`."""
 
     def check(request: Request, ctx: ContextDep) -> Principal:
         keys = ctx.settings.api_keys
-        if not keys:
+        verifier: JwtVerifier | None = request.app.state.jwt
+        if not keys and verifier is None:
             request.state.principal = ANONYMOUS
             return ANONYMOUS
-        key = presented_key(request)
-        if key is None:
-            raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
-        digest = key_digest(key)
-        match = next((k for k in keys if hmac.compare_digest(k.sha256, digest)), None)
-        if match is None:
-            raise Unauthenticated("unknown API key")
+        token = presented_key(request)
+        if token is None:
+            raise Unauthenticated("credentials are required (Authorization: Bearer <token or API key>)")
+        if verifier is not None and token.count(".") == 2:
+            principal = _jwt_principal(verifier, token)
+        else:
+            principal = _key_principal(keys, token)
         needed = (
             area if area == "admin" else f"{area}:{'read' if request.method in READ_METHODS else 'write'}"
         )
-        if needed not in match.scopes:
-            raise Forbidden(f"API key {match.name!r} lacks the scope {needed!r}")
-        principal = Principal(match.name, frozenset(match.scopes))
+        if needed not in principal.scopes:
+            raise Forbidden(f"{principal.name!r} lacks the scope {needed!r}")
         request.state.principal = principal
         return principal
 

@@ -10,6 +10,8 @@ from fastapi import Depends, Header, Query, Request, Response
 from rom.context import Context
 from rom.query import PageRequest
 
+MAX_OFFSET = 2**63 - 1  # SQL's BIGINT: beyond it no database can page
+
 
 def get_context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
@@ -26,7 +28,7 @@ CorrelationDep = Annotated[str, Depends(correlation_id)]
 
 def page_request(
     request: Request,
-    offset: Annotated[int, Query(ge=0, description="First result (0-based).")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First result (0-based).")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many results.")] = 100,
     fields: Annotated[str | None, Query(description="Attributes to return (plus id, href).")] = None,
     sort: Annotated[str | None, Query(description="Attributes to sort by, `-` for descending.")] = None,

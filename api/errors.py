@@ -46,7 +46,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
         response = tmf_error(401, "Unauthorized", str(exc))
-        response.headers["WWW-Authenticate"] = "Bearer"
+        response.headers["WWW-Authenticate"] = exc.challenge
         return response
 
     @app.exception_handler(Forbidden)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 from sqlalchemy import select
 
 from rom import store
@@ -38,6 +39,10 @@ def matches(event: dict[str, Any], pairs: list[tuple[str, str]]) -> bool:
 
 def register(ctx: Context, body: EventSubscriptionInput) -> dict[str, Any]:
     parse_query(body.query)
+    try:
+        httpx.URL(body.callback)
+    except httpx.InvalidURL as exc:
+        raise InvalidRequest(f"hub callback is not a usable URL: {exc}") from None
     hub_id = str(uuid.uuid4())
     with ctx.transaction() as session:
         session.add(store.HubRow(id=hub_id, callback=body.callback, query=body.query or ""))

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inventory.intake import reserve_order
@@ -151,10 +151,19 @@ def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict
     """JSON merge-patch of a waiting order; `state` may only hold or release it."""
     changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
     with ctx.transaction() as session:
+        # Write-lock the row while it is waiting and unclaimed, before reading it: a worker's claim
+        # or start cannot then land between this read and the write (it did, overwriting inProgress).
+        waiting = (
+            store.OrderRow.id == order_id,
+            store.OrderRow.state.in_(PATCHABLE_STATES),
+            store.OrderRow.owner.is_(None),
+        )
+        result = session.execute(update(store.OrderRow).where(*waiting).values(owner=None))
+        locked = result.rowcount == 1  # type: ignore[attr-defined]
         row = store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
-        if row.state not in PATCHABLE_STATES:
+        if not locked:
             raise Conflict(f"resourceOrder {order_id} is {row.state}; only waiting orders can be changed")
         new_state = changes.pop("state", None)
         if "requestedStartDate" in changes:

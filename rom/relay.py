@@ -146,7 +146,7 @@ class OutboxRelay:
     async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> str | None:
         try:
             response = await client.post(url, json=body)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # one bad callback must not stop the pass
             return f"{type(exc).__name__}: {exc}"
         return None if response.is_success else f"HTTP {response.status_code}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,31 @@ class Settings(BaseSettings):
     order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
     kpi_baselines: bool = Field(True, description="Check the specs' postChecks KPIs before confirming.")
     lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
+    max_body_bytes: int = Field(1 << 20, ge=1, description="Larger request bodies are refused (413).")
+    jwt_issuer: str | None = Field(None, description="Set: bearer JWTs from this issuer are accepted.")
+    jwt_audience: str | None = Field(None, description="The `aud` a JWT must carry (needed with an issuer).")
+    jwt_jwks_url: str | None = Field(None, description="Where the issuer publishes its signing keys.")
+    jwt_jwks_file: Path | None = Field(None, description="A local JWKS file instead of (or besides) the URL.")
+    jwt_algorithms: list[str] = Field(["RS256", "ES256"], description="Signature algorithms accepted.")
+    jwt_leeway: float = Field(30.0, ge=0, description="Seconds of clock skew allowed on exp/nbf/iat.")
+    jwt_scope_map: dict[str, list[str]] = Field(
+        default_factory=dict, description="JSON {token scope: [ROM scopes]} for IdPs with other names."
+    )
+    jwks_cache_seconds: float = Field(3600.0, gt=0, description="How long fetched signing keys are kept.")
+    jwks_refresh_cooldown: float = Field(30.0, ge=0, description="Least seconds between key refetches.")
+
+    @model_validator(mode="after")
+    def _jwt_complete(self) -> Settings:
+        if not self.jwt_issuer:
+            return self
+        if not self.jwt_audience:
+            raise ValueError("ROM_JWT_ISSUER needs ROM_JWT_AUDIENCE")
+        if not (self.jwt_jwks_url or self.jwt_jwks_file):
+            raise ValueError("ROM_JWT_ISSUER needs ROM_JWT_JWKS_URL or ROM_JWT_JWKS_FILE")
+        weak = [a for a in self.jwt_algorithms if a[:2] not in ("RS", "PS", "ES", "Ed")]
+        if weak or not self.jwt_algorithms:
+            raise ValueError(f"ROM_JWT_ALGORITHMS takes public-key algorithms only, not {weak}")
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -37,7 +37,8 @@ def set_state(session: Session, row: store.OrderRow, state: str, **fields: Any) 
 
 
 def touch_doc(session: Session, row: store.OrderRow, changes: dict[str, Any]) -> None:
-    """Change attributes other than state, with an AttributeValueChange event."""
-    row.doc = {**row.doc, **changes}
+    """Change attributes other than state, with an AttributeValueChange event; None removes one
+    (JSON merge-patch)."""
+    row.doc = {k: v for k, v in {**row.doc, **changes}.items() if v is not None or k not in changes}
     event = order_event("ResourceOrderAttributeValueChangeEvent", row.doc, row.correlation_id)
     store.add_event(session, ORDER_TOPIC, row.id, event)

@@ -7,6 +7,7 @@ import sys
 
 import httpx
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from rom.cli import device, drift, inventory, lab, order, serve, telemetry
@@ -38,4 +39,8 @@ def main() -> None:
         sys.exit(2)
     except httpx.HTTPError as exc:
         Console(stderr=True).print(f"[red]error:[/] cannot reach the ROM API: {exc}", highlight=False)
+        sys.exit(2)
+    except ValidationError as exc:  # e.g. ROM_* settings that do not fit together
+        problems = "; ".join(err["msg"] for err in exc.errors())
+        Console(stderr=True).print(f"[red]error:[/] invalid {exc.title}: {problems}", highlight=False)
         sys.exit(2)
