@@ -18,7 +18,6 @@ from rom.query import Column, PageRequest, fetch_page, project
 from rom.tmf import CancelResourceOrderCreate
 
 CANCEL_PATH = "/tmf-api/resourceOrderingManagement/v4/cancelResourceOrder"
-WAITING = frozenset({"acknowledged", "pending", "held"})
 COLUMNS = {
     "id": Column(store.CancelRow.id),
     "state": Column(store.CancelRow.state),
@@ -31,6 +30,7 @@ def request_cancellation(
     ctx: Context, body: CancelResourceOrderCreate, correlation_id: str
 ) -> dict[str, Any]:
     with ctx.transaction() as session:
+        waiting = store.lock_if_waiting(session, body.resourceOrder.id)  # not claimed by a worker
         row = store.get_order(session, body.resourceOrder.id)
         if row is None:
             raise InvalidRequest(f"resourceOrder {body.resourceOrder.id} not found")
@@ -46,7 +46,7 @@ def request_cancellation(
         if row.state in TERMINAL_STATES:
             state = "terminatedWithError"
             doc["errorMessage"] = f"resourceOrder {row.id} is already {row.state}"
-        elif row.state in WAITING:
+        elif waiting:
             cancel_waiting(session, row)
             state = "done"
             doc["effectiveCancellationDate"] = now_iso()

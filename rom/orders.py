@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from inventory.intake import reserve_order
@@ -37,7 +37,6 @@ COLUMNS = {
 }
 # PATCH may move a waiting order between these states; everything else is the system's to decide.
 CLIENT_STATES = {"acknowledged": {"held"}, "pending": {"held"}, "held": {"pending"}}
-PATCHABLE_STATES = frozenset({"acknowledged", "pending", "held"})
 
 
 def idempotency_key(body: ResourceOrderCreate) -> str | None:
@@ -151,15 +150,7 @@ def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict
     """JSON merge-patch of a waiting order; `state` may only hold or release it."""
     changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
     with ctx.transaction() as session:
-        # Write-lock the row while it is waiting and unclaimed, before reading it: a worker's claim
-        # or start cannot then land between this read and the write (it did, overwriting inProgress).
-        waiting = (
-            store.OrderRow.id == order_id,
-            store.OrderRow.state.in_(PATCHABLE_STATES),
-            store.OrderRow.owner.is_(None),
-        )
-        result = session.execute(update(store.OrderRow).where(*waiting).values(owner=None))
-        locked = result.rowcount == 1  # type: ignore[attr-defined]
+        locked = store.lock_if_waiting(session, order_id)  # a claimed order is no longer waiting
         row = store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")

@@ -133,6 +133,20 @@ def order_by_key(session: Session, key: str) -> OrderRow | None:
     return session.scalar(select(OrderRow).where(OrderRow.idempotency_key == key))
 
 
+WAITING_STATES = frozenset({"acknowledged", "pending", "held"})
+
+
+def lock_if_waiting(session: Session, order_id: str) -> bool:
+    """Write-lock the order's row if it is waiting and no worker has claimed it (True), before it
+    is read: a worker's claim or start cannot then land between that read and the caller's write."""
+    result = session.execute(
+        update(OrderRow)
+        .where(OrderRow.id == order_id, OrderRow.state.in_(WAITING_STATES), OrderRow.owner.is_(None))
+        .values(owner=None)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def claim_order(session: Session, row: OrderRow, owner: str, lease_until: datetime) -> bool:
     """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state).
 
