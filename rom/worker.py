@@ -110,6 +110,8 @@ class OrderWorker:
                     if mine:
                         store.renew_lease(session, mine, self.owner, now + self._lease)
                     orphans = store.expired_leases(session, now)
+                with self._lock:  # ours but not renewed (database outage): still running here
+                    orphans = [o for o in orphans if o not in self._running]
                 for order_id in orphans:
                     self._recover(order_id)
             except Exception:  # keep renewing whatever one pass hit

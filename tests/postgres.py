@@ -41,6 +41,10 @@ class PostgresServer:
 
     def start(self) -> None:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "rom", "-A", "trust", "--no-sync")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server on the existing data directory (after `halt`)."""
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         )
@@ -55,6 +59,10 @@ class PostgresServer:
             "-w",
             "start",
         )
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data (`fast` ends every session; `immediate` is a crash)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def stop(self) -> None:
         subprocess.run(
