@@ -1,13 +1,13 @@
-"""Operator endpoints outside TMF: hub dead letters."""
+"""Operator endpoints outside TMF: hub dead letters, the audit trail of device changes."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
-from api.deps import ContextDep
-from rom import relay
+from api.deps import ContextDep, Page, paged
+from rom import audit, relay
 from rom.errors import NotFound
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -28,3 +28,16 @@ def replay_dead_letter(
     if doc is None:
         raise NotFound(f"dead letter {delivery_id} not found")
     return doc
+
+
+@router.get("/audit")
+def list_audit(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
+    """Device changes, newest first. Filters: `device`, `orderId`, `correlationId`, `principal`,
+    `action`, `outcome` (comma-separated: any of), `since`/`until` (ISO 8601, until exclusive)."""
+    return paged(response, *audit.list_entries(ctx, page))
+
+
+@router.get("/audit/{entry_id}")
+def retrieve_audit(entry_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ctx: ContextDep) -> dict[str, Any]:
+    """One device change, with its native diff."""
+    return audit.get_entry(ctx, entry_id)

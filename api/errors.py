@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Forbidden, Unauthenticated
-from rom.errors import Conflict, InvalidRequest, NotFound
+from rom.errors import Conflict, InvalidRequest, NotFound, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
         return tmf_error(400, "Invalid request", str(exc))
+
+    @app.exception_handler(Unprocessable)
+    async def _unprocessable(_: Request, exc: Unprocessable) -> JSONResponse:
+        return tmf_error(422, "Unprocessable entity", str(exc))
 
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:

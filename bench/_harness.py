@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from rom.lab import trust_host_keys
 from tests.support import REPO, free_port, start_serve, wait_healthy
 
 
@@ -59,6 +60,7 @@ def rom_serve(endpoints: list[dict[str, Any]], database_url: str = "", **env: st
         environ = {**os.environ, "ROM_VAR_DIR": var, "ROM_DATABASE_URL": database_url, **env}
         endpoints_file = Path(var) / "endpoints.json"
         endpoints_file.write_text(json.dumps({"devices": endpoints}))
+        trust_host_keys(Path(var) / "known_hosts", endpoints)  # as `rom lab up` does
         subprocess.run(
             [sys.executable, "-m", "rom", "inventory", "import", str(endpoints_file)],
             env=environ,

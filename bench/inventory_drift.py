@@ -37,6 +37,7 @@ from inventory.remediate import remediate
 from inventory.resources import list_resources_page
 from inventory.store import Device, Resource, upsert_device
 from rom.context import Context
+from rom.lab import trust_host_keys
 from rom.query import PageRequest
 from rom.settings import Settings
 
@@ -71,6 +72,7 @@ def drift_rows(count: int, workers: int) -> list[tuple[str, str, str]]:
     rows = []
     with fleet(count) as endpoints, tempfile.TemporaryDirectory() as var:
         ctx = Context.create(Settings(var_dir=Path(var), workers=workers, confirm_timeout=120))
+        trust_host_keys(ctx.settings.effective_known_hosts, endpoints)
         with ctx.transaction() as session:
             for ep in endpoints:
                 upsert_device(

@@ -30,8 +30,10 @@ from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
+from rom.lab import trust_host_keys
 from sims.fleet import FleetThread, numbered_specs
 from tests.conformance.backends import oc_subif_payload
+from tests.support import trust_fleet
 
 
 def rounds(targets: list[DeviceTarget], pool: SessionPool | None, n: int, workers: int) -> list[float]:
@@ -49,7 +51,7 @@ def rounds(targets: list[DeviceTarget], pool: SessionPool | None, n: int, worker
 
 @contextmanager
 def fleet_targets(n: int, external: bool) -> Iterator[list[DeviceTarget]]:
-    def target(e: dict[str, object]) -> DeviceTarget:
+    def target(e: dict[str, object], known_hosts: str) -> DeviceTarget:
         return DeviceTarget(
             str(e["name"]),
             str(e["host"]),
@@ -58,11 +60,13 @@ def fleet_targets(n: int, external: bool) -> Iterator[list[DeviceTarget]]:
             "admin",
             "admin",
             60,
+            known_hosts=known_hosts,
         )
 
     if not external:
         with FleetThread(numbered_specs(n)) as fleet:
-            yield [target(e.__dict__) for e in fleet.endpoints]
+            known_hosts = trust_fleet(fleet)
+            yield [target(e.__dict__, known_hosts) for e in fleet.endpoints]
         return
     with tempfile.TemporaryDirectory() as state:
         cmd = [sys.executable, "-m", "sims", "--count", str(n), "--no-gnmi", "--state-dir", state]
@@ -73,7 +77,9 @@ def fleet_targets(n: int, external: bool) -> Iterator[list[DeviceTarget]]:
                 if proc.poll() is not None:
                     raise SystemExit("python -m sims exited")
                 time.sleep(0.1)
-            yield [target(e) for e in json.loads(endpoints.read_text())["devices"]]
+            devices = json.loads(endpoints.read_text())["devices"]
+            trust_host_keys(Path(state) / "known_hosts", devices)
+            yield [target(e, str(Path(state) / "known_hosts")) for e in devices]
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)

@@ -27,7 +27,7 @@ from drivers.netconf import NetconfDriver
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conformance.backends import ietf_if_payload, oc_subif_payload
 from tests.conformance.netconfd import Netconfd, NetconfdUnavailable
-from tests.support import netconf_connect
+from tests.support import netconf_connect, trust_fleet
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -120,7 +120,9 @@ def main() -> None:
     ]
     with FleetThread([SimDeviceSpec("pe1")]) as fleet:
         ep = fleet.endpoint("pe1")
-        target = DeviceTarget("pe1", ep.host, ep.netconf_port, ep.platform, "admin", "admin", 30)
+        target = DeviceTarget(
+            "pe1", ep.host, ep.netconf_port, ep.platform, "admin", "admin", 30, known_hosts=trust_fleet(fleet)
+        )
         rows += run(
             "ROM simulator", target, lambda i: oc_subif_payload(100, vlan=100 + i), args.stock, args.rom
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +24,7 @@ from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
 from rom.catalog import Catalog
+from rom.lab import trust_host_keys
 from rom.planner import intended_for, participant_payloads, plan_order
 from rom.tmf import ResourceOrderCreate
 from tests.postgres import PostgresServer
@@ -78,6 +81,8 @@ def glue_script(endpoints: list[dict[str, Any]], devices: Sequence[str], n: int,
 
 def transaction_only(endpoints: list[dict[str, Any]], bodies: Sequence[dict[str, Any]]) -> list[float]:
     """ROM's network-wide transaction on the same payloads, without API, database or read-back."""
+    known_hosts = Path(tempfile.mkdtemp(prefix="rom-bench-known-hosts-")) / "known_hosts"
+    trust_host_keys(known_hosts, endpoints)
     targets = [
         DeviceTarget(
             ep["name"],
@@ -87,6 +92,7 @@ def transaction_only(endpoints: list[dict[str, Any]], bodies: Sequence[dict[str,
             "admin",
             "admin",
             gnmi_port=ep.get("gnmi_port"),
+            known_hosts=str(known_hosts),
         )
         for ep in endpoints
     ]

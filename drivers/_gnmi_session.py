@@ -1,8 +1,8 @@
-"""One gNMI channel as the pool and the driver see it: connect through pygnmi, timed RPCs, errors.
+"""One gNMI channel as the pool and the driver see it: connect, timed RPCs, errors.
 
-pygnmi's `gNMIclient` builds the channel (plaintext or TLS, CA file, client certificate, name
-override) and checks it with Capabilities. Its `get`/`set` take no deadline, so the driver calls
-the gNMI stub on that same channel with `timeout=` and maps gRPC status codes itself.
+The channel comes from `drivers.grpc_tls` (plaintext, TLS against a CA file, or mutual TLS, with
+an optional name override) and is checked with Capabilities; RPCs go through pygnmi's gNMI stubs
+with a deadline, and gRPC status codes map to ROM errors here.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import grpc
-from pygnmi.client import gNMIclient, gNMIException
+from pygnmi.client import gNMIException
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from drivers.base import DeviceTarget
+from drivers.grpc_tls import GrpcTls, address, channel
 from drivers.pool import PoolKey
 from rom.errors import CapabilityMissing, DeviceRejected, RomError, RpcErrorInfo, TransportError
 
@@ -37,11 +38,14 @@ TAGS: dict[grpc.StatusCode, str] = {
     Code.PERMISSION_DENIED: "access-denied",
     Code.UNAUTHENTICATED: "access-denied",
 }
+CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 PREFERRED = (gnmi_pb2.Encoding.JSON_IETF, gnmi_pb2.Encoding.JSON)
 
 
 def pool_key(target: DeviceTarget) -> PoolKey:
-    return PoolKey("gnmi", target.host, target.gnmi_port or 0, target.username)
+    t = target
+    tls = (t.gnmi_tls_ca, t.gnmi_tls_cert, t.gnmi_tls_key, t.gnmi_tls_server_name)
+    return PoolKey("gnmi", t.host, t.gnmi_port or 0, t.username, tls)
 
 
 def error_info(code: grpc.StatusCode, details: str) -> RpcErrorInfo:
@@ -112,27 +116,20 @@ class GnmiSession:
         self.device = t.name
         self.timeout = t.timeout
         self.metadata = (("username", t.username), ("password", t.password))
-        tls: dict[str, Any] = {"insecure": t.gnmi_tls_ca is None, "override": t.gnmi_tls_server_name}
-        if t.gnmi_tls_ca is not None and t.gnmi_tls_cert and t.gnmi_tls_key:
-            tls.update(path_root=t.gnmi_tls_ca, path_cert=t.gnmi_tls_cert, path_key=t.gnmi_tls_key)
-        elif t.gnmi_tls_ca is not None:
-            tls.update(path_cert=t.gnmi_tls_ca)  # pygnmi: a lone path_cert is the trusted root
-        self.client = gNMIclient(
-            target=(t.host, t.gnmi_port),
-            username=t.username,
-            password=t.password,
-            gnmi_timeout=max(1, round(t.timeout)),
-            **tls,
-        )
-        with mapped_errors(t.name, f"connect gNMI {t.host}:{t.gnmi_port}"):
-            self.client.connect()
-        channel = getattr(self.client, "_gNMIclient__channel", None)  # pygnmi keeps it private
-        if channel is None:
-            raise CapabilityMissing(f"{t.name}: this pygnmi release hides its gRPC channel")
-        self.channel: grpc.Channel = channel
-        self.stub = gnmi_pb2_grpc.gNMIStub(channel)
+        tls = GrpcTls.of(t)
+        self.channel: grpc.Channel = channel(address(t.host, t.gnmi_port), tls, CHANNEL_OPTIONS)
+        self.stub = gnmi_pb2_grpc.gNMIStub(self.channel)
         self.closed = False
-        caps = self.call("Capabilities", gnmi_pb2.CapabilityRequest())
+        try:
+            caps = self.call("Capabilities", gnmi_pb2.CapabilityRequest())
+        except TransportError as e:
+            self.close()
+            if tls is None:
+                raise
+            raise TransportError(f"{e} ({tls.describe()})") from e
+        except RomError:
+            self.close()
+            raise
         self.version = caps.gNMI_version
         self.models = [f"{m.name}@{m.version}" if m.version else m.name for m in caps.supported_models]
         offered = set(caps.supported_encodings)
@@ -165,4 +162,4 @@ class GnmiSession:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.client.close()
+            self.channel.close()

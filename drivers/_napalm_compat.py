@@ -20,10 +20,13 @@ _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
 
 
 def optional_args(platform: str, key_file: str | None) -> dict[str, Any]:
-    """napalm `optional_args` ROM passes for `platform` (port is added by nornir_napalm)."""
+    """napalm `optional_args` ROM passes for `platform` (port is added by nornir_napalm).
+
+    iosxr_netconf: ncclient's IOS-XR device handler replaces any `unknown_host_cb` with one that
+    accepts every host key, so ncclient cannot check it here; `drivers.napalm` checks the key
+    itself, before (a key scan) and after connecting."""
     args: dict[str, Any] = {}
     if platform == "iosxr_netconf":
-        # TODO(known_hosts issue): verify host keys once ROM manages known_hosts.
         args.update(config_encoding="xml", hostkey_verify=False, allow_agent=False, look_for_keys=False)
         if key_file:
             args["key_file"] = key_file

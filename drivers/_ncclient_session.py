@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+from pathlib import Path
 from typing import Any
 
 from ncclient import manager as nc_manager
@@ -23,6 +24,8 @@ from ncclient.transport.errors import SessionCloseError
 from ncclient.transport.session import END_DELIM, MSG_DELIM, TICK, NetconfBase
 from ncclient.transport.ssh import SSHSession
 
+from drivers.host_keys import HostKeyCheck, load_known_hosts
+
 TRANSPORT_POLL_S = 2.0
 
 
@@ -31,11 +34,19 @@ class PromptSSHSession(SSHSession):
 
     parser: Any  # set by SSHSession
 
-    def __init__(self, device_handler: Any) -> None:
+    def __init__(self, device_handler: Any, known_hosts: str | None = None) -> None:
         super().__init__(device_handler)
+        self.known_hosts = known_hosts
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
+
+    def load_known_hosts(self, filename: str | None = None) -> None:
+        """ROM's known_hosts file (a missing one is empty) instead of ``~/.ssh/known_hosts``."""
+        if self.known_hosts is None or filename is not None:
+            super().load_known_hosts(filename)
+        else:
+            self._host_keys = load_known_hosts(Path(self.known_hosts))
 
     def send(self, message: str) -> None:
         super().send(message)
@@ -113,17 +124,28 @@ def _nodelay_socket(host: str, port: int, timeout: float | None) -> socket.socke
     return sock
 
 
-def connect_ssh(*, rpc_timeout: float, **kwds: Any) -> nc_manager.Manager:
+def connect_ssh(
+    *, rpc_timeout: float, host_key: HostKeyCheck | None = None, **kwds: Any
+) -> nc_manager.Manager:
     """`ncclient.manager.connect_ssh` for the default device handler, on `PromptSSHSession`.
 
     `kwds` go to `SSHSession.connect` (`host` and `port` required unless `sock` is given);
-    rpc-errors of severity error raise `RPCError`.
+    rpc-errors of severity error raise `RPCError`. With `host_key`, the server's key is checked
+    against its known_hosts file before authenticating; a key found in no entry goes to
+    `host_key.verify` (which raises, or records it under tofu).
     """
     device_handler = nc_manager.make_device_handler(None, [])
     device_handler.add_additional_ssh_connect_params(kwds)
     device_handler.add_additional_netconf_params({})
     sock = kwds.get("sock") or _nodelay_socket(kwds["host"], kwds["port"], kwds.get("timeout"))
-    session = PromptSSHSession(device_handler)
+    session = PromptSSHSession(device_handler, str(host_key.known_hosts) if host_key else None)
+    if host_key is not None:
+
+        def unknown_host(_host: str, _fingerprint: str) -> bool:
+            host_key.verify(session._transport.get_remote_server_key())
+            return True
+
+        kwds.update(hostkey_verify=True, unknown_host_cb=unknown_host)
     try:
         session.connect(**{**kwds, "sock": sock})
     except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ncclient.manager import Manager
 from ncclient.operations.rpc import RPCError
@@ -10,6 +11,7 @@ from ncclient.operations.rpc import RPCError
 from drivers._errors import mapped_errors
 from drivers._ncclient_session import connect_ssh
 from drivers.base import DeviceTarget
+from drivers.host_keys import DEFAULT_KNOWN_HOSTS, HostKeyCheck, warn_unchecked_once
 from drivers.pool import PoolKey
 from rom.errors import RomError
 
@@ -20,7 +22,8 @@ PROBE_FILTER = '<rom-probe xmlns="urn:rom:probe"/>'
 
 
 def pool_key(target: DeviceTarget, kind: str = "netconf") -> PoolKey:
-    return PoolKey(kind, target.host, target.port, target.username)
+    t = target
+    return PoolKey(kind, t.host, t.port, t.username, (t.known_hosts, t.host_key_policy))
 
 
 class NetconfSession:
@@ -63,20 +66,31 @@ class NetconfSession:
             m._session.close()
 
 
+def host_key_check(target: DeviceTarget) -> HostKeyCheck | None:
+    """How `target`'s SSH host key is checked (None: policy off, not checked)."""
+    t = target
+    if t.host_key_policy == "off":
+        warn_unchecked_once()
+        return None
+    known_hosts = Path(t.known_hosts or DEFAULT_KNOWN_HOSTS).expanduser()
+    return HostKeyCheck(t.name, t.host, t.port, known_hosts, t.host_key_policy)
+
+
 def open_session(target: DeviceTarget) -> NetconfSession:
-    """A new session to `target` (password and/or key authentication); raises TransportError."""
+    """A new session to `target` (password and/or key authentication, after its host key is
+    checked as `target.host_key_policy` says); raises TransportError."""
     t = target
     with mapped_errors(t.name, f"connect {t.host}:{t.port}"):
         manager = connect_ssh(
             rpc_timeout=t.timeout,
+            host_key=host_key_check(t),
             host=t.host,
             port=t.port,
             username=t.username,
             password=t.password or None,
             key_filename=t.key_file,
             timeout=t.timeout,
-            # TODO(known_hosts issue): verify host keys once ROM manages known_hosts.
-            hostkey_verify=False,
+            hostkey_verify=False,  # unless host_key is given
             allow_agent=False,
             look_for_keys=False,
         )

@@ -1,5 +1,5 @@
 """Pure helpers on configuration trees: restore running from a saved pre-image (devices without
-a candidate), and the dry-run diff of two datastores."""
+a candidate), the dry-run diff of two datastores, and the filter that reads only what payloads touch."""
 
 from __future__ import annotations
 
@@ -52,3 +52,21 @@ def xml_diff(before: etree._Element, after: etree._Element) -> str:
     """Unified diff (`running` -> `candidate`) of the canonical text of two `<data>` trees."""
     lines = difflib.unified_diff(canonical_lines(before), canonical_lines(after), "running", "candidate")
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def touched_filter(payloads: list[str]) -> str | None:
+    """A subtree `<filter>` selecting every top-level node the `<config>` payloads edit (None: the
+    whole datastore, e.g. for a payload that is not XML)."""
+    roots: dict[str, None] = {}
+    for payload in payloads:
+        try:
+            config = etree.fromstring(payload.encode())
+        except etree.XMLSyntaxError:
+            return None
+        roots.update((child.tag, None) for child in config if isinstance(child.tag, str))
+    if not roots:
+        return None
+    selection = etree.Element(f"{{{NC}}}filter", nsmap={None: NC}, type="subtree")
+    for tag in roots:
+        etree.SubElement(selection, tag, nsmap={None: etree.QName(tag).namespace})
+    return etree.tostring(selection, encoding="unicode")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from drivers.host_keys import HostKeyPolicy
 from rom.errors import RomError
 
 
@@ -21,6 +22,10 @@ class DeviceTarget:
     password: str = field(repr=False)
     timeout: float = 30.0
     key_file: str | None = None  # SSH private key; tried before the password when set
+    # SSH host key check: an OpenSSH known_hosts file (None: ~/.ssh/known_hosts) and the policy,
+    # strict (refuse unknown keys), tofu (record unknown keys) or off; a changed key is always refused.
+    known_hosts: str | None = None
+    host_key_policy: HostKeyPolicy = "strict"
     gnmi_port: int | None = None  # where the device serves gNMI, if it does
     # gNMI transport security: plaintext (gRPC "insecure") unless a CA file is given; a client
     # certificate and key add mutual TLS; server_name overrides the name checked in the
@@ -59,10 +64,11 @@ class DeviceDriver(Protocol):
         prepared SetRequest, see drivers.gnmi_payload)."""
         ...
 
-    def diff(self, payload: str) -> str:
+    def diff(self, payload: str | None = None) -> str:
         """Dry-run: the device-native diff `payload` would make, as unified-diff text ("" for none).
 
-        Leaves the device and this driver's transaction state as they were."""
+        Leaves the device and this driver's transaction state as they were. Without a payload:
+        the diff of what is staged now (after `stage`, before `commit`), e.g. for the audit trail."""
         ...
 
     def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:

@@ -186,8 +186,16 @@ class GnmiDriver:
             doc = self._staged.merged(doc)
         self._staged, self._pre = doc, pre
 
-    def diff(self, payload: str) -> str:
-        """Pre-image (Get CONFIG of the touched paths) against what the payload would leave."""
+    def diff(self, payload: str | None = None) -> str:
+        """Pre-image (Get CONFIG of the touched paths) against what the payload would leave.
+
+        Without a payload: the staged change against the pre-image read at stage (no round trip)."""
+        if payload is None:
+            if self._staged is None or self._pre is None:
+                raise InvalidRequest(f"{self.target.name}: nothing staged to diff")
+            doc, pre = self._staged, self._pre
+            before = {format_path(p): pre.value_at(p) for p in doc.touched()}
+            return unified_json_diff(before, would_be(doc, before))
         doc = parse_document(payload)
         paths = doc.touched()
         before = dict(zip(map(format_path, paths), self._values(paths), strict=True))

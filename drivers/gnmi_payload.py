@@ -289,14 +289,16 @@ def unified_json_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
 # --- read-back comparison ----------------------------------------------------------------------
 
 
-def _bare(name: str) -> str:
+def bare_name(name: str) -> str:
+    """A JSON member name (or identity) without its module prefix (RFC 7951 `module:name`)."""
     return name.rsplit(":", 1)[-1]
 
 
-def _scalar(value: Any) -> str:
+def scalar_text(value: Any) -> str:
+    """A JSON scalar as text, as leaves compare (`true`, `42`, identities without prefix)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _bare(str(value)) if isinstance(value, str) else str(value)
+    return bare_name(str(value)) if isinstance(value, str) else str(value)
 
 
 def missing_or_changed(intended: Any, actual: Any, where: str = "") -> Iterable[tuple[str, str]]:
@@ -306,9 +308,9 @@ def missing_or_changed(intended: Any, actual: Any, where: str = "") -> Iterable[
     writes 64-bit numbers as strings); list entries match when one holds all the intended leaves.
     Extra content in `actual` is not reported (devices add defaults)."""
     if isinstance(intended, dict):
-        have = {_bare(k): v for k, v in actual.items()} if isinstance(actual, dict) else {}
+        have = {bare_name(k): v for k, v in actual.items()} if isinstance(actual, dict) else {}
         for key, value in intended.items():
-            name = _bare(key)
+            name = bare_name(key)
             if name not in have:
                 yield "missing", f"{where}/{name}"
             else:
@@ -318,5 +320,5 @@ def missing_or_changed(intended: Any, actual: Any, where: str = "") -> Iterable[
         for i, want in enumerate(intended):
             if not any(not list(missing_or_changed(want, have)) for have in entries):
                 yield "missing", f"{where}[{i}]"
-    elif actual is None or _scalar(intended) != _scalar(actual):
+    elif actual is None or scalar_text(intended) != scalar_text(actual):
         yield ("missing" if actual is None else "changed"), where or "/"

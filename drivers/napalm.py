@@ -26,12 +26,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import paramiko
 from lxml import etree
 
 from drivers import _napalm_compat
 from drivers._errors import rpc_error_info
+from drivers._netconf_session import host_key_check
 from drivers._preimage import build_restore
 from drivers.base import DeviceTarget
+from drivers.host_keys import scan_host_key
 from drivers.pool import PoolKey, SessionPool
 from rom.errors import (
     CapabilityMissing,
@@ -77,7 +80,7 @@ def _mapped(device: str, doing: str) -> Iterator[None]:
         raise DeviceRejected(device, rpc_error_info(e)) from e
     except NotImplementedError as e:
         raise CapabilityMissing(f"{device}: {doing}: not supported by this NAPALM driver: {e}") from e
-    except (nx.ConnectionException, OSError) as e:
+    except (nx.ConnectionException, OSError, paramiko.SSHException) as e:
         raise TransportError(f"{device}: {doing}: {type(e).__name__}: {e}") from e
     except (nx.MergeConfigException, nx.ReplaceConfigException, nx.CommitError) as e:
         cause = e.args[0] if e.args and isinstance(e.args[0], RPCError) else None
@@ -144,18 +147,21 @@ class NapalmDriver:
 
     def _key(self) -> PoolKey:
         t = self.target
-        return PoolKey(t.platform, t.host, t.port, t.username)
+        return PoolKey(t.platform, t.host, t.port, t.username, (t.known_hosts, t.host_key_policy))
 
     def _connect(self) -> NapalmSession:
         from nornir_napalm.plugins.connections import Napalm
 
         t = self.target
         plugin = Napalm()
+        check = host_key_check(t) if self.network_driver == "iosxr_netconf" else None
         extras = {
             "timeout": int(t.timeout),
             "optional_args": _napalm_compat.optional_args(self.network_driver, t.key_file),
         }
         with _mapped(t.name, f"connect {t.host}:{t.port}"):
+            if check is not None:  # before any credentials are sent (see _napalm_compat.optional_args)
+                check.verify(scan_host_key(t.host, t.port, t.timeout))
             try:
                 plugin.open(t.host, t.username, t.password, t.port, self.network_driver, extras, None)
             except (ValueError, TypeError, KeyError, AttributeError) as e:
@@ -165,8 +171,15 @@ class NapalmDriver:
                     f"{t.name}: napalm {self.network_driver} cannot work with this device: "
                     f"{type(e).__name__}: {e}"
                 ) from e
+        session = NapalmSession(plugin.connection)
+        if check is not None:  # the session's own key, in case it differs from the scanned one
+            try:
+                check.verify(plugin.connection.device._session._transport.get_remote_server_key())
+            except RomError:
+                session.close()
+                raise
         _napalm_compat.adapt(self.network_driver, plugin.connection)
-        return NapalmSession(plugin.connection)
+        return session
 
     def open(self) -> None:
         if self._s is not None:

@@ -16,7 +16,7 @@ from ncclient.manager import Manager
 
 from drivers._errors import mapped_errors
 from drivers._netconf_session import NetconfSession, open_session, pool_key
-from drivers._preimage import build_restore, xml_diff
+from drivers._preimage import build_restore, touched_filter, xml_diff
 from drivers.base import DeviceTarget, attempt
 from drivers.pool import SessionPool
 from rom.errors import CapabilityMissing, InvalidRequest, RomError, TransportError
@@ -61,6 +61,7 @@ class NetconfDriver:
         self._locked: str | None = None  # the datastore this driver holds the lock on
         self._pending_confirm = False
         self._pre_image: etree._Element | None = None  # writable-running fallback only
+        self._staged: list[str] = []  # the payload in the candidate: what a staged diff reads
 
     # --- session -----------------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ class NetconfDriver:
 
     def close(self) -> None:
         s, self._s = self._s, None
+        self._staged = []
         clean = self._locked is None and not self._pending_confirm and self._pre_image is None
         self._locked = None
         if s is None:
@@ -121,9 +123,14 @@ class NetconfDriver:
         data: etree._Element = reply.data_ele
         return data
 
-    def diff(self, payload: str) -> str:
+    def diff(self, payload: str | None = None) -> str:
         """Dry-run: load `payload` into the candidate, unified diff of candidate against running
-        (canonical XML), then discard. Needs `:candidate`; a transaction in progress is refused."""
+        (canonical XML), then discard. Needs `:candidate`; a transaction in progress is refused.
+
+        Without a payload: the diff of what is staged (candidate against running, or running
+        against the saved pre-image on writable-running devices); two get-configs, one there."""
+        if payload is None:
+            return self._staged_diff()
         self._require(CANDIDATE, "dry-run diff")
         if self._locked is not None or self._pending_confirm:
             raise InvalidRequest(f"{self.target.name}: dry-run diff while a change is staged or pending")
@@ -135,14 +142,24 @@ class NetconfDriver:
                 m.discard_changes()
             with mapped_errors(name, "edit-config candidate (dry-run)"):
                 m.edit_config(config=payload, target="candidate")
-            with mapped_errors(name, "get-config candidate"):
-                candidate = m.get_config(source="candidate").data_ele
-            running = self._get_data()
-            return xml_diff(running, candidate)
+            return self._candidate_diff()
         finally:
             errors = attempt(self._discard) + attempt(self._unlock)
             for e in errors:
                 log.warning("%s: dry-run clean-up failed: %s", name, e)
+
+    def _candidate_diff(self, filter_xml: str | None = None) -> str:
+        with mapped_errors(self.target.name, "get-config candidate"):
+            candidate = self._mgr().get_config(source="candidate", filter=_filter_spec(filter_xml)).data_ele
+        return xml_diff(self._get_data(filter_xml), candidate)
+
+    def _staged_diff(self) -> str:
+        """Only the top-level nodes the staged payloads edit are read (cheaper on big configs)."""
+        if self._pre_image is not None:
+            return xml_diff(self._pre_image, self._get_data())
+        if self._locked != "candidate" or self._pending_confirm or not self._staged:
+            raise InvalidRequest(f"{self.target.name}: nothing staged to diff")
+        return self._candidate_diff(touched_filter(self._staged))
 
     # --- transaction -------------------------------------------------------------------------
 
@@ -157,6 +174,7 @@ class NetconfDriver:
             m.discard_changes()
         with mapped_errors(name, "edit-config candidate"):
             m.edit_config(config=payload, target="candidate")
+        self._staged = [payload]  # the candidate was discarded first: this payload only
 
     def _stage_running(self, payload: str) -> None:
         self._lock("running")

@@ -40,7 +40,14 @@ class RomInventory:
     def load(self) -> Inventory:
         hosts = Hosts()
         for t in self.targets:
-            extras = {"name": t.name, "timeout": t.timeout, "key_file": t.key_file, "pool": self.pool}
+            extras = {
+                "name": t.name,
+                "timeout": t.timeout,
+                "key_file": t.key_file,
+                "known_hosts": t.known_hosts,
+                "host_key_policy": t.host_key_policy,
+                "pool": self.pool,
+            }
             gnmi = ConnectionOptions(port=t.gnmi_port, extras={"target": t, "pool": self.pool})
             hosts[t.name] = Host(
                 name=t.name,
@@ -90,6 +97,8 @@ class RomConnection:
             password=password or "",
             timeout=float(extras.get("timeout", 30.0)),
             key_file=extras.get("key_file"),
+            known_hosts=extras.get("known_hosts"),
+            host_key_policy=extras.get("host_key_policy", "strict"),
         )
         self._open(target, extras.get("pool"))
 

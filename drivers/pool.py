@@ -40,6 +40,7 @@ class PoolKey:
     host: str
     port: int
     username: str
+    security: tuple[str | None, ...] = ()  # how the transport was secured: shared only when equal
 
 
 @dataclass

@@ -14,15 +14,19 @@ after a commit), and confirm / rollback work NETCONF first, gNMI last, after the
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from nornir.core.task import Result, Task
 
+from drivers.base import DeviceDriver
 from drivers.nornir_plugins import connection_name, driver_of
 from drivers.registry import PROTOCOLS
-from rom.errors import InvalidRequest
+from rom.errors import InvalidRequest, RomError
+
+log = logging.getLogger(__name__)
 
 Participant = tuple[str, str]  # (device, protocol)
 
@@ -50,6 +54,8 @@ class Marks:
 
     done: dict[str, set[Participant]] = field(default_factory=dict)
     failed_at: dict[str, str] = field(default_factory=dict)  # device -> protocol that failed
+    capture_diffs: bool = False  # stage also records each participant's native diff (audit trail)
+    diffs: dict[Participant, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, step: str, device: str, protocol: str) -> None:
@@ -63,6 +69,10 @@ class Marks:
     def has(self, step: str, device: str, protocol: str) -> bool:
         with self._lock:
             return (device, protocol) in self.done.get(step, set())
+
+    def diff(self, device: str, protocol: str, text: str) -> None:
+        with self._lock:
+            self.diffs[(device, protocol)] = text
 
 
 def _mine(task: Task, payloads: AnyPayloads | None) -> dict[str, str]:
@@ -112,17 +122,29 @@ def stage(
     """Load this host's payload for each of its protocols (candidate lock / prepared Set).
 
     With `marks` and a `confirm_timeout`, a gNMI participant on a mixed device (see the module
-    docstring) also commits here, before the NETCONF lock; the commit phase then skips it."""
+    docstring) also commits here, before the NETCONF lock; the commit phase then skips it.
+    With `marks.capture_diffs`, each participant's staged diff is recorded in `marks` (a diff
+    that cannot be read is logged and recorded as unavailable: the change goes on)."""
     config = task.nornir.config
     early = marks is not None and confirm_timeout is not None and mixed(_mine(task, payloads))
     for protocol, payload in _each(task, payloads, "stage", marks):
         driver = driver_of(task.host, config, protocol)
         driver.stage(payload)
+        if marks is not None and marks.capture_diffs:
+            marks.diff(task.host.name, protocol, _staged_diff(driver, task.host.name))
         if early and protocol == "gnmi":
             assert marks is not None
             driver.commit(confirm_timeout=confirm_timeout, persist_id=persist_id)
             marks.add("commit", task.host.name, protocol)
     return Result(host=task.host, changed=True, result="staged")
+
+
+def _staged_diff(driver: DeviceDriver, device: str) -> str:
+    try:
+        return driver.diff()
+    except RomError as e:
+        log.warning("%s: staged diff unavailable for the audit trail: %s", device, e)
+        return f"(diff unavailable: {e})"
 
 
 def commit(

@@ -9,7 +9,7 @@ in the stage phase, before the NETCONF lock: see drivers.tasks.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ class HostOutcome:
 
     `changed`: every participant runs the new configuration (confirmed). `rolled_back`: the
     participants that staged or committed were undone. `confirmed`: protocols that confirmed.
+    `diffs`: protocol -> the native diff staged (only when the caller observes the outcome).
     """
 
     changed: bool = False
@@ -37,6 +38,7 @@ class HostOutcome:
     rolled_back: bool = False
     protocols: tuple[str, ...] = ("netconf",)
     confirmed: tuple[str, ...] = ()
+    diffs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ class _Run:
                 self.errors.append(message)
         return not result.failed
 
-    def run(self, phase: str, task: Callable[..., Any], **kwargs: Any) -> bool:
-        hosts = self.payloads
+    def run(
+        self, phase: str, task: Callable[..., Any], only: Collection[str] | None = None, **kwargs: Any
+    ) -> bool:
+        hosts = self.payloads if only is None else {h: p for h, p in self.payloads.items() if h in only}
         scope = self.scope.filter(filter_func=lambda h: h.name in hosts)
         result = scope.run(task=task, name=phase, payloads=self.payloads, marks=self.marks, **kwargs)
         return self.record(phase, result)
@@ -124,6 +128,7 @@ class _Run:
                 rolled_back=bool(undone) and all(p in undone for p in touched),
                 protocols=tuple(mine),
                 confirmed=confirmed,
+                diffs={p: self.marks.diffs[(name, p)] for p in mine if (name, p) in self.marks.diffs},
             )
         return TransactionOutcome(phase_failed is None, phase_failed, hosts, list(self.errors))
 
@@ -136,6 +141,8 @@ def run_transaction(
     persist_id: str,
     post_check: Callable[[], list[str]] | None = None,
     processors: Sequence[Processor] = (),
+    on_outcome: Callable[[TransactionOutcome], None] | None = None,
+    waves: Sequence[Collection[str]] = (),
 ) -> TransactionOutcome:
     """Apply `payloads` to all participants or to none.
 
@@ -144,7 +151,13 @@ def run_transaction(
     (cancel-commit or pre-image restore for committed ones, discard and unlock for staged ones).
     Participants that already confirmed when a later confirm fails keep the change; the outcome
     says so. Connections are closed (given back to the pool) at the end. `processors` are added
-    to `nr`'s own for the phases of this transaction.
+    to `nr`'s own for the phases of this transaction. `waves`: devices grouped in the order they
+    commit (dependencies first; a device in no wave commits in the last one); staging and
+    confirming are not ordered.
+
+    `on_outcome` (e.g. the audit trail) is called once with the outcome after the connections
+    are closed, also when the transaction is aborted by an exception (phase `aborted`); the
+    outcome then carries each participant's staged diff. It must not raise.
     """
     if processors:
         nr = nr.with_processors([*nr.processors, *processors])
@@ -154,27 +167,47 @@ def run_transaction(
     participants = normalise(payloads)
     nr.data.reset_failed_hosts()
     run = _Run(nr.filter(filter_func=lambda h: h.name in participants), participants)
+    run.marks.capture_diffs = on_outcome is not None
+    outcome: TransactionOutcome | None = None
     try:
         try:
-            failed = _phases(run, confirm_timeout, persist_id, post_check)
-        except BaseException:
+            failed = _phases(run, confirm_timeout, persist_id, post_check, waves)
+        except BaseException as exc:
+            run.errors.append(f"transaction aborted: {type(exc).__name__}: {exc}")
             run.rollback(persist_id)
+            outcome = run.outcome("aborted")
             raise
         if failed is not None:
             run.rollback(persist_id)
-        return run.outcome(failed)
+        outcome = run.outcome(failed)
+        return outcome
     finally:
         run.scope.close_connections(on_good=True, on_failed=True)
+        if on_outcome is not None and outcome is not None:
+            on_outcome(outcome)
+
+
+def _commit_order(hosts: Collection[str], waves: Sequence[Collection[str]]) -> list[set[str]]:
+    ordered = [{h for h in wave if h in hosts} for wave in waves]
+    rest = set(hosts).difference(*ordered)
+    if ordered and rest:
+        ordered[-1] |= rest
+    return [w for w in ordered if w] or [set(hosts)]
 
 
 def _phases(
-    run: _Run, confirm_timeout: int, persist_id: str, post_check: Callable[[], list[str]] | None
+    run: _Run,
+    confirm_timeout: int,
+    persist_id: str,
+    post_check: Callable[[], list[str]] | None,
+    waves: Sequence[Collection[str]] = (),
 ) -> str | None:
     """Run the phases in order; the name of the phase that failed, or None."""
     if not run.run("stage", tasks.stage, confirm_timeout=confirm_timeout, persist_id=persist_id):
         return "stage"
-    if not run.run("commit", tasks.commit, confirm_timeout=confirm_timeout, persist_id=persist_id):
-        return "commit"
+    for wave in _commit_order(run.payloads, waves):
+        if not run.run("commit", tasks.commit, wave, confirm_timeout=confirm_timeout, persist_id=persist_id):
+            return "commit"
     if post_check is not None:
         try:
             problems = post_check()

@@ -4,7 +4,8 @@
 mapping in the spec: each characteristic is rendered once with a probe value, and the leaves whose
 intended text becomes exactly that probe are the ones it controls. A leaf that is a list key (the
 VLAN in a subinterface index) or a constant of the template is not adoptable: the change shows up
-as missing/unexpected entries or a leaf no characteristic controls, and is listed instead.
+as missing/unexpected entries or a leaf no characteristic controls, and is listed instead. gNMI
+documents are probed the same way, leaf by leaf of what they set (a key moves the path itself).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any
 
 from lxml import etree
 
+from drivers.gnmi_payload import bare_name, parse_document
 from inventory.diff import Difference, compare
+from inventory.reconcile import render_roles
 from inventory.store import Resource
 from rom.catalog import Catalog, CharacteristicSpec, ResourceSpec
-from rom.planner import Intended, intended_state
+from rom.planner import Intended, RoleTarget, intended_state
+from rom.readback import leaf_text
 
 
 def _probe(rule: CharacteristicSpec, current: Any, n: int) -> Any:
@@ -40,22 +44,57 @@ def _as_data(config: etree._Element) -> etree._Element:
     return data
 
 
+def _leaves(want: Intended) -> dict[str, str]:
+    """gNMI: the text of every scalar its document sets, by the path `rom.readback` names it."""
+    out: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, f"{path}/{bare_name(key)}")
+        elif not isinstance(value, list):
+            out[path] = leaf_text(value)
+
+    for change in parse_document(want.document or "{}").changes:
+        if change.op != "delete":
+            walk(change.value, change.text)
+    return out
+
+
 def leaf_map(
-    catalog: Catalog, spec: ResourceSpec, device: str, platform: str, values: Mapping[str, Any]
+    catalog: Catalog,
+    spec: ResourceSpec,
+    device: str,
+    platform: str,
+    values: Mapping[str, Any],
+    role: str | None = None,
 ) -> dict[str, str]:
-    """Leaf path (as `inventory.diff` names it) -> the characteristic whose value it holds."""
-    base = intended_state(catalog, spec, device, platform, values)
+    """Leaf path (as `inventory.diff` or `rom.readback` names it) -> the characteristic whose value
+    it holds, for `role` (default: the role whose device characteristic names `device`)."""
+
+    def render(at: Mapping[str, Any]) -> Intended:
+        if role is None:
+            return intended_state(catalog, spec, device, platform, at)
+        return render_roles(catalog, spec, [RoleTarget(role, device, platform)], at)[0]
+
+    base = render(values)
     as_data = _as_data(base.payload)
+    base_leaves = _leaves(base) if base.protocol == "gnmi" else {}
     devices = {r.device_characteristic for r in spec.roles.values()}
     out: dict[str, str] = {}
     for n, (name, rule) in enumerate(spec.characteristics.items()):
         if name in devices:
             continue
         probe = _probe(rule, values.get(name), n)
-        probed = intended_state(catalog, spec, device, platform, {**values, name: probe})
+        probed = render({**values, name: probe})
         if etree.tostring(probed.filter) != etree.tostring(base.filter):
             continue  # it names the resource's entries (a key): not a value to adopt
         text = str(probe).lower() if rule.type == "boolean" else str(probe)
+        if base.protocol == "gnmi":  # a key moves the path, so only leaves of the same path count
+            for path, value in _leaves(probed).items():
+                if value == text and base_leaves.get(path, text) != text:
+                    out[path] = name
+            continue
         for d in compare(probed.payload, as_data, probed.filter):
             if d.kind == "changed" and d.intended == text:
                 out[d.path] = name
@@ -79,9 +118,7 @@ def adoptable_changes(
     found: Sequence[Difference],
 ) -> tuple[dict[str, Any], list[str]]:
     """(new characteristic values taken from the device, what could not be adopted and why)."""
-    if want.protocol == "gnmi":
-        return {}, ["adopt reads NETCONF resources only; remediate gNMI ones"]
-    mapping = leaf_map(catalog, spec, resource.device, platform, resource.characteristics)
+    mapping = leaf_map(catalog, spec, want.device, platform, resource.characteristics, want.role or None)
     values: dict[str, Any] = {}
     problems: list[str] = []
     for d in found:

@@ -15,9 +15,11 @@ def _now() -> datetime:
 
 
 class FingerprintRow(Base):
-    """`intended`: hash of the rendered intended state; `actual`: hash of the device's reply to the
-    resource's read-back filter, both recorded when a full compare (or remediate/adopt) found the
-    resource in sync. Check-sync compares only these."""
+    """Keyed by resource part (`inventory.reconcile.Part.key`: the resource id; `<id>:<role>` for
+    a multi-role resource's later roles). `intended`: hash of the rendered intended state;
+    `actual`: hash of the device's reply to the part's read-back, both recorded when a full
+    compare (or remediate/adopt, or the read after an order) found the part in sync.
+    Check-sync compares only these."""
 
     __tablename__ = "drift_fingerprints"
 
@@ -39,5 +41,8 @@ def record(session: Session, resource_id: str, intended: str, actual: str) -> No
 
 
 def forget(session: Session, resource_ids: list[str]) -> None:
-    for row in fingerprints(session, resource_ids).values():
-        session.delete(row)
+    """Drop the resources' fingerprints, a multi-role resource's `<id>:<role>` ones included."""
+    for rid in resource_ids:
+        parts = FingerprintRow.resource_id.startswith(f"{rid}:", autoescape=True)
+        for row in session.scalars(select(FingerprintRow).where((FingerprintRow.resource_id == rid) | parts)):
+            session.delete(row)

@@ -25,8 +25,11 @@ def reserve_order(
     out = copy.deepcopy(dict(request))
     raw_items = {str(i.get("id")): i for i in out.get("orderItem", [])}
     for item in items:
+        if item.action in ("delete", "noChange"):  # the resource holds its reservations
+            continue
+        before = item.before if item.action == "modify" else None  # a modify: only capacity increases
         try:
-            allocated = reserve(session, item.spec, item.values, Holder(order_id, item.item_id))
+            allocated = reserve(session, item.spec, item.values, Holder(order_id, item.item_id), before)
         except (Conflict, InvalidRequest) as exc:
             raise type(exc)(f"orderItem {item.item_id}: {exc}") from None
         if allocated:

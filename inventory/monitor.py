@@ -30,6 +30,7 @@ from rom.events import RESOURCE_TOPIC, now_iso, resource_event
 
 DRIFT_TOPIC = "rom.drift.events"
 MARKED = frozenset({"available", "alarm", "unknown"})  # statuses reconciliation may overwrite
+DRIFT = "drift"
 log = logging.getLogger(__name__)
 
 
@@ -66,23 +67,43 @@ def drift_event(device: str, rows: Sequence[ResourceDrift], status: str) -> dict
     }
 
 
+def _ours(row: Resource) -> bool:
+    """Whether reconciliation may change this resource's status: it is `available`, or
+    reconciliation set it (an alarm raised through the API, e.g. by the SLA monitor, stays)."""
+    return row.resource_status == "available" or (row.resource_status in MARKED and row.status_by == DRIFT)
+
+
+def _by_resource(report: Sequence[ResourceDrift]) -> dict[str, tuple[str, list[ResourceDrift]]]:
+    """resource id -> (its status, the parts that decide it): a multi-role resource is `unknown`
+    when one of its devices cannot be read, else `alarm` when one part drifted."""
+    parts: dict[str, list[ResourceDrift]] = {}
+    for r in report:
+        if r.resource_id:
+            parts.setdefault(r.resource_id, []).append(r)
+    out = {}
+    for rid, rows in parts.items():
+        status = next((s for s in ("unknown", "alarm") if any(_status(r) == s for r in rows)), "available")
+        out[rid] = (status, [r for r in rows if _status(r) == status])
+    return out
+
+
 def reconcile_and_record(ctx: Context) -> list[ResourceDrift]:
     """One reconciliation of every device; returns the report."""
     report = reconcile(ctx)
     with ctx.transaction() as session:
-        for drift in (r for r in report if r.resource_id):
-            row = session.get(Resource, drift.resource_id)
-            new = _status(drift)
-            if row is None or row.resource_status == new or row.resource_status not in MARKED:
+        for rid, (new, rows) in _by_resource(report).items():
+            row = session.get(Resource, rid)
+            if row is None or row.resource_status == new or not _ours(row):
                 continue
-            row.resource_status = new
+            row.resource_status, row.status_by = new, DRIFT if new != "available" else ""
             doc = resource_doc(row)
             cid = f"drift-{uuid.uuid4()}"
             store.add_event(
                 session, RESOURCE_TOPIC, row.id, resource_event("ResourceStateChangeEvent", doc, cid)
             )
             label = {"alarm": "drifted", "available": "in-sync", "unknown": "unreachable"}[new]
-            store.add_event(session, DRIFT_TOPIC, drift.device, drift_event(drift.device, [drift], label))
+            for drift in rows:  # one DriftEvent per device concerned
+                store.add_event(session, DRIFT_TOPIC, drift.device, drift_event(drift.device, [drift], label))
         _publish_unmanaged(session, report)
     return report
 

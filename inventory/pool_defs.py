@@ -24,7 +24,7 @@ DEFAULT_POOLS: dict[str, tuple[PoolKind, dict[str, Any]]] = {
     "rt": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
     "bandwidth": ("capacity", {"capacity": 400_000}),  # Mbit/s per interface
     "prb": ("capacity", {"capacity": 100}),  # percent of a cell's PRBs
-    "upf-sessions": ("capacity", {"capacity": 1_000_000}),  # PDU sessions per UPF
+    "upf-sessions": ("capacity", {"capacity": 10_000}),  # PDU sessions per UPF (the sim's maxSessions)
 }
 
 

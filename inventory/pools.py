@@ -86,17 +86,28 @@ def describe(row: ReservationRow | None) -> str:
 
 
 def reserve(
-    session: Session, spec: ResourceSpec, values: Mapping[str, Any], holder: Holder
+    session: Session,
+    spec: ResourceSpec,
+    values: Mapping[str, Any],
+    holder: Holder,
+    before: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Reserve what `values` draw from the spec's pools; returns the allocated characteristics."""
+    """Reserve what `values` draw from the spec's pools; returns the allocated characteristics.
+
+    `before`: a modify's current values. Its resource keeps what it holds, so only the increase of
+    a capacity amount is taken (a modify may not change pooled values or scopes: the planner checks).
+    """
     allocated: dict[str, Any] = {}
     for rule in rules(spec):
         pool = get_pool(session, rule.pool)
         scope = "/".join(str(values.get(c)) for c in rule.scope) or "*"
         value = values.get(rule.characteristic)
         if pool.kind == "capacity":
-            if value:
-                _take_capacity(session, pool, scope, int(value), rule, holder)
+            amount = int(value or 0) - int((before or {}).get(rule.characteristic) or 0)
+            if amount > 0:
+                _take_capacity(session, pool, scope, amount, rule, holder)
+            continue
+        if before is not None:
             continue
         tag = f"{rule.share_by}={values.get(rule.share_by)}" if rule.share_by else holder.token
         if value is None:
@@ -189,7 +200,7 @@ def _take_capacity(
         free = capacity - int(used or 0)
         raise Conflict(
             f"not enough capacity: {rule.characteristic} {amount} requested on {scope} "
-            f"(pool {pool.name}), {free} of {capacity} free"
+            f"({'/'.join(rule.scope) or 'all'}, pool {pool.name}), {free} of {capacity} free"
         )
     session.add(_row(pool, scope, "", amount, rule, holder))
 

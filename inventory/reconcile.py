@@ -1,17 +1,20 @@
 """Reconciliation: intended state from inventory versus what the devices hold.
 
-Check-sync first: each resource's read-back is hashed (`inventory.fingerprint`) and compared with
-the fingerprint recorded when it was last found in sync; only resources whose fingerprint (or
-intent) changed get the full compare. Devices are read in parallel, one Nornir task each.
+A resource has one part per role (a slice-core resource: its UPF part and its SMF part), each
+rendered, read, compared and reported on its own device. Check-sync first: each part's read-back
+is hashed (`inventory.fingerprint`) and compared with the fingerprint recorded when it was last
+found in sync; only parts whose fingerprint (or intent) changed get the full compare. Devices are
+read in parallel, one Nornir task each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lxml import etree
+from sqlalchemy.orm import Session
 
 from drivers.nornir_plugins import make_nornir
 from inventory import drift_store
@@ -20,9 +23,10 @@ from inventory.diff import Difference
 from inventory.fingerprint import actual_fingerprint, intended_fingerprint
 from inventory.store import Device, Resource, list_devices, list_resources
 from inventory.unmanaged import Unmanaged, find_unmanaged, load_scopes
+from rom.catalog import Catalog, ResourceSpec
 from rom.context import Context
 from rom.errors import RomError
-from rom.planner import Intended, intended_state
+from rom.planner import Intended, PlannedItem, RoleTarget, intended_for
 from rom.readback import differences, read_back
 
 Mode = Literal["full", "check-sync", "compare-all"]
@@ -36,6 +40,7 @@ class ResourceDrift:
     differences: tuple[Difference, ...]
     unmanaged: bool = False  # an entry no resource claims (resource_id is empty)
     checked: str = "compare"  # "fingerprint" when check-sync alone decided
+    key: str = ""  # the resource part (`Part.key`) this row is about
 
     @property
     def in_sync(self) -> bool:
@@ -46,51 +51,130 @@ class ResourceDrift:
         return any(d.kind == "unreachable" for d in self.differences)
 
 
+@dataclass(frozen=True)
+class Part:
+    """One role of a resource, rendered for that role's device (a single-role resource has one)."""
+
+    resource: Resource
+    intended: Intended
+    key: str  # fingerprint key: the resource id; `<id>:<role>` for a multi-role spec's later roles
+
+
 @dataclass
 class Snapshot:
-    """What one collection saw: the resources, their intents, and the devices' replies."""
+    """What one collection saw: the resource parts and the devices' replies (`actual[i]` is what
+    `parts[i]` read back, or the error text)."""
 
-    resources: list[Resource]
+    parts: list[Part]
     devices: dict[str, Device]
-    intended: list[Intended]
-    actual: list[Any]  # rom.readback.Actual per resource
+    actual: list[Any]  # rom.readback.Actual per part
     unmanaged: list[Unmanaged] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)  # device -> error (unmanaged scans)
+    unknown: list[ResourceDrift] = field(default_factory=list)  # parts whose device is not known
+
+
+def render_parts(
+    ctx: Context, resources: Sequence[Resource], devices: dict[str, Device]
+) -> tuple[list[Part], list[ResourceDrift]]:
+    """Every role of every resource rendered for its device by `rom.planner.intended_for` (the
+    first role on `resource.device`), and an unreachable row per role whose device is unknown."""
+    parts: list[Part] = []
+    unknown: list[ResourceDrift] = []
+    for r in resources:
+        spec = ctx.catalog.get(r.spec_id)
+        targets: list[tuple[RoleTarget, str]] = []
+        for n, (role, rule) in enumerate(spec.roles.items()):
+            name = r.device if n == 0 else str(r.characteristics.get(rule.device_characteristic, ""))
+            key = r.id if n == 0 else f"{r.id}:{role}"
+            if name in devices:
+                targets.append((RoleTarget(role, name, devices[name].platform), key))
+                continue
+            error = Difference(
+                "unreachable", "/", None, f"role {role}: device {name!r} is not in the inventory"
+            )
+            unknown.append(ResourceDrift(r.id, r.name, name, (error,), key=key))
+        wants = render_roles(ctx.catalog, spec, [t for t, _ in targets], r.characteristics) if targets else []
+        parts.extend(Part(r, want, key) for want, (_, key) in zip(wants, targets, strict=True))
+    return parts, unknown
+
+
+def render_roles(
+    catalog: Catalog, spec: ResourceSpec, targets: Sequence[RoleTarget], values: Mapping[str, Any]
+) -> list[Intended]:
+    """`rom.planner.intended_for` for an inventory resource's values: each role on its device."""
+    first = targets[0]
+    item = PlannedItem("", "noChange", spec, first.device, first.platform, dict(values), "", tuple(targets))
+    return intended_for(catalog, item)
 
 
 def render(ctx: Context, resources: Sequence[Resource], devices: dict[str, Device]) -> list[Intended]:
-    return [
-        intended_state(
-            ctx.catalog, ctx.catalog.get(r.spec_id), r.device, devices[r.device].platform, r.characteristics
-        )
-        for r in resources
-    ]
+    """Every role of every resource, each for its device (see `render_parts`)."""
+    return [p.intended for p in render_parts(ctx, resources, devices)[0]]
+
+
+def select_resources(
+    ctx: Context,
+    session: Session,
+    device: str | None = None,
+    resource_id: str | None = None,
+    resource_ids: Collection[str] | None = None,
+) -> list[Resource]:
+    """The resources with a part on `device` (recorded there, or a multi-role resource with a role
+    there), or the ones asked for by id, or all."""
+    if resource_ids is not None:
+        return list_resources(session, ids=sorted(resource_ids))
+    if resource_id or not device:
+        return list_resources(session, resource_id=resource_id)
+    multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
+    found = {r.id: r for r in list_resources(session, device=device)}
+    for r in list_resources(session, spec_ids=sorted(multi)) if multi else []:
+        chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
+        if any(r.characteristics.get(c) == device for c in chars):
+            found.setdefault(r.id, r)
+    return list(found.values())
 
 
 def collect(
-    ctx: Context, device: str | None = None, resource_id: str | None = None, scan_unmanaged: bool = True
+    ctx: Context,
+    device: str | None = None,
+    resource_id: str | None = None,
+    scan_unmanaged: bool = True,
+    resource_ids: Collection[str] | None = None,
 ) -> Snapshot:
-    """Read every selected resource (and, unless one resource is asked for or `scan_unmanaged` is
-    off, each selected device's managed lists for unmanaged entries) from the devices."""
+    """Read every selected resource part (and, unless resources are asked for by id or
+    `scan_unmanaged` is off, each selected device's managed lists for unmanaged entries)."""
     with ctx.sessions() as session:
-        resources = list_resources(session, device=device, resource_id=resource_id)
-        names = sorted({r.device for r in resources} | ({device} if device else set()))
-        if not resource_id and not device:
-            names = [d.name for d in list_devices(session)]
-        devices = {d.name: d for d in list_devices(session, names)}
-    intended = render(ctx, resources, devices)
-    scopes = load_scopes(ctx.catalog) if scan_unmanaged and not resource_id else {}
-    scans = {name: scopes.get(d.platform, []) for name, d in devices.items() if scopes.get(d.platform)}
-    if not resources and not scans:
-        return Snapshot([], devices, [], [])
+        resources = select_resources(ctx, session, device, resource_id, resource_ids)
+        devices = {d.name: d for d in list_devices(session)}
+    parts, unknown = render_parts(ctx, resources, devices)
+    if device:
+        parts = [p for p in parts if p.intended.device == device]
+        unknown = []
+    by_id = resource_id or resource_ids is not None
+    selected = [] if by_id else [device] if device else list(devices)
+    scopes = load_scopes(ctx.catalog) if scan_unmanaged and not by_id else {}
+    scans = {
+        n: scopes[devices[n].platform] for n in selected if n in devices and scopes.get(devices[n].platform)
+    }
+    if not parts and not scans:
+        return Snapshot([], devices, [], unknown=unknown)
+    intended = [p.intended for p in parts]
     wanted = sorted({w.device for w in intended} | set(scans))
-    nr = make_nornir([ctx.target(devices[n]) for n in wanted], workers=ctx.settings.workers)
+    targets, unusable = [], {}  # a device whose credentials do not resolve is unreachable, not fatal
+    for name in wanted:
+        try:
+            targets.append(ctx.target(devices[name]))
+        except RomError as exc:
+            unusable[name] = str(exc)
+    nr = make_nornir(targets, workers=ctx.settings.workers)
     try:
         actual: list[Any] = read_back(nr, intended) if intended else []
         replies = read_filters(nr, {n: [s.filter_xml() for s in lists] for n, lists in scans.items()})
     finally:
         nr.close_connections()
-    snap = Snapshot(resources, devices, intended, actual)
+    actual = [unusable.get(w.device, have) for w, have in zip(intended, actual, strict=True)]
+    replies = {name: unusable.get(name, reply) for name, reply in replies.items()}
+    snap = Snapshot(parts, devices, actual, unknown=unknown)
     for name, reply in replies.items():
         if isinstance(reply, str):
             snap.unreachable[name] = reply
@@ -103,23 +187,25 @@ def collect(
 
 def judge(ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True) -> list[ResourceDrift]:
     """Fingerprint check-sync, then the full compare where it is needed; in-sync fingerprints are
-    recorded (`record`)."""
-    ids = [r.id for r in snap.resources]
+    recorded (`record`). One row per resource part, on the part's device."""
     with ctx.sessions() as session:
-        known = drift_store.fingerprints(session, ids)
-    report: list[ResourceDrift] = []
+        known = drift_store.fingerprints(session, [p.key for p in snap.parts])
+    report: list[ResourceDrift] = list(snap.unknown)
     fresh: dict[str, tuple[str, str]] = {}
-    for r, want, have in zip(snap.resources, snap.intended, snap.actual, strict=True):
+    for part, have in zip(snap.parts, snap.actual, strict=True):
+        r, want = part.resource, part.intended
+
+        def row(found: tuple[Difference, ...], checked: str = "compare") -> ResourceDrift:
+            return ResourceDrift(r.id, r.name, want.device, found, checked=checked, key=part.key)  # noqa: B023
+
         if isinstance(have, str):
-            report.append(
-                ResourceDrift(r.id, r.name, r.device, (Difference("unreachable", "/", None, have),))
-            )
+            report.append(row((Difference("unreachable", "/", None, have),)))
             continue
         prints = intended_fingerprint(want), actual_fingerprint(have)
-        stored = known.get(r.id)
+        stored = known.get(part.key)
         same = stored is not None and (stored.intended, stored.actual) == prints
         if mode != "compare-all" and same:
-            report.append(ResourceDrift(r.id, r.name, r.device, (), checked="fingerprint"))
+            report.append(row((), "fingerprint"))
             continue
         if mode == "check-sync":
             diff = (
@@ -127,16 +213,16 @@ def judge(ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True
                 if stored is None
                 else Difference("out-of-sync", "/", stored.actual[:12], prints[1][:12])
             )
-            report.append(ResourceDrift(r.id, r.name, r.device, (diff,), checked="fingerprint"))
+            report.append(row((diff,), "fingerprint"))
             continue
         found = tuple(differences(want, have))
         if not found and not same:
-            fresh[r.id] = prints
-        report.append(ResourceDrift(r.id, r.name, r.device, found))
+            fresh[part.key] = prints
+        report.append(row(found))
     if record and fresh:
         with ctx.transaction() as session:
-            for rid, (intended, actual) in fresh.items():
-                drift_store.record(session, rid, intended, actual)
+            for key, (intended, actual) in fresh.items():
+                drift_store.record(session, key, intended, actual)
     for device, error in sorted(snap.unreachable.items()):
         if not any(d.device == device and d.unreachable for d in report):
             report.append(
@@ -153,12 +239,15 @@ def reconcile(
     resource_id: str | None = None,
     mode: Mode = "full",
     record: bool = True,
+    resource_ids: Collection[str] | None = None,
 ) -> list[ResourceDrift]:
-    """Compare every selected resource with its device; one entry per resource, plus one per
-    unmanaged entry and per unreachable device without resources. `check-sync` compares
-    fingerprints only and leaves unmanaged entries to the other modes (one read per resource)."""
+    """Compare every selected resource with its devices; one entry per resource part (per role
+    device), plus one per unmanaged entry and per unreachable device without resources.
+    `check-sync` compares fingerprints only and leaves unmanaged entries to the other modes."""
     try:
-        snap = collect(ctx, device, resource_id, scan_unmanaged=mode != "check-sync")
+        snap = collect(
+            ctx, device, resource_id, scan_unmanaged=mode != "check-sync", resource_ids=resource_ids
+        )
     except RomError:
         raise
     except etree.XMLSyntaxError as exc:

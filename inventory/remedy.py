@@ -11,7 +11,7 @@ others'. `apply_edit` is the NETCONF merge/replace/delete semantics on a plain t
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
 from lxml import etree
 
@@ -25,9 +25,9 @@ def _is_entry(flt: etree._Element | None) -> bool:
     return flt is not None and bool(_keyed(flt)) and all(_is_leaf(c) and _text(c) for c in _elements(flt))
 
 
-def entry_labels(payload: etree._Element, flt: etree._Element) -> list[str]:
-    """Paths of the list entries a resource owns (where `mark_replace` puts replace)."""
-    out: list[str] = []
+def entries(payload: etree._Element, flt: etree._Element) -> dict[str, etree._Element]:
+    """The list entries a resource owns (where `mark_replace` puts replace), by path."""
+    out: dict[str, etree._Element] = {}
 
     def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
         for child in _elements(node):
@@ -36,12 +36,17 @@ def entry_labels(payload: etree._Element, flt: etree._Element) -> list[str]:
                 continue
             label = path + "/" + _label(child, _filter_keys(sub))
             if _is_entry(sub):
-                out.append(label)
+                out[label] = child
             else:
                 walk(child, sub, label)
 
     walk(payload, flt, "")
     return out
+
+
+def entry_labels(payload: etree._Element, flt: etree._Element) -> list[str]:
+    """Paths of the list entries a resource owns."""
+    return list(entries(payload, flt))
 
 
 def mark_replace(
@@ -60,6 +65,91 @@ def mark_replace(
                 child.set(NC_OPERATION, "replace")
             elif not _is_entry(sub):
                 walk(child, sub, label)
+
+    walk(out, flt, "")
+    return out
+
+
+def _identity(node: etree._Element) -> tuple[str, str | None]:
+    """What makes two sibling nodes the same node: the tag and, for a list entry, its first leaf
+    (YANG encodes keys first, RFC 7950 7.8.5)."""
+    first = next(iter(_elements(node)), None)
+    if first is None or not _is_leaf(first):
+        return str(node.tag), None
+    return str(node.tag), f"{first.tag}={_text(first)}"
+
+
+def union(nodes: Sequence[etree._Element]) -> etree._Element:
+    """One node holding everything `nodes` (the same node as several resources render it) hold;
+    a later leaf value wins."""
+    out = _strip(nodes[0])
+    for node in nodes[1:]:
+        for child in _elements(node):
+            match = next((c for c in _elements(out) if _identity(c) == _identity(child)), None)
+            if match is None:
+                out.append(_strip(child))
+            elif _is_leaf(child):
+                match.text = child.text
+            else:
+                out.replace(match, union([match, child]))
+    return out
+
+
+def rewrite_entries(
+    payload: etree._Element,
+    flt: etree._Element,
+    after: Mapping[str, Sequence[etree._Element]],
+    done: set[str],
+) -> etree._Element:
+    """A copy of `payload` that turns each of its own entries into the device's after-state: replaced
+    by the union of what `after` holds for it, or deleted (keys only) when nothing does. Entries in
+    `done` were rewritten by an earlier payload and are dropped; the rest are added to `done`."""
+    out = copy.deepcopy(payload)
+
+    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
+        for child in _elements(node):
+            sub = _filter_child(sub_filter, child)
+            if sub is None:
+                continue
+            keys = _filter_keys(sub)
+            label = path + "/" + _label(child, keys)
+            if not _is_entry(sub):
+                walk(child, sub, label)
+            elif label in done:
+                node.remove(child)
+            elif after.get(label):
+                replacement = union(after[label])
+                replacement.set(NC_OPERATION, "replace")
+                node.replace(child, replacement)
+                done.add(label)
+            else:
+                for leaf in _elements(child):
+                    if leaf.tag not in keys:
+                        child.remove(leaf)
+                child.set(NC_OPERATION, "delete")
+                done.add(label)
+
+    walk(out, flt, "")
+    return out
+
+
+def widen(
+    payload: etree._Element, flt: etree._Element, neighbours: Mapping[str, Sequence[etree._Element]]
+) -> etree._Element:
+    """A copy of `payload` whose own entries also hold what `neighbours` (label -> that entry as
+    other resources of the device render it) put in them: what a shared entry should read back as."""
+    out = copy.deepcopy(payload)
+
+    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
+        for child in _elements(node):
+            sub = _filter_child(sub_filter, child)
+            if sub is None:
+                continue
+            label = path + "/" + _label(child, _filter_keys(sub))
+            if not _is_entry(sub):
+                walk(child, sub, label)
+            elif neighbours.get(label):
+                node.replace(child, union([*neighbours[label], child]))  # its own values win
 
     walk(out, flt, "")
     return out

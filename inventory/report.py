@@ -62,8 +62,8 @@ def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
         style = styles.get(status.split(" ")[0], "red")
         table.add_row(*cells[:2], f"[{style}]{escape(status)}[/]", *cells[2:])
     console.print(table)
-    resources = [r for r in report if r.resource_id]
-    drifted = sum(1 for r in resources if not r.in_sync)
+    resources = {r.resource_id for r in report if r.resource_id}  # a multi-role one has a row per role
+    drifted = len({r.resource_id for r in report if r.resource_id and not r.in_sync})
     unmanaged = sum(1 for r in report if r.unmanaged)
     console.print(
         f"{len(resources)} resource(s) checked, {len(resources) - drifted} in sync, {drifted} drifted, "

@@ -95,6 +95,8 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
         device,
         values,
     )
+    if states.get("resource_status", row.resource_status) != row.resource_status:
+        row.status_by = ""  # set through the API: reconciliation leaves it alone (inventory.monitor)
     for attr, value in states.items():
         setattr(row, attr, value)
     row.extra = {k: v for k, v in doc.items() if k in FREE_FIELDS}
@@ -180,9 +182,13 @@ def delete_resource(ctx: Context, resource_id: str, correlation_id: str) -> None
         row = session.get(Resource, resource_id)
         if row is None:
             raise NotFound(f"resource {resource_id} not found")
-        doc = resource_doc(row)
-        release_resource(session, resource_id)
-        session.delete(row)
-        store.add_event(
-            session, RESOURCE_TOPIC, resource_id, resource_event("ResourceDeleteEvent", doc, correlation_id)
-        )
+        remove_resource(session, row, correlation_id)
+
+
+def remove_resource(session: Session, row: Resource, correlation_id: str) -> None:
+    """Delete a resource in the caller's transaction: its reservations go back to the pools."""
+    doc = resource_doc(row)
+    release_resource(session, row.id)
+    session.delete(row)
+    event = resource_event("ResourceDeleteEvent", doc, correlation_id)
+    store.add_event(session, RESOURCE_TOPIC, row.id, event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,8 @@ class Device(Base):
     platform: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(String(255), default="")
+    # the name of its credentials (rom/secrets.py resolves it at use); "" = the settings' default
+    credentials: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Resource(Base):
@@ -44,6 +47,9 @@ class Resource(Base):
     administrative_state: Mapped[str] = mapped_column(String(16), default="unlocked")
     operational_state: Mapped[str] = mapped_column(String(16), default="enable")
     resource_status: Mapped[str] = mapped_column(String(16), default="available")
+    # "drift" when reconciliation set resource_status: it only clears what it set itself, so an
+    # SLA alarm (set through the API) survives an in-sync reconciliation
+    status_by: Mapped[str] = mapped_column(String(16), default="")
     usage_state: Mapped[str] = mapped_column(String(16), default="active")
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # other TMF639 fields, as given
     order_id: Mapped[str] = mapped_column(String(64), default="")
@@ -64,13 +70,21 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
 
 
 def list_resources(
-    session: Session, device: str | None = None, resource_id: str | None = None
+    session: Session,
+    device: str | None = None,
+    resource_id: str | None = None,
+    spec_ids: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[Resource]:
     query = select(Resource).order_by(Resource.created, Resource.id)
     if device:
         query = query.where(Resource.device == device)
     if resource_id:
         query = query.where(Resource.id == resource_id)
+    if spec_ids is not None:
+        query = query.where(Resource.spec_id.in_(spec_ids))
+    if ids is not None:
+        query = query.where(Resource.id.in_(ids))
     return list(session.scalars(query))
 
 

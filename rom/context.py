@@ -13,6 +13,7 @@ from drivers.base import DeviceTarget
 from inventory.store import Device
 from rom.catalog import Catalog
 from rom.db import make_engine, make_sessionmaker
+from rom.secrets import device_credentials
 from rom.settings import Settings
 
 
@@ -36,13 +37,21 @@ class Context:
 
     def target(self, device: Device) -> DeviceTarget:
         s = self.settings
+        creds = device_credentials(device.name, device.credentials, s)  # resolved at use, never stored
         return DeviceTarget(
             name=device.name,
             host=device.host,
             port=device.port,
             platform=device.platform,
-            username=s.device_username,
-            password=s.device_password.get_secret_value(),
+            username=creds.username,
+            password=creds.password,
+            key_file=creds.key_file,
             timeout=s.device_timeout,
             gnmi_port=device.gnmi_port,
+            known_hosts=str(s.effective_known_hosts),
+            host_key_policy=s.ssh_host_key_policy,
+            gnmi_tls_ca=s.gnmi_tls_ca,
+            gnmi_tls_cert=s.gnmi_tls_cert,
+            gnmi_tls_key=s.gnmi_tls_key,
+            gnmi_tls_server_name=s.gnmi_tls_server_name,
         )

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 
@@ -42,13 +43,31 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     import inventory.store  # noqa: F401  (registers the inventory tables)
+    import rom.audit  # (registers the audit table)
     import rom.store  # noqa: F401  (registers the order tables)
 
     try:
         Base.metadata.create_all(engine)
     except DBAPIError:  # another process created the same tables at the same moment
         Base.metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Columns added to a model since its table was created (they must be nullable or have a
+    server default), so an existing database keeps working after an upgrade."""
+    existing = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and (column.nullable or column.server_default is not None):
+                ddl = CreateColumn(column).compile(dialect=engine.dialect)
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
+                except DBAPIError:  # another process added it at the same moment
+                    pass
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -13,6 +13,11 @@ class InvalidRequest(RomError):
     """The caller asked for something malformed or impossible; nothing was changed."""
 
 
+class Unprocessable(InvalidRequest):
+    """Well-formed, but naming what does not exist or cannot be done (TMF 422); see
+    docs/order-flow.md for where the line between 400 and 422 runs."""
+
+
 class NotFound(RomError):
     """A named object does not exist."""
 

@@ -11,14 +11,24 @@ from drivers import tasks
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
+from inventory.reconcile import render, select_resources
 from inventory.store import list_devices
-from rom import store
+from rom import audit, store
 from rom.context import Context
+from rom.edits import Plan, changed_devices, order_edits
 from rom.errors import RomError
 from rom.events import now_iso
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
-from rom.planner import Intended, PlannedItem, intended_for, participant_payloads, plan_order
+from rom.orders import current_resources
+from rom.planner import (
+    Intended,
+    PlannedItem,
+    commit_waves,
+    execution_groups,
+    participant_payloads,
+    plan_order,
+)
 from rom.readback import check_against_devices
 from rom.tmf import ResourceOrderCreate
 from rom.transitions import set_state
@@ -55,27 +65,71 @@ def execute_order(ctx: Context, order_id: str) -> str:
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
     items: list[PlannedItem] = []
+    applied: set[str] | None = None
     try:
-        items, intended = plan(ctx, request)
-        outcome = _push(ctx, order_id, items, intended)
+        planned = plan(ctx, request)
+        items = planned.items
+        groups = execution_groups(items, bool(request.get("partialAllowed")))
+        if len(groups) == 1:
+            outcome = _push(ctx, order_id, planned)
+        else:
+            outcome, applied = _push_groups(ctx, order_id, planned, groups)
     except RomError as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
         log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
-    final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks)
+    final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied)
     log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
     return final
 
 
-def plan(ctx: Context, request: dict[str, Any]) -> tuple[list[PlannedItem], list[Intended]]:
+def plan(ctx: Context, request: dict[str, Any]) -> Plan:
+    """Plan the stored order against the inventory as it is now (the resources it modifies or
+    deletes, and the others on their devices, whose shared entries must survive)."""
+    order = ResourceOrderCreate.model_validate(request)
     with ctx.sessions() as session:
         platforms = {d.name: d.platform for d in list_devices(session)}
-    items = plan_order(ResourceOrderCreate.model_validate(request), ctx.catalog, platforms)
-    intended = [want for item in items for want in intended_for(ctx.catalog, item)]
-    return items, intended
+        current = current_resources(session, order)
+    items = plan_order(order, ctx.catalog, platforms, current)
+    others_by_device: dict[str, list[Intended]] = {}
+    for want in other_intents(ctx, sorted(changed_devices(items)), set(current)):
+        others_by_device.setdefault(want.device, []).append(want)
+    return order_edits(ctx.catalog, items, others_by_device)
+
+
+def other_intents(ctx: Context, devices: list[str], skip: set[str]) -> list[Intended]:
+    """The intents of the inventory resources on `devices`, but those in `skip`."""
+    if not devices:
+        return []
+    with ctx.sessions() as session:
+        rows = {r.id: r for name in devices for r in select_resources(ctx, session, device=name)}
+        known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
+    return render(ctx, [r for rid, r in rows.items() if rid not in skip], known)
+
+
+def _push_groups(
+    ctx: Context, order_id: str, planned: Plan, groups: list[list[PlannedItem]]
+) -> tuple[Outcome, set[str]]:
+    """A partial order: each group its own all-or-nothing transaction; the item ids applied.
+    A cancellation stops the groups not yet started (it cancels the order if none was applied)."""
+    total, applied = Outcome(), set[str]()
+    for group in groups:
+        ids = ", ".join(i.item_id for i in group)
+        outcome = _push(ctx, order_id, planned.subset(group))
+        total.remarks.extend(outcome.remarks)
+        if outcome.cancelled:
+            if not applied:
+                return Outcome(cancelled=True, remarks=total.remarks), applied
+            total.problems.append(f"{CANCELLED}: orderItem {ids} and later ones not applied")
+            break
+        if outcome.problems:
+            total.problems.extend(f"orderItem {ids}: {p}" for p in outcome.problems)
+        else:
+            applied.update(i.item_id for i in group)
+    return total, applied
 
 
 def _cancel_requested(ctx: Context, order_id: str) -> bool:
@@ -107,20 +161,26 @@ def kpi_baselines(ctx: Context, items: list[PlannedItem], remarks: list[str]) ->
     return check_baselines(targets, checks, window_s=window)
 
 
-def _push(ctx: Context, order_id: str, items: list[PlannedItem], intended: list[Intended]) -> Outcome:
+def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     """The all-or-nothing push, with the read-back check and the cancellation point before confirm."""
     if _cancel_requested(ctx, order_id):
         return Outcome(cancelled=True)
-    names = sorted({want.device for want in intended})
+    names, items, intended = planned.devices, planned.items, planned.verify
+    if not names:  # noChange only: nothing to push
+        return Outcome()
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
     cancelled = False
     remarks: list[str] = []
 
+    def neighbours() -> list[Intended]:
+        return other_intents(ctx, names, {i.resource_id for i in items if i.resource_id})
+
     def post_check() -> list[str]:
         nonlocal cancelled
-        problems = check_against_devices(nr, intended) or kpi_baselines(ctx, items, remarks)
+        checked = [i for i in items if i.action in ("add", "modify")]
+        problems = check_against_devices(nr, intended, neighbours) or kpi_baselines(ctx, checked, remarks)
         if problems:
             return problems
         if _cancel_requested(ctx, order_id):
@@ -132,10 +192,12 @@ def _push(ctx: Context, order_id: str, items: list[PlannedItem], intended: list[
 
     result = run_transaction(
         nr,
-        participant_payloads(intended),
+        participant_payloads(planned.edits),
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
+        on_outcome=audit.for_order(ctx, order_id),
+        waves=commit_waves(items),
     )
     if result.ok:
         return Outcome(remarks=remarks)
@@ -146,8 +208,7 @@ def _push(ctx: Context, order_id: str, items: list[PlannedItem], intended: list[
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
-    _, intended = plan(ctx, request)
-    payloads = participant_payloads(intended)
+    payloads = participant_payloads(plan(ctx, request).edits)
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)

@@ -7,7 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inventory.after_order import record_order_fingerprints
+from inventory.drift_store import forget
+from inventory.intake import reserve_resource
 from inventory.pools import keep_order, release_order
+from inventory.resources import remove_resource
 from inventory.store import Resource
 from inventory.tmf639 import resource_doc
 from rom import store
@@ -24,24 +28,32 @@ def finish_order(
     problems: list[str],
     cancelled: bool,
     remarks: list[str] | None = None,
+    applied: set[str] | None = None,
 ) -> str:
-    """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks)."""
+    """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks).
+    `applied`: a partial order's item ids that were applied (None: all-or-nothing)."""
     with ctx.transaction() as session:
         row = store.get_order(session, order_id)
         assert row is not None
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
+        done = [i for i in items if applied is None or i.item_id in applied]
         if cancelled:
             _cancel(session, row)
-        elif problems:
+        elif problems and not (applied and done):
             _fail(session, row, problems)
+        elif problems:
+            _complete(session, row, done, problems)
         else:
             _complete(session, row, items)
         _settle_cancel_tasks(session, row)
         store.add_step(session, order_id, row.state)
         store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
-        return row.state
+        state = row.state
+    if state in ("completed", "partial"):  # device reads: after the transaction, best effort
+        record_order_fingerprints(ctx, order_id, [i.resource_id for i in items if i.resource_id])
+    return state
 
 
 def cancel_waiting(session: Session, row: store.OrderRow) -> None:
@@ -56,38 +68,75 @@ def _cancel(session: Session, row: store.OrderRow) -> None:
     release_order(session, row.id)
 
 
-def _complete(session: Session, row: store.OrderRow, items: list[PlannedItem]) -> None:
-    created = {}
+def _complete(
+    session: Session, row: store.OrderRow, items: list[PlannedItem], problems: list[str] | None = None
+) -> None:
+    """Record the applied `items`; with `problems` the order's other items failed: `partial`."""
+    refs: dict[str, dict[str, str]] = {}
     for item in items:
-        resource = Resource(
-            id=str(uuid.uuid4()),
-            name=item.resource_name,
-            category=item.spec.category,
-            spec_id=item.spec.id,
-            spec_version=item.spec.version,
-            device=item.device,
-            characteristics=item.values,
-            order_id=row.id,
-            order_item_id=item.item_id,
-        )
-        session.add(resource)
-        session.flush()
-        body = resource_doc(resource)
-        store.add_event(
-            session,
-            RESOURCE_TOPIC,
-            resource.id,
-            resource_event("ResourceCreateEvent", body, row.correlation_id),
-        )
-        created[item.item_id] = {"id": body["id"], "href": body["href"]}
+        if item.action == "add":
+            refs[item.item_id] = _create(session, row, item)
+        elif item.resource_id is not None:
+            refs[item.item_id] = _settle(session, item, item.resource_id, row.correlation_id)
+    applied = {i.item_id for i in items}
     doc = dict(row.doc)
     doc["orderItem"] = [
-        item_state(it, "completed", resource={**it.get("resource", {}), **created[it["id"]]})
+        item_state(it, "completed", resource={**it.get("resource", {}), **refs.get(it["id"], {})})
+        if it["id"] in applied
+        else item_state(it, "failed")
         for it in doc["orderItem"]
     ]
+    if problems:
+        doc["note"] = [*doc.get("note", []), *_notes(problems)]
     row.doc = doc
-    keep_order(session, row.id, {item_id: ref["id"] for item_id, ref in created.items()})
-    set_state(session, row, "completed", completionDate=now_iso())
+    kept = {i.item_id: refs[i.item_id]["id"] for i in items if i.action in ("add", "modify")}
+    keep_order(session, row.id, kept)
+    for item in items:  # a modify's resource now holds old and added amounts: settle to the new ones
+        if item.action == "modify" and session.get(Resource, kept[item.item_id]) is not None:
+            reserve_resource(session, item.spec, kept[item.item_id], item.values, again=True)
+    if problems:
+        release_order(session, row.id)  # what the failed items reserved
+    set_state(session, row, "partial" if problems else "completed", completionDate=now_iso())
+
+
+def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[str, str]:
+    resource = Resource(
+        id=str(uuid.uuid4()),
+        name=item.resource_name,
+        category=item.spec.category,
+        spec_id=item.spec.id,
+        spec_version=item.spec.version,
+        device=item.device,
+        characteristics=item.values,
+        order_id=row.id,
+        order_item_id=item.item_id,
+    )
+    session.add(resource)
+    session.flush()
+    body = resource_doc(resource)
+    store.add_event(
+        session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)
+    )
+    return {"id": body["id"], "href": body["href"]}
+
+
+def _settle(session: Session, item: PlannedItem, resource_id: str, cid: str) -> dict[str, str]:
+    """modify: the resource takes the item's characteristics (keeping id, name, states); delete: it
+    goes, with its reservations; noChange: only referenced."""
+    resource = session.get(Resource, resource_id)
+    if resource is None:  # deleted through TMF639 while the order ran: nothing left to record
+        return {"id": resource_id}
+    body = resource_doc(resource)
+    if item.action == "delete":
+        remove_resource(session, resource, cid)
+        forget(session, [resource_id])
+    elif item.action == "modify":
+        resource.characteristics = dict(item.values)
+        session.flush()
+        body = resource_doc(resource)
+        event = resource_event("ResourceAttributeValueChangeEvent", body, cid)
+        store.add_event(session, RESOURCE_TOPIC, resource.id, event)
+    return {"id": body["id"], "href": body["href"]}
 
 
 def _fail(session: Session, row: store.OrderRow, problems: list[str]) -> None:

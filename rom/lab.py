@@ -14,12 +14,15 @@ from typing import Any
 
 import yaml
 
+from drivers.host_keys import known_hosts_line, record
 from inventory.store import Device, upsert_device
 from rom.context import Context
 from rom.errors import InvalidRequest, RomError
+from rom.secrets import REFERENCE
 
 SIM_MODEL_LABEL = "rom.sim/model"
 ROLE_LABEL = "rom.role"
+CREDENTIALS_LABEL = "rom.credentials"  # a reference (rom/secrets.py), never a password
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class LabNode:
     kind: str
     model: str | None
     role: str
+    credentials: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,12 @@ def load_topology(path: Path) -> Topology:
         node = node or {}
         labels = {**(defaults.get("labels") or {}), **(node.get("labels") or {})}
         kind = node.get("kind") or defaults.get("kind") or ""
-        nodes.append(LabNode(name, kind, labels.get(SIM_MODEL_LABEL), labels.get(ROLE_LABEL, "")))
+        credentials = str(labels.get(CREDENTIALS_LABEL) or "")
+        if credentials and not REFERENCE.match(credentials):
+            raise InvalidRequest(f"{path}: node {name!r}: label {CREDENTIALS_LABEL} is not a reference name")
+        nodes.append(
+            LabNode(name, kind, labels.get(SIM_MODEL_LABEL), labels.get(ROLE_LABEL, ""), credentials)
+        )
     return Topology(str(doc["name"]), path, tuple(nodes))
 
 
@@ -94,7 +103,8 @@ def running_pid(directory: Path) -> int | None:
 
 
 def lab_up(ctx: Context, topology: Topology, wait: float = 60.0) -> list[dict[str, Any]]:
-    """Start the topology's simulator nodes (idempotent) and record them in the inventory."""
+    """Start the topology's simulator nodes (idempotent), record them in the inventory and their
+    SSH host keys in ROM's known_hosts."""
     if not topology.simulated:
         raise InvalidRequest(f"{topology.path}: no node carries the label {SIM_MODEL_LABEL}")
     directory = state_dir(ctx, topology)
@@ -116,20 +126,34 @@ def lab_up(ctx: Context, topology: Topology, wait: float = 60.0) -> list[dict[st
         (directory / "fleet.pid").write_text(str(proc.pid))
         _wait_for_endpoints(directory, proc, wait)
     endpoints = read_endpoints(directory)
-    roles = {n.name: n.role for n in topology.nodes}
+    trust_host_keys(ctx.settings.effective_known_hosts, endpoints)
+    nodes = {n.name: n for n in topology.nodes}
     with ctx.transaction() as session:
         for ep in endpoints:
+            node = nodes.get(ep["name"])
             device = Device(
                 name=ep["name"],
                 host=ep["host"],
                 port=ep["netconf_port"],
                 gnmi_port=ep.get("gnmi_port"),
                 platform=ep["platform"],
-                role=roles.get(ep["name"], ""),
+                role=node.role if node else "",
                 source=f"lab:{topology.name}",
+                credentials=node.credentials if node else "",
             )
             upsert_device(session, device)
     return endpoints
+
+
+def trust_host_keys(known_hosts: Path, endpoints: list[dict[str, Any]]) -> None:
+    """Record the lab devices' SSH host keys (published by the fleet this process started) in
+    `known_hosts`, replacing older entries for the same host and port."""
+    lines = [
+        known_hosts_line(ep["host"], ep["netconf_port"], ep["ssh_host_key"])
+        for ep in endpoints
+        if ep.get("ssh_host_key")
+    ]
+    record(known_hosts, lines, replace=True)
 
 
 def _wait_for_endpoints(directory: Path, proc: subprocess.Popen[bytes], wait: float) -> None:

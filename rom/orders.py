@@ -10,15 +10,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from inventory.intake import reserve_order
-from inventory.store import list_devices
+from inventory.store import Resource, list_devices
 from rom import store
 from rom.context import Context
 from rom.errors import Conflict, InvalidRequest, NotFound
 from rom.events import ORDER_TOPIC, now_iso, order_event
 from rom.lifecycle import TERMINAL_STATES
-from rom.planner import plan_order
+from rom.planner import CurrentResource, modified_ids, plan_order
 from rom.query import Column, PageRequest, fetch_page, project
 from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 from rom.transitions import set_state, touch_doc
@@ -84,7 +85,8 @@ def _insert(
     principal: str,
 ) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
-        items = plan_order(body, ctx.catalog, {d.name: d.platform for d in list_devices(session)})
+        platforms = {d.name: d.platform for d in list_devices(session)}
+        items = plan_order(body, ctx.catalog, platforms, current_resources(session, body))
         if key is not None and (existing := store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
@@ -113,6 +115,13 @@ def _insert(
         )
         store.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
+
+
+def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str, CurrentResource]:
+    """The inventory resources the order's modify/delete/noChange items name (missing ones are
+    left out: the planner refuses those items)."""
+    rows = [session.get(Resource, resource_id) for resource_id in modified_ids(order)]
+    return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
 
 
 def _replay(existing: store.OrderRow, key: str, digest: str) -> dict[str, Any]:

@@ -9,16 +9,18 @@ leaf by leaf (`drivers.gnmi_payload.missing_or_changed`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeAlias
 
 from lxml import etree
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
-from drivers.gnmi_payload import format_path, missing_or_changed, parse_document
+from drivers.gnmi_payload import bare_name, format_path, missing_or_changed, parse_document
 from drivers.nornir_plugins import driver_of
 from inventory.diff import Difference, compare
+from inventory.remedy import entries, widen
 from rom.planner import Intended
 
 Actual: TypeAlias = etree._Element | dict[str, Any] | str  # NETCONF <data>, gNMI {path: value}, or error
@@ -72,19 +74,74 @@ def differences(want: Intended, have: etree._Element | dict[str, Any]) -> list[D
             if actual is not None:
                 found.append(Difference("unexpected", change.text, None, json.dumps(actual)[:200]))
             continue
+        if actual is None:  # the whole subtree is gone (e.g. a deleted policy): one row
+            found.append(Difference("missing", change.text, None, None))
+            continue
         for kind, sub in missing_or_changed(change.value, actual):
-            found.append(
-                Difference("missing" if kind == "missing" else "changed", change.text + sub, None, None)
-            )
+            if kind == "missing":
+                found.append(Difference("missing", change.text + sub, None, None))
+            else:
+                wanted, held = _value_at(change.value, sub), _value_at(actual, sub)
+                found.append(Difference("changed", change.text + sub, leaf_text(wanted), leaf_text(held)))
     return sorted(found, key=lambda d: d.path)
 
 
-def check_against_devices(nr: Nornir, intended: Sequence[Intended]) -> list[str]:
-    """Read every intent back and compare; the problems found (empty: all as intended)."""
+def leaf_text(value: Any) -> str:
+    """A gNMI JSON scalar as text, as NETCONF would write it (`true`, `42`, `65000:1`)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _value_at(value: Any, sub: str) -> Any:
+    """The member at `sub` (`/a/b`, bare names, as `missing_or_changed` reports a changed leaf)."""
+    for name in filter(None, sub.split("/")):
+        members = {bare_name(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+        value = members.get(name)
+    return value
+
+
+def check_against_devices(
+    nr: Nornir, intended: Sequence[Intended], neighbours: Callable[[], Sequence[Intended]] | None = None
+) -> list[str]:
+    """Read every intent back and compare; the problems found (empty: all as intended).
+
+    `neighbours`: the other intents on these devices (asked for only when something unexpected
+    shows up): an entry shared with them, e.g. a VRF two endpoints use, is then expected to hold
+    their parts too."""
+    actual = read_back(nr, intended)
+    found = [
+        differences(w, h) if not isinstance(h, str) else [] for w, h in zip(intended, actual, strict=True)
+    ]
+    if neighbours is not None and any(d.kind == "unexpected" for diffs in found for d in diffs):
+        wider = shared_view(intended, neighbours())
+        found = [
+            differences(w, h) if not isinstance(h, str) else [] for w, h in zip(wider, actual, strict=True)
+        ]
     problems = []
-    for want, have in zip(intended, read_back(nr, intended), strict=True):
+    for want, have, diffs in zip(intended, actual, found, strict=True):
         if isinstance(have, str):
             problems.append(f"{want.device}: read-back failed: {have}")
-            continue
-        problems.extend(f"{want.device}: {d.kind} {d.path} after commit" for d in differences(want, have))
+        problems.extend(f"{want.device}: {d.kind} {d.path} after commit" for d in diffs)
     return problems
+
+
+def _compare_all(intended: Sequence[Intended], actual: Sequence[Actual]) -> list[list[Difference]]:
+    return [[] if isinstance(h, str) else differences(w, h) for w, h in zip(intended, actual, strict=True)]
+
+
+def shared_view(intended: Sequence[Intended], others: Sequence[Intended]) -> list[Intended]:
+    """Each NETCONF intent with its list entries widened by what the device's other intents put
+    in the same entries (pure)."""
+    xml = [w for w in [*intended, *others] if w.protocol != "gnmi"]
+    rendered = [(w, entries(w.payload, w.filter)) for w in xml]
+    out = []
+    for want in intended:
+        if want.protocol == "gnmi":
+            out.append(want)
+            continue
+        neighbours: dict[str, list[etree._Element]] = {}
+        for other, parts in rendered:
+            if other is not want and other.device == want.device:
+                for label, entry in parts.items():
+                    neighbours.setdefault(label, []).append(entry)
+        out.append(replace(want, payload=widen(want.payload, want.filter, neighbours)))
+    return out

@@ -12,12 +12,15 @@ from collections.abc import Callable
 from drivers.base import DeviceDriver, DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
+from drivers.transaction import HostOutcome, TransactionOutcome
 from inventory.store import list_devices
-from rom import store
+from rom import audit, store
 from rom.context import Context
+from rom.edits import Plan
 from rom.errors import RomError
-from rom.executor import check_against_devices, persist_id, plan
+from rom.executor import check_against_devices, other_intents, persist_id, plan
 from rom.finish import finish_order
+from rom.planner import execution_groups
 from rom.transitions import set_state
 
 log = logging.getLogger(__name__)
@@ -25,35 +28,57 @@ MAX_ATTEMPTS = 3
 
 
 def recover_order(ctx: Context, order_id: str) -> str:
-    """Bring an orphaned order to a state the network agrees with; returns the new state."""
+    """Bring an orphaned order to a state the network agrees with; returns the new state.
+
+    A group of items (the whole order unless it allows partial) whose devices all reached the
+    `committed` step is confirmed and checked; the others are cancelled by persist-id. With no
+    group committed the order is queued again."""
     with ctx.sessions() as session:
         row = store.get_order(session, order_id)
         assert row is not None
         state, attempts, request = row.state, row.attempts, row.request
-        committed = any(s.step == "committed" for s in store.steps(session, order_id))
+        steps = store.steps(session, order_id)
+        marks = [s.detail or {} for s in steps if s.step == "committed"]
     if state != "inProgress":  # claimed but never started: nothing was pushed
         return _release(ctx, order_id, None)
     try:
-        items, intended = plan(ctx, request)
+        planned = plan(ctx, request)
     except RomError as exc:
         return finish_order(ctx, order_id, [], [f"recovery: cannot re-plan the order: {exc}"], False)
-    devices = sorted({w.device for w in intended})
+    groups = execution_groups(planned.items, bool(request.get("partialAllowed")))
+    everything = any("devices" not in m for m in marks)  # a step without its devices: all committed
+    committed = set(planned.devices) if everything else {d for m in marks for d in m["devices"]}
+    done = [g for g in groups if marks and set(planned.subset(g).devices) <= committed]
+    left = [g for g in groups if g not in done]
     pid = persist_id(order_id)
-    if committed:
-        _each_device(ctx, devices, lambda d: d.confirm(pid))
-        nr = make_nornir(_targets(ctx, devices), workers=ctx.settings.workers)
-        try:
-            problems = check_against_devices(nr, intended)
-        finally:
-            nr.close_connections()
-        if not problems:
-            return finish_order(ctx, order_id, items, [], False)
+    _each_device(
+        ctx, sorted(d for g in left for d in planned.subset(g).devices), lambda d: d.cancel_commit(pid)
+    )
+    if not done:
+        if attempts >= MAX_ATTEMPTS:
+            return finish_order(ctx, order_id, [], [f"recovery: gave up after {attempts} attempts"], False)
+        return _release(ctx, order_id, "pending")
+    kept = Plan([i for g in done for i in g], [], [v for g in done for v in planned.subset(g).verify])
+    devices = sorted({d for g in done for d in planned.subset(g).devices})
+    _each_device(ctx, devices, lambda d: d.confirm(pid))
+    _audit(ctx, order_id, devices, [])
+    nr = make_nornir(_targets(ctx, devices), workers=ctx.settings.workers)
+    try:
+        skip = {i.resource_id for i in planned.items if i.resource_id}
+        problems = check_against_devices(nr, kept.verify, lambda: other_intents(ctx, devices, skip))
+    finally:
+        nr.close_connections()
+    if problems:
         note = "recovery: ROM stopped after commit and the devices no longer match the order: "
         return finish_order(ctx, order_id, [], [note + "; ".join(problems)], False)
-    _each_device(ctx, devices, lambda d: d.cancel_commit(pid))
-    if attempts >= MAX_ATTEMPTS:
-        return finish_order(ctx, order_id, [], [f"recovery: gave up after {attempts} attempts"], False)
-    return _release(ctx, order_id, "pending")
+    if not left:
+        return finish_order(ctx, order_id, planned.items, [], False)
+    unapplied = [
+        f"recovery: orderItem {', '.join(i.item_id for i in g)}: ROM stopped before it was committed"
+        for g in left
+    ]
+    applied = {i.item_id for i in kept.items}
+    return finish_order(ctx, order_id, planned.items, unapplied, False, applied=applied)
 
 
 def _release(ctx: Context, order_id: str, state: str | None) -> str:
@@ -66,6 +91,20 @@ def _release(ctx: Context, order_id: str, state: str | None) -> str:
         store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         return row.state
+
+
+def _audit(ctx: Context, order_id: str, confirmed: list[str], cancelled: list[str]) -> None:
+    """The audit trail's entries for what recovery did (the diffs died with the worker)."""
+    if not confirmed and not cancelled:
+        return
+    lost = {"netconf": "(not known: the diff was lost with the stopped worker)"}
+    why = "recovery: a pending commit of the order (if any) was cancelled"
+    hosts = {d: HostOutcome(changed=True, diffs=lost) for d in confirmed}
+    hosts.update({d: HostOutcome(failed=True, rolled_back=True, error=why, diffs=lost) for d in cancelled})
+    outcome = TransactionOutcome(
+        not cancelled, "recovery" if cancelled else None, hosts, [why] if cancelled else []
+    )
+    audit.for_order(ctx, order_id)(outcome)
 
 
 def _targets(ctx: Context, devices: list[str]) -> list[DeviceTarget]:

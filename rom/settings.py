@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from drivers.host_keys import HostKeyPolicy
+
 
 class ApiKey(BaseModel):
     """A client allowed on the API: its key is stored only as a SHA-256 hex digest."""
@@ -26,12 +28,30 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(None, description="Unset: events stay in the outbox.")
     device_username: str = "admin"
     device_password: SecretStr = SecretStr("admin")
+    secrets_file: Path | None = Field(
+        None, description="YAML {reference: {username, password, key_file}} for devices' credentials."
+    )
     api_key: SecretStr | None = Field(None, description="The key the CLI presents to `rom serve`.")
     api_keys: list[ApiKey] = Field(
         default_factory=list,
         description="JSON list of {name, sha256, scopes}; empty: the API is open (lab mode).",
     )
     device_timeout: float = 30.0
+    known_hosts: Path | None = Field(
+        None, description="OpenSSH known_hosts for devices; unset: var_dir/known_hosts."
+    )
+    ssh_host_key_policy: HostKeyPolicy = Field(
+        "strict",
+        description="strict: refuse unknown keys; tofu: record them on first connect; off: no check.",
+    )
+    gnmi_tls_ca: str | None = Field(
+        None, description="CA file that signs devices' gNMI certificates; unset: plaintext."
+    )
+    gnmi_tls_cert: str | None = Field(None, description="Client certificate for gNMI mutual TLS.")
+    gnmi_tls_key: str | None = Field(None, description="The client certificate's private key.")
+    gnmi_tls_server_name: str | None = Field(
+        None, description="Name checked in device certificates instead of the host."
+    )
     confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
     workers: int = Field(20, description="Nornir worker threads per order.")
     order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
@@ -62,6 +82,20 @@ class Settings(BaseSettings):
         if weak or not self.jwt_algorithms:
             raise ValueError(f"ROM_JWT_ALGORITHMS takes public-key algorithms only, not {weak}")
         return self
+
+    @model_validator(mode="after")
+    def _gnmi_tls_complete(self) -> Settings:
+        if (self.gnmi_tls_cert is None) != (self.gnmi_tls_key is None):
+            raise ValueError("ROM_GNMI_TLS_CERT and ROM_GNMI_TLS_KEY go together")
+        if self.gnmi_tls_cert is not None and self.gnmi_tls_ca is None:
+            raise ValueError(
+                "ROM_GNMI_TLS_CERT needs ROM_GNMI_TLS_CA (the CA that signs the devices' certificates)"
+            )
+        return self
+
+    @property
+    def effective_known_hosts(self) -> Path:
+        return self.known_hosts or self.var_dir / "known_hosts"
 
     @property
     def effective_database_url(self) -> str:

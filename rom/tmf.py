@@ -80,6 +80,11 @@ class ResourceOrderCreate(_Tmf):
     note: list[Note] = []
     relatedParty: list[dict[str, Any]] = []
     orderItem: list[ResourceOrderItemCreate] = Field(min_length=1, max_length=100)
+    partialAllowed: bool | None = Field(
+        None,
+        description="ROM extension: apply independent groups of items (no dependsOn and no device "
+        "in common) each all-or-nothing; the order ends `partial` when some groups failed",
+    )
 
 
 class ResourceOrderUpdate(_Tmf):

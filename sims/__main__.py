@@ -27,7 +27,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-port", type=int, default=0, help="first NETCONF port (0: free ports)")
     parser.add_argument("--gnmi-base-port", type=int, default=0, help="first gNMI port (0: free ports)")
     parser.add_argument("--no-gnmi", action="store_true", help="serve NETCONF only")
-    parser.add_argument("--gnmi-tls", action="store_true", help="gNMI over TLS (self-signed, in --state-dir)")
+    parser.add_argument(
+        "--gnmi-tls", action="store_true", help="gNMI over TLS (certificates of a lab CA, in --state-dir)"
+    )
+    parser.add_argument(
+        "--gnmi-mtls",
+        action="store_true",
+        help="gNMI over mutual TLS: clients need a certificate of the lab CA",
+    )
     parser.add_argument("--control-port", type=int, default=0, help="control API port (0: a free port)")
     parser.add_argument("--no-control", action="store_true", help="no control API")
     parser.add_argument("--state-dir", type=Path, default=Path("var/sims"))
@@ -59,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         args.state_dir,
         gnmi=not args.no_gnmi,
         gnmi_tls=args.gnmi_tls,
+        gnmi_mtls=args.gnmi_mtls,
         topology=topology,
         control_port=None if args.no_control else args.control_port,
     )

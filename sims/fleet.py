@@ -75,7 +75,8 @@ class Fleet:
         names = [spec.name for spec in self.specs]
         if len(set(names)) != len(names):
             raise ValueError("device names must be unique")
-        self._host_key = host_key
+        self._host_key = host_key or generate_host_key()
+        self.ssh_host_key = self._host_key.export_public_key().decode().strip()
         self.devices: dict[str, SimDevice] = {
             spec.name: SimDevice(
                 spec.name, get_model(spec.model), username=spec.username, password=spec.password
@@ -102,7 +103,7 @@ class Fleet:
     async def start(self) -> None:
         """Open every device's NETCONF (and gNMI) listener."""
         loop = asyncio.get_running_loop()
-        options = server_options(self._host_key or generate_host_key())
+        options = server_options(self._host_key)
         for device in self.devices.values():
             device.datastore.scheduler = lambda delay, callback: loop.call_later(delay, callback)
         results = await asyncio.gather(
@@ -196,6 +197,7 @@ class Fleet:
             spec.username,
             gnmi_port=gnmi_port,
             gnmi_tls=self.gnmi and self.gnmi_tls is not None,
+            ssh_host_key=self.ssh_host_key,
         )
 
     @property

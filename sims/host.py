@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sims.fleet import Fleet
-from sims.gnmi import load_or_create_certificate
+from sims.gnmi import load_or_create_pki
 from sims.specs import SimDeviceSpec
 from sims.statefiles import HOST_KEY_FILE, load_or_create_host_key, write_endpoints
 
@@ -37,18 +37,22 @@ async def serve_fleet(
     *,
     gnmi: bool = True,
     gnmi_tls: bool = False,
+    gnmi_mtls: bool = False,
     topology: Mapping[str, Any] | None = None,
     control_port: int | None = 0,
 ) -> None:
     """Serve until ``stop`` completes (default: SIGINT or SIGTERM), publishing endpoints.json;
-    with ``gnmi_tls`` the gNMI certificate is ``<state_dir>/gnmi.crt`` (made on first use);
+    with ``gnmi_tls`` gNMI serves ``<state_dir>/gnmi.crt``, signed by the lab CA ``ca.crt`` (made
+    on first use with a client certificate ``client.crt``); ``gnmi_mtls`` (implies TLS) also
+    requires clients to present a certificate signed by that CA;
     ``topology`` (containerlab document) gives the network's links."""
     specs = list(specs)
     state_dir.mkdir(parents=True, exist_ok=True)
     _raise_fd_limit(len(specs))
     key = load_or_create_host_key(state_dir / HOST_KEY_FILE)
     hosts = {spec.host for spec in specs}
-    tls = load_or_create_certificate(state_dir, hosts) if gnmi and gnmi_tls else None
+    pki = load_or_create_pki(state_dir, hosts) if gnmi and (gnmi_tls or gnmi_mtls) else None
+    tls = pki.server_material(mutual=gnmi_mtls) if pki else None
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
     if stop is None:
@@ -71,6 +75,7 @@ def run_fleet(
     *,
     gnmi: bool = True,
     gnmi_tls: bool = False,
+    gnmi_mtls: bool = False,
     topology: Mapping[str, Any] | None = None,
     control_port: int | None = 0,
 ) -> None:
@@ -81,6 +86,7 @@ def run_fleet(
             Path(state_dir),
             gnmi=gnmi,
             gnmi_tls=gnmi_tls,
+            gnmi_mtls=gnmi_mtls,
             topology=topology,
             control_port=control_port,
         )

@@ -30,6 +30,7 @@ class DeviceEndpoint:
     username: str
     gnmi_port: int | None = None  # None: gNMI is off
     gnmi_tls: bool = False
+    ssh_host_key: str | None = None  # the NETCONF server's public key, "ssh-ed25519 AAAA..."
 
 
 def numbered_specs(

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
+from drivers.grpc_tls import GrpcTls, HasGnmiTls, aio_channel
 from telemetry.events import as_number, decode_value, matches, split_path
 from telemetry.subscriptions import PathSpec, Subscription, address, build_request
 
@@ -54,8 +55,8 @@ AGGREGATES: dict[str, Callable[[list[float]], float]] = {
 }
 
 
-class Target(Protocol):
-    """A device to check (``drivers.base.DeviceTarget`` fits)."""
+class Target(HasGnmiTls, Protocol):
+    """A device to check, dialled with its gNMI TLS settings (``drivers.base.DeviceTarget`` fits)."""
 
     @property
     def name(self) -> str: ...
@@ -158,7 +159,7 @@ async def _samples(
     synced = asyncio.Event()
 
     async def consume() -> None:
-        async with grpc.aio.insecure_channel(sub.address) as channel:
+        async with aio_channel(sub.address, GrpcTls.of(target)) as channel:
             call = gnmi_pb2_grpc.gNMIStub(channel).Subscribe(iter([build_request(sub)]), metadata=metadata)
             async for response in call:
                 if response.WhichOneof("response") == "update":
@@ -231,7 +232,9 @@ async def check_baselines_async(
                 if isinstance(result, grpc.aio.AioRpcError)
                 else repr(result)
             )
-            problems.append(f"{name}: KPI baseline subscription failed: {detail}")
+            tls = GrpcTls.of(by_name[name])
+            hint = f" ({tls.describe()})" if tls and isinstance(result, grpc.aio.AioRpcError) else ""
+            problems.append(f"{name}: KPI baseline subscription failed: {detail}{hint}")
             continue
         for check in plan[name]:
             problems.extend(evaluate(check, result[check.name]))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
+from drivers.grpc_tls import GrpcTls, aio_channel
 from telemetry import metrics
 from telemetry.events import Event, Source, normalise
 from telemetry.subscriptions import Subscription, build_request, diff
@@ -61,7 +62,8 @@ class StreamStatus:
 
 
 class Collector:
-    """Runs the wanted subscriptions; ``await apply(wanted)`` starts/stops streams to match."""
+    """Runs the wanted subscriptions; ``await apply(wanted)`` starts/stops streams to match.
+    Streams dial plaintext, or TLS as ``tls`` says (``drivers.grpc_tls``)."""
 
     def __init__(
         self,
@@ -71,8 +73,10 @@ class Collector:
         password: str = "admin",
         backoff: Backoff | None = None,
         max_updates: int = 10_000,
+        tls: GrpcTls | None = None,
     ) -> None:
         self.sink = sink
+        self.tls = tls
         self.metadata = (("username", username), ("password", password))
         self.backoff = backoff or Backoff()
         self.max_updates = max_updates
@@ -163,7 +167,7 @@ class Collector:
 
         source = Source(sub.device, sub.name, tuple(p.path for p in sub.paths), sub.resource)
         poller: asyncio.Task[None] | None = None
-        async with grpc.aio.insecure_channel(sub.address, options=CHANNEL_OPTIONS) as channel:
+        async with aio_channel(sub.address, self.tls, CHANNEL_OPTIONS) as channel:
             call = gnmi_pb2_grpc.gNMIStub(channel).Subscribe(outgoing(), metadata=self.metadata)
             status.subscribes += 1
             metrics.CONNECTS.inc()

@@ -27,6 +27,10 @@ DROPPED_UPDATES = Counter(
 )
 BUFFERED = Gauge("rom_telemetry_buffer_events", "Events buffered or in flight to Kafka")
 PUBLISH_RETRIES = Counter("rom_telemetry_publish_retries_total", "Batches sent again after a failure")
+PRODUCER_RESETS = Counter(
+    "rom_telemetry_producer_resets_total",
+    "New Kafka producer ids after a broken idempotent sequence (in-flight events may repeat)",
+)
 LATENCY = Histogram(
     "rom_telemetry_latency_seconds",
     "Notification timestamp to Kafka acknowledgement",

@@ -5,7 +5,9 @@ queue per partition) or, when ``buffer_events`` events are already buffered or i
 dropped and counted (``rom_telemetry_dropped_{events,updates}_total{reason="buffer-full"}``).
 One pump per partition fills an aiokafka ``BatchBuilder`` (linger: up to ``linger_ms`` or a full
 batch) and hands it to ``send_batch``; the producer is idempotent with ``acks=all``, so aiokafka
-retries a batch it has sent with the same sequence numbers and a retry cannot duplicate it. While the
+retries a batch it has sent with the same sequence numbers and a retry cannot duplicate it (a batch
+that expires, after ``REQUEST_TIMEOUT_MS``, breaks that sequence: the publisher then starts a new
+producer and resends, at-least-once, counted in ``rom_telemetry_producer_resets_total``). While the
 broker is away, batches that cannot even be queued stay in the buffer and are retried with
 backoff; an event leaves the buffer only when Kafka acknowledged it. Ordering per device holds
 except across a failed batch (its events go back to the front of the queue).
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from aiokafka.partitioner import DefaultPartitioner
 
 from telemetry import metrics
@@ -31,6 +33,7 @@ from telemetry.events import Event
 log = logging.getLogger(__name__)
 TOPIC = "rom.telemetry"
 Item = tuple[bytes, bytes, int, int]  # key, value, updates, notification timestamp (ns)
+REQUEST_TIMEOUT_MS = 120_000
 
 
 @dataclass
@@ -64,17 +67,20 @@ class TelemetryPublisher:
         self.retry_backoff_s = retry_backoff_s
         self.stats = PublisherStats()
         self.on_latency = on_latency  # seconds from notification timestamp to ack, per event
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            compression_type=compression,
-            linger_ms=0,  # the pump lingers; a second linger in aiokafka would only add latency
-            max_batch_size=max_batch_bytes,
-            max_request_size=max(1_048_576, max_batch_bytes * 2),
-            request_timeout_ms=30_000,
-        )
+        self._producer_args = {
+            "bootstrap_servers": bootstrap,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "compression_type": compression,
+            "linger_ms": 0,  # the pump lingers; a second linger in aiokafka would only add latency
+            "max_batch_size": max_batch_bytes,
+            "max_request_size": max(1_048_576, max_batch_bytes * 2),
+            # a sent batch waits this long for the broker (a restart under load can take a minute)
+            "request_timeout_ms": REQUEST_TIMEOUT_MS,
+        }
+        self.producer = AIOKafkaProducer(**self._producer_args)
+        self._resetting: asyncio.Task[None] | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: list[int] = [0]
         self._queues: dict[int, deque[Item]] = {}
@@ -126,6 +132,9 @@ class TelemetryPublisher:
                 await wakeup.wait()
                 if len(queue) < 1000 and not self._closing:
                     await asyncio.sleep(self.linger_s)  # linger: let a batch fill
+            if self._resetting is not None:  # a new producer is starting
+                await asyncio.sleep(self.retry_backoff_s)
+                continue
             batch = self.producer.create_batch()
             items: list[Item] = []
             while queue:
@@ -159,6 +168,8 @@ class TelemetryPublisher:
             exc = future.exception() if not future.cancelled() else asyncio.CancelledError()
             log.warning("telemetry batch of %d events failed (%r); retrying", len(items), exc)
             self._retry(queue, items, exc or RuntimeError("cancelled"))
+            if isinstance(exc, OutOfOrderSequenceNumber) and self._resetting is None:
+                self._resetting = asyncio.get_running_loop().create_task(self._reset_producer())
             for partition, q in self._queues.items():
                 if q is queue:
                     self._wakeups[partition].set()
@@ -177,6 +188,28 @@ class TelemetryPublisher:
         metrics.PUBLISHED_EVENTS.inc(len(items))
         metrics.PUBLISHED_UPDATES.inc(updates)
         metrics.BUFFERED.set(self._pending)
+
+    async def _reset_producer(self) -> None:
+        """A batch that expired while the broker was away leaves a gap in the idempotent sequence
+        that the broker refuses for good: start over with a new producer id. The batches still in
+        flight are sent again by the pumps, so across a reset delivery is at-least-once (counted)."""
+        metrics.PRODUCER_RESETS.inc()
+        log.warning("telemetry producer sequence broken; starting a new producer")
+        old, self.producer = self.producer, AIOKafkaProducer(**self._producer_args)
+        try:
+            with contextlib.suppress(KafkaError, asyncio.TimeoutError):
+                await asyncio.wait_for(old.stop(), 5)
+            while not self._closing:
+                try:
+                    await self.producer.start()
+                    break
+                except KafkaError as exc:
+                    log.warning("telemetry producer not started (%r); retrying", exc)
+                    await asyncio.sleep(self.retry_backoff_s)
+        finally:
+            self._resetting = None
+            for wakeup in self._wakeups.values():
+                wakeup.set()
 
     # -- shutdown -------------------------------------------------------------------------------
     async def flush(self, timeout: float = 60.0) -> bool:

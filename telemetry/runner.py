@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from prometheus_client import start_http_server
 
+from drivers.grpc_tls import GrpcTls
 from telemetry.collector import Collector
 from telemetry.publish import TOPIC, TelemetryPublisher
 from telemetry.sla import ALARMS_TOPIC, SlaMonitor
@@ -35,6 +36,8 @@ class RunOptions:
     password: str = "admin"
     rules: Sequence[Rule] = ()
     api_url: str | None = None
+    api_key: str | None = None  # presented to ROM's API by the SLA monitor
+    tls: GrpcTls | None = None  # gNMI over TLS (None: plaintext)
 
 
 async def run_telemetry(options: RunOptions, inventory: Inventory, stop: asyncio.Event | None = None) -> None:
@@ -46,7 +49,9 @@ async def run_telemetry(options: RunOptions, inventory: Inventory, stop: asyncio
         log.info("telemetry metrics on http://%s:%d/metrics", options.metrics_host, options.metrics_port)
     publisher = TelemetryPublisher(options.bootstrap, options.topic, buffer_events=options.buffer_events)
     await publisher.start()
-    collector = Collector(publisher.offer, username=options.username, password=options.password)
+    collector = Collector(
+        publisher.offer, username=options.username, password=options.password, tls=options.tls
+    )
     monitor: SlaMonitor | None = None
     monitor_task: asyncio.Task[None] | None = None
     if options.rules:
@@ -56,6 +61,7 @@ async def run_telemetry(options: RunOptions, inventory: Inventory, stop: asyncio
             telemetry_topic=options.topic,
             alarms_topic=options.alarms_topic,
             api_url=options.api_url,
+            api_key=options.api_key,
         )
         await monitor.start()
         monitor_task = asyncio.create_task(monitor.run())

@@ -5,6 +5,8 @@ For every alarm raised or cleared (``telemetry.sla_rules``) the monitor publishe
 ``resourceStatus`` in ROM's inventory (TMF639 merge-patch: ``alarm`` when raised, ``available``
 when cleared) and, when the rule names a corrective order, submits it to ROM's TMF652 API
 (``POST …/resourceOrder``, ``X-Correlation-ID`` = alarm id). ``submit`` may replace the HTTP call.
+While the corrective order of a rule and subject has not ended (ROM's API says its state), a new
+alarm of theirs does not submit another one: its ``correctiveOrder`` names the running order.
 
 Rule state lives in memory: after a rebalance or a restart the new owner of a partition rebuilds
 it from the telemetry it reads (an alarm raised before may be raised again with a new id).
@@ -21,6 +23,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from rom.lifecycle import TERMINAL_STATES
 from telemetry import metrics
 from telemetry.events import Event
 from telemetry.publish import TOPIC as TELEMETRY_TOPIC
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 ALARMS_TOPIC = "rom.alarms"
 ORDERS_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 RESOURCE_PATH = "/tmf-api/resourceInventoryManagement/v4/resource"
+ENDED = TERMINAL_STATES | {"gone"}
 Submit = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 __all__ = ["ALARMS_TOPIC", "Rule", "SlaMonitor", "http_submitter"]
@@ -67,12 +71,14 @@ class SlaMonitor:
         submit: Submit | None = None,
         set_inventory_state: bool = True,
         auto_offset_reset: str = "latest",
+        api_key: str | None = None,
     ) -> None:
         self.evaluator = SlaEvaluator(list(rules))
         self.alarms_topic = alarms_topic
         self.api_url = api_url
         self.set_inventory_state = set_inventory_state and api_url is not None
-        self._http = httpx.AsyncClient(timeout=30)
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(timeout=30, headers=auth)
         self.submit = submit or (http_submitter(api_url, self._http) if api_url else None)
         self.consumer = AIOKafkaConsumer(
             telemetry_topic,
@@ -83,6 +89,7 @@ class SlaMonitor:
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         self.published: list[dict[str, Any]] = []  # alarms published by this monitor, in order
+        self._orders: dict[tuple[str, str], str] = {}  # (rule, subject) -> its last corrective order id
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -124,7 +131,7 @@ class SlaMonitor:
             metrics.ALARMS_ACTIVE.inc()
             body = corrective_order(alarm)
             if body is not None and self.submit is not None:
-                alarm.corrective = await self._submit(body, alarm.alarm_id)
+                alarm.corrective = await self._corrective(alarm, body)
         else:
             metrics.ALARMS_CLEARED.labels(alarm.rule.name).inc()
             metrics.ALARMS_ACTIVE.dec()
@@ -135,6 +142,33 @@ class SlaMonitor:
         await self.producer.send_and_wait(self.alarms_topic, json.dumps(message).encode(), key=key)
         self.published.append(message)
         log.warning("SLA alarm %s %s: %s", alarm.alarm_id, alarm.state, message["specificProblem"])
+
+    async def _corrective(self, alarm: Alarm, body: dict[str, Any]) -> dict[str, Any]:
+        """Submit the corrective order, unless the previous one for this rule and subject still runs."""
+        key = (alarm.rule.name, alarm.subject)
+        previous = self._orders.get(key) if self.api_url else None
+        state = await self._order_state(previous) if previous else None
+        if previous and state not in ENDED:
+            metrics.CORRECTIVE_ORDERS.labels("running").inc()
+            return {"id": previous, "state": state, "note": "the previous corrective order has not ended"}
+        answer = await self._submit(body, alarm.alarm_id)
+        if answer.get("id"):
+            self._orders[key] = str(answer["id"])
+        return answer
+
+    async def _order_state(self, order_id: str) -> str | None:
+        """The order's state from ROM's API (``gone`` once deleted); None if it cannot be read (then
+        it counts as running)."""
+        assert self.api_url is not None
+        try:
+            response = await self._http.get(f"{self.api_url.rstrip('/')}{ORDERS_PATH}/{order_id}")
+            if response.status_code == 404:
+                return "gone"
+            state = response.json().get("state") if response.status_code == 200 else None
+        except (httpx.HTTPError, OSError, ValueError, AttributeError) as exc:
+            log.warning("corrective order %s: state not read: %s", order_id, exc)
+            return None
+        return str(state) if state else None
 
     async def _submit(self, body: dict[str, Any], alarm_id: str) -> dict[str, Any]:
         assert self.submit is not None

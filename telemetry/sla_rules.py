@@ -5,6 +5,7 @@ is deterministic and testable with windows of a second."""
 from __future__ import annotations
 
 import hashlib
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
 }
 
+META = frozenset({"source", "subscription-name", "resource"})  # event tags that are not list keys
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -34,16 +37,32 @@ class Rule:
     clear_for_s: float | None = None  # default: for_s
     resource: str | None = None  # only this resource
     device: str | None = None  # only this device
+    tags: Mapping[str, str] | None = None  # only events with these tags (e.g. a slice's list keys)
     severity: str = "major"
     corrective_order: Mapping[str, Any] | None = None  # TMF652 ResourceOrderCreate template
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
             raise ValueError(f"rule {self.name}: op must be one of {sorted(OPS)}")
+        for name, least in (("threshold", -math.inf), ("for_s", 0.0), ("clear_for_s", 0.0)):
+            value = getattr(self, name)
+            if value is None and name == "clear_for_s":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+                shown = name.removesuffix("_s")
+                raise ValueError(
+                    f"rule {self.name}: {shown} must be a number" + (" >= 0" if least == 0 else "")
+                )
+            object.__setattr__(self, name, float(value))
+        for name in ("tags", "corrective_order"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), Mapping):
+                raise ValueError(f"rule {self.name}: {name} must be a mapping")
 
     def applies(self, event: Event) -> bool:
-        return (self.resource is None or event.resource == self.resource) and (
-            self.device is None or event.device == self.device
+        return (
+            (self.resource is None or event.resource == self.resource)
+            and (self.device is None or event.device == self.device)
+            and all(event.tags.get(key) == str(value) for key, value in (self.tags or {}).items())
         )
 
 
@@ -59,6 +78,7 @@ class Alarm:
     metric: str
     value: float
     raised_ns: int
+    keys: dict[str, str] = field(default_factory=dict)  # the list keys of the value (e.g. the slice)
     cleared_ns: int | None = None
     corrective: dict[str, Any] | None = None  # what ROM's API answered to the corrective order
 
@@ -80,6 +100,7 @@ class Alarm:
             "resource": self.resource,
             "device": self.device,
             "metric": self.metric,
+            "keys": self.keys,
             "value": self.value,
             "threshold": rule.threshold,
             "op": rule.op,
@@ -106,6 +127,7 @@ class SlaEvaluator:
     """Feed events in timestamp order per subject; get alarms raised and cleared."""
 
     rules: list[Rule]
+    # (rule, subject, value path with its list keys) -> where that value stands
     _tracks: dict[tuple[str, str, str], _Track] = field(default_factory=dict)
 
     @property
@@ -126,21 +148,25 @@ class SlaEvaluator:
                 if value is None:
                     continue
                 subject = event.resource or event.device
-                track = self._tracks.setdefault((rule.name, subject, path), _Track())
-                alarm = _step(rule, track, subject, event, path, value)
+                where = path + "".join(f"[{k}={v}]" for k, v in sorted(event.tags.items()) if k not in META)
+                track = self._tracks.setdefault((rule.name, subject, where), _Track())
+                alarm = _step(rule, track, subject, event, path, where, value)
                 if alarm is not None:
                     changed.append(alarm)
         return changed
 
 
-def _step(rule: Rule, track: _Track, subject: str, event: Event, path: str, value: float) -> Alarm | None:
+def _step(
+    rule: Rule, track: _Track, subject: str, event: Event, path: str, where: str, value: float
+) -> Alarm | None:
     now = event.timestamp
     if OPS[rule.op](value, rule.threshold):
         track.ok_since = None
         track.breach_since = track.breach_since if track.breach_since is not None else now
         if track.alarm is None and now - track.breach_since >= rule.for_s * 1e9:
-            digest = hashlib.sha1(f"{rule.name}|{subject}|{path}|{now}".encode()).hexdigest()[:16]
-            track.alarm = Alarm(digest, rule, subject, event.device, event.resource, path, value, now)
+            digest = hashlib.sha1(f"{rule.name}|{subject}|{where}|{now}".encode()).hexdigest()[:16]
+            keys = {k: v for k, v in event.tags.items() if k not in META}
+            track.alarm = Alarm(digest, rule, subject, event.device, event.resource, path, value, now, keys)
             return track.alarm
         return None
     track.breach_since = None
@@ -191,15 +217,28 @@ def rules_from_yaml(text: str) -> list[Rule]:
 
     - {name: slice-latency, metric: kpis/slice/latency, op: ">", threshold: 15, for: 600,
        resource: slice-1, corrective_order: {orderItem: [...]}}
+
+    ValueError names the first bad rule and what is wrong with it.
     """
     import yaml
 
+    try:
+        entries = yaml.safe_load(text) or []
+    except yaml.YAMLError as exc:
+        raise ValueError(f"rules are not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(entries, list):
+        raise ValueError("rules must be a YAML list of rules")
     rules = []
-    for raw in yaml.safe_load(text) or []:
+    for number, raw in enumerate(entries, 1):
+        if not isinstance(raw, dict):
+            raise ValueError(f"rule {number} is not a mapping")
         entry = dict(raw)
         if "for" in entry:
             entry["for_s"] = entry.pop("for")
         if "clear_for" in entry:
             entry["clear_for_s"] = entry.pop("clear_for")
-        rules.append(Rule(**entry))
+        try:
+            rules.append(Rule(**entry))
+        except TypeError as exc:
+            raise ValueError(f"rule {number}: {str(exc).replace('Rule.__init__() ', '')}") from None
     return rules

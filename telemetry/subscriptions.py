@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pygnmi.spec.v080 import gnmi_pb2
 
+from drivers.grpc_tls import address
 from telemetry.events import split_path
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,6 @@ RESOURCE_PROFILES: dict[str, tuple[PathSpec, ...]] = {
     "slice-core": (PathSpec("*/kpis/slice", "sample", 1.0), PathSpec("*/kpis/sessionUtilisation")),
     "slice-ran": (PathSpec("GNBDUFunction[id={duId}]/NRCellDU[id={cellId}]/kpis", "sample", 1.0),),
 }
-
-
-def address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _fill(spec: PathSpec, values: Mapping[str, Any]) -> PathSpec | None:

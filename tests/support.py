@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,9 @@ from typing import IO, Any
 
 import httpx
 from ncclient import manager
+
+from drivers.host_keys import known_hosts_line, record
+from sims.fleet import FleetThread
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,6 +54,22 @@ def wait_healthy(
             pass
         time.sleep(0.05)
     raise AssertionError("rom serve did not become healthy")
+
+
+_KNOWN_HOSTS_DIR = tempfile.TemporaryDirectory(prefix="rom-test-known-hosts-")
+
+
+def trust_fleet(fleet: FleetThread, known_hosts: Path | None = None) -> str:
+    """Record `fleet`'s SSH host keys in `known_hosts` (default: one file for the test run), as
+    `rom lab up` does for a lab; returns the file for `DeviceTarget.known_hosts`."""
+    path = known_hosts or Path(_KNOWN_HOSTS_DIR.name) / "known_hosts"
+    lines = [
+        known_hosts_line(ep.host, ep.netconf_port, ep.ssh_host_key)
+        for ep in fleet.endpoints
+        if ep.ssh_host_key
+    ]
+    record(path, lines, replace=True)
+    return str(path)
 
 
 def netconf_connect(

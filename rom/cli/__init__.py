@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from rom.cli import device, drift, inventory, lab, order, serve, telemetry
+from rom.cli import audit, device, drift, inventory, lab, order, serve, telemetry
 from rom.errors import RomError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(drift.app, name="drift")
 app.add_typer(device.app, name="device")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(telemetry.app, name="telemetry")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:
@@ -41,6 +42,11 @@ def main() -> None:
         Console(stderr=True).print(f"[red]error:[/] cannot reach the ROM API: {exc}", highlight=False)
         sys.exit(2)
     except ValidationError as exc:  # e.g. ROM_* settings that do not fit together
-        problems = "; ".join(err["msg"] for err in exc.errors())
+        problems = "; ".join(_setting(exc.title, err["loc"]) + err["msg"] for err in exc.errors())
         Console(stderr=True).print(f"[red]error:[/] invalid {exc.title}: {problems}", highlight=False)
         sys.exit(2)
+
+
+def _setting(model: str, loc: tuple[int | str, ...]) -> str:
+    """``ROM_<FIELD>: `` for an error about one setting ("" for the whole model)."""
+    return f"ROM_{str(loc[0]).upper()}: " if model == "Settings" and loc else ""

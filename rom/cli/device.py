@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from drivers.registry import driver_for
+from drivers.nornir_plugins import make_nornir
+from drivers.registry import default_protocol, driver_for
+from drivers.transaction import run_transaction
 from inventory.store import Device, list_devices
+from rom import audit
 from rom.context import Context
-from rom.errors import InvalidRequest, NotFound
+from rom.errors import InvalidRequest, NotFound, RomError
 from rom.settings import get_settings
 
 app = typer.Typer(help="Inspect and change devices directly (out-of-band: the inventory is not updated).")
@@ -69,18 +73,20 @@ def get_config(
 
 @app.command("edit-config")
 def edit_config(name: str, config_file: Path) -> None:
-    """Load a `<config>` document into a device's candidate and commit it."""
+    """Load a `<config>` document into a device's candidate and commit it (confirmed commit, then
+    confirm; rolled back on any error). Recorded in the audit trail as `cli:<user>`."""
     ctx = Context.create(get_settings())
     payload = _read(config_file)
     assert payload is not None
-    driver = driver_for(ctx.target(_device(ctx, name)))
-    driver.open()
-    try:
-        driver.stage(payload)
-        driver.commit()
-    except BaseException:
-        driver.rollback()
-        raise
-    finally:
-        driver.close()
+    device = _device(ctx, name)
+    correlation_id = f"cli-{uuid.uuid4()}"
+    outcome = run_transaction(
+        make_nornir([ctx.target(device)], workers=1),
+        {name: {default_protocol(device.platform): payload}},
+        confirm_timeout=ctx.settings.confirm_timeout,
+        persist_id=f"rom-{correlation_id}",
+        on_outcome=audit.recorder(ctx, correlation_id, audit.local_principal()),
+    )
+    if not outcome.ok:
+        raise RomError("; ".join(outcome.errors) or f"{name}: failed in {outcome.phase_failed}")
     Console().print(f"{name}: committed {config_file}")

@@ -1,8 +1,10 @@
-"""`rom inventory show|import`: the TMF639 resources ROM recorded, and the devices it manages."""
+"""`rom inventory show|devices|import|pools|pool-define|pool-sync`: the TMF639 resources ROM recorded, the
+devices it manages and its resource pools."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,8 @@ from sqlalchemy import func, select
 from inventory.importers import load_devices
 from inventory.pool_defs import DEFAULT_POOLS, define_pool, get_pool
 from inventory.pool_store import CounterRow, PoolRow, ReservationRow
-from inventory.store import list_resources, upsert_device
+from inventory.pool_sync import sync_upf_sessions
+from inventory.store import list_devices, list_resources, upsert_device
 from inventory.tmf639 import resource_doc
 from rom.context import Context
 from rom.errors import RomError
@@ -42,6 +45,21 @@ def show(
     for r in resources:
         values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
         table.add_row(*(escape(c) for c in (r.id, r.name, r.spec_id, r.device, r.resource_status, values)))
+    Console().print(table)
+
+
+@app.command()
+def devices() -> None:
+    """The managed devices: where they are reached and the name of their credentials (never a value)."""
+    ctx = Context.create(get_settings())
+    with ctx.sessions() as session:
+        rows = list_devices(session)
+    table = Table(title="devices")
+    for col in ("name", "host", "netconf", "gnmi", "platform", "role", "credentials", "source"):
+        table.add_column(col, overflow="fold")
+    for d in rows:
+        cells = (d.name, d.host, str(d.port), str(d.gnmi_port or "-"), d.platform, d.role)
+        table.add_row(*(escape(c) for c in (*cells, d.credentials or "(default)", d.source)))
     Console().print(table)
 
 
@@ -94,3 +112,22 @@ def pool_define(
         Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     Console().print(f"pool {escape(pool.name)} ({pool.kind}): {escape(json.dumps(pool.definition))}")
+
+
+@app.command("pool-sync")
+def pool_sync() -> None:
+    """Set each UPF's upf-sessions capacity to the maxSessions it states (read over NETCONF)."""
+    ctx = Context.create(get_settings())
+    err = Console(stderr=True)
+    logging.getLogger("nornir.core").setLevel(logging.CRITICAL)  # failures are reported below
+    try:
+        result = sync_upf_sessions(ctx)
+    except RomError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    for device, capacity in sorted(result.found.items()):
+        Console().print(f"{escape(device)}: {capacity} PDU sessions")
+    for device, problem in sorted(result.problems.items()):
+        err.print(f"[yellow]{escape(device)}:[/] not read: {escape(problem)}")
+    if result.problems:
+        raise typer.Exit(1)

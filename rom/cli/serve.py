@@ -36,6 +36,12 @@ def sims(
     netconf_port: Annotated[int, typer.Option(help="First NETCONF port; 0 picks free ports.")] = 0,
     gnmi_port: Annotated[int, typer.Option(help="First gNMI port; 0 picks free ports.")] = 0,
     gnmi: Annotated[bool, typer.Option(help="Serve gNMI besides NETCONF.")] = True,
+    gnmi_tls: Annotated[
+        bool, typer.Option(help="gNMI over TLS (lab CA and certificates in the state dir).")
+    ] = False,
+    gnmi_mtls: Annotated[
+        bool, typer.Option(help="gNMI over mutual TLS: clients need a lab CA certificate.")
+    ] = False,
     control_port: Annotated[int, typer.Option(help="Loopback control API port (faults); 0: free.")] = 0,
     state_dir: Annotated[Path | None, typer.Option(help="Where endpoints.json and the host key go.")] = None,
 ) -> None:
@@ -71,6 +77,8 @@ def sims(
         specs,
         state_dir or get_settings().var_dir / "sims",
         gnmi=gnmi,
+        gnmi_tls=gnmi_tls,
+        gnmi_mtls=gnmi_mtls,
         topology=doc,
         control_port=control_port,
     )

@@ -39,6 +39,15 @@ def _bootstrap(value: str | None) -> str:
     return bootstrap
 
 
+def _rules(path: Path) -> list[Any]:
+    from telemetry.sla_rules import rules_from_yaml
+
+    try:
+        return rules_from_yaml(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidRequest(f"--rules {path}: {exc}") from None
+
+
 @app.command()
 def run(
     bootstrap: Annotated[
@@ -55,13 +64,15 @@ def run(
     buffer: Annotated[
         int, typer.Option(help="Events buffered while Kafka is away (overflow is counted).")
     ] = 200_000,
-    rules: Annotated[Path | None, typer.Option(help="SLA rules YAML: also run the SLA monitor.")] = None,
+    rules: Annotated[
+        Path | None, typer.Option(help="SLA rules YAML (docs/sla.md): also run the SLA monitor.")
+    ] = None,
 ) -> None:
     """Subscribe to every inventory device (and resource KPIs) and publish to Kafka until Ctrl-C."""
+    from drivers.grpc_tls import GrpcTls
     from inventory.store import Device  # noqa: F401 - registers the tables
     from rom.context import Context
     from telemetry.runner import RunOptions, run_telemetry
-    from telemetry.sla_rules import rules_from_yaml
     from telemetry.subscriptions import from_inventory
 
     logging.getLogger("telemetry").setLevel(logging.INFO)
@@ -81,8 +92,10 @@ def run(
         buffer_events=buffer,
         username=settings.device_username,
         password=settings.device_password.get_secret_value(),
-        rules=rules_from_yaml(rules.read_text()) if rules else (),
+        rules=_rules(rules) if rules else (),
         api_url=settings.api_url,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        tls=GrpcTls.of(settings),
     )
 
     async def main() -> None:

@@ -202,8 +202,13 @@ def _address(host: str, port: int) -> str:
 
 
 def server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
-    """gRPC server credentials from a certificate and key (build once, share across devices)."""
-    return grpc.ssl_server_credentials([(tls.key_pem, tls.cert_pem)])
+    """gRPC server credentials from a certificate and key (build once, share across devices);
+    with ``tls.client_ca_pem``, clients must present a certificate signed by that CA."""
+    return grpc.ssl_server_credentials(
+        [(tls.key_pem, tls.cert_pem)],
+        root_certificates=tls.client_ca_pem,
+        require_client_auth=tls.client_ca_pem is not None,
+    )
 
 
 async def start_gnmi_server(

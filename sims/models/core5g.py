@@ -45,6 +45,7 @@ def _schema(
             f"{{{ns}}}{root}": ("id",),
             f"{{{ns}}}sNSSAIList": ("sst", "sd"),
             f"{{{ns}}}dnnList": ("dnn",),
+            f"{{{KPI}}}slice": ("sst", "sd"),  # per-slice KPIs: one list entry per S-NSSAI
             **{f"{{{ns}}}{name}": value for name, value in keys.items()},
         },
         leaves={

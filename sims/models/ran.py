@@ -42,6 +42,7 @@ SCHEMA = Schema(
         f"{{{CELL}}}NRCellDU": ("id",),
         f"{{{RRM}}}RRMPolicyRatio": ("id",),
         f"{{{RRM}}}rRMPolicyMemberList": ("sst", "sd"),
+        f"{{{KPI}}}slice": ("sst", "sd"),  # per-slice KPIs: one list entry per S-NSSAI
     },
     leaves={
         f"{{{GNBDU}}}gNBId": UINT32,

@@ -22,7 +22,7 @@ from drivers.pool import SessionPool
 from drivers.registry import driver_for
 from sims.fleet import FleetThread
 from tests.conformance.netconfd import NetconfdEndpoint
-from tests.support import netconf_connect
+from tests.support import netconf_connect, trust_fleet
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 OC_IF = "http://openconfig.net/yang/interfaces"
@@ -106,7 +106,16 @@ def sim_backend(
     gnmi: bool = False,
 ) -> Backend:
     ep = fleet.endpoint(name)
-    target = DeviceTarget(name, ep.host, ep.netconf_port, platform or ep.platform, "admin", "admin", 10)
+    target = DeviceTarget(
+        name,
+        ep.host,
+        ep.netconf_port,
+        platform or ep.platform,
+        "admin",
+        "admin",
+        10,
+        known_hosts=trust_fleet(fleet),
+    )
 
     def items() -> set[str]:
         def read(f: object) -> set[str]:

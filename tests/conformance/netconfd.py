@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from drivers.base import DeviceTarget
+from drivers.host_keys import known_hosts_line, record
 
 REPO = Path(__file__).resolve().parents[2]
 START = REPO / "scripts" / "netconfd" / "start.sh"
@@ -34,10 +35,19 @@ class NetconfdEndpoint:
     username: str
     key_file: str
     mode: str  # "candidate" or "running" (netconfd --target)
+    known_hosts: str | None = None  # holds sshd's host key
 
     def target(self, name: str = "netconfd", platform: str = "netconf", timeout: float = 10) -> DeviceTarget:
         return DeviceTarget(
-            name, self.host, self.port, platform, self.username, "", timeout=timeout, key_file=self.key_file
+            name,
+            self.host,
+            self.port,
+            platform,
+            self.username,
+            "",
+            timeout=timeout,
+            key_file=self.key_file,
+            known_hosts=self.known_hosts,
         )
 
 
@@ -80,12 +90,17 @@ class Netconfd:
                 raise NetconfdUnavailable(f"netconfd did not start: {detail}")
             time.sleep(0.02)
         env_vars = _read_env(ready)
+        host, port = env_vars["NETCONFD_HOST"], int(env_vars["NETCONFD_PORT"])
+        known_hosts = state / "known_hosts"
+        host_key = (state / "ssh_host_ed25519_key.pub").read_text()
+        record(known_hosts, [known_hosts_line(host, port, host_key)])
         return NetconfdEndpoint(
-            env_vars["NETCONFD_HOST"],
-            int(env_vars["NETCONFD_PORT"]),
+            host,
+            port,
             env_vars["NETCONFD_USER"],
             env_vars["NETCONFD_KEY"],
             env_vars["NETCONFD_TARGET"],
+            str(known_hosts),
         )
 
     def stop(self) -> None:

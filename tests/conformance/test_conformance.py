@@ -103,6 +103,16 @@ def test_dry_run_diff_shows_the_change_and_changes_nothing(backend: Backend, dri
     assert driver.diff(backend.payload(7)) == ""
 
 
+def test_staged_diff_shows_what_stage_loaded(backend: Backend, driver: DeviceDriver) -> None:
+    """`diff()` without a payload, between stage and commit: the audit trail's diff."""
+    driver.stage(backend.payload(8))
+    diff = driver.diff()
+    assert backend.diff_marker(8) in diff, diff
+    assert any(line.startswith("+") and not line.startswith("+++") for line in diff.splitlines())
+    driver.commit()  # the diff left the staged change in place
+    assert _key(backend, 8) in backend.items()
+
+
 def test_rpc_error_is_device_rejected_with_tag_and_path(backend: Backend, driver: DeviceDriver) -> None:
     before = backend.items()
     with pytest.raises(DeviceRejected) as caught:

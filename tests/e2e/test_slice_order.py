@@ -1,5 +1,6 @@
 """The seed's 5G slice order through the TMF652 API: RAN (gNMI), transport QoS (gNMI) and core (NETCONF),
-read back with independent clients (pygnmi, ncclient); a RAN refusal rolls every device back."""
+read back with independent clients (pygnmi, ncclient); a PRB share over the cell's capacity is refused
+at intake; a RAN refusal rolls every device back."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ from tests.support import REPO, netconf_connect, running_lab, serving
 pytestmark = pytest.mark.e2e
 TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+OUT_OF_BAND_POLICY = (
+    "<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'>"
+    "<GNBDUFunction xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-gnbdufunction'><id>1</id>"
+    "<NRCellDU xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-nrcelldu'><id>2</id>"
+    "<RRMPolicyRatio xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy'><id>embb-0</id><attributes>"
+    "<resourceType>PRB</resourceType><rRMPolicyMaxRatio>100</rRMPolicyMaxRatio>"
+    "<rRMPolicyMinRatio>60</rRMPolicyMinRatio><rRMPolicyDedicatedRatio>60</rRMPolicyDedicatedRatio>"
+    "<rRMPolicyMemberList><sst>1</sst><sd>FFFFFF</sd></rRMPolicyMemberList></attributes>"
+    "</RRMPolicyRatio></NRCellDU></GNBDUFunction></config>"
+)
 SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
 
 
@@ -43,6 +54,12 @@ class Slice:
             reply = gc.get(path=["/"], datatype="config", encoding="json_ietf")
         updates = [n.get("update") for n in reply.get("notification", [])]  # timestamps left out
         return json.dumps(updates, sort_keys=True)
+
+    def snapshot(self) -> dict[str, bytes]:
+        """The running config of every device the slice touches (NETCONF and gNMI alike)."""
+        return {d: self.netconf_running(d) for d in ("upf1", "smf1")} | {
+            d: self.gnmi_config(d).encode() for d in ("gnb1", "pe1")
+        }
 
     def run(self, body: dict[str, Any]) -> dict[str, Any]:
         created = self.api.post(ORDERS, json=body)
@@ -75,29 +92,44 @@ def test_slice_order_configures_ran_transport_and_core(lab: Slice) -> None:
         assert "factory.urllc" in running and "00A0B1" in running.upper()
 
 
-def test_ran_refusal_rolls_back_every_protocol(lab: Slice) -> None:
-    """A second slice whose dedicated PRB share would exceed 100 % on the cell: the gNB refuses."""
-    before = {d: lab.netconf_running(d) for d in ("upf1", "smf1")} | {
-        d: lab.gnmi_config(d).encode() for d in ("gnb1", "pe1")
-    }
+def variant(values: dict[str, Any]) -> dict[str, Any]:
+    """The sample slice order with some characteristics changed (another S-NSSAI, policy, queue)."""
     body = copy.deepcopy(SLICE)
     values = {
         "sd": "00B0C1",
         "dnn": "factory.second",
         "policyId": "second",
         "queueName": "SLICE-SECOND",
-        "dedicatedRatio": 90,
-        "minRatio": 90,
-        "maxRatio": 95,
-    }
+    } | values
     for item in body["orderItem"]:
         for ch in item["resource"]["resourceCharacteristic"]:
             ch["value"] = values.get(ch["name"], ch["value"])
-    order = lab.run(body)
+    return body
+
+
+def test_prb_share_over_capacity_is_refused_before_anything_is_pushed(lab: Slice) -> None:
+    """The first slice holds 20 % of cell 1: a second asking 90 % is a 409 naming the cell."""
+    before = lab.snapshot()
+    refused = lab.api.post(ORDERS, json=variant({"dedicatedRatio": 90, "minRatio": 90, "maxRatio": 95}))
+    assert refused.status_code == 409, refused.text
+    assert "minRatio 90 requested on gnb1/1/1" in refused.json()["message"]
+    assert "80 of 100 free" in refused.json()["message"]
+    assert lab.snapshot() == before
+
+
+def test_ran_refusal_rolls_back_every_protocol(lab: Slice) -> None:
+    """A policy set on cell 2 behind ROM's back (60 %): ROM's pool accepts 50 % more, the gNB
+    refuses the Set (110 %), and every device of every protocol is rolled back."""
+    ep = lab.devices["gnb1"]
+    with netconf_connect(ep["host"], ep["netconf_port"], timeout=10) as m:
+        m.edit_config(config=OUT_OF_BAND_POLICY, target="candidate")
+        m.commit()
+    before = lab.snapshot()
+    order = lab.run(variant({"cellId": "2", "dedicatedRatio": 50, "minRatio": 50, "maxRatio": 95}))
     assert order["state"] == "failed"
     reasons = " ".join(n["text"] for n in order["note"] if n.get("author") == "ROM")
     assert "gnb1" in reasons
-    after = {d: lab.netconf_running(d) for d in ("upf1", "smf1")} | {
-        d: lab.gnmi_config(d).encode() for d in ("gnb1", "pe1")
-    }
-    assert after == before
+    assert lab.snapshot() == before
+    # its 50 % went with the failure: 60 % fits the pool again (50 + 60 would not), the gNB refuses
+    again = lab.run(variant({"cellId": "2", "dedicatedRatio": 60, "minRatio": 60, "maxRatio": 95}))
+    assert again["state"] == "failed"

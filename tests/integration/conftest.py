@@ -15,6 +15,7 @@ from inventory.store import Device, upsert_device
 from rom.context import Context
 from rom.settings import Settings
 from sims.fleet import FleetThread, SimDeviceSpec
+from tests.support import trust_fleet
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 
@@ -31,7 +32,9 @@ def make_settings(var_dir: Path, **overrides: Any) -> Settings:
 
 
 def register_fleet(ctx: Context, fleet: FleetThread, without_gnmi: tuple[str, ...] = ()) -> None:
-    """Put the fleet in the inventory; devices named in `without_gnmi` are recorded as NETCONF-only."""
+    """Put the fleet in the inventory and its host keys in known_hosts; devices named in
+    `without_gnmi` are recorded as NETCONF-only."""
+    trust_fleet(fleet, ctx.settings.effective_known_hosts)
     with ctx.transaction() as session:
         for ep in fleet.endpoints:
             upsert_device(

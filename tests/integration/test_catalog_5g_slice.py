@@ -24,7 +24,7 @@ from rom.readback import check_against_devices
 from rom.tmf import ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conftest import L3VPN_VALUES
-from tests.support import netconf_connect
+from tests.support import netconf_connect, trust_fleet
 
 pytestmark = pytest.mark.integration
 DEVICES = {"upf1": "upf", "smf1": "smf", "gnb1": "gnb", "pe1": "router"}
@@ -99,7 +99,15 @@ def targets(fleet: FleetThread) -> list[DeviceTarget]:
         ep = fleet.endpoint(name)
         out.append(
             DeviceTarget(
-                name, ep.host, ep.netconf_port, ep.platform, "admin", "admin", 10, gnmi_port=ep.gnmi_port
+                name,
+                ep.host,
+                ep.netconf_port,
+                ep.platform,
+                "admin",
+                "admin",
+                10,
+                gnmi_port=ep.gnmi_port,
+                known_hosts=trust_fleet(fleet),
             )
         )
     return out

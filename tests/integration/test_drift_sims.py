@@ -150,3 +150,14 @@ def test_unreachable_device_and_periodic_marking(lab: Lab) -> None:
         assert session.get(Resource, lab.resource.id).resource_status == "available"  # type: ignore[union-attr]
         events = [(e.key, e.payload["status"]) for e in store.list_events(session, DRIFT_TOPIC)]
     assert events == [("pe1", "unreachable"), ("pe1", "drifted"), ("pe1", "in-sync")]
+
+
+def test_reconciliation_leaves_an_alarm_it_did_not_raise(lab: Lab) -> None:
+    with lab.ctx.transaction() as session:  # what the SLA monitor's TMF639 PATCH leaves
+        row = session.get(Resource, lab.resource.id)
+        assert row is not None
+        row.resource_status, row.status_by = "alarm", ""
+    report = reconcile_and_record(lab.ctx)
+    assert all(r.in_sync for r in report)
+    with lab.ctx.sessions() as session:
+        assert session.get(Resource, lab.resource.id).resource_status == "alarm"  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from lxml import etree
@@ -17,6 +18,7 @@ from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
 from rom.errors import DeviceRejected, TransportError
 from sims.fleet import FleetThread, SimDeviceSpec
+from tests.support import trust_fleet
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +45,16 @@ def fleet() -> Iterator[FleetThread]:
 
 def target(fleet: FleetThread, name: str) -> DeviceTarget:
     ep = fleet.endpoint(name)
-    return DeviceTarget(name, ep.host, ep.netconf_port, ep.platform, "admin", "admin", timeout=10)
+    return DeviceTarget(
+        name,
+        ep.host,
+        ep.netconf_port,
+        ep.platform,
+        "admin",
+        "admin",
+        timeout=10,
+        known_hosts=trust_fleet(fleet),
+    )
 
 
 @pytest.fixture
@@ -167,7 +178,7 @@ def test_unreachable_port_is_a_transport_error() -> None:
 
 def test_wrong_password_is_a_transport_error(fleet: FleetThread) -> None:
     t = target(fleet, "pe1")
-    d = NetconfDriver(DeviceTarget(t.name, t.host, t.port, t.platform, "admin", "wrong", timeout=5))
+    d = NetconfDriver(replace(t, password="wrong", timeout=5))
     with pytest.raises(TransportError, match="pe1"):
         d.open()
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
 import rom.executor
 import rom.transitions
 from drivers.registry import driver_for
 from inventory.store import list_devices, list_resources, utcnow
 from rom import store
+from rom.audit import AuditRow
 from rom.cancel import request_cancellation
 from rom.context import Context
 from rom.executor import execute_order, persist_id
@@ -58,11 +61,11 @@ def test_cancel_during_push_rolls_back_every_device(
     real_check = rom.executor.check_against_devices
     changed_meanwhile: list[bool] = []
 
-    def cancel_arrives_during_push(nr: object, intended: list[rom.executor.Intended]) -> list[str]:
+    def cancel_arrives_during_push(nr: Any, intended: list[rom.executor.Intended], *rest: Any) -> list[str]:
         changed_meanwhile.append(all(running(fleet, d) != before[d] for d in before))
         body = CancelResourceOrderCreate.model_validate({"resourceOrder": {"id": order_id}})
         assert request_cancellation(context, body, "cid")["state"] == "inProgress"
-        return real_check(nr, intended)
+        return real_check(nr, intended, *rest)
 
     monkeypatch.setattr(rom.executor, "check_against_devices", cancel_arrives_during_push)
     assert execute_order(context, order_id) == "cancelled"
@@ -76,8 +79,8 @@ def test_cancel_during_push_rolls_back_every_device(
 
 def _confirmed_commit_without_confirm(context: Context, order_id: str) -> None:
     """What a worker killed right after its confirmed commit leaves on the devices."""
-    _, intended = rom.executor.plan(context, store_request(context, order_id))
-    payloads = {device: p["netconf"] for device, p in participant_payloads(intended).items()}
+    edits = rom.executor.plan(context, store_request(context, order_id)).edits
+    payloads = {device: p["netconf"] for device, p in participant_payloads(edits).items()}
     with context.sessions() as session:
         targets = [context.target(d) for d in list_devices(session, sorted(payloads))]
     for target in targets:
@@ -132,3 +135,41 @@ def test_recovery_after_commit_step_confirms(ctx: tuple[Context, FleetThread]) -
         assert b"VS" in running(fleet, device)
     with context.sessions() as session:
         assert len(list_resources(session)) == 2
+
+
+def test_recovery_of_a_partial_order_keeps_the_committed_group(ctx: tuple[Context, FleetThread]) -> None:
+    context, fleet = ctx
+    before = running(fleet, "pe2")
+    body = order(l3vpn_item("1", "pe1", "VS", 700), l3vpn_item("2", "pe2", "VS", 700), partialAllowed=True)
+    doc, _ = submit_order(context, ResourceOrderCreate.model_validate(body), "cid")
+    order_id = str(doc["id"])
+    with context.transaction() as session:
+        row = store.get_order(session, order_id)
+        assert row is not None and store.claim_order(session, row, "dead", utcnow() + timedelta(seconds=60))
+    _confirmed_commit_without_confirm(context, order_id)  # both groups pushed, only pe1's committed
+    _crash_in_progress(context, order_id, committed=False)
+    with context.transaction() as session:
+        store.add_step(session, order_id, "committed", devices=["pe1"])
+    assert recover_order(context, order_id) == "partial"
+    assert b"VS" in running(fleet, "pe1") and running(fleet, "pe2") == before
+    assert not fleet.call(lambda f: f.device("pe1").datastore.confirmed_commit_pending)
+    with context.sessions() as session:
+        assert [r.device for r in list_resources(session)] == ["pe1"]
+        final = store.get_order(session, order_id)
+        assert final is not None
+        assert {i["id"]: i["state"] for i in final.doc["orderItem"]} == {"1": "completed", "2": "failed"}
+
+
+def test_recovery_is_in_the_audit_trail(ctx: tuple[Context, FleetThread]) -> None:
+    context, _fleet = ctx
+    order_id = submit_and_claim(context, owner="dead-worker")
+    _confirmed_commit_without_confirm(context, order_id)
+    _crash_in_progress(context, order_id, committed=True)
+    assert recover_order(context, order_id) == "completed"
+    with context.sessions() as session:
+        rows = session.scalars(select(AuditRow).where(AuditRow.order_id == order_id)).all()
+    assert sorted((r.device, r.action, r.outcome) for r in rows) == [
+        ("pe1", "confirm", "confirmed"),
+        ("pe2", "confirm", "confirmed"),
+    ]
+    assert all(r.correlation_id == "cid" and "lost with the stopped worker" in r.diff for r in rows)

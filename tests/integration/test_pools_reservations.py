@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -209,15 +209,19 @@ def test_capacity_pool_says_not_enough_capacity(ctx: Context) -> None:
     submit(ctx, order("3", 500))
 
 
-def hammer(ctx: Context, bodies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Exception]]:
+Items = dict[str, Any] | tuple[dict[str, Any], ...]
+
+
+def hammer(ctx: Context, bodies: Sequence[Items]) -> tuple[list[dict[str, Any]], list[Exception]]:
+    """Submit every order (an item, or a tuple of items) at once from its own thread."""
     done: list[dict[str, Any]] = []
     errors: list[Exception] = []
     start = threading.Barrier(len(bodies))
 
-    def run(body: dict[str, Any]) -> None:
+    def run(body: Items) -> None:
         start.wait()
         try:
-            done.append(submit(ctx, body))
+            done.append(submit(ctx, *(body if isinstance(body, tuple) else (body,))))
         except (Conflict, InvalidRequest) as exc:  # collected and checked below
             errors.append(exc)
 

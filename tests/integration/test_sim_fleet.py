@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from sims.fleet import Fleet, FleetThread, numbered_specs
@@ -56,11 +57,14 @@ def test_run_fleet_publishes_endpoints_and_cleans_up(tmp_path: Path) -> None:
             "username",
             "gnmi_port",
             "gnmi_tls",
+            "ssh_host_key",
         }
         assert devices[0]["platform"] == "rom-router"
         assert "password" not in endpoints_file.read_text()
         key_file = tmp_path / "ssh_host_key"
         assert key_file.exists() and (key_file.stat().st_mode & 0o077) == 0
+        public = asyncssh.read_private_key(key_file).export_public_key().decode().strip()
+        assert {d["ssh_host_key"] for d in devices} == {public}
         with netconf_connect(devices[2]["host"], devices[2]["netconf_port"]) as m:
             hostname = m.get_config("running").data_ele.xpath(
                 "//s:hostname/text()", namespaces={"s": "http://openconfig.net/yang/system"}

@@ -45,7 +45,8 @@ def test_gnb_state_get_returns_the_kpi_leaves(fleet: FleetThread) -> None:
     kpis = cell[KPIS]
     for leaf in ("RRU.PrbUsedDl", "DRB.UEThpDl", "DRB.RlcSduDelayDl", "RRC.ConnMean"):
         assert float(kpis[leaf]) >= 0.0, leaf
-    assert kpis["slice"]["sd"] == "000001" and float(kpis["slice"]["throughputDl"]) > 0
+    [only] = kpis["slice"]  # a YANG list (keys sst, sd): one entry per slice
+    assert only["sd"] == "000001" and float(only["throughputDl"]) > 0
     assert "RRMPolicyRatio" not in str(gnb)
 
 

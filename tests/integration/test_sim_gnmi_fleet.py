@@ -1,5 +1,5 @@
-"""gNMI in the fleet host: TLS with the certificate it keeps in its state dir, endpoints.json
-fields, gNMI off, and a taken port refused rather than shared."""
+"""gNMI in the fleet host: TLS and mutual TLS with the lab CA and certificates it keeps in its
+state dir, endpoints.json fields, gNMI off, and a taken port refused rather than shared."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pygnmi.client import gNMIclient
 
+from drivers.base import DeviceTarget
+from drivers.registry import driver_for
+from rom.errors import TransportError
 from sims.fleet import Fleet, FleetThread, SimDeviceSpec, numbered_specs
 
 pytestmark = pytest.mark.integration
@@ -53,15 +57,18 @@ def test_tls_fleet_generates_its_certificate_once_and_serves_pygnmi(tmp_path: Pa
     try:
         devices = _endpoints(tmp_path, proc)
         assert all(d["gnmi_tls"] is True and isinstance(d["gnmi_port"], int) for d in devices)
-        cert, key = tmp_path / "gnmi.crt", tmp_path / "gnmi.key"
-        assert cert.exists() and (key.stat().st_mode & 0o077) == 0
+        cert = tmp_path / "gnmi.crt"
+        for name in ("gnmi", "ca", "client"):
+            assert (tmp_path / f"{name}.crt").exists() and (
+                tmp_path / f"{name}.key"
+            ).stat().st_mode & 0o077 == 0
         target = (str(devices[1]["host"]), int(devices[1]["gnmi_port"]))  # type: ignore[call-overload]
         for skip_verify in (True, False):
             with gNMIclient(
                 target=target,
                 username="admin",
                 password="admin",
-                path_cert=str(cert),
+                path_cert=str(cert),  # pygnmi trusts it and takes the name to check from it
                 skip_verify=skip_verify,
             ) as gc:
                 got = gc.get(path=["/system/config/hostname"], encoding="json_ietf")
@@ -78,6 +85,28 @@ def test_tls_fleet_generates_its_certificate_once_and_serves_pygnmi(tmp_path: Pa
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert cert.read_bytes() == first
+
+
+def test_mtls_fleet_wants_a_client_certificate_of_its_ca(tmp_path: Path) -> None:
+    proc = _start(tmp_path, "--gnmi-mtls")
+    try:
+        ep = _endpoints(tmp_path, proc)[0]
+        base = DeviceTarget(
+            "r1", "127.0.0.1", 0, "rom-router", "admin", "admin", 5, gnmi_port=int(str(ep["gnmi_port"]))
+        )
+        ca, cert, key = (str(tmp_path / name) for name in ("ca.crt", "client.crt", "client.key"))
+        with pytest.raises(TransportError, match="no client certificate"):
+            driver_for(replace(base, gnmi_tls_ca=ca), protocol="gnmi").open()
+        driver = driver_for(
+            replace(base, gnmi_tls_ca=ca, gnmi_tls_cert=cert, gnmi_tls_key=key), protocol="gnmi"
+        )
+        driver.open()
+        assert json.loads(driver.get_config("/system/config/hostname")) == {"/system/config/hostname": "r1"}
+        driver.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
 
 
 def test_insecure_by_default_and_gnmi_can_be_off() -> None:

@@ -8,6 +8,7 @@ the KPI recovers → the alarm is cleared.
 Honest note: the corrective order goes to a tiny HTTP stub, not to ROM. The stub records the POST
 (and the TMF639 resourceStatus PATCHes) and *then clears the fault through the control API*,
 standing in for ROM executing the order; nothing in this test executes a real corrective order.
+tests/e2e/test_sla_loop.py does: `rom serve` executes it on the gNB and the KPI recovers because of it.
 """
 
 from __future__ import annotations

@@ -39,6 +39,38 @@ def test_probing_maps_leaves_to_characteristics_but_not_keys() -> None:
     assert not {"vlanId", "vrfName", "interface"} & set(mapping.values())  # they name the entries
 
 
+def test_probing_gnmi_documents_maps_leaves_but_not_keys_or_scaled_values() -> None:
+    catalog = Catalog.load()
+    qos = {"device": "pe1", "interface": "Ethernet1", "queueName": "Q", "priority": 5, "bandwidthMbps": 10}
+    mapping = leaf_map(
+        catalog, catalog.get("transport-qos"), "pe1", "rom-router", {**qos, "burstBytes": 1500}
+    )
+    queue = "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet1]/output/queues/queue[name=Q]"
+    assert mapping == {f"{queue}/config/priority": "priority", f"{queue}/config/bc": "burstBytes"}
+    ran = {"device": "gnb1", "duId": "1", "cellId": "1", "policyId": "p", "sst": 1, "sd": "FFFFFF"}
+    ratios = {"maxRatio": 50, "minRatio": 10, "dedicatedRatio": 5, "mcc": "001", "mnc": "01"}
+    mapping = leaf_map(catalog, catalog.get("slice-ran"), "gnb1", "rom-ran", {**ran, **ratios})
+    assert (
+        mapping[
+            "/_3gpp-nr-nrm-gnbdufunction:GNBDUFunction[id=1]/_3gpp-nr-nrm-nrcelldu:NRCellDU[id=1]"
+            "/_3gpp-nr-nrm-rrmpolicy:RRMPolicyRatio[id=p]/attributes/rRMPolicyMaxRatio"
+        ]
+        == "maxRatio"
+    )
+    assert not {"policyId", "cellId", "duId"} & set(mapping.values())  # they are in the path
+
+
+def test_probing_renders_the_role_asked_for() -> None:
+    catalog = Catalog.load()
+    values = {"upfDevice": "c1", "smfDevice": "c1", "sst": 1, "sd": "FFFFFF", "dnn": "x", "upfMaxSessions": 9}
+    values |= {"upfFunctionId": "", "smfFunctionId": ""}
+    spec = catalog.get("slice-core")
+    upf = leaf_map(catalog, spec, "c1", "rom-5gc", values, role="upf")
+    assert upf == {"/UPFFunction[id=c1]/attributes/maxSessions": "upfMaxSessions"}
+    assert leaf_map(catalog, spec, "c1", "rom-5gc", values) == upf  # the first role naming the device
+    assert leaf_map(catalog, spec, "c1", "rom-5gc", values, role="smf") == {}  # keys only on the SMF
+
+
 def test_unmanaged_are_entries_no_intent_names() -> None:
     catalog = Catalog.load()
     payload, _ = render_resource(catalog.root, catalog.get("l3vpn-endpoint"), "rom-router", VALUES)

@@ -54,7 +54,8 @@ class MemoryDriver:
     def get_config(self, filter_xml: str | None = None) -> str:
         return self.dev.running
 
-    def diff(self, payload: str) -> str:
+    def diff(self, payload: str | None = None) -> str:
+        payload = self.dev.candidate if payload is None else payload  # None: what is staged
         return "" if payload == self.dev.running else f"-{self.dev.running}\n+{payload}\n"
 
     def stage(self, payload: str) -> None:

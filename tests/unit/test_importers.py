@@ -52,3 +52,64 @@ def test_bad_files(tmp_path: Path, name: str, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(InvalidRequest, match=message):
         load_devices(path)
+
+
+def test_credentials_reference_from_nornir_and_endpoints(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(
+        "pe1: {hostname: h1, platform: netconf, credentials: core-admin}\n"
+        "pe2: {hostname: h2, platform: netconf, data: {credentials: edge_ro}}\n"
+        "pe3: {hostname: h3, platform: netconf}\n"
+    )
+    assert [d.credentials for d in load_devices(hosts)] == ["core-admin", "edge_ro", ""]
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(
+        json.dumps(
+            {
+                "devices": [
+                    {"name": "r1", "host": "h", "netconf_port": 1, "platform": "p", "credentials": "lab"}
+                ]
+            }
+        )
+    )
+    assert load_devices(endpoints)[0].credentials == "lab"
+
+
+SECRET = "Pl41n-t3xt-unit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"pe1: {{hostname: h, platform: netconf, password: {SECRET}}}\n",
+        f"pe1: {{hostname: h, platform: netconf, data: {{enable_secret: {SECRET}}}}}\n",
+        f"pe1:\n  hostname: h\n  platform: p\n  connection_options:\n    netconf: {{password: {SECRET}}}\n",
+        json.dumps(
+            {"devices": [{"name": "r", "host": "h", "netconf_port": 1, "platform": "p", "password": SECRET}]}
+        ),
+    ],
+)
+def test_plaintext_password_is_refused_without_repeating_it(tmp_path: Path, text: str) -> None:
+    path = tmp_path / ("e.json" if text.startswith("{") else "hosts.yaml")
+    path.write_text(text)
+    with pytest.raises(InvalidRequest, match=r"plaintext .*credentials: <name>") as err:
+        load_devices(path)
+    assert SECRET not in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("pe1: {hostname: h, platform: p, credentials: '../x'}\n", "not a name"),
+        ("pe1: {hostname: h, platform: p, credentials: [a]}\n", "must be the name"),
+        ("pe1: just-a-string\n", "must be a mapping"),
+        (f"pe1: {{hostname: h, password: {SECRET}: x}}\n", "not valid yaml: .* at line 1"),
+    ],
+)
+def test_bad_references_and_broken_yaml(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "hosts.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidRequest, match=message) as err:
+        load_devices(path)
+    assert SECRET not in str(err.value)

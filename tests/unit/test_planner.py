@@ -35,11 +35,6 @@ def test_unknown_spec(l3vpn_values: dict[str, object]) -> None:
         plan_order(_order(_item("1", l3vpn_values, spec="nope")), Catalog.load(), PLATFORMS)
 
 
-def test_unsupported_action(l3vpn_values: dict[str, object]) -> None:
-    with pytest.raises(InvalidRequest, match="action 'modify' is not supported yet"):
-        plan_order(_order({**_item("1", l3vpn_values), "action": "modify"}), Catalog.load(), PLATFORMS)
-
-
 def test_spec_is_required(l3vpn_values: dict[str, object]) -> None:
     item = _item("1", l3vpn_values)
     del item["resourceSpecification"]

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
+from rom.errors import InvalidRequest
 from rom.lab import load_topology
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,3 +41,16 @@ def test_schema_rejects_a_broken_topology() -> None:
     broken = {"name": "x", "topology": {"nodes": {"a": {"kind": 42}}}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, _schema())
+
+
+def test_credentials_label_is_a_reference(tmp_path: Path) -> None:
+    path = tmp_path / "lab.clab.yml"
+    path.write_text(
+        "name: t\ntopology:\n  defaults: {labels: {rom.credentials: lab-admin}}\n  nodes:\n"
+        "    pe1: {labels: {rom.sim/model: router}}\n"
+        "    pe2: {labels: {rom.sim/model: router, rom.credentials: core-admin}}\n"
+    )
+    assert [n.credentials for n in load_topology(path).nodes] == ["lab-admin", "core-admin"]
+    path.write_text("name: t\ntopology:\n  nodes:\n    pe1: {labels: {rom.credentials: 'a b'}}\n")
+    with pytest.raises(InvalidRequest, match=r"node 'pe1': label rom\.credentials is not a reference name"):
+        load_topology(path)
