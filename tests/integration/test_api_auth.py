@@ -62,3 +62,30 @@ def test_the_submitter_is_recorded(client: TestClient) -> None:
     assert created.status_code == 201, created.text
     parties = created.json()["relatedParty"]
     assert {"id": "som", "name": "som", "role": "submitter", "@referredType": "APIClient"} in parties
+
+
+def _operations(client: TestClient) -> list[tuple[str, str]]:
+    """Every operation the OpenAPI document publishes, path parameters filled with `x`."""
+    doc = client.get("/openapi.json").json()
+    out = []
+    for path, item in doc["paths"].items():
+        for method in item:
+            filled = "/".join("x" if p.startswith("{") else p for p in path.split("/"))
+            out.append((method.upper(), filled))
+    return out
+
+
+def test_every_operation_needs_a_key_and_its_scope(client: TestClient) -> None:
+    """No published operation but /health answers without a key, and a read-only key writes nothing."""
+    operations = [op for op in _operations(client) if op[1] not in ("/health", "/metrics", "/openapi.json")]
+    assert len(operations) >= 20
+    viewer = {"X-API-Key": "viewer-key"}
+    for method, path in operations:
+        anonymous = client.request(method, path, json={})
+        assert anonymous.status_code == 401, (method, path, anonymous.status_code)
+        wrong = client.request(method, path, json={}, headers={"Authorization": "Bearer wrong"})
+        assert wrong.status_code == 401, (method, path, wrong.status_code)
+        if method != "GET":
+            refused = client.request(method, path, json={}, headers=viewer)
+            assert refused.status_code == 403, (method, path, refused.status_code)
+    assert client.get(ORDERS, headers=viewer).headers["X-Total-Count"] == "0"
