@@ -11,10 +11,11 @@ import fcntl
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import paramiko
 from paramiko.hostkeys import HostKeyEntry, HostKeys, InvalidHostKey
@@ -48,14 +49,62 @@ def known_hosts_line(host: str, port: int, public_key: str) -> str:
 
 
 def load_known_hosts(path: Path) -> HostKeys:
-    """The entries of ``path`` (none when it does not exist)."""
-    keys = HostKeys()
-    if path.exists():
+    """The entries of ``path`` (none when it does not exist); read again only when the file
+    changed (a 1,000-line file parsed on each of 1,000 connects cost seconds of GIL). Treat the
+    result as read-only: it is shared."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return HostKeys()
+    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    with _cache_lock:  # one thread parses, the others of a connect storm wait for its result
+        cached = _cache.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        keys = IndexedHostKeys()
         try:
             keys.load(str(path))
         except InvalidHostKey as exc:
             raise TransportError(f"{path}: not a valid known_hosts line: {exc.line.strip()[:80]!r}") from None
-    return keys
+        keys.index()
+        _cache[path] = (version, keys)
+        return keys
+
+
+class IndexedHostKeys(HostKeys):
+    """`HostKeys` whose lookup goes to the host's own entries (and the hashed ones) instead of
+    scanning every entry, and whose `keys()` is linear: with 1,000 entries paramiko's took ~6 ms
+    of GIL per connect."""
+
+    def index(self) -> None:
+        self._by_name: dict[str, list[HostKeyEntry]] = {}
+        self._hashed: list[HostKeyEntry] = []
+        for entry in self._entries:
+            if any(name.startswith("|1|") for name in entry.hostnames):
+                self._hashed.append(entry)
+            for name in entry.hostnames:
+                self._by_name.setdefault(name, []).append(entry)
+
+    def keys(self) -> Any:  # paramiko's is quadratic (and `if host_keys:` calls it through len)
+        if not hasattr(self, "_by_name"):
+            return super().keys()
+        return list(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def lookup(self, hostname: str) -> Any:
+        if not hasattr(self, "_by_name"):
+            return super().lookup(hostname)
+        # a private copy: ncclient writes through the mapping lookup returns (SubDict.update)
+        view = HostKeys()
+        found = dict.fromkeys([*self._by_name.get(hostname, ()), *self._hashed])
+        view._entries = [HostKeyEntry(list(e.hostnames), e.key) for e in found]
+        return view.lookup(hostname)
+
+
+_cache: dict[Path, tuple[tuple[int, int, int], HostKeys]] = {}
+_cache_lock = threading.Lock()
 
 
 @contextmanager
