@@ -115,6 +115,7 @@ def slice_order(n: int) -> dict[str, Any]:
         "dedicatedRatio": 0,
         "minRatio": 0,
         "maxRatio": 10,
+        "pduSessions": 10,  # the UPF's 10,000 sessions last for every order of a run
     }
     body: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
     for item in body["orderItem"]:
