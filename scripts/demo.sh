@@ -62,4 +62,7 @@ if rom drift report; then
   echo "expected drift after the out-of-band edit, found none" >&2
   exit 1
 fi
-step "Demo finished: both orders completed, and the drift was found"
+step "The audit trail of pe1: each change with its order, principal and outcome (rom audit show ID: the diff)"
+rom audit list --device pe1
+
+step "Demo finished: both orders completed, the drift was found, and every change is in the audit trail"
