@@ -27,7 +27,7 @@ from rom.catalog import Catalog, ResourceSpec
 from rom.context import Context
 from rom.errors import RomError
 from rom.planner import Intended, PlannedItem, RoleTarget, intended_for
-from rom.readback import differences, read_back
+from rom.readback import differences, read_back, shared_view
 
 Mode = Literal["full", "check-sync", "compare-all"]
 
@@ -112,6 +112,16 @@ def render(ctx: Context, resources: Sequence[Resource], devices: dict[str, Devic
     return [p.intended for p in render_parts(ctx, resources, devices)[0]]
 
 
+def other_intents(ctx: Context, devices: list[str], skip: Collection[str]) -> list[Intended]:
+    """The intents of the inventory resources with a part on `devices`, but those in `skip`."""
+    if not devices:
+        return []
+    with ctx.sessions() as session:
+        rows = {r.id: r for name in devices for r in select_resources(ctx, session, device=name)}
+        known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
+    return render(ctx, [r for rid, r in rows.items() if rid not in skip], known)
+
+
 def select_resources(
     ctx: Context,
     session: Session,
@@ -192,6 +202,17 @@ def judge(ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True
         known = drift_store.fingerprints(session, [p.key for p in snap.parts])
     report: list[ResourceDrift] = list(snap.unknown)
     fresh: dict[str, tuple[str, str]] = {}
+    rendered: dict[str, list[tuple[str, Intended]]] = {}
+
+    def neighbours(device: str, key: str) -> list[Intended]:
+        """The intents of the device's other resource parts (rendered once per device)."""
+        if device not in rendered:
+            with ctx.sessions() as session:
+                rows = select_resources(ctx, session, device=device)
+                known = {d.name: d for d in list_devices(session)}
+            rendered[device] = [(p.key, p.intended) for p in render_parts(ctx, rows, known)[0]]
+        return [w for k, w in rendered[device] if k != key and w.device == device]
+
     for part, have in zip(snap.parts, snap.actual, strict=True):
         r, want = part.resource, part.intended
 
@@ -216,6 +237,9 @@ def judge(ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True
             report.append(row((diff,), "fingerprint"))
             continue
         found = tuple(differences(want, have))
+        if any(d.kind == "unexpected" for d in found):  # perhaps what other resources put in a shared entry
+            [wider] = shared_view([want], neighbours(want.device, part.key))
+            found = tuple(differences(wider, have))
         if not found and not same:
             fresh[part.key] = prints
         report.append(row(found))

@@ -11,7 +11,7 @@ from drivers import tasks
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
-from inventory.reconcile import render, select_resources
+from inventory.reconcile import other_intents
 from inventory.store import list_devices
 from rom import audit, store
 from rom.context import Context
@@ -98,16 +98,6 @@ def plan(ctx: Context, request: dict[str, Any]) -> Plan:
     for want in other_intents(ctx, sorted(changed_devices(items)), set(current)):
         others_by_device.setdefault(want.device, []).append(want)
     return order_edits(ctx.catalog, items, others_by_device)
-
-
-def other_intents(ctx: Context, devices: list[str], skip: set[str]) -> list[Intended]:
-    """The intents of the inventory resources on `devices`, but those in `skip`."""
-    if not devices:
-        return []
-    with ctx.sessions() as session:
-        rows = {r.id: r for name in devices for r in select_resources(ctx, session, device=name)}
-        known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
-    return render(ctx, [r for rid, r in rows.items() if rid not in skip], known)
 
 
 def _push_groups(

@@ -13,12 +13,13 @@ from drivers.base import DeviceDriver, DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
 from drivers.transaction import HostOutcome, TransactionOutcome
+from inventory.reconcile import other_intents
 from inventory.store import list_devices
 from rom import audit, store
 from rom.context import Context
 from rom.edits import Plan
 from rom.errors import RomError
-from rom.executor import check_against_devices, other_intents, persist_id, plan
+from rom.executor import check_against_devices, persist_id, plan
 from rom.finish import finish_order
 from rom.planner import execution_groups
 from rom.transitions import set_state

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from inventory.reconcile import reconcile
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
 from tests.integration.test_api_orders import post, wait_state
 
@@ -195,3 +196,16 @@ def test_endpoints_sharing_a_vrf(rom: RomUnderTest) -> None:
     path = "//if:subinterface[if:index='302']/if:config/if:description/text()"
     assert running(rom, "pe1").xpath(path, namespaces=NS) == ["gold"]
     assert vrf_members(running(rom, "pe1"), "SHARED") == ["Ethernet2.302", "Ethernet2.303", "Ethernet2.304"]
+
+
+def test_a_shared_vrf_is_in_sync(rom: RomUnderTest) -> None:
+    done = run(
+        rom,
+        l3vpn_item("a", "pe1", "SHARED", 301, "10.30.0.1"),
+        l3vpn_item("b", "pe1", "SHARED", 302, "10.30.0.3"),
+    )
+    assert done["state"] == "completed", done.get("note")
+    report = reconcile(rom.ctx, device="pe1")
+    assert [(r.resource_name, r.differences) for r in report if not r.in_sync] == []
+    one = reconcile(rom.ctx, resource_id=done["orderItem"][0]["resource"]["id"])
+    assert [r.differences for r in one if not r.in_sync] == []
