@@ -45,6 +45,12 @@ class Plan:
         )
 
 
+def changed_resources(items: Sequence[PlannedItem]) -> set[str]:
+    """The inventory resources this order modifies or deletes: not among the `others` of a device
+    (a noChange resource is, it stays as it is)."""
+    return {i.resource_id for i in items if i.action in CHANGES and i.resource_id}
+
+
 def changed_devices(items: Sequence[PlannedItem]) -> set[str]:
     """Devices where a modify or delete of this order rewrites the edits (whose other resources
     `order_edits` needs)."""

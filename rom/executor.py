@@ -15,7 +15,7 @@ from inventory.reconcile import other_intents
 from inventory.store import list_devices
 from rom import audit, store
 from rom.context import Context
-from rom.edits import Plan, changed_devices, order_edits
+from rom.edits import Plan, changed_devices, changed_resources, order_edits
 from rom.errors import RomError
 from rom.events import now_iso
 from rom.finish import finish_order
@@ -95,7 +95,7 @@ def plan(ctx: Context, request: dict[str, Any]) -> Plan:
         current = current_resources(session, order)
     items = plan_order(order, ctx.catalog, platforms, current)
     others_by_device: dict[str, list[Intended]] = {}
-    for want in other_intents(ctx, sorted(changed_devices(items)), set(current)):
+    for want in other_intents(ctx, sorted(changed_devices(items)), changed_resources(items)):
         others_by_device.setdefault(want.device, []).append(want)
     return order_edits(ctx.catalog, items, others_by_device)
 
@@ -165,7 +165,7 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     remarks: list[str] = []
 
     def neighbours() -> list[Intended]:
-        return other_intents(ctx, names, {i.resource_id for i in items if i.resource_id})
+        return other_intents(ctx, names, changed_resources(items))
 
     def post_check() -> list[str]:
         nonlocal cancelled

@@ -17,7 +17,7 @@ from inventory.reconcile import other_intents
 from inventory.store import list_devices
 from rom import audit, store
 from rom.context import Context
-from rom.edits import Plan
+from rom.edits import Plan, changed_resources
 from rom.errors import RomError
 from rom.executor import check_against_devices, persist_id, plan
 from rom.finish import finish_order
@@ -65,7 +65,7 @@ def recover_order(ctx: Context, order_id: str) -> str:
     _audit(ctx, order_id, devices, [])
     nr = make_nornir(_targets(ctx, devices), workers=ctx.settings.workers)
     try:
-        skip = {i.resource_id for i in planned.items if i.resource_id}
+        skip = changed_resources(planned.items)
         problems = check_against_devices(nr, kept.verify, lambda: other_intents(ctx, devices, skip))
     finally:
         nr.close_connections()

@@ -209,3 +209,15 @@ def test_a_shared_vrf_is_in_sync(rom: RomUnderTest) -> None:
     assert [(r.resource_name, r.differences) for r in report if not r.in_sync] == []
     one = reconcile(rom.ctx, resource_id=done["orderItem"][0]["resource"]["id"])
     assert [r.differences for r in one if not r.in_sync] == []
+
+
+def test_delete_beside_no_change_keeps_the_shared_vrf(rom: RomUnderTest) -> None:
+    done = run(
+        rom,
+        l3vpn_item("a", "pe1", "SHARED", 301, "10.30.0.1"),
+        l3vpn_item("b", "pe1", "SHARED", 302, "10.30.0.3"),
+    )
+    first, second = (i["resource"]["id"] for i in done["orderItem"])
+    both = run(rom, on("delete", first), {**on("noChange", second), "id": "2"})
+    assert both["state"] == "completed", both.get("note")
+    assert vrf_members(running(rom, "pe1"), "SHARED") == ["Ethernet2.302"]
