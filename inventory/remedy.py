@@ -25,23 +25,32 @@ def _is_entry(flt: etree._Element | None) -> bool:
     return flt is not None and bool(_keyed(flt)) and all(_is_leaf(c) and _text(c) for c in _elements(flt))
 
 
-def entries(payload: etree._Element, flt: etree._Element) -> dict[str, etree._Element]:
-    """The list entries a resource owns (where `mark_replace` puts replace), by path."""
-    out: dict[str, etree._Element] = {}
+def _own_entries(
+    payload: etree._Element, flt: etree._Element
+) -> list[tuple[etree._Element, etree._Element, str, list[str]]]:
+    """(parent, entry, path, key tags) of each list entry a resource owns: the filter's innermost
+    keyed nodes (e.g. one subinterface, one VRF). Listed before any caller changes the tree."""
+    out: list[tuple[etree._Element, etree._Element, str, list[str]]] = []
 
     def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
         for child in _elements(node):
             sub = _filter_child(sub_filter, child)
             if sub is None:
                 continue
-            label = path + "/" + _label(child, _filter_keys(sub))
+            keys = _filter_keys(sub)
+            label = path + "/" + _label(child, keys)
             if _is_entry(sub):
-                out[label] = child
+                out.append((node, child, label, keys))
             else:
                 walk(child, sub, label)
 
     walk(payload, flt, "")
     return out
+
+
+def entries(payload: etree._Element, flt: etree._Element) -> dict[str, etree._Element]:
+    """The list entries a resource owns (where `mark_replace` puts replace), by path."""
+    return {label: entry for _, entry, label, _ in _own_entries(payload, flt)}
 
 
 def entry_labels(payload: etree._Element, flt: etree._Element) -> list[str]:
@@ -54,19 +63,9 @@ def mark_replace(
 ) -> etree._Element:
     """A copy of `payload` with operation="replace" on its own list entries (not on `shared` ones)."""
     out = copy.deepcopy(payload)
-
-    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
-        for child in _elements(node):
-            sub = _filter_child(sub_filter, child)
-            if sub is None:
-                continue
-            label = path + "/" + _label(child, _filter_keys(sub))
-            if _is_entry(sub) and label not in shared:
-                child.set(NC_OPERATION, "replace")
-            elif not _is_entry(sub):
-                walk(child, sub, label)
-
-    walk(out, flt, "")
+    for _, entry, label, _ in _own_entries(out, flt):
+        if label not in shared:
+            entry.set(NC_OPERATION, "replace")
     return out
 
 
@@ -105,31 +104,20 @@ def rewrite_entries(
     by the union of what `after` holds for it, or deleted (keys only) when nothing does. Entries in
     `done` were rewritten by an earlier payload and are dropped; the rest are added to `done`."""
     out = copy.deepcopy(payload)
-
-    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
-        for child in _elements(node):
-            sub = _filter_child(sub_filter, child)
-            if sub is None:
-                continue
-            keys = _filter_keys(sub)
-            label = path + "/" + _label(child, keys)
-            if not _is_entry(sub):
-                walk(child, sub, label)
-            elif label in done:
-                node.remove(child)
-            elif after.get(label):
-                replacement = union(after[label])
-                replacement.set(NC_OPERATION, "replace")
-                node.replace(child, replacement)
-                done.add(label)
-            else:
-                for leaf in _elements(child):
-                    if leaf.tag not in keys:
-                        child.remove(leaf)
-                child.set(NC_OPERATION, "delete")
-                done.add(label)
-
-    walk(out, flt, "")
+    for parent, entry, label, keys in _own_entries(out, flt):
+        if label in done:
+            parent.remove(entry)
+        elif after.get(label):
+            replacement = union(after[label])
+            replacement.set(NC_OPERATION, "replace")
+            parent.replace(entry, replacement)
+            done.add(label)
+        else:
+            for leaf in _elements(entry):
+                if leaf.tag not in keys:
+                    entry.remove(leaf)
+            entry.set(NC_OPERATION, "delete")
+            done.add(label)
     return out
 
 
@@ -139,19 +127,9 @@ def widen(
     """A copy of `payload` whose own entries also hold what `neighbours` (label -> that entry as
     other resources of the device render it) put in them: what a shared entry should read back as."""
     out = copy.deepcopy(payload)
-
-    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
-        for child in _elements(node):
-            sub = _filter_child(sub_filter, child)
-            if sub is None:
-                continue
-            label = path + "/" + _label(child, _filter_keys(sub))
-            if not _is_entry(sub):
-                walk(child, sub, label)
-            elif neighbours.get(label):
-                node.replace(child, union([*neighbours[label], child]))  # its own values win
-
-    walk(out, flt, "")
+    for parent, entry, label, _ in _own_entries(out, flt):
+        if neighbours.get(label):
+            parent.replace(entry, union([*neighbours[label], entry]))  # its own values win
     return out
 
 
