@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -123,3 +123,20 @@ def serving(env: dict[str, str], log_path: Path, port: int | None = None) -> Ite
             client.close()
             server.terminate()
             server.wait(30)
+
+
+ORDERS_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+FINAL_STATES = frozenset({"completed", "failed"})
+
+
+def wait_order(
+    client: httpx.Client, order_id: str, timeout: float = 120, states: Collection[str] = FINAL_STATES
+) -> dict[str, Any]:
+    """Poll a TMF652 order (through `rom serve` or a TestClient) until it reaches one of `states`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        doc: dict[str, Any] = client.get(f"{ORDERS_PATH}/{order_id}").json()
+        if doc["state"] in states:
+            return doc
+        time.sleep(0.05)
+    raise AssertionError(f"order {order_id} never reached {sorted(states)}")

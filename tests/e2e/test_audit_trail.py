@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import REPO, TOPOLOGY, Lab
-from tests.e2e.test_order_to_device import ORDERS, netconf, order_body, wait_final
-from tests.support import free_port, running_lab, serving
+from tests.e2e.test_order_to_device import ORDERS, netconf, order_body
+from tests.support import free_port, running_lab, serving, wait_order
 
 pytestmark = pytest.mark.e2e
 AUDIT = "/admin/audit"
@@ -60,7 +60,7 @@ def audit(lab: Lab, **params: str) -> tuple[list[dict[str, Any]], httpx.Response
 def submit(lab: Lab, vrf: str, vlan: int, correlation_id: str) -> dict[str, Any]:
     created = lab.api.post(ORDERS, json=order_body(vrf, vlan), headers={"X-Correlation-ID": correlation_id})
     assert created.status_code == 201, created.text
-    return wait_final(lab, created.json()["id"])
+    return wait_order(lab.api, created.json()["id"])
 
 
 def test_completed_order_is_audited_per_device_with_its_diff(lab: Lab) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from lxml import etree
 from ncclient import manager
 
 from tests.e2e.conftest import REPO, Lab
-from tests.support import netconf_connect
+from tests.support import netconf_connect, wait_order
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
@@ -51,16 +50,6 @@ def _char(item: dict[str, Any], name: str) -> Any:
     return next(c["value"] for c in item["resource"]["resourceCharacteristic"] if c["name"] == name)
 
 
-def wait_final(lab: Lab, order_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        order: dict[str, Any] = lab.api.get(f"{ORDERS}/{order_id}").json()
-        if order["state"] in {"completed", "failed"}:
-            return order
-        time.sleep(0.1)
-    raise AssertionError(f"order {order_id} did not finish")
-
-
 def test_order_completes_and_lands_on_both_routers(lab: Lab) -> None:
     created = lab.api.post(ORDERS, json=EXAMPLE, headers={"X-Correlation-ID": "e2e-1"})
     assert created.status_code == 201, created.text
@@ -68,7 +57,7 @@ def test_order_completes_and_lands_on_both_routers(lab: Lab) -> None:
     assert order["state"] == "acknowledged"
     assert created.headers["Location"] == f"{ORDERS}/{order['id']}"
 
-    final = wait_final(lab, order["id"])
+    final = wait_order(lab.api, order["id"])
     assert final["state"] == "completed", final.get("note")
     assert {i["state"] for i in final["orderItem"]} == {"completed"}
 
@@ -128,7 +117,7 @@ def test_failure_on_one_device_rolls_back_the_other(lab: Lab) -> None:
         holder.lock(target="candidate")
         created = lab.api.post(ORDERS, json=order_body("CUST-B", 200))
         assert created.status_code == 201
-        final = wait_final(lab, created.json()["id"])
+        final = wait_order(lab.api, created.json()["id"])
     assert final["state"] == "failed"
     reasons = " ".join(n["text"] for n in final["note"] if n.get("author") == "ROM")
     assert "pe2" in reasons and "lock-denied" in reasons

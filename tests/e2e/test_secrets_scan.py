@@ -10,10 +10,8 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,8 +21,8 @@ from api.app import create_app
 from rom.context import Context
 from rom.store import OutboxRow
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order
-from tests.support import REPO, trust_fleet
+from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, qos_item
+from tests.support import REPO, trust_fleet, wait_order
 
 pytestmark = pytest.mark.e2e
 RESOURCES = "/tmf-api/resourceInventoryManagement/v4/resource"
@@ -69,27 +67,6 @@ def rom_cli(var_dir: Path, env: dict[str, str], *args: str) -> subprocess.Comple
         text=True,
         timeout=120,
     )
-
-
-def qos_item(item_id: str, device: str, queue: str) -> dict[str, Any]:
-    """A transport-qos item: pushed over gNMI (pygnmi), where the password travels as gRPC metadata."""
-    values = {"device": device, "interface": "Ethernet2", "queueName": queue, "bandwidthMbps": 10}
-    return {
-        "id": item_id,
-        "action": "add",
-        "resourceSpecification": {"id": "transport-qos"},
-        "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
-    }
-
-
-def wait_final(client: TestClient, order_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        doc: dict[str, Any] = client.get(f"{ORDERS}/{order_id}").json()
-        if doc["state"] in {"completed", "failed"}:
-            return doc
-        time.sleep(0.1)
-    raise AssertionError(f"order {order_id} did not finish")
 
 
 def test_device_passwords_appear_nowhere(
@@ -159,7 +136,7 @@ def test_device_passwords_appear_nowhere(
             }
             posted = {name: client.post(ORDERS, json=body) for name, body in bodies.items()}
             assert all(r.status_code == 201 for r in posted.values()), {k: r.text for k, r in posted.items()}
-            finals = {name: wait_final(client, r.json()["id"]) for name, r in posted.items()}
+            finals = {name: wait_order(client, r.json()["id"]) for name, r in posted.items()}
             notes = {k: json.dumps(v.get("note", [])) for k, v in finals.items()}
             assert finals["ok"]["state"] == "completed", notes["ok"]
             assert {finals[k]["state"] for k in ("stale", "stale-gnmi", "unknown")} == {"failed"}

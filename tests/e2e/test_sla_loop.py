@@ -33,7 +33,7 @@ from pygnmi.client import gNMIclient
 
 from rom.lab import read_control_url, read_endpoints
 from telemetry.broker import KafkaBroker, kafka_libdir
-from tests.support import REPO, free_port, running_lab, serving
+from tests.support import REPO, free_port, running_lab, serving, wait_order
 
 pytestmark = [
     pytest.mark.e2e,
@@ -116,17 +116,7 @@ def create_topics(bootstrap: str, names: list[str]) -> None:
 def run_order(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
     created = api.post(ORDERS, json=body)
     assert created.status_code == 201, created.text
-    return wait_order(api, created.json()["id"])
-
-
-def wait_order(api: httpx.Client, order_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + GUARD_S
-    while time.monotonic() < deadline:
-        order: dict[str, Any] = api.get(f"{ORDERS}/{order_id}").json()
-        if order["state"] in {"completed", "failed"}:
-            return order
-        time.sleep(0.05)
-    raise AssertionError(f"order {order_id} did not finish")
+    return wait_order(api, created.json()["id"], GUARD_S)
 
 
 def rrm_policy(host: str, port: int, policy: str) -> dict[str, Any]:
@@ -232,7 +222,7 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             corrective = raised["correctiveOrder"]
             assert corrective["status"] == 201, corrective
 
-            done = wait_order(api, corrective["id"])
+            done = wait_order(api, corrective["id"], GUARD_S)
             submitter = next(p for p in done["relatedParty"] if p["role"] == "submitter")
             assert submitter["name"] == "rom-sla"
             assert done["state"] == "completed", done.get("note")

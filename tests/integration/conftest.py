@@ -80,5 +80,16 @@ def l3vpn_item(item_id: str, device: str, vrf: str, vlan: int, address: str = "1
     }
 
 
+def qos_item(item_id: str, device: str, queue: str) -> dict[str, Any]:
+    """A transport-qos item (pushed over gNMI)."""
+    values = {"device": device, "interface": "Ethernet2", "queueName": queue, "bandwidthMbps": 10}
+    return {
+        "id": item_id,
+        "action": "add",
+        "resourceSpecification": {"id": "transport-qos"},
+        "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
+    }
+
+
 def order(*items: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return {"orderItem": list(items), **fields}

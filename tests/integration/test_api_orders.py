@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
+from tests.support import wait_order
 
 API = "/tmf-api/resourceOrderingManagement/v4"
 LATER = "2099-01-01T00:00:00Z"  # a requested start that keeps an order waiting
@@ -21,13 +21,7 @@ def post(rom: RomUnderTest, body: dict[str, Any], status: int = 201) -> dict[str
 
 
 def wait_state(rom: RomUnderTest, order_id: str, states: set[str], timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        doc: dict[str, Any] = rom.client.get(f"{ORDERS}/{order_id}").json()
-        if doc["state"] in states:
-            return doc
-        time.sleep(0.05)
-    raise AssertionError(f"order {order_id} never reached {states}")
+    return wait_order(rom.client, order_id, timeout, states)
 
 
 def waiting(rom: RomUnderTest, vlan: int, **fields: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +28,8 @@ from telemetry.baseline import KpiCheck, check_baselines
 from telemetry.collector import Backoff, Collector
 from telemetry.events import Event
 from telemetry.subscriptions import DeviceInfo, wanted_subscriptions
-from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, register_fleet
+from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, qos_item, register_fleet
+from tests.support import wait_order
 
 pytestmark = pytest.mark.integration
 
@@ -176,26 +176,6 @@ def test_kpi_baselines_are_read_over_mtls(mtls_fleet: FleetThread, pki: LabPki) 
     assert "no client certificate" in problems[0]
 
 
-def _qos_item(item_id: str, device: str, queue: str) -> dict[str, object]:
-    values = {"device": device, "interface": "Ethernet2", "queueName": queue, "bandwidthMbps": 10}
-    return {
-        "id": item_id,
-        "action": "add",
-        "resourceSpecification": {"id": "transport-qos"},
-        "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
-    }
-
-
-def _final(client: TestClient, order_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        doc: dict[str, Any] = client.get(f"{ORDERS}/{order_id}").json()
-        if doc["state"] in {"completed", "failed"}:
-            return doc
-        time.sleep(0.1)
-    raise AssertionError(f"order {order_id} did not finish")
-
-
 def test_an_order_runs_over_mtls_and_strict_host_keys_end_to_end(pki: LabPki, tmp_path: Path) -> None:
     """NETCONF to pe1 (host key checked), gNMI to pe2 and KPI baselines over mutual TLS, through the
     API; the same order with ROM lacking the client certificate fails with the TLS reason."""
@@ -208,10 +188,10 @@ def test_an_order_runs_over_mtls_and_strict_host_keys_end_to_end(pki: LabPki, tm
             register_fleet(ctx, fleet)
             with TestClient(create_app(settings)) as client:
                 vlan = 101 if name == "good" else 102
-                body = order(l3vpn_item("1", "pe1", f"V{vlan}", vlan), _qos_item("2", "pe2", f"Q{vlan}"))
+                body = order(l3vpn_item("1", "pe1", f"V{vlan}", vlan), qos_item("2", "pe2", f"Q{vlan}"))
                 created = client.post(ORDERS, json=body)
                 assert created.status_code == 201, created.text
-                final = _final(client, created.json()["id"])
+                final = wait_order(client, created.json()["id"], 60)
             ctx.engine.dispose()
             if name == "good":
                 assert final["state"] == "completed", final.get("note")
