@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,3 +26,14 @@ L3VPN_VALUES = {
 @pytest.fixture
 def l3vpn_values() -> dict[str, object]:
     return dict(L3VPN_VALUES)
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster for one test (tests/postgres.py)."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -14,7 +14,6 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +32,6 @@ pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COUNT, OUTAGE_AT, OUTAGE_S = 40, 12, 4.0
 FINAL = {"completed", "failed"}
-
-
-@pytest.fixture
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def final_states(api: httpx.Client, timeout: float = 180) -> dict[str, str]:

@@ -233,44 +233,39 @@ def hammer(ctx: Context, bodies: Sequence[Items]) -> tuple[list[dict[str, Any]],
     return done, errors
 
 
-def test_parallel_intake_on_postgres_never_allocates_twice(tmp_path: Path) -> None:
-    server = PostgresServer()
-    server.start()
-    try:
-        ctx = make_ctx(tmp_path, server.url)
-        same, errors = hammer(ctx, [item(str(i), 200, vrf=f"S{i}") for i in range(8)])
-        assert len(same) == 1 and len(errors) == 7 and all(isinstance(e, Conflict) for e in errors)
-        allocated, errors = hammer(ctx, [item(str(i), None, vrf=f"P{i}") for i in range(16)])
-        assert errors == []
-        vlans = [
-            c["value"]
-            for d in allocated
-            for c in d["orderItem"][0]["resource"]["resourceCharacteristic"]
-            if c["name"] == "vlanId"
-        ]
-        assert len(vlans) == 16 and len(set(vlans)) == 16 and 200 not in vlans
-        with ctx.transaction() as session:
-            define_pool(session, "bandwidth", "capacity", {"capacity": 1000})
-        qos = [
-            {
-                "id": "1",
-                "action": "add",
-                "resourceSpecification": {"id": "transport-qos"},
-                "resource": {
-                    "resourceCharacteristic": [
-                        {"name": "device", "value": "pe1"},
-                        {"name": "interface", "value": "Ethernet1"},
-                        {"name": "queueName", "value": f"Q{i}"},
-                        {"name": "bandwidthMbps", "value": 300},
-                    ]
-                },
-            }
-            for i in range(8)
-        ]
-        taken, errors = hammer(ctx, qos)
-        assert len(taken) == 3 and all("not enough capacity" in str(e) for e in errors)
-        with ctx.sessions() as session:
-            assert session.scalar(select(CounterRow.used).where(CounterRow.pool == "bandwidth")) == 900
-        ctx.engine.dispose()
-    finally:
-        server.stop()
+def test_parallel_intake_on_postgres_never_allocates_twice(tmp_path: Path, postgres: PostgresServer) -> None:
+    ctx = make_ctx(tmp_path, postgres.url)
+    same, errors = hammer(ctx, [item(str(i), 200, vrf=f"S{i}") for i in range(8)])
+    assert len(same) == 1 and len(errors) == 7 and all(isinstance(e, Conflict) for e in errors)
+    allocated, errors = hammer(ctx, [item(str(i), None, vrf=f"P{i}") for i in range(16)])
+    assert errors == []
+    vlans = [
+        c["value"]
+        for d in allocated
+        for c in d["orderItem"][0]["resource"]["resourceCharacteristic"]
+        if c["name"] == "vlanId"
+    ]
+    assert len(vlans) == 16 and len(set(vlans)) == 16 and 200 not in vlans
+    with ctx.transaction() as session:
+        define_pool(session, "bandwidth", "capacity", {"capacity": 1000})
+    qos = [
+        {
+            "id": "1",
+            "action": "add",
+            "resourceSpecification": {"id": "transport-qos"},
+            "resource": {
+                "resourceCharacteristic": [
+                    {"name": "device", "value": "pe1"},
+                    {"name": "interface", "value": "Ethernet1"},
+                    {"name": "queueName", "value": f"Q{i}"},
+                    {"name": "bandwidthMbps", "value": 300},
+                ]
+            },
+        }
+        for i in range(8)
+    ]
+    taken, errors = hammer(ctx, qos)
+    assert len(taken) == 3 and all("not enough capacity" in str(e) for e in errors)
+    with ctx.sessions() as session:
+        assert session.scalar(select(CounterRow.used).where(CounterRow.pool == "bandwidth")) == 900
+    ctx.engine.dispose()

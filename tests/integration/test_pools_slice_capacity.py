@@ -220,31 +220,26 @@ def test_api_answers_409_with_a_tmf_error_naming_the_cell(tmp_path: Path) -> Non
     ctx.engine.dispose()
 
 
-def test_parallel_slice_orders_on_postgres_never_over_allocate(tmp_path: Path) -> None:
-    server = PostgresServer()
-    server.start()
-    try:
-        ctx = make_ctx(tmp_path, server.url)
-        # 8 orders of 30 % PRB + 2000 sessions each: the cell fits exactly three of them
-        taken, errors = hammer(ctx, [(core(str(i), 2000), ran(str(i), 30)) for i in range(8)])
-        assert len(taken) == 3 and len(errors) == 5
-        assert all("minRatio 30 requested on gnb1/1/1" in str(e) for e in errors), errors
-        assert used(ctx) == {("prb", "gnb1/1/1"): 90, ("upf-sessions", "upf1"): 6000}
-        # then sessions bind: 4000 free, eight orders of 1500 -> exactly two
-        taken, errors = hammer(ctx, [core(str(10 + i), 1500) for i in range(8)])
-        assert len(taken) == 2 and len(errors) == 6
-        assert all("pduSessions 1500 requested on upf1" in str(e) for e in errors), errors
-        with ctx.sessions() as session:
-            rows = list(session.scalars(select(ReservationRow)))
-        assert (
-            sum(r.amount for r in rows if r.pool == "upf-sessions")
-            == 9000
-            == used(ctx)[("upf-sessions", "upf1")]
-        )
-        assert sum(r.amount for r in rows if r.pool == "prb") == 90
-        ctx.engine.dispose()
-    finally:
-        server.stop()
+def test_parallel_slice_orders_on_postgres_never_over_allocate(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    ctx = make_ctx(tmp_path, postgres.url)
+    # 8 orders of 30 % PRB + 2000 sessions each: the cell fits exactly three of them
+    taken, errors = hammer(ctx, [(core(str(i), 2000), ran(str(i), 30)) for i in range(8)])
+    assert len(taken) == 3 and len(errors) == 5
+    assert all("minRatio 30 requested on gnb1/1/1" in str(e) for e in errors), errors
+    assert used(ctx) == {("prb", "gnb1/1/1"): 90, ("upf-sessions", "upf1"): 6000}
+    # then sessions bind: 4000 free, eight orders of 1500 -> exactly two
+    taken, errors = hammer(ctx, [core(str(10 + i), 1500) for i in range(8)])
+    assert len(taken) == 2 and len(errors) == 6
+    assert all("pduSessions 1500 requested on upf1" in str(e) for e in errors), errors
+    with ctx.sessions() as session:
+        rows = list(session.scalars(select(ReservationRow)))
+    assert (
+        sum(r.amount for r in rows if r.pool == "upf-sessions") == 9000 == used(ctx)[("upf-sessions", "upf1")]
+    )
+    assert sum(r.amount for r in rows if r.pool == "prb") == 90
+    ctx.engine.dispose()
 
 
 def set_max_sessions(fleet: FleetThread, device: str, sessions: int) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -20,16 +18,6 @@ from tests.support import running_lab, serving
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COUNT = 200
 DEVICES = ("pe1", "p1", "pe2")
-
-
-@pytest.fixture
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def order(i: int) -> dict[str, object]:
