@@ -27,7 +27,7 @@ from drivers.netconf import NetconfDriver
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conformance.backends import ietf_if_payload, oc_subif_payload
 from tests.conformance.netconfd import Netconfd, NetconfdUnavailable
-from tests.support import netconf_connect, trust_fleet
+from tests.support import fleet_target, netconf_connect
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -119,10 +119,7 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|",
     ]
     with FleetThread([SimDeviceSpec("pe1")]) as fleet:
-        ep = fleet.endpoint("pe1")
-        target = DeviceTarget(
-            "pe1", ep.host, ep.netconf_port, ep.platform, "admin", "admin", 30, known_hosts=trust_fleet(fleet)
-        )
+        target = fleet_target(fleet, "pe1", 30)
         rows += run(
             "ROM simulator", target, lambda i: oc_subif_payload(100, vlan=100 + i), args.stock, args.rom
         )

@@ -15,6 +15,7 @@ from typing import IO, Any
 import httpx
 from ncclient import manager
 
+from drivers.base import DeviceTarget
 from drivers.host_keys import known_hosts_line, record
 from sims.fleet import FleetThread
 
@@ -70,6 +71,31 @@ def trust_fleet(fleet: FleetThread, known_hosts: Path | None = None) -> str:
     ]
     record(path, lines, replace=True)
     return str(path)
+
+
+def fleet_target(
+    fleet: FleetThread,
+    name: str,
+    timeout: float = 10,
+    *,
+    platform: str | None = None,
+    gnmi: bool = False,
+    known_hosts: str | None = None,
+) -> DeviceTarget:
+    """How a driver reaches device `name` of an in-process fleet: the lab credentials, its host key
+    trusted (`known_hosts`: a file `trust_fleet` already wrote), its gNMI port if `gnmi`."""
+    ep = fleet.endpoint(name)
+    return DeviceTarget(
+        name,
+        ep.host,
+        ep.netconf_port,
+        platform or ep.platform,
+        "admin",
+        "admin",
+        timeout,
+        gnmi_port=ep.gnmi_port if gnmi else None,
+        known_hosts=known_hosts or trust_fleet(fleet),
+    )
 
 
 def netconf_connect(

@@ -11,7 +11,7 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lxml import etree
 from ncclient import manager
@@ -22,7 +22,7 @@ from drivers.pool import SessionPool
 from drivers.registry import driver_for
 from sims.fleet import FleetThread
 from tests.conformance.netconfd import NetconfdEndpoint
-from tests.support import netconf_connect, trust_fleet
+from tests.support import fleet_target, netconf_connect
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 OC_IF = "http://openconfig.net/yang/interfaces"
@@ -105,17 +105,7 @@ def sim_backend(
     pool: SessionPool | None = None,
     gnmi: bool = False,
 ) -> Backend:
-    ep = fleet.endpoint(name)
-    target = DeviceTarget(
-        name,
-        ep.host,
-        ep.netconf_port,
-        platform or ep.platform,
-        "admin",
-        "admin",
-        10,
-        known_hosts=trust_fleet(fleet),
-    )
+    target = fleet_target(fleet, name, platform=platform, gnmi=gnmi)
 
     def items() -> set[str]:
         def read(f: object) -> set[str]:
@@ -131,7 +121,6 @@ def sim_backend(
         return fleet.call(lambda f: etree.tostring(f.device(name).datastore.running, encoding="unicode"))
 
     if gnmi:
-        target = replace(target, gnmi_port=ep.gnmi_port)
         return Backend(
             kind=f"sim-gnmi/{target.platform}",
             target=target,

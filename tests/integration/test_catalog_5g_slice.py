@@ -24,7 +24,7 @@ from rom.readback import check_against_devices
 from rom.tmf import ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conftest import L3VPN_VALUES
-from tests.support import netconf_connect, trust_fleet
+from tests.support import fleet_target, netconf_connect, trust_fleet
 
 pytestmark = pytest.mark.integration
 DEVICES = {"upf1": "upf", "smf1": "smf", "gnb1": "gnb", "pe1": "router"}
@@ -94,23 +94,8 @@ def fleet() -> Iterator[FleetThread]:
 
 
 def targets(fleet: FleetThread) -> list[DeviceTarget]:
-    out = []
-    for name in DEVICES:
-        ep = fleet.endpoint(name)
-        out.append(
-            DeviceTarget(
-                name,
-                ep.host,
-                ep.netconf_port,
-                ep.platform,
-                "admin",
-                "admin",
-                10,
-                gnmi_port=ep.gnmi_port,
-                known_hosts=trust_fleet(fleet),
-            )
-        )
-    return out
+    known_hosts = trust_fleet(fleet)
+    return [fleet_target(fleet, name, gnmi=True, known_hosts=known_hosts) for name in DEVICES]
 
 
 def running(fleet: FleetThread) -> dict[str, str]:

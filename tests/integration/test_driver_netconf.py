@@ -18,7 +18,7 @@ from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
 from rom.errors import DeviceRejected, TransportError
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import trust_fleet
+from tests.support import fleet_target
 
 pytestmark = pytest.mark.integration
 
@@ -44,17 +44,7 @@ def fleet() -> Iterator[FleetThread]:
 
 
 def target(fleet: FleetThread, name: str) -> DeviceTarget:
-    ep = fleet.endpoint(name)
-    return DeviceTarget(
-        name,
-        ep.host,
-        ep.netconf_port,
-        ep.platform,
-        "admin",
-        "admin",
-        timeout=10,
-        known_hosts=trust_fleet(fleet),
-    )
+    return fleet_target(fleet, name)
 
 
 @pytest.fixture
