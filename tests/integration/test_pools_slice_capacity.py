@@ -143,12 +143,7 @@ def test_failure_cancel_and_delete_release_completion_keeps(ctx: Context) -> Non
         cancel_waiting(session, row)
     assert set(used(ctx).values()) == {0}
     done = submit(ctx, ran("3", 70), core("3", 6000))
-    with ctx.sessions() as session:
-        row = store.get_order(session, done["id"])
-        assert row is not None
-        planned = plan_order(ResourceOrderCreate.model_validate(row.request), ctx.catalog, DEVICES)
-    start(ctx, done["id"])
-    finish_order(ctx, done["id"], planned, [], False)
+    complete(ctx, done["id"])
     with ctx.sessions() as session:
         resources = {r.spec_id: r.id for r in session.scalars(select(Resource))}
         holders = {(r.pool, r.resource_id) for r in reservations_of(session, order_id=done["id"])}
@@ -158,6 +153,17 @@ def test_failure_cancel_and_delete_release_completion_keeps(ctx: Context) -> Non
     delete_resource(ctx, resources["slice-core"], "cid")
     assert used(ctx) == {("prb", "gnb1/1/1"): 70, ("upf-sessions", "upf1"): 0}
     submit(ctx, core("4", 6000))
+
+
+def complete(ctx: Context, order_id: str) -> None:
+    """Record an order as completed, as the executor does after a successful push."""
+    with ctx.sessions() as session:
+        row = store.get_order(session, order_id)
+        assert row is not None
+        body = ResourceOrderCreate.model_validate(row.request)
+        planned = plan_order(body, ctx.catalog, DEVICES, current_resources(session, body))
+    start(ctx, order_id)
+    finish_order(ctx, order_id, planned, [], False)
 
 
 def modify(i: str, resource_id: str, share: int) -> dict[str, Any]:
@@ -171,12 +177,7 @@ def modify(i: str, resource_id: str, share: int) -> dict[str, Any]:
 
 def test_a_modify_takes_only_the_increase_and_gives_it_back_on_failure(ctx: Context) -> None:
     done = submit(ctx, ran("1", 30))
-    with ctx.sessions() as session:
-        row = store.get_order(session, done["id"])
-        assert row is not None
-        planned = plan_order(ResourceOrderCreate.model_validate(row.request), ctx.catalog, DEVICES)
-    start(ctx, done["id"])
-    finish_order(ctx, done["id"], planned, [], False)
+    complete(ctx, done["id"])
     with ctx.sessions() as session:
         [resource_id] = session.scalars(select(Resource.id)).all()
     submit(ctx, ran("2", 40))
@@ -194,12 +195,7 @@ def test_a_modify_takes_only_the_increase_and_gives_it_back_on_failure(ctx: Cont
     lowered = submit(ctx, modify("m3", resource_id, 10))  # a decrease takes nothing...
     with ctx.sessions() as session:
         assert reservations_of(session, order_id=lowered["id"]) == []
-        row = store.get_order(session, lowered["id"])
-        assert row is not None
-        body = ResourceOrderCreate.model_validate(row.request)
-        planned = plan_order(body, ctx.catalog, DEVICES, current_resources(session, body))
-    start(ctx, lowered["id"])
-    finish_order(ctx, lowered["id"], planned, [], False)  # ...and gives 20 back once it is done
+    complete(ctx, lowered["id"])  # ...and gives 20 back once it is done
     assert used(ctx) == {("prb", "gnb1/1/1"): 50}
     with ctx.sessions() as session:
         assert [r.amount for r in reservations_of(session, resource_id=resource_id)] == [10]
