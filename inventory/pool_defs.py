@@ -23,6 +23,7 @@ DEFAULT_POOLS: dict[str, tuple[PoolKind, dict[str, Any]]] = {
     "rd": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
     "rt": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
     "bandwidth": ("capacity", {"capacity": 400_000}),  # Mbit/s per interface
+    "qos-scheduler": ("range", {"min": 1, "max": 65535}),  # scheduler sequences of an interface's policy
     "prb": ("capacity", {"capacity": 100}),  # percent of a cell's PRBs
     "upf-sessions": ("capacity", {"capacity": 10_000}),  # PDU sessions per UPF (the sim's maxSessions)
 }

@@ -79,7 +79,9 @@ def slice_order(dedicated: int = 20) -> ResourceOrderCreate:
                 "interface": "Ethernet1",
                 "queueName": "SLICE-URLLC",
                 "priority": 5,
+                "strictPriority": True,
                 "bandwidthMbps": 1000,
+                "schedulerSequence": 1,  # the pool allocates it at intake; plan_order alone does not
             },
         ),
         _item("vpn", "l3vpn-endpoint", dict(L3VPN_VALUES)),

@@ -42,6 +42,10 @@ RRM_PATH = (
 QUEUE_PATH = (
     "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet1]/output/queues/queue[name=SLICE-URLLC]"
 )
+INPUT_PATH = (
+    "/openconfig-qos:qos/scheduler-policies/scheduler-policy[name=ROM-EGRESS-Ethernet1]/schedulers"
+    "/scheduler[sequence=1]/inputs/input[id=SLICE-URLLC]"
+)
 
 
 @dataclass
@@ -80,6 +84,15 @@ def rrm_policy(body: str) -> str:
     return (
         f'<GNBDUFunction xmlns="{GNBDU}"><id>1</id><NRCellDU xmlns="{CELL}"><id>1</id>'
         f'<RRMPolicyRatio xmlns="{RRM}"{body}</RRMPolicyRatio></NRCellDU></GNBDUFunction>'
+    )
+
+
+def scheduler_input(weight: int) -> str:
+    return (
+        f'<qos xmlns="{QOS}"><scheduler-policies><scheduler-policy><name>ROM-EGRESS-Ethernet1</name>'
+        "<schedulers><scheduler><sequence>1</sequence><inputs><input><id>SLICE-URLLC</id>"
+        f"<config><weight>{weight}</weight></config></input></inputs></scheduler></schedulers>"
+        "</scheduler-policy></scheduler-policies></qos>"
     )
 
 
@@ -187,14 +200,14 @@ def test_rrm_policy_deleted_is_missing_and_remediated(lab: Lab) -> None:
 
 
 def test_qos_queue_changed_remediated_then_adopted(lab: Lab) -> None:
-    priority = f"{QUEUE_PATH}/config/priority"
-    lab.oob("pe1", queue("><name>SLICE-URLLC</name><config><priority>2</priority></config>"))
+    priority = f"{INPUT_PATH}/config/weight"  # the queue's weight at its scheduler's input
+    lab.oob("pe1", scheduler_input(2))
     assert kinds(reconcile(lab.ctx)) == [("pe1", "changed", priority)]
     dry = remediate(lab.ctx)
     assert set(dry.payloads) == {"pe1"} and list(dry.payloads["pe1"]) == ["gnmi"]
     assert remediate(lab.ctx, apply=True).applied
     assert kinds(reconcile(lab.ctx)) == []
-    lab.oob("pe1", queue("><name>SLICE-URLLC</name><config><priority>3</priority></config>"))
+    lab.oob("pe1", scheduler_input(3))
     assert kinds(reconcile(lab.ctx)) == [("pe1", "changed", priority)]
     result = adopt(lab.ctx, device="pe1")
     assert result.adopted == {lab.resources["transport-qos"].id: {"priority": 3}}, result.not_adoptable

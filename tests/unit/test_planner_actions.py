@@ -181,6 +181,7 @@ def test_gnmi_delete_deletes_the_owned_paths() -> None:
         "priority": 3,
         "bandwidthMbps": 100,
         "burstBytes": 1500,
+        "schedulerSequence": 1,
     }
     spec = catalog.get("transport-qos")
     values = {k: v for k, v in values.items() if k in spec.characteristics}

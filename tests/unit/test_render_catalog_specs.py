@@ -40,7 +40,9 @@ QOS = {
     "interface": "Ethernet1",
     "queueName": "SLICE-URLLC",
     "priority": 5,
+    "strictPriority": True,
     "bandwidthMbps": 1000,
+    "schedulerSequence": 1,
 }
 SRL = {**L3VPN_VALUES, "interface": "ethernet-1/1"}
 CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
