@@ -23,6 +23,7 @@ from rom.planner import CurrentResource, modified_ids, plan_order
 from rom.query import Column, PageRequest, fetch_page, project
 from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 from rom.transitions import set_state, touch_doc
+from yangval.check import check_request
 
 ORDER_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COLUMNS = {
@@ -86,11 +87,13 @@ def _insert(
 ) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
         platforms = {d.name: d.platform for d in list_devices(session)}
-        items = plan_order(body, ctx.catalog, platforms, current_resources(session, body))
+        current = current_resources(session, body)
+        items = plan_order(body, ctx.catalog, platforms, current)
         if key is not None and (existing := store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
+        check_request(ctx.catalog, request, platforms, current, ctx.settings.yang_path)  # 422: YANG
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
