@@ -28,6 +28,7 @@ from drivers.gnmi_payload import parse_document
 REFERENCE = Path(
     os.environ.get("ROM_YANG_REFERENCE", Path(__file__).resolve().parents[2] / "shared/reference/yang")
 )
+PROJECT_YANG = Path(__file__).resolve().parents[1] / "yang"
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 OC_MODULES = (  # what the router simulator implements, as upstream modules
     "interfaces/openconfig-interfaces.yang",
@@ -58,9 +59,11 @@ def _arguments(family: str) -> tuple[str, ...]:
         paths = sorted(str(d) for d in root.rglob("*") if d.is_dir())
         models = root / "release" / "models"
         return ("-ii", *(a for d in paths for a in ("-p", d)), *(str(models / m) for m in OC_MODULES))
-    if family == "3gpp":
+    if family == "3gpp":  # Release 17 plus the project's own augment modules (yang/)
         root = REFERENCE / "3gpp"
-        return ("-i", "-p", str(root), *sorted(str(m) for m in root.glob("_3gpp-*.yang")))
+        own = sorted(str(m) for m in PROJECT_YANG.glob("*.yang"))
+        modules = sorted(str(m) for m in root.glob("_3gpp-*.yang"))
+        return ("-i", "-p", str(root), "-p", str(PROJECT_YANG), *modules, *own)
     raise ValueError(f"unknown module family {family!r}")
 
 
