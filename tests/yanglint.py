@@ -2,8 +2,8 @@
 Debian's `yanglint` (libyang2-tools, installed by scripts/system-deps.sh), as the reference
 README shows. Tests only: ROM itself does not shell out to yanglint.
 
-- `gnmi_tree(document)` turns a gNMI Set document (drivers.gnmi_payload) into the RFC 7951 JSON
-  tree it would leave on an empty device (replaces and updates merged, list entries by key).
+- `yangval.payload.gnmi_tree(document)` (used with these) turns a gNMI Set document into the
+  RFC 7951 JSON tree it leaves on an empty device (replaces and updates merged, entries by key).
 - `netconf_tree(config)` is an edit-config `<config>` as plain data (operations stripped).
 - `validate(text, fmt, family, data_type)` returns yanglint's errors (empty: valid).
 """
@@ -22,8 +22,6 @@ from typing import Any
 
 import pytest
 from lxml import etree
-
-from drivers.gnmi_payload import parse_document
 
 REFERENCE = Path(
     os.environ.get("ROM_YANG_REFERENCE", Path(__file__).resolve().parents[2] / "shared/reference/yang")
@@ -88,51 +86,6 @@ def validate(text: str, fmt: str, family: str, data_type: str = "config") -> lis
     if done.returncode != 0 and not errors:
         errors = [f"yanglint exited {done.returncode}"]
     return errors if done.returncode != 0 or any("err" in e for e in errors) else []
-
-
-def _entry(entries: list[dict[str, Any]], keys: dict[str, str]) -> dict[str, Any]:
-    for entry in entries:
-        if all(str(entry.get(k)) == v for k, v in keys.items()):
-            return entry
-    entries.append(dict(keys))
-    return entries[-1]
-
-
-def _merge(into: dict[str, Any], value: dict[str, Any]) -> None:
-    for name, sub in value.items():
-        if isinstance(sub, dict) and isinstance(into.get(name), dict):
-            _merge(into[name], sub)
-        elif isinstance(sub, list) and isinstance(into.get(name), list):
-            into[name].extend(item for item in sub if item not in into[name])
-        else:
-            into[name] = copy.deepcopy(sub)
-
-
-def gnmi_tree(document: str) -> dict[str, Any]:
-    """The RFC 7951 tree a gNMI Set document writes on an empty device (deletes ignored)."""
-    tree: dict[str, Any] = {}
-    for change in parse_document(document).changes:
-        if change.op == "delete":
-            continue
-        node = tree
-        elems = list(change.path.elem)
-        for i, elem in enumerate(elems):
-            last = i == len(elems) - 1
-            if elem.key:
-                entries = node.setdefault(elem.name, [])
-                node = _entry(entries, dict(elem.key))
-            elif last and not isinstance(change.value, dict):
-                node[elem.name] = change.value
-                break
-            else:
-                node = node.setdefault(elem.name, {})
-        else:
-            if elems and elems[-1].key and isinstance(change.value, dict):
-                for k in elems[-1].key:  # the value's own typed key wins over the path's text
-                    if k in change.value:
-                        node.pop(k, None)
-            _merge(node, change.value)
-    return tree
 
 
 def netconf_tree(config: etree._Element) -> str:

@@ -15,7 +15,8 @@ from rom.catalog import Catalog, validate_characteristics
 from rom.planner import PlannedItem, RoleTarget, intended_for
 from tests.conftest import L3VPN_VALUES
 from tests.unit.test_render_catalog_specs import QOS, SLICE_CORE, SLICE_RAN
-from tests.yanglint import as_json, gnmi_tree, netconf_tree, validate
+from tests.yanglint import as_json, netconf_tree, validate
+from yangval.payload import gnmi_tree
 
 VALUES: dict[str, dict[str, Any]] = {
     "transport-qos": QOS,
