@@ -10,8 +10,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, InvalidRequest
 from inventory.pool_store import CounterRow, PoolRow
-from rom.errors import Conflict, InvalidRequest
 
 PoolKind = Literal["range", "prefix", "asn-number", "capacity"]
 KINDS: tuple[str, ...] = ("range", "prefix", "asn-number", "capacity")

@@ -7,21 +7,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import EXPECTED, RomError
+from core.events import now_iso
+from core.tmf652 import ResourceOrderCreate
+from drift.reconcile import other_intents
 from drivers import tasks
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
-from inventory.reconcile import other_intents
-from inventory.store import list_devices
-from rom import audit, store
-from rom.context import Context
-from rom.edits import Plan, changed_devices, changed_resources, order_edits
-from rom.errors import RomError
-from rom.events import now_iso
-from rom.finish import finish_order
-from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
-from rom.orders import current_resources
-from rom.planner import (
+from intent.edits import Plan, changed_devices, changed_resources, order_edits
+from intent.planner import (
     Intended,
     PlannedItem,
     commit_waves,
@@ -29,8 +24,14 @@ from rom.planner import (
     participant_payloads,
     plan_order,
 )
-from rom.readback import check_against_devices
-from rom.tmf import ResourceOrderCreate
+from intent.readback import check_against_devices
+from inventory import audit
+from inventory.context import Context
+from inventory.store import list_devices
+from rom import store
+from rom.finish import finish_order
+from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
+from rom.orders import current_resources
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
 
@@ -74,7 +75,7 @@ def execute_order(ctx: Context, order_id: str) -> str:
             outcome = _push(ctx, order_id, planned)
         else:
             outcome, applied = _push_groups(ctx, order_id, planned, groups)
-    except RomError as exc:
+    except EXPECTED as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
         log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)

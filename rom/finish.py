@@ -7,17 +7,18 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.after_order import record_order_fingerprints
-from inventory.drift_store import forget
+from core import outbox
+from core.events import RESOURCE_TOPIC, now_iso, resource_event
+from drift.after_order import record_order_fingerprints
+from intent.planner import PlannedItem
+from inventory.context import Context
+from inventory.fingerprints import forget
 from inventory.intake import reserve_resource
 from inventory.pools import keep_order, release_order
 from inventory.resources import remove_resource
 from inventory.store import Resource
 from inventory.tmf639 import resource_doc
 from rom import store
-from rom.context import Context
-from rom.events import RESOURCE_TOPIC, now_iso, resource_event
-from rom.planner import PlannedItem
 from rom.transitions import item_state, set_state
 
 
@@ -114,7 +115,7 @@ def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[st
     session.add(resource)
     session.flush()
     body = resource_doc(resource)
-    store.add_event(
+    outbox.add_event(
         session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)
     )
     return {"id": body["id"], "href": body["href"]}
@@ -135,7 +136,7 @@ def _settle(session: Session, item: PlannedItem, resource_id: str, cid: str) -> 
         session.flush()
         body = resource_doc(resource)
         event = resource_event("ResourceAttributeValueChangeEvent", body, cid)
-        store.add_event(session, RESOURCE_TOPIC, resource.id, event)
+        outbox.add_event(session, RESOURCE_TOPIC, resource.id, event)
     return {"id": body["id"], "href": body["href"]}
 
 

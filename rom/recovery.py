@@ -9,19 +9,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from core.errors import EXPECTED
+from drift.reconcile import other_intents
 from drivers.base import DeviceDriver, DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
 from drivers.transaction import HostOutcome, TransactionOutcome
-from inventory.reconcile import other_intents
+from intent.edits import Plan, changed_resources
+from intent.planner import execution_groups
+from inventory import audit
+from inventory.context import Context
 from inventory.store import list_devices
-from rom import audit, store
-from rom.context import Context
-from rom.edits import Plan, changed_resources
-from rom.errors import RomError
+from rom import store
 from rom.executor import check_against_devices, persist_id, plan
 from rom.finish import finish_order
-from rom.planner import execution_groups
 from rom.transitions import set_state
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def recover_order(ctx: Context, order_id: str) -> str:
         return _release(ctx, order_id, None)
     try:
         planned = plan(ctx, request)
-    except RomError as exc:
+    except EXPECTED as exc:
         return finish_order(ctx, order_id, [], [f"recovery: cannot re-plan the order: {exc}"], False)
     groups = execution_groups(planned.items, bool(request.get("partialAllowed")))
     everything = any("devices" not in m for m in marks)  # a step without its devices: all committed
@@ -120,7 +121,7 @@ def _each_device(ctx: Context, devices: list[str], action: Callable[[DeviceDrive
         try:
             driver.open()
             action(driver)
-        except RomError as exc:
+        except EXPECTED as exc:
             log.info("recovery on %s: %s", target.name, exc)
         finally:
             driver.close()
