@@ -16,10 +16,9 @@ from typing import Any
 
 from lxml import etree
 
-from drift.reconcile import render_roles
 from drivers.gnmi_payload import bare_name, parse_document
 from intent.catalog import Catalog, CharacteristicSpec, ResourceSpec
-from intent.planner import Intended, RoleTarget, intended_state
+from intent.planner import Intended, RoleTarget, intended_state, render_roles
 from intent.readback import leaf_text
 from intent.tree import Difference, compare
 from inventory.store import Resource

@@ -2,32 +2,31 @@
 
 A resource has one part per role (a slice-core resource: its UPF part and its SMF part), each
 rendered, read, compared and reported on its own device. Check-sync first: each part's read-back
-is hashed (`drift.fingerprint`) and compared with the fingerprint recorded when it was last
+is hashed (`intent.fingerprint`) and compared with the fingerprint recorded when it was last
 found in sync; only parts whose fingerprint (or intent) changed get the full compare. Devices are
 read in parallel, one Nornir task each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lxml import etree
-from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED, RomError
-from drift.fingerprint import actual_fingerprint, intended_fingerprint
 from drift.unmanaged import Unmanaged, find_unmanaged, load_scopes
-from drivers.config_reads import read_filters
+from drivers.config_reads import read_back, read_filters
 from drivers.nornir_plugins import make_nornir
-from intent.catalog import Catalog, ResourceSpec
-from intent.planner import Intended, PlannedItem, RoleTarget, intended_for
-from intent.readback import differences, read_back, shared_view
+from intent.fingerprint import actual_fingerprint, intended_fingerprint
+from intent.planner import Intended
+from intent.readback import differences, shared_view
 from intent.tree import Difference
 from inventory import fingerprints as drift_store
 from inventory.context import Context
-from inventory.store import Device, Resource, list_devices, list_resources
+from inventory.intents import MissingDevice, Part, render_parts, select_resources
+from inventory.store import Device, list_devices
 
 Mode = Literal["full", "check-sync", "compare-all"]
 
@@ -51,15 +50,6 @@ class ResourceDrift:
         return any(d.kind == "unreachable" for d in self.differences)
 
 
-@dataclass(frozen=True)
-class Part:
-    """One role of a resource, rendered for that role's device (a single-role resource has one)."""
-
-    resource: Resource
-    intended: Intended
-    key: str  # fingerprint key: the resource id; `<id>:<role>` for a multi-role spec's later roles
-
-
 @dataclass
 class Snapshot:
     """What one collection saw: the resource parts and the devices' replies (`actual[i]` is what
@@ -73,75 +63,10 @@ class Snapshot:
     unknown: list[ResourceDrift] = field(default_factory=list)  # parts whose device is not known
 
 
-def render_parts(
-    ctx: Context, resources: Sequence[Resource], devices: dict[str, Device]
-) -> tuple[list[Part], list[ResourceDrift]]:
-    """Every role of every resource rendered for its device by `intent.planner.intended_for` (the
-    first role on `resource.device`), and an unreachable row per role whose device is unknown."""
-    parts: list[Part] = []
-    unknown: list[ResourceDrift] = []
-    for r in resources:
-        spec = ctx.catalog.get(r.spec_id)
-        targets: list[tuple[RoleTarget, str]] = []
-        for n, (role, rule) in enumerate(spec.roles.items()):
-            name = r.device if n == 0 else str(r.characteristics.get(rule.device_characteristic, ""))
-            key = r.id if n == 0 else f"{r.id}:{role}"
-            if name in devices:
-                targets.append((RoleTarget(role, name, devices[name].platform), key))
-                continue
-            error = Difference(
-                "unreachable", "/", None, f"role {role}: device {name!r} is not in the inventory"
-            )
-            unknown.append(ResourceDrift(r.id, r.name, name, (error,), key=key))
-        wants = render_roles(ctx.catalog, spec, [t for t, _ in targets], r.characteristics) if targets else []
-        parts.extend(Part(r, want, key) for want, (_, key) in zip(wants, targets, strict=True))
-    return parts, unknown
-
-
-def render_roles(
-    catalog: Catalog, spec: ResourceSpec, targets: Sequence[RoleTarget], values: Mapping[str, Any]
-) -> list[Intended]:
-    """`intent.planner.intended_for` for an inventory resource's values: each role on its device."""
-    first = targets[0]
-    item = PlannedItem("", "noChange", spec, first.device, first.platform, dict(values), "", tuple(targets))
-    return intended_for(catalog, item)
-
-
-def render(ctx: Context, resources: Sequence[Resource], devices: dict[str, Device]) -> list[Intended]:
-    """Every role of every resource, each for its device (see `render_parts`)."""
-    return [p.intended for p in render_parts(ctx, resources, devices)[0]]
-
-
-def other_intents(ctx: Context, devices: list[str], skip: Collection[str]) -> list[Intended]:
-    """The intents of the inventory resources with a part on `devices`, but those in `skip`."""
-    if not devices:
-        return []
-    with ctx.sessions() as session:
-        rows = {r.id: r for name in devices for r in select_resources(ctx, session, device=name)}
-        known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
-    return render(ctx, [r for rid, r in rows.items() if rid not in skip], known)
-
-
-def select_resources(
-    ctx: Context,
-    session: Session,
-    device: str | None = None,
-    resource_id: str | None = None,
-    resource_ids: Collection[str] | None = None,
-) -> list[Resource]:
-    """The resources with a part on `device` (recorded there, or a multi-role resource with a role
-    there), or the ones asked for by id, or all."""
-    if resource_ids is not None:
-        return list_resources(session, ids=sorted(resource_ids))
-    if resource_id or not device:
-        return list_resources(session, resource_id=resource_id)
-    multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
-    found = {r.id: r for r in list_resources(session, device=device)}
-    for r in list_resources(session, spec_ids=sorted(multi)) if multi else []:
-        chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
-        if any(r.characteristics.get(c) == device for c in chars):
-            found.setdefault(r.id, r)
-    return list(found.values())
+def _unknown_device(m: MissingDevice) -> ResourceDrift:
+    why = f"role {m.role}: device {m.device!r} is not in the inventory"
+    error = Difference("unreachable", "/", None, why)
+    return ResourceDrift(m.resource.id, m.resource.name, m.device, (error,), key=m.key)
 
 
 def collect(
@@ -156,7 +81,8 @@ def collect(
     with ctx.sessions() as session:
         resources = select_resources(ctx, session, device, resource_id, resource_ids)
         devices = {d.name: d for d in list_devices(session)}
-    parts, unknown = render_parts(ctx, resources, devices)
+    parts, missing = render_parts(ctx, resources, devices)
+    unknown = [_unknown_device(m) for m in missing]
     if device:
         parts = [p for p in parts if p.intended.device == device]
         unknown = []

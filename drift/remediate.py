@@ -18,17 +18,17 @@ from drift.reconcile import (
     collect,
     judge,
     reconcile,
-    render_parts,
-    select_resources,
 )
 from drivers import tasks
+from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
 from intent.planner import Intended, participant_payloads
-from intent.readback import check_against_devices
+from intent.readback import after_commit_problems
 from intent.tree import entry_labels, mark_replace
 from inventory import audit
 from inventory.context import Context
+from inventory.intents import render_parts, select_resources
 from inventory.resources import patch_resource
 from inventory.store import list_devices
 
@@ -116,7 +116,7 @@ def remediate(
             payloads,
             confirm_timeout=ctx.settings.confirm_timeout,
             persist_id=f"rom-{correlation_id}",
-            post_check=lambda: check_against_devices(nr, verify),
+            post_check=lambda: after_commit_problems(verify, read_back(nr, verify)),
             on_outcome=audit.recorder(ctx, correlation_id, principal or audit.local_principal()),
         )
     finally:

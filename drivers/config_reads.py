@@ -1,9 +1,11 @@
-"""Read what devices really hold, in parallel through Nornir (one task per device, one session)."""
+"""Read what devices really hold, in parallel through Nornir (one task per device, one session):
+subtree filters, or intents read back over the protocol each was written with."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeAlias
 
 from lxml import etree
 from nornir.core import Nornir
@@ -11,15 +13,19 @@ from nornir.core.task import Result, Task
 
 from drivers.nornir_plugins import driver_of
 
+Actual: TypeAlias = etree._Element | dict[str, Any] | str  # NETCONF <data>, gNMI {path: value}, or error
 
-class Scoped(Protocol):
-    """Anything naming a device and the filter that reads its part of that device."""
+
+class Readable(Protocol):
+    """Anything naming a device, the protocol it was written with, and how to read it back."""
 
     @property
     def device(self) -> str: ...
 
     @property
-    def filter(self) -> etree._Element: ...
+    def protocol(self) -> str: ...
+
+    def read_filter(self) -> str: ...
 
 
 def _get_configs(task: Task, filters: Mapping[str, list[str]]) -> Result:
@@ -43,19 +49,32 @@ def read_filters(nr: Nornir, filters: Mapping[str, list[str]]) -> dict[str, list
     return out
 
 
-def read_back(nr: Nornir, wanted: Sequence[Scoped]) -> list[etree._Element | str]:
-    """For each entry, the `<data>` element its filter returned, or the error text for its device."""
-    filters: dict[str, list[str]] = {}
+def _read(task: Task, wanted: Mapping[str, list[Readable]]) -> Result:
+    out: list[str] = []
+    for want in wanted[task.host.name]:
+        protocol = "gnmi" if want.protocol == "gnmi" else "netconf"
+        out.append(driver_of(task.host, task.nornir.config, protocol).get_config(want.read_filter()))
+    return Result(host=task.host, result=out)
+
+
+def read_back(nr: Nornir, wanted: Sequence[Readable]) -> list[Actual]:
+    """For each entry, in order: what its device holds there (over the protocol it was written
+    with), or the error text."""
+    per: dict[str, list[Readable]] = {}
     for want in wanted:
-        filters.setdefault(want.device, []).append(etree.tostring(want.filter, encoding="unicode"))
-    replies = read_filters(nr, filters)
-    position = dict.fromkeys(filters, 0)
-    out: list[etree._Element | str] = []
+        per.setdefault(want.device, []).append(want)
+    if not per:
+        return []
+    results = nr.filter(filter_func=lambda h: h.name in per).run(task=_read, wanted=per)
+    position = dict.fromkeys(per, 0)
+    out: list[Actual] = []
     for want in wanted:
-        reply = replies[want.device]
-        if isinstance(reply, str):
-            out.append(reply)
+        host = results.get(want.device)
+        if host is None or host.failed:
+            exc = host.exception if host is not None else None
+            out.append(str(exc) if exc else "device not reachable")
             continue
-        out.append(reply[position[want.device]])
+        text = host[0].result[position[want.device]]
         position[want.device] += 1
+        out.append(json.loads(text) if want.protocol == "gnmi" else etree.fromstring(text.encode()))
     return out

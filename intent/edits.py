@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -30,6 +30,7 @@ class Plan:
     items: list[PlannedItem]
     edits: list[Intended]  # what is pushed
     verify: list[Intended]  # read back before confirming: the adds' and modifies' new intent
+    owners: list[tuple[str, int]] = field(default_factory=list)  # each verify's (item id, role index)
 
     @property
     def devices(self) -> list[str]:
@@ -38,10 +39,12 @@ class Plan:
     def subset(self, items: list[PlannedItem]) -> Plan:
         """The part of the plan on these items' devices (groups share no device)."""
         devices = {t.device for i in items for t in i.targets}
+        kept = [n for n, v in enumerate(self.verify) if v.device in devices]
         return Plan(
             items,
             [e for e in self.edits if e.device in devices],
-            [v for v in self.verify if v.device in devices],
+            [self.verify[n] for n in kept],
+            [self.owners[n] for n in kept if n < len(self.owners)],
         )
 
 
@@ -59,7 +62,13 @@ def changed_devices(items: Sequence[PlannedItem]) -> set[str]:
 
 def order_edits(catalog: Catalog, items: list[PlannedItem], others: Mapping[str, Sequence[Intended]]) -> Plan:
     """`others`: device -> the intent of the inventory resources on it that this order leaves alone."""
-    verify = [w for i in items if i.action in ("add", "modify") for w in intended_for(catalog, i)]
+    owned = [
+        ((i.item_id, n), w)
+        for i in items
+        if i.action in ("add", "modify")
+        for n, w in enumerate(intended_for(catalog, i))
+    ]
+    verify = [w for _, w in owned]
     before = [w for i in items if i.action in CHANGES for w in intended_for(catalog, i, before=True)]
     rewritten = sorted({w.device for w in before if w.protocol != "gnmi"})
     edits: list[Intended] = []
@@ -75,7 +84,7 @@ def order_edits(catalog: Catalog, items: list[PlannedItem], others: Mapping[str,
             edits.append(replace(want, payload=rewrite_entries(want.payload, want.filter, after, done)))
     edits.extend(w for w in verify if w.protocol == "gnmi" or w.device not in rewritten)
     edits.extend(_gnmi_deletes(before, verify))
-    return Plan(items, edits, verify)
+    return Plan(items, edits, verify, [o for o, _ in owned])
 
 
 def _replace_paths(document: str | None) -> dict[str, object]:

@@ -17,7 +17,7 @@ item's characteristics over the resource's. `orderItemRelationship` `dependsOn` 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +25,13 @@ from lxml import etree
 
 from core.errors import InvalidRequest, NotFound, Unprocessable
 from core.tmf652 import ResourceOrderCreate, ResourceOrderItemCreate
+from drivers.gnmi_payload import format_path, parse_document
 from intent.catalog import Catalog, ResourceSpec, validate_characteristics
+from intent.pool_kinds import CAPACITY_POOLS
 from intent.render import render_binding, render_string
-from inventory.pool_defs import DEFAULT_POOLS
 
 ON_EXISTING = frozenset({"modify", "delete", "noChange"})  # actions on an inventory resource
 DEPENDS_ON = "dependsOn"
-CAPACITY_POOLS = frozenset(name for name, (kind, _) in DEFAULT_POOLS.items() if kind == "capacity")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,12 @@ class Intended:
     protocol: str = "netconf"
     document: str | None = None
     role: str = ""
+
+    def read_filter(self) -> str:
+        """What reads it back: the subtree filter, or (gNMI) the JSON list of the paths it touches."""
+        if self.protocol == "gnmi":
+            return json.dumps([format_path(p) for p in parse_document(self.document or "").touched()])
+        return etree.tostring(self.filter, encoding="unicode")
 
 
 def plan_order(
@@ -290,6 +296,15 @@ def intended_for(catalog: Catalog, item: PlannedItem, before: bool = False) -> l
     targets = item.targets or (RoleTarget(next(iter(item.spec.roles)), item.device, item.platform),)
     values = item.before if before and item.before is not None else item.values
     return [_render(catalog, item.spec, t, values) for t in targets]
+
+
+def render_roles(
+    catalog: Catalog, spec: ResourceSpec, targets: Sequence[RoleTarget], values: Mapping[str, Any]
+) -> list[Intended]:
+    """`intended_for` for an inventory resource's values: each role on its device."""
+    first = targets[0]
+    item = PlannedItem("", "noChange", spec, first.device, first.platform, dict(values), "", tuple(targets))
+    return intended_for(catalog, item)
 
 
 def intended_state(

@@ -1,4 +1,4 @@
-"""Read resources back from their devices over the protocol each was written with, and compare.
+"""Compare what resources' devices hold with their intent (pure; `drivers.config_reads` reads).
 
 The executor's read-back post-check and reconciliation both need this for gNMI resources too:
 NETCONF/NAPALM intents are read with their subtree filter and compared by `intent.tree`;
@@ -9,55 +9,16 @@ leaf by leaf (`drivers.gnmi_payload.missing_or_changed`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, TypeAlias
+from typing import Any
 
 from lxml import etree
-from nornir.core import Nornir
-from nornir.core.task import Result, Task
 
-from drivers.gnmi_payload import bare_name, format_path, missing_or_changed, parse_document
-from drivers.nornir_plugins import driver_of
+from drivers.config_reads import Actual
+from drivers.gnmi_payload import bare_name, missing_or_changed, parse_document
 from intent.planner import Intended
 from intent.tree import Difference, compare, entries, widen
-
-Actual: TypeAlias = etree._Element | dict[str, Any] | str  # NETCONF <data>, gNMI {path: value}, or error
-
-
-def _gnmi_filter(want: Intended) -> str:
-    assert want.document is not None
-    return json.dumps([format_path(p) for p in parse_document(want.document).touched()])
-
-
-def _read(task: Task, wanted: Mapping[str, list[Intended]]) -> Result:
-    out: list[str] = []
-    for want in wanted[task.host.name]:
-        protocol = "gnmi" if want.protocol == "gnmi" else "netconf"
-        driver = driver_of(task.host, task.nornir.config, protocol)
-        flt = _gnmi_filter(want) if protocol == "gnmi" else etree.tostring(want.filter, encoding="unicode")
-        out.append(driver.get_config(flt))
-    return Result(host=task.host, result=out)
-
-
-def read_back(nr: Nornir, wanted: Sequence[Intended]) -> list[Actual]:
-    """For each intent, in order: what its device holds there, or the error text."""
-    per: dict[str, list[Intended]] = {}
-    for want in wanted:
-        per.setdefault(want.device, []).append(want)
-    results = nr.filter(filter_func=lambda h: h.name in per).run(task=_read, wanted=per)
-    position = dict.fromkeys(per, 0)
-    out: list[Actual] = []
-    for want in wanted:
-        host = results.get(want.device)
-        if host is None or host.failed:
-            exc = host.exception if host is not None else None
-            out.append(str(exc) if exc else "device not reachable")
-            continue
-        text = host[0].result[position[want.device]]
-        position[want.device] += 1
-        out.append(json.loads(text) if want.protocol == "gnmi" else etree.fromstring(text.encode()))
-    return out
 
 
 def differences(want: Intended, have: etree._Element | dict[str, Any]) -> list[Difference]:
@@ -98,15 +59,16 @@ def _value_at(value: Any, sub: str) -> Any:
     return value
 
 
-def check_against_devices(
-    nr: Nornir, intended: Sequence[Intended], neighbours: Callable[[], Sequence[Intended]] | None = None
+def after_commit_problems(
+    intended: Sequence[Intended],
+    actual: Sequence[Actual],
+    neighbours: Callable[[], Sequence[Intended]] | None = None,
 ) -> list[str]:
-    """Read every intent back and compare; the problems found (empty: all as intended).
+    """What the read-back `actual` shows wrong against `intended` (empty: all as intended).
 
     `neighbours`: the other intents on these devices (asked for only when something unexpected
     shows up): an entry shared with them, e.g. a VRF two endpoints use, is then expected to hold
     their parts too."""
-    actual = read_back(nr, intended)
     found = [
         differences(w, h) if not isinstance(h, str) else [] for w, h in zip(intended, actual, strict=True)
     ]

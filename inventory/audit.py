@@ -1,6 +1,6 @@
 """The audit trail: one entry per device per transaction outcome (who, which order, what diff, when).
 
-`recorder` / `for_order` build the `on_outcome` observer that `drivers.transaction.run_transaction`
+`recorder` / `observer` build the `on_outcome` observer that `drivers.transaction.run_transaction`
 calls; entries are derived from its outcome by the pure `entries`. A failed audit write is logged
 loudly and counted (`rom_audit_write_failures_total`); it never changes the device outcome.
 """
@@ -22,7 +22,6 @@ from core.errors import InvalidRequest, NotFound
 from core.query import Column, PageRequest, fetch_page, parse_filters
 from drivers.transaction import HostOutcome, TransactionOutcome
 from inventory.context import Context
-from rom import store
 
 log = logging.getLogger(__name__)
 AUDIT_PATH = "/admin/audit"
@@ -185,28 +184,20 @@ def _failed(tx: TransactionOutcome, what: str) -> None:
 
 def recorder(ctx: Context, correlation_id: str, principal: str, order_id: str | None = None) -> Observer:
     """The `on_outcome` observer for a change outside an order (CLI, drift remediation)."""
+    return observer(ctx, lambda: (correlation_id, principal), order_id, f"correlationId {correlation_id}")
+
+
+def observer(
+    ctx: Context, who: Callable[[], tuple[str, str]], order_id: str | None, what: str
+) -> Observer:
+    """The `on_outcome` observer: `who()` gives (correlationId, principal) when the outcome comes;
+    `what` names the change in the failure log."""
 
     def record(tx: TransactionOutcome) -> None:
         try:
+            correlation_id, principal = who()
             _write(ctx, tx, order_id, correlation_id, principal)
         except Exception:  # noqa: BLE001 - logged loudly and counted; the change stands
-            _failed(tx, f"correlationId {correlation_id}")
-
-    return record
-
-
-def for_order(ctx: Context, order_id: str) -> Observer:
-    """The `on_outcome` observer for an order: correlationId and principal come from its row."""
-
-    def record(tx: TransactionOutcome) -> None:
-        try:
-            with ctx.sessions() as session:
-                row = store.get_order(session, order_id)
-                if row is None:
-                    raise NotFound(f"resourceOrder {order_id} not found")
-                correlation_id, principal = row.correlation_id, submitter(row.doc)
-            _write(ctx, tx, order_id, correlation_id, principal)
-        except Exception:  # noqa: BLE001 - logged loudly and counted; the order's outcome stands
-            _failed(tx, f"order {order_id}")
+            _failed(tx, what)
 
     return record

@@ -10,12 +10,13 @@ from typing import Any
 from core.errors import EXPECTED, RomError
 from core.events import now_iso
 from core.tmf652 import ResourceOrderCreate
-from drift.reconcile import other_intents
 from drivers import tasks
+from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
 from intent.edits import Plan, changed_devices, changed_resources, order_edits
+from intent.fingerprint import PartPrint, part_prints
 from intent.planner import (
     Intended,
     PlannedItem,
@@ -24,13 +25,14 @@ from intent.planner import (
     participant_payloads,
     plan_order,
 )
-from intent.readback import check_against_devices
-from inventory import audit
+from intent.readback import after_commit_problems
 from inventory.context import Context
+from inventory.intents import other_intents
 from inventory.store import list_devices
 from rom import store
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
+from rom.order_audit import for_order
 from rom.orders import current_resources
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
@@ -44,6 +46,7 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     cancelled: bool = False
     remarks: list[str] = field(default_factory=list)
+    prints: dict[tuple[str, int], PartPrint] = field(default_factory=dict)  # what the post-check read
 
 
 def persist_id(order_id: str) -> str:
@@ -80,7 +83,9 @@ def execute_order(ctx: Context, order_id: str) -> str:
     except Exception as exc:
         log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
-    final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied)
+    final = finish_order(
+        ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied, outcome.prints
+    )
     log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
@@ -111,6 +116,7 @@ def _push_groups(
         ids = ", ".join(i.item_id for i in group)
         outcome = _push(ctx, order_id, planned.subset(group))
         total.remarks.extend(outcome.remarks)
+        total.prints.update(outcome.prints)
         if outcome.cancelled:
             if not applied:
                 return Outcome(cancelled=True, remarks=total.remarks), applied
@@ -164,6 +170,7 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
     cancelled = False
     remarks: list[str] = []
+    prints: dict[tuple[str, int], PartPrint] = {}
 
     def neighbours() -> list[Intended]:
         return other_intents(ctx, names, changed_resources(items))
@@ -171,9 +178,11 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     def post_check() -> list[str]:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
-        problems = check_against_devices(nr, intended, neighbours) or kpi_baselines(ctx, checked, remarks)
+        actual = read_back(nr, intended)
+        problems = after_commit_problems(intended, actual, neighbours) or kpi_baselines(ctx, checked, remarks)
         if problems:
             return problems
+        prints.update(part_prints(planned.owners, intended, actual))
         if _cancel_requested(ctx, order_id):
             cancelled = True
             return [CANCELLED]
@@ -187,11 +196,11 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
-        on_outcome=audit.for_order(ctx, order_id),
+        on_outcome=for_order(ctx, order_id),
         waves=commit_waves(items),
     )
     if result.ok:
-        return Outcome(remarks=remarks)
+        return Outcome(remarks=remarks, prints=prints)
     if cancelled:
         return Outcome(cancelled=True, remarks=remarks)
     return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"], remarks=remarks)

@@ -10,19 +10,21 @@ import logging
 from collections.abc import Callable
 
 from core.errors import EXPECTED
-from drift.reconcile import other_intents
 from drivers.base import DeviceDriver, DeviceTarget
+from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
 from drivers.transaction import HostOutcome, TransactionOutcome
 from intent.edits import Plan, changed_resources
 from intent.planner import execution_groups
-from inventory import audit
+from intent.readback import after_commit_problems
 from inventory.context import Context
+from inventory.intents import other_intents
 from inventory.store import list_devices
 from rom import store
-from rom.executor import check_against_devices, persist_id, plan
+from rom.executor import persist_id, plan
 from rom.finish import finish_order
+from rom.order_audit import for_order
 from rom.transitions import set_state
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,8 @@ def recover_order(ctx: Context, order_id: str) -> str:
     nr = make_nornir(_targets(ctx, devices), workers=ctx.settings.workers)
     try:
         skip = changed_resources(planned.items)
-        problems = check_against_devices(nr, kept.verify, lambda: other_intents(ctx, devices, skip))
+        actual = read_back(nr, kept.verify)
+        problems = after_commit_problems(kept.verify, actual, lambda: other_intents(ctx, devices, skip))
     finally:
         nr.close_connections()
     if problems:
@@ -106,7 +109,7 @@ def _audit(ctx: Context, order_id: str, confirmed: list[str], cancelled: list[st
     outcome = TransactionOutcome(
         not cancelled, "recovery" if cancelled else None, hosts, [why] if cancelled else []
     )
-    audit.for_order(ctx, order_id)(outcome)
+    for_order(ctx, order_id)(outcome)
 
 
 def _targets(ctx: Context, devices: list[str]) -> list[DeviceTarget]:

@@ -19,6 +19,7 @@ from drivers.nornir_plugins import make_nornir
 from drivers.transaction import HostOutcome, TransactionOutcome, run_transaction
 from inventory import audit
 from inventory.context import Context
+from rom.order_audit import for_order
 from tests.unit.test_driver_transaction import DEVICES, MemoryDriver, fleet  # noqa: F401 (fixture)
 
 T0 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
@@ -194,7 +195,7 @@ def test_failed_write_is_logged_counted_and_does_not_raise(
     audit.AuditRow.__table__.drop(ctx.engine)  # type: ignore[attr-defined]
     before = audit.AUDIT_WRITE_FAILURES._value.get()
     audit.recorder(ctx, "c9", "alice")(_tx("pe1"))
-    audit.for_order(ctx, "no-such-order")(_tx("pe2"))
+    for_order(ctx, "no-such-order")(_tx("pe2"))
     assert audit.AUDIT_WRITE_FAILURES._value.get() == before + 2
     assert [r.levelname for r in caplog.records if "AUDIT TRAIL WRITE FAILED" in r.message] == [
         "ERROR",

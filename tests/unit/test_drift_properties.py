@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from drift.fingerprint import actual_fingerprint
 from intent.catalog import Catalog
+from intent.fingerprint import actual_fingerprint
 from intent.render import render_resource
 from intent.tree import apply_edit, compare, mark_replace
 from sims.subtree import filter_tree

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -34,3 +35,23 @@ def intended_fingerprint(want: Intended) -> str:
     if want.protocol == "gnmi":
         return _digest(want.document or "")
     return _digest(canonical(want.payload) + canonical(want.filter))
+
+
+class PartPrint(NamedTuple):
+    """A part found as intended: its role and its (intended, actual) fingerprints."""
+
+    role: str
+    intended: str
+    actual: str
+
+
+def part_prints(
+    owners: Sequence[tuple[str, int]], intended: Sequence[Intended], actual: Sequence[Any]
+) -> dict[tuple[str, int], PartPrint]:
+    """(item id, role index) -> the fingerprints of each part read back after a passed check, so
+    that the next check-sync needs no compare and no second read."""
+    return {
+        owner: PartPrint(want.role, intended_fingerprint(want), actual_fingerprint(have))
+        for owner, want, have in zip(owners, intended, actual, strict=False)
+        if not isinstance(have, str)
+    }
