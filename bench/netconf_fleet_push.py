@@ -30,8 +30,8 @@ from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
+from lab.backends import oc_subif_payload
 from lab.containerlab import trust_host_keys
-from lab.payloads import oc_subif_payload
 from lab.support import trust_fleet
 from sims.fleet import FleetThread, numbered_specs
 

@@ -24,8 +24,8 @@ from ncclient import manager
 from drivers._netconf_session import open_session
 from drivers.base import DeviceTarget
 from drivers.netconf import NetconfDriver
+from lab.backends import ietf_if_payload, oc_subif_payload
 from lab.netconfd import Netconfd, NetconfdUnavailable
-from lab.payloads import ietf_if_payload, oc_subif_payload
 from lab.support import fleet_target, netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
 

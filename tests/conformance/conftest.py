@@ -15,8 +15,8 @@ import pytest
 from ncclient.manager import Manager
 
 from drivers.pool import SessionPool
+from lab.backends import Backend, netconfd_backend, observer, reset_netconfd, sim_backend
 from lab.netconfd import Netconfd, NetconfdEndpoint, NetconfdUnavailable
-from lab.payloads import Backend, netconfd_backend, observer, reset_netconfd, sim_backend
 from sims.fleet import FleetThread, SimDeviceSpec
 
 BACKENDS = ["sim", "sim-gnmi", "netconfd-candidate", "netconfd-running", "napalm-iosxr_netconf-sim"]

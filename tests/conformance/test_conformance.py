@@ -13,7 +13,7 @@ import pytest
 
 from drivers.base import DeviceDriver
 from drivers.errors import DeviceRejected, TransportError
-from lab.payloads import Backend
+from lab.backends import Backend
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,9 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from core.events import ORDER_TOPIC, RESOURCE_TOPIC
+from core.outbox import OutboxRow
 from lab.kafka_broker import KafkaBroker, kafka_libdir
 from lab.support import running_lab, serving
-from rom.store import OutboxRow
 from tests.e2e.conftest import TOPOLOGY
 from tests.e2e.test_kill_recovery import body
 

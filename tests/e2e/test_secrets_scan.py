@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
+from core.outbox import OutboxRow
 from inventory.context import Context
 from lab.support import REPO, trust_fleet, wait_order
-from rom.store import OutboxRow
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, qos_item
 

@@ -13,7 +13,7 @@ from lxml import etree
 from drivers.base import DeviceTarget
 from drivers.errors import CapabilityMissing, DeviceRejected, TransportError
 from drivers.registry import driver_for
-from lab.payloads import gnmi_subif_payload
+from lab.backends import gnmi_subif_payload
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.gnmi.tls import generate_certificate
 

@@ -10,7 +10,7 @@ import pytest
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
-from lab.payloads import oc_subif_payload, sim_backend
+from lab.backends import oc_subif_payload, sim_backend
 from sims.fleet import FleetThread, SimDeviceSpec
 
 pytestmark = pytest.mark.integration

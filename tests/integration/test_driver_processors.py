@@ -13,7 +13,7 @@ from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.processors import MetricsProcessor, RichProgressProcessor
 from drivers.transaction import run_transaction
-from lab.payloads import oc_subif_payload, sim_backend
+from lab.backends import oc_subif_payload, sim_backend
 from sims.fleet import FleetThread, SimDeviceSpec
 
 pytestmark = pytest.mark.integration
