@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from core.errors import EXPECTED, InvalidRequest, NotFound, RomError
-from core.settings import Settings
+from core.settings import DeviceSettings
 
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ENV_PREFIX = "ROM_SECRET_"
@@ -143,7 +143,7 @@ def yaml_error_where(exc: yaml.YAMLError) -> str:
     return type(exc).__name__
 
 
-def device_credentials(device: str, reference: str, settings: Settings) -> Credentials:
+def device_credentials(device: str, reference: str, settings: DeviceSettings) -> Credentials:
     """What `device` logs in with: its credentials reference resolved now, or the settings' default."""
     default = Credentials(settings.device_username, settings.device_password.get_secret_value())
     try:

@@ -19,22 +19,29 @@ class ApiKey(BaseModel):
     scopes: list[str]
 
 
-class Settings(BaseSettings):
+class _FromEnv(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ROM_", extra="ignore")
 
+
+class StateSettings(_FromEnv):
     var_dir: Path = Field(Path("var"), description="Where state (database, lab files) lives.")
+
+
+class DatabaseSettings(StateSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under var_dir.")
-    api_url: str = Field("http://127.0.0.1:8080", description="Where the CLI finds `rom serve`.")
-    kafka_bootstrap: str | None = Field(None, description="Unset: events stay in the outbox.")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'rom.db'}"
+
+
+class DeviceSettings(StateSettings):
+    """How ROM reaches devices: credentials, timeouts, SSH host keys, gNMI transport security."""
+
     device_username: str = "admin"
     device_password: SecretStr = SecretStr("admin")
     secrets_file: Path | None = Field(
         None, description="YAML {reference: {username, password, key_file}} for devices' credentials."
-    )
-    api_key: SecretStr | None = Field(None, description="The key the CLI presents to `rom serve`.")
-    api_keys: list[ApiKey] = Field(
-        default_factory=list,
-        description="JSON list of {name, sha256, scopes}; empty: the API is open (lab mode).",
     )
     device_timeout: float = 30.0
     known_hosts: Path | None = Field(
@@ -52,11 +59,35 @@ class Settings(BaseSettings):
     gnmi_tls_server_name: str | None = Field(
         None, description="Name checked in device certificates instead of the host."
     )
-    confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
-    workers: int = Field(20, description="Nornir worker threads per order.")
-    order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
-    kpi_baselines: bool = Field(True, description="Check the specs' postChecks KPIs before confirming.")
-    lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
+
+    @model_validator(mode="after")
+    def _gnmi_tls_complete(self) -> DeviceSettings:
+        if (self.gnmi_tls_cert is None) != (self.gnmi_tls_key is None):
+            raise ValueError("ROM_GNMI_TLS_CERT and ROM_GNMI_TLS_KEY go together")
+        if self.gnmi_tls_cert is not None and self.gnmi_tls_ca is None:
+            raise ValueError(
+                "ROM_GNMI_TLS_CERT needs ROM_GNMI_TLS_CA (the CA that signs the devices' certificates)"
+            )
+        return self
+
+    @property
+    def effective_known_hosts(self) -> Path:
+        return self.known_hosts or self.var_dir / "known_hosts"
+
+
+class KafkaSettings(_FromEnv):
+    kafka_bootstrap: str | None = Field(None, description="Unset: events stay in the outbox.")
+
+
+class ApiSecuritySettings(_FromEnv):
+    """Who may call the API (keys, JWTs), and what the CLI presents to it."""
+
+    api_url: str = Field("http://127.0.0.1:8080", description="Where the CLI finds `rom serve`.")
+    api_key: SecretStr | None = Field(None, description="The key the CLI presents to `rom serve`.")
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description="JSON list of {name, sha256, scopes}; empty: the API is open (lab mode).",
+    )
     max_body_bytes: int = Field(1 << 20, ge=1, description="Larger request bodies are refused (413).")
     jwt_issuer: str | None = Field(None, description="Set: bearer JWTs from this issuer are accepted.")
     jwt_audience: str | None = Field(None, description="The `aud` a JWT must carry (needed with an issuer).")
@@ -71,7 +102,7 @@ class Settings(BaseSettings):
     jwks_refresh_cooldown: float = Field(30.0, ge=0, description="Least seconds between key refetches.")
 
     @model_validator(mode="after")
-    def _jwt_complete(self) -> Settings:
+    def _jwt_complete(self) -> ApiSecuritySettings:
         if not self.jwt_issuer:
             return self
         if not self.jwt_audience:
@@ -83,23 +114,25 @@ class Settings(BaseSettings):
             raise ValueError(f"ROM_JWT_ALGORITHMS takes public-key algorithms only, not {weak}")
         return self
 
-    @model_validator(mode="after")
-    def _gnmi_tls_complete(self) -> Settings:
-        if (self.gnmi_tls_cert is None) != (self.gnmi_tls_key is None):
-            raise ValueError("ROM_GNMI_TLS_CERT and ROM_GNMI_TLS_KEY go together")
-        if self.gnmi_tls_cert is not None and self.gnmi_tls_ca is None:
-            raise ValueError(
-                "ROM_GNMI_TLS_CERT needs ROM_GNMI_TLS_CA (the CA that signs the devices' certificates)"
-            )
-        return self
 
-    @property
-    def effective_known_hosts(self) -> Path:
-        return self.known_hosts or self.var_dir / "known_hosts"
+class WorkerSettings(_FromEnv):
+    """How orders run: parallelism, leases, confirmation, post-checks."""
 
-    @property
-    def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.var_dir / 'core.db'}"
+    confirm_timeout: int = Field(120, description="Seconds a device waits for confirmation.")
+    workers: int = Field(20, description="Nornir worker threads per order.")
+    order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
+    kpi_baselines: bool = Field(True, description="Check the specs' postChecks KPIs before confirming.")
+    lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
+
+
+class DriftSettings(_FromEnv):
+    reconcile_interval: float = Field(300.0, ge=0, description="Seconds between reconciliations; 0: off.")
+
+
+class Settings(
+    DatabaseSettings, DeviceSettings, KafkaSettings, ApiSecuritySettings, WorkerSettings, DriftSettings
+):
+    """Every domain's settings, composed once for a process (`ROM_*` environment variables)."""
 
 
 @lru_cache(maxsize=1)

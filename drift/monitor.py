@@ -16,9 +16,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from core import outbox
 from core.errors import EXPECTED
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
@@ -32,12 +29,6 @@ DRIFT_TOPIC = "rom.drift.events"
 MARKED = frozenset({"available", "alarm", "unknown"})  # statuses reconciliation may overwrite
 DRIFT = "drift"
 log = logging.getLogger(__name__)
-
-
-class DriftSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ROM_", extra="ignore")
-
-    reconcile_interval: float = Field(300.0, ge=0, description="Seconds between reconciliations; 0: off.")
 
 
 def _status(drift: ResourceDrift) -> str:
@@ -130,7 +121,7 @@ def _publish_unmanaged(session: Any, report: Sequence[ResourceDrift]) -> None:
 def run_periodically(ctx: Context, stop: threading.Event, interval: float | None = None) -> None:
     """Reconcile every `interval` seconds (default: ROM_RECONCILE_INTERVAL; 0: return at once)
     until `stop` is set. Errors are logged; the loop goes on."""
-    every = DriftSettings().reconcile_interval if interval is None else interval
+    every = ctx.settings.reconcile_interval if interval is None else interval
     if every <= 0:
         return
     while not stop.wait(every):

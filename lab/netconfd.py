@@ -25,7 +25,11 @@ BINARIES = ("sshd", "netconfd", "netconf-subsystem", "ssh-keygen")
 
 
 class NetconfdUnavailable(RuntimeError):
-    """netconfd or sshd is not installed, or did not start."""
+    """netconfd or sshd is not installed (tests skip; `make test` installs them)."""
+
+
+class NetconfdFailed(RuntimeError):
+    """netconfd is installed but did not start: a failure, never a reason to skip."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Netconfd:
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 detail = (state / "start.log").read_text(errors="replace")[-2000:]
                 self.stop()
-                raise NetconfdUnavailable(f"netconfd did not start: {detail}")
+                raise NetconfdFailed(f"netconfd is installed but did not start: {detail}")
             time.sleep(0.02)
         env_vars = _read_env(ready)
         host, port = env_vars["NETCONFD_HOST"], int(env_vars["NETCONFD_PORT"])

@@ -160,6 +160,7 @@ def test_reconciliation_leaves_an_alarm_it_did_not_raise(lab: Lab) -> None:
         assert row is not None
         row.resource_status, row.status_by = "alarm", ""
     report = reconcile_and_record(lab.ctx)
+    assert [(r.resource_id, r.in_sync) for r in report if r.resource_id] == [(lab.resource.id, True)]
     assert all(r.in_sync for r in report)
     with lab.ctx.sessions() as session:
         assert session.get(Resource, lab.resource.id).resource_status == "alarm"  # type: ignore[union-attr]
