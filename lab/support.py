@@ -30,12 +30,15 @@ def free_port() -> int:
         return port
 
 
-def start_serve(env: dict[str, str], port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    """`rom serve` as a separate process; wait with `wait_healthy`."""
+def start_serve(
+    env: dict[str, str], port: int, log: IO[bytes], repo: Path = REPO, module: str = "cli"
+) -> subprocess.Popen[bytes]:
+    """`rom serve` as a separate process (`repo`/`module`: another checkout's, for benchmarks);
+    wait with `wait_healthy`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", module, "serve", "--port", str(port)],
         env=env,
-        cwd=REPO,
+        cwd=repo,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
