@@ -13,7 +13,7 @@ from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
 from inventory.reconcile import other_intents
 from inventory.store import list_devices
-from rom import audit, store
+from rom import audit, reachability, store
 from rom.context import Context
 from rom.edits import Plan, changed_devices, changed_resources, order_edits
 from rom.errors import RomError
@@ -170,7 +170,11 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     def post_check() -> list[str]:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
-        problems = check_against_devices(nr, intended, neighbours) or kpi_baselines(ctx, checked, remarks)
+        problems = (
+            check_against_devices(nr, intended, neighbours)
+            or kpi_baselines(ctx, checked, remarks)
+            or reachability.check_order(ctx, order_id, checked, remarks)
+        )
         if problems:
             return problems
         if _cancel_requested(ctx, order_id):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,10 @@ from jinja2 import Environment, StrictUndefined
 from drivers.base import DeviceTarget
 from drivers.gnoi import PingResult, gnoi_client
 from drivers.netconf_ping import ReplyParser, netconf_ping
+from inventory.store import list_devices
+from rom import store
 from rom.catalog import TEMPLATES_DIR
+from rom.context import Context
 from rom.errors import RomError
 from rom.planner import PlannedItem
 
@@ -74,35 +77,28 @@ def probes_for(items: Iterable[PlannedItem]) -> list[Probe]:
     for item in items:
         for raw in item.spec.post_checks.get("reachability") or []:
             context = {"device": item.device, **item.values}
-            base = {
-                "check": str(raw["name"]),
-                "count": int(raw.get("count", 3)),
-                "max_loss_percent": float(raw.get("maxLossPercent", 0)),
-                "max_rtt_ms": float(raw["maxRttMs"]) if raw.get("maxRttMs") is not None else None,
-            }
             source = _fill(raw.get("from", "{device}"), context)
             vrf = _fill(raw.get("networkInstance", ""), context)
+            base = Probe(
+                check=str(raw["name"]),
+                device=source,
+                destination="",
+                network_instance=vrf,
+                count=int(raw.get("count", 3)),
+                max_loss_percent=float(raw.get("maxLossPercent", 0)),
+                max_rtt_ms=float(raw["maxRttMs"]) if raw.get("maxRttMs") is not None else None,
+            )
             if raw.get("pairs", "each") != "mesh":
-                probes.append(
-                    Probe(device=source, destination=_fill(raw["to"], context), network_instance=vrf, **base)
-                )
+                probes.append(replace(base, destination=_fill(raw["to"], context)))
                 continue
             group = _fill(raw.get("group", ""), context)
             for other in items:
                 if other is item or other.spec.id != item.spec.id:
                     continue
                 theirs = {"device": other.device, **other.values}
-                if _fill(raw.get("group", ""), theirs) != group:
-                    continue
-                probes.append(
-                    Probe(
-                        device=source,
-                        destination=_fill(raw["to"], theirs),
-                        network_instance=vrf,
-                        peer=_fill(raw.get("from", "{device}"), theirs),
-                        **base,
-                    )
-                )
+                if _fill(raw.get("group", ""), theirs) == group:
+                    peer = _fill(raw.get("from", "{device}"), theirs)
+                    probes.append(replace(base, destination=_fill(raw["to"], theirs), peer=peer))
     return list(dict.fromkeys(probes))
 
 
@@ -186,7 +182,7 @@ def ping(target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = No
             log.info("%s: traceroute to %s failed: %s", target.name, probe.destination, exc)
             return result
     path = tuple(h.name or h.address for h in hops)
-    return PingResult(**{**result.__dict__, "path": (target.name, *path)})
+    return replace(result, path=(target.name, *path))
 
 
 def run_probes(
@@ -217,3 +213,26 @@ def run_probes(
         return []
     with ThreadPoolExecutor(max_workers=min(len(probes), MAX_THREADS)) as pool:
         return list(pool.map(one, probes))
+
+
+def check_order(ctx: Context, order_id: str, items: list[PlannedItem], remarks: list[str]) -> list[str]:
+    """The reachability post-check of an order's applied items: problems (empty: pass). Every result
+    goes into ``remarks`` (the order's note) and the order's step log (``reachability``)."""
+    probes = probes_for(items)
+    if not probes or not ctx.settings.reachability_checks:
+        return []
+    with ctx.sessions() as session:
+        targets = {d.name: ctx.target(d) for d in list_devices(session, sorted({p.device for p in probes}))}
+    outcomes = run_probes(targets, probes)
+    remarks.extend(summary(probe, result) for probe, result, _ in outcomes if result is not None)
+    with ctx.transaction() as session:
+        store.add_step(
+            session,
+            order_id,
+            "reachability",
+            results=[
+                {"check": p.check, "pair": p.pair, **(r.to_dict() if r else {}), "problem": problem}
+                for p, r, problem in outcomes
+            ],
+        )
+    return [problem for _, _, problem in outcomes if problem]

@@ -5,6 +5,7 @@ NETCONF fallback (the platform's <ping> RPC from the catalog) on the same model.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ import yaml
 
 from drivers.gnoi import GnoiClient
 from rom.errors import DeviceRejected
-from rom.reachability import PlatformProbe, Probe, load_platforms, ping
+from rom.reachability import Probe, load_platforms, ping
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.support import REPO, fleet_target
 from tests.unit.test_sim_network import l3vpn
@@ -79,17 +80,13 @@ def test_post_check_probe_over_gnoi_and_over_the_netconf_fallback(fleet: FleetTh
     assert (over_gnoi.via, over_gnoi.received) == ("gnoi", 3)
     # no gNMI port in the inventory: the platform's NETCONF <ping> RPC
     over_netconf = ping(fleet_target(fleet, "pe1"), probe, platforms["rom-router"])
-    assert (over_netconf.via, over_netconf.received, over_netconf.path) == ("netconf", 3, ("pe1", "p1", "pe2"))
-    forced = ping(fleet_target(fleet, "pe1", gnmi=True), probe, PlatformProbe("netconf", *_netconf(platforms)))
-    assert forced.via == "netconf"
+    assert (over_netconf.via, over_netconf.received) == ("netconf", 3)
+    assert over_netconf.path == ("pe1", "p1", "pe2")
+    netconf_only = replace(platforms["rom-router"], method="netconf")  # chosen by the platform
+    assert ping(fleet_target(fleet, "pe1", gnmi=True), probe, netconf_only).via == "netconf"
 
 
 def test_failing_probe_is_traced_and_reported(fleet: FleetThread, p1_down: None) -> None:
     probe = Probe("vrf-any-to-any", "pe1", "10.10.0.5", "CUST-A", count=3, peer="pe2")
     result = ping(fleet_target(fleet, "pe1", gnmi=True), probe, load_platforms()["rom-router"])
     assert result.loss_percent == 100.0 and result.path == ("pe1", "*")
-
-
-def _netconf(platforms: dict[str, PlatformProbe]) -> tuple[object, object]:
-    router = platforms["rom-router"]
-    return router.template, router.reply
