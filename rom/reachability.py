@@ -236,3 +236,14 @@ def check_order(ctx: Context, order_id: str, items: list[PlannedItem], remarks: 
             ],
         )
     return [problem for _, _, problem in outcomes if problem]
+
+
+def ping_device(
+    ctx: Context, device: str, destination: str, network_instance: str = "", count: int = 3
+) -> tuple[Probe, PingResult | None, str | None]:
+    """One probe from an inventory device, exactly as the post-check runs it (``rom device ping``)."""
+    probe = Probe("ping", device, destination, network_instance, count=count)
+    with ctx.sessions() as session:
+        targets = {d.name: ctx.target(d) for d in list_devices(session, [device])}
+    [outcome] = run_probes(targets, [probe])
+    return outcome

@@ -74,3 +74,11 @@ def test_same_order_completes_with_reachability_results(lab: Lab) -> None:
     for pair in ("pe1 -> 10.30.0.5 (pe2)", "pe2 -> 10.30.0.1 (pe1)"):
         assert f"reachability vrf-any-to-any {pair} in CUST-R: 3/3 answered, 0% loss" in notes
     assert "(via gnoi)" in notes
+
+
+def test_rom_device_ping_gives_the_post_check_result(lab: Lab) -> None:
+    ok = lab.rom("device", "ping", "pe1", "10.30.0.5", "--vrf", "CUST-R")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "reachability ping pe1 -> 10.30.0.5 in CUST-R: 3/3 answered, 0% loss" in ok.stdout
+    lost = lab.rom("device", "ping", "pe1", "10.30.0.5", "--vrf", "NO-SUCH-VRF", "--count", "2")
+    assert lost.returncode == 1 and "100% loss" in lost.stderr, lost.stdout + lost.stderr
