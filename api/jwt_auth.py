@@ -20,8 +20,8 @@ import httpx
 import jwt
 from starlette.exceptions import HTTPException
 
-from rom.errors import RomError
-from rom.settings import Settings
+from core.errors import RomError
+from core.settings import Settings
 
 ROM_SCOPES = frozenset({"orders:read", "orders:write", "inventory:read", "inventory:write", "admin"})
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from rom.lab import trust_host_keys
-from tests.support import REPO, free_port, start_serve, wait_healthy
+from lab.containerlab import trust_host_keys
+from lab.support import REPO, free_port, start_serve, wait_healthy
 
 
 def summary(samples: Sequence[float]) -> dict[str, float]:
@@ -62,7 +62,7 @@ def rom_serve(endpoints: list[dict[str, Any]], database_url: str = "", **env: st
         endpoints_file.write_text(json.dumps({"devices": endpoints}))
         trust_host_keys(Path(var) / "known_hosts", endpoints)  # as `rom lab up` does
         subprocess.run(
-            [sys.executable, "-m", "rom", "inventory", "import", str(endpoints_file)],
+            [sys.executable, "-m", "cli", "inventory", "import", str(endpoints_file)],
             env=environ,
             cwd=REPO,
             check=True,

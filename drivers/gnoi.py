@@ -16,9 +16,9 @@ import grpc
 
 from drivers._gnmi_session import CHANNEL_OPTIONS, mapped_errors
 from drivers.base import DeviceTarget
+from drivers.errors import CapabilityMissing
 from drivers.grpc_tls import GrpcTls, address, channel
 from gnoi_pb import system_pb2, system_pb2_grpc
-from rom.errors import CapabilityMissing
 
 NS_PER_MS = 1_000_000
 REASON_KEY = "rom-sim-reason"  # a hint the simulators add to their trailing metadata

@@ -16,8 +16,8 @@ from lxml import etree
 from drivers._errors import mapped_errors
 from drivers._netconf_session import open_session
 from drivers.base import DeviceTarget
+from drivers.errors import InvalidInput
 from drivers.gnoi import PingResult
-from rom.errors import InvalidRequest
 
 _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
@@ -71,7 +71,7 @@ def netconf_ping(
     try:
         operation = etree.fromstring(rpc_xml.strip().encode(), _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise InvalidRequest(f"{target.name}: the ping RPC template is not XML: {exc}") from None
+        raise InvalidInput(f"{target.name}: the ping RPC template is not XML: {exc}") from None
     session = open_session(target)
     try:
         with mapped_errors(target.name, "ping"):

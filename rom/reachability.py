@@ -23,15 +23,15 @@ from typing import Any
 import yaml
 from jinja2 import Environment, StrictUndefined
 
+from core.errors import EXPECTED, RomError
 from drivers.base import DeviceTarget
 from drivers.gnoi import PingResult, gnoi_client
 from drivers.netconf_ping import ReplyParser, netconf_ping
+from intent.catalog import TEMPLATES_DIR
+from intent.planner import PlannedItem
+from inventory.context import Context
 from inventory.store import list_devices
 from rom import store
-from rom.catalog import TEMPLATES_DIR
-from rom.context import Context
-from rom.errors import RomError
-from rom.planner import PlannedItem
 
 log = logging.getLogger(__name__)
 PLATFORMS_FILE = TEMPLATES_DIR / "reachability" / "platforms.yaml"
@@ -178,7 +178,7 @@ def ping(target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = No
             return result
         try:
             hops = client.traceroute(probe.destination, probe.network_instance, max_ttl=16)
-        except RomError as exc:  # the path is a courtesy: its absence must not hide the loss
+        except EXPECTED as exc:  # the path is a courtesy: its absence must not hide the loss
             log.info("%s: traceroute to %s failed: %s", target.name, probe.destination, exc)
             return result
     path = tuple(h.name or h.address for h in hops)
@@ -205,7 +205,7 @@ def run_probes(
             )
         try:
             result = pinger(target, probe, platforms.get(target.platform))
-        except RomError as exc:
+        except EXPECTED as exc:
             return probe, None, f"reachability {probe.check} {probe.pair}: probe failed: {exc}"
         return probe, result, verdict(probe, result)
 

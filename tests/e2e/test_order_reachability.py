@@ -12,9 +12,9 @@ import httpx
 import pytest
 from lxml import etree
 
+from lab.support import wait_order
 from tests.e2e.conftest import Lab
 from tests.e2e.test_order_to_device import ORDERS, RESOURCES, order_body, running
-from tests.support import wait_order
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab.support import REPO
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import REPO
 from tests.unit.test_sim_network import l3vpn
 
 SCRIPT = REPO / "scripts" / "tools" / "gnoic.sh"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from inventory.reconcile import reconcile
+from drift.reconcile import reconcile
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
 from tests.integration.test_api_orders import post, wait_state
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 import yaml
 
+from drivers.errors import DeviceRejected
 from drivers.gnoi import GnoiClient
-from rom.errors import DeviceRejected
+from lab.support import REPO, fleet_target
 from rom.reachability import Probe, load_platforms, ping
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import REPO, fleet_target
 from tests.unit.test_sim_network import l3vpn
 
 pytestmark = pytest.mark.integration

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from core.tmf652 import ResourceOrderCreate
 from drivers.base import DeviceTarget
 from drivers.gnoi import PingResult, ping_result, trace_hops
 from gnoi_pb import system_pb2
-from rom.catalog import Catalog
-from rom.planner import plan_order
+from intent.catalog import Catalog
+from intent.planner import plan_order
 from rom.reachability import PlatformProbe, Probe, load_platforms, probes_for, run_probes, summary, verdict
-from rom.tmf import ResourceOrderCreate
 
 REPO = Path(__file__).resolve().parents[2]
 PLATFORMS = {"pe1": "rom-router", "pe2": "rom-router", "pe3": "rom-router"}

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from rom.errors import InvalidRequest
-from rom.lab import load_topology
+from core.errors import InvalidRequest
+from lab.containerlab import load_topology
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO.parent / "shared" / "reference" / "containerlab" / "clab.schema.json"
