@@ -20,6 +20,7 @@ from drivers.transaction import run_transaction
 from inventory import audit
 from inventory.context import Context
 from inventory.store import Device, list_devices
+from rom.reachability import ping_device, summary
 
 app = typer.Typer(help="Inspect and change devices directly (out-of-band: the inventory is not updated).")
 
@@ -90,3 +91,24 @@ def edit_config(name: str, config_file: Path) -> None:
     if not outcome.ok:
         raise RomError("; ".join(outcome.errors) or f"{name}: failed in {outcome.phase_failed}")
     Console().print(f"{name}: committed {config_file}")
+
+
+@app.command("ping")
+def ping(
+    name: str,
+    destination: str,
+    vrf: Annotated[str, typer.Option("--vrf", help="Network instance to ping in.")] = "",
+    count: Annotated[int, typer.Option("--count", min=1, max=100)] = 3,
+) -> None:
+    """Ping DESTINATION from device NAME (gNOI System.Ping, or the platform's NETCONF RPC), as the
+    reachability post-check does; exits 1 when a probe is lost."""
+    probe, result, problem = ping_device(Context.create(get_settings()), name, destination, vrf, count)
+    if result is not None:
+        typer.echo(summary(probe, result))
+        if result.path:
+            typer.echo(f"path: {' > '.join(result.path)}")
+        if result.reason:
+            typer.echo(f"device says: {result.reason}")
+    if problem:
+        typer.echo(problem, err=True)
+        raise typer.Exit(1)

@@ -122,6 +122,9 @@ class WorkerSettings(_FromEnv):
     workers: int = Field(20, description="Nornir worker threads per order.")
     order_threads: int = Field(4, description="Orders executed at once by one `rom serve`.")
     kpi_baselines: bool = Field(True, description="Check the specs' postChecks KPIs before confirming.")
+    reachability_checks: bool = Field(
+        True, description="Probe the specs' postChecks reachability pairs (gNOI Ping) before confirming."
+    )
     lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
 
 

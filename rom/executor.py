@@ -29,7 +29,7 @@ from intent.readback import after_commit_problems
 from inventory.context import Context
 from inventory.intents import other_intents
 from inventory.store import list_devices
-from rom import store
+from rom import reachability, store
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
@@ -179,7 +179,11 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
         actual = read_back(nr, intended)
-        problems = after_commit_problems(intended, actual, neighbours) or kpi_baselines(ctx, checked, remarks)
+        problems = (
+            after_commit_problems(intended, actual, neighbours)
+            or kpi_baselines(ctx, checked, remarks)
+            or reachability.check_order(ctx, order_id, checked, remarks)
+        )
         if problems:
             return problems
         prints.update(part_prints(planned.owners, intended, actual))
