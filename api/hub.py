@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from api.deps import ContextDep
-from rom import hubs
-from rom.tmf import EventSubscriptionInput
+from core.tmf652 import EventSubscriptionInput
+from events import hubs
 
 
 def hub_router(prefix: str) -> APIRouter:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rom.db import Base, UtcDateTime
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from core.db import Base, UtcDateTime, utcnow
 
 
 class Device(Base):
@@ -28,7 +24,7 @@ class Device(Base):
     platform: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(String(255), default="")
-    # the name of its credentials (rom/secrets.py resolves it at use); "" = the settings' default
+    # the name of its credentials (core/secrets.py resolves it at use); "" = the settings' default
     credentials: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
@@ -87,7 +83,3 @@ def list_resources(
         query = query.where(Resource.id.in_(ids))
     return list(session.scalars(query))
 
-
-# The other inventory tables register with the same metadata whenever the store is imported.
-import inventory.drift_store  # noqa: E402
-import inventory.pool_store  # noqa: E402, F401

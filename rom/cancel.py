@@ -7,15 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from core import outbox
+from core.errors import InvalidRequest, NotFound
+from core.events import ORDER_TOPIC, envelope, now_iso
+from core.order_states import TERMINAL_STATES
+from core.query import Column, PageRequest, fetch_page, project
+from core.tmf652 import CancelResourceOrderCreate
+from inventory.context import Context
 from rom import store
-from rom.context import Context
-from rom.errors import InvalidRequest, NotFound
-from rom.events import ORDER_TOPIC, envelope, now_iso
 from rom.finish import cancel_waiting
-from rom.lifecycle import TERMINAL_STATES
 from rom.orders import ORDER_PATH
-from rom.query import Column, PageRequest, fetch_page, project
-from rom.tmf import CancelResourceOrderCreate
 
 CANCEL_PATH = "/tmf-api/resourceOrderingManagement/v4/cancelResourceOrder"
 COLUMNS = {
@@ -63,7 +64,7 @@ def request_cancellation(
             correlation_id,
             "CancelResourceOrderCreateEvent",
         )
-        store.add_event(session, ORDER_TOPIC, row.id, event)
+        outbox.add_event(session, ORDER_TOPIC, row.id, event)
         return doc
 
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.after_order import record_order_fingerprints
-from inventory.drift_store import forget
+from core import outbox
+from core.events import RESOURCE_TOPIC, now_iso, resource_event
+from intent.fingerprint import PartPrint
+from intent.planner import PlannedItem
+from inventory import fingerprints
+from inventory.context import Context
 from inventory.intake import reserve_resource
+from inventory.intents import part_key
 from inventory.pools import keep_order, release_order
 from inventory.resources import remove_resource
 from inventory.store import Resource
 from inventory.tmf639 import resource_doc
 from rom import store
-from rom.context import Context
-from rom.events import RESOURCE_TOPIC, now_iso, resource_event
-from rom.planner import PlannedItem
 from rom.transitions import item_state, set_state
 
 
@@ -29,9 +32,12 @@ def finish_order(
     cancelled: bool,
     remarks: list[str] | None = None,
     applied: set[str] | None = None,
+    prints: Mapping[tuple[str, int], PartPrint] | None = None,
 ) -> str:
     """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks).
-    `applied`: a partial order's item ids that were applied (None: all-or-nothing)."""
+    `applied`: a partial order's item ids that were applied (None: all-or-nothing).
+    `prints`: the fingerprints of the parts the post-check read back, recorded for the resources
+    (so drift learns the order's result without reading the devices again)."""
     with ctx.transaction() as session:
         row = store.get_order(session, order_id)
         assert row is not None
@@ -43,16 +49,14 @@ def finish_order(
         elif problems and not (applied and done):
             _fail(session, row, problems)
         elif problems:
-            _complete(session, row, done, problems)
+            _complete(session, row, done, prints or {}, problems)
         else:
-            _complete(session, row, items)
+            _complete(session, row, items, prints or {})
         _settle_cancel_tasks(session, row)
         store.add_step(session, order_id, row.state)
         store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         state = row.state
-    if state in ("completed", "partial"):  # device reads: after the transaction, best effort
-        record_order_fingerprints(ctx, order_id, [i.resource_id for i in items if i.resource_id])
     return state
 
 
@@ -69,9 +73,14 @@ def _cancel(session: Session, row: store.OrderRow) -> None:
 
 
 def _complete(
-    session: Session, row: store.OrderRow, items: list[PlannedItem], problems: list[str] | None = None
+    session: Session,
+    row: store.OrderRow,
+    items: list[PlannedItem],
+    prints: Mapping[tuple[str, int], PartPrint],
+    problems: list[str] | None = None,
 ) -> None:
-    """Record the applied `items`; with `problems` the order's other items failed: `partial`."""
+    """Record the applied `items` (and their parts' fingerprints); with `problems` the order's
+    other items failed: `partial`."""
     refs: dict[str, dict[str, str]] = {}
     for item in items:
         if item.action == "add":
@@ -94,6 +103,9 @@ def _complete(
     for item in items:  # a modify's resource now holds old and added amounts: settle to the new ones
         if item.action == "modify" and session.get(Resource, kept[item.item_id]) is not None:
             reserve_resource(session, item.spec, kept[item.item_id], item.values, again=True)
+    for (item_id, n), found in prints.items():
+        if item_id in kept and session.get(Resource, kept[item_id]) is not None:
+            fingerprints.record(session, part_key(kept[item_id], n, found.role), found.intended, found.actual)
     if problems:
         release_order(session, row.id)  # what the failed items reserved
     set_state(session, row, "partial" if problems else "completed", completionDate=now_iso())
@@ -114,7 +126,7 @@ def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[st
     session.add(resource)
     session.flush()
     body = resource_doc(resource)
-    store.add_event(
+    outbox.add_event(
         session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)
     )
     return {"id": body["id"], "href": body["href"]}
@@ -129,13 +141,13 @@ def _settle(session: Session, item: PlannedItem, resource_id: str, cid: str) -> 
     body = resource_doc(resource)
     if item.action == "delete":
         remove_resource(session, resource, cid)
-        forget(session, [resource_id])
+        fingerprints.forget(session, [resource_id])
     elif item.action == "modify":
         resource.characteristics = dict(item.values)
         session.flush()
         body = resource_doc(resource)
         event = resource_event("ResourceAttributeValueChangeEvent", body, cid)
-        store.add_event(session, RESOURCE_TOPIC, resource.id, event)
+        outbox.add_event(session, RESOURCE_TOPIC, resource.id, event)
     return {"id": body["id"], "href": body["href"]}
 
 

@@ -12,18 +12,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import outbox
+from core.errors import Conflict, InvalidRequest, NotFound
+from core.events import ORDER_TOPIC, now_iso, order_event
+from core.order_states import TERMINAL_STATES
+from core.query import Column, PageRequest, fetch_page, project
+from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
+from intent.planner import CurrentResource, modified_ids, plan_order
+from intent.yang.check import check_request
+from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.store import Resource, list_devices
 from rom import store
-from rom.context import Context
-from rom.errors import Conflict, InvalidRequest, NotFound
-from rom.events import ORDER_TOPIC, now_iso, order_event
-from rom.lifecycle import TERMINAL_STATES
-from rom.planner import CurrentResource, modified_ids, plan_order
-from rom.query import Column, PageRequest, fetch_page, project
-from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 from rom.transitions import set_state, touch_doc
-from yangval.check import check_request
 
 ORDER_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COLUMNS = {
@@ -116,7 +117,7 @@ def _insert(
                 request=request,
             )
         )
-        store.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
+        outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
 
 
@@ -190,7 +191,7 @@ def delete_order(ctx: Context, order_id: str) -> None:
             raise NotFound(f"resourceOrder {order_id} not found")
         if row.state not in TERMINAL_STATES:
             raise Conflict(f"resourceOrder {order_id} is {row.state}; cancel it before deleting it")
-        store.add_event(
+        outbox.add_event(
             session, ORDER_TOPIC, row.id, order_event("ResourceOrderDeleteEvent", row.doc, row.correlation_id)
         )
         session.delete(row)

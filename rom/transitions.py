@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import outbox
+from core.events import ORDER_TOPIC, order_event
+from core.order_states import check_item_transition, check_transition
 from rom import store
-from rom.events import ORDER_TOPIC, order_event
-from rom.lifecycle import check_item_transition, check_transition
 
 ITEM_FOLLOWS = {"inProgress": "inProgress", "cancelled": "cancelled", "held": "held", "pending": "pending"}
 
@@ -33,7 +34,7 @@ def set_state(session: Session, row: store.OrderRow, state: str, **fields: Any) 
     row.doc = doc
     row.state = state
     event = order_event("ResourceOrderStateChangeEvent", doc, row.correlation_id)
-    store.add_event(session, ORDER_TOPIC, row.id, event)
+    outbox.add_event(session, ORDER_TOPIC, row.id, event)
 
 
 def touch_doc(session: Session, row: store.OrderRow, changes: dict[str, Any]) -> None:
@@ -41,4 +42,4 @@ def touch_doc(session: Session, row: store.OrderRow, changes: dict[str, Any]) ->
     (JSON merge-patch)."""
     row.doc = {k: v for k, v in {**row.doc, **changes}.items() if v is not None or k not in changes}
     event = order_event("ResourceOrderAttributeValueChangeEvent", row.doc, row.correlation_id)
-    store.add_event(session, ORDER_TOPIC, row.id, event)
+    outbox.add_event(session, ORDER_TOPIC, row.id, event)

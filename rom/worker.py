@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from inventory.store import utcnow
+from core.db import utcnow
+from inventory.context import Context
 from rom import store
-from rom.context import Context
 from rom.executor import execute_order
 from rom.recovery import recover_order
 

@@ -2,7 +2,7 @@
 Debian's `yanglint` (libyang2-tools, installed by scripts/system-deps.sh), as the reference
 README shows. Tests only: ROM itself does not shell out to yanglint.
 
-- `yangval.payload.gnmi_tree(document)` (used with these) turns a gNMI Set document into the
+- `intent.yang.payload.gnmi_tree(document)` (used with these) turns a gNMI Set document into the
   RFC 7951 JSON tree it leaves on an empty device (replaces and updates merged, entries by key).
 - `netconf_tree(config)` is an edit-config `<config>` as plain data (operations stripped).
 - `validate(text, fmt, family, data_type)` returns yanglint's errors (empty: valid).

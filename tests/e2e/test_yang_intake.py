@@ -14,8 +14,8 @@ import httpx
 import pytest
 from lxml import etree
 
+from lab.support import REPO, free_port, netconf_connect, running_lab, serving, wait_order
 from tests.e2e.conftest import TOPOLOGY
-from tests.support import REPO, free_port, netconf_connect, running_lab, serving, wait_order
 from tests.yanglint import REFERENCE
 
 pytestmark = pytest.mark.e2e

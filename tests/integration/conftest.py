@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings
+from inventory.context import Context
 from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import Settings
+from lab.support import trust_fleet
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import trust_fleet
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 

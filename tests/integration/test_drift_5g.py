@@ -14,13 +14,15 @@ import httpx
 import pytest
 from lxml import etree
 
-from inventory.monitor import DRIFT_TOPIC, reconcile_and_record
-from inventory.reconcile import reconcile
-from inventory.remediate import adopt, remediate
-from inventory.report import EXIT_DRIFT, EXIT_IN_SYNC, exit_code, render_json
-from inventory.store import Resource, list_resources, utcnow
+from core import outbox
+from core.db import utcnow
+from drift.monitor import DRIFT_TOPIC, reconcile_and_record
+from drift.reconcile import reconcile
+from drift.remediate import adopt, remediate
+from drift.report import EXIT_DRIFT, EXIT_IN_SYNC, exit_code, render_json
+from inventory.context import Context
+from inventory.store import Resource, list_resources
 from rom import store
-from rom.context import Context
 from rom.executor import execute_order
 from rom.orders import submit_order
 from sims.fleet import FleetThread, SimDeviceSpec
@@ -152,7 +154,7 @@ def test_slice_core_smf_part_drifts_on_the_smf_and_is_remediated(lab: Lab) -> No
     reconcile_and_record(lab.ctx)
     with lab.ctx.sessions() as session:
         assert session.get(Resource, core.id).resource_status == "alarm"  # type: ignore[union-attr]
-        assert [e.key for e in store.list_events(session, DRIFT_TOPIC)] == ["smf1"]
+        assert [e.key for e in outbox.list_events(session, DRIFT_TOPIC)] == ["smf1"]
     dry = remediate(lab.ctx)
     assert set(dry.payloads) == {"smf1"} and not dry.applied  # only the drifted role is pushed
     assert "factory.urllc" in dry.diffs["smf1"]["netconf"]

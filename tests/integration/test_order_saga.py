@@ -13,17 +13,18 @@ from sqlalchemy import select
 
 import rom.executor
 import rom.transitions
+from core.db import utcnow
+from core.tmf652 import CancelResourceOrderCreate, ResourceOrderCreate
 from drivers.registry import driver_for
-from inventory.store import list_devices, list_resources, utcnow
+from intent.planner import participant_payloads
+from inventory.audit import AuditRow
+from inventory.context import Context
+from inventory.store import list_devices, list_resources
 from rom import store
-from rom.audit import AuditRow
 from rom.cancel import request_cancellation
-from rom.context import Context
 from rom.executor import execute_order, persist_id
 from rom.orders import submit_order
-from rom.planner import participant_payloads
 from rom.recovery import recover_order
-from rom.tmf import CancelResourceOrderCreate, ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import l3vpn_item, make_settings, order, register_fleet
 

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-import rom.relay
+import events.relay
+from core.tmf652 import EventSubscriptionInput, ResourceOrderCreate
+from events import hubs, relay
+from inventory.context import Context
 from inventory.store import Device, upsert_device
-from rom import hubs, relay
-from rom.context import Context
+from lab.support import free_port
 from rom.orders import submit_order
-from rom.tmf import EventSubscriptionInput, ResourceOrderCreate
 from tests.integration.conftest import l3vpn_item, make_settings, order
-from tests.support import free_port
 
 
 class Listener:
@@ -53,7 +53,7 @@ class Listener:
 
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
-    monkeypatch.setattr(rom.relay, "backoff", lambda attempts: timedelta(0))
+    monkeypatch.setattr(events.relay, "backoff", lambda attempts: timedelta(0))
     context = Context.create(make_settings(tmp_path))
     with context.transaction() as session:
         upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))

@@ -13,15 +13,15 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
+from core.tmf652 import ResourceOrderCreate
+from inventory.context import Context
 from inventory.store import utcnow
+from lab.support import REPO, netconf_connect
 from rom import store
-from rom.context import Context
 from rom.executor import execute_order
 from rom.orders import submit_order
-from rom.tmf import ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import make_settings, register_fleet
-from tests.support import REPO, netconf_connect
 from tests.yanglint import validate
 
 pytestmark = pytest.mark.integration

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from inventory.adopt import leaf_map
+from core.errors import InvalidRequest
+from drift.adopt import leaf_map
+from drift.unmanaged import ManagedList, find_unmanaged
+from intent.catalog import Catalog
+from intent.render import render_resource
 from inventory.pool_defs import check_definition
-from inventory.unmanaged import ManagedList, find_unmanaged
-from rom.catalog import Catalog
-from rom.errors import InvalidRequest
-from rom.render import render_resource
 
 VALUES: dict[str, Any] = {
     "device": "pe1",

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from inventory.remedy import NC_OPERATION, apply_edit
-from rom.catalog import Catalog
-from rom.edits import order_edits
-from rom.errors import InvalidRequest, Unprocessable
-from rom.planner import (
+from core.errors import InvalidRequest, Unprocessable
+from core.tmf652 import ResourceOrderCreate
+from intent.catalog import Catalog
+from intent.edits import order_edits
+from intent.planner import (
     CurrentResource,
     commit_waves,
     execution_groups,
@@ -19,7 +19,7 @@ from rom.planner import (
     modified_ids,
     plan_order,
 )
-from rom.tmf import ResourceOrderCreate
+from intent.tree import NC_OPERATION, apply_edit
 
 PLATFORMS = {"pe1": "rom-router", "pe2": "rom-router"}
 OC_NI = "{http://openconfig.net/yang/network-instance}"

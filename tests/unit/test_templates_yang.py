@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from rom.catalog import Catalog, validate_characteristics
-from rom.planner import PlannedItem, RoleTarget, intended_for
+from intent.catalog import Catalog, validate_characteristics
+from intent.planner import PlannedItem, RoleTarget, intended_for
+from intent.yang.payload import gnmi_tree
 from tests.conftest import L3VPN_VALUES
 from tests.unit.test_render_catalog_specs import QOS, SLICE_CORE, SLICE_RAN
 from tests.yanglint import as_json, netconf_tree, validate
-from yangval.payload import gnmi_tree
 
 VALUES: dict[str, dict[str, Any]] = {
     "transport-qos": QOS,

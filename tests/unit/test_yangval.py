@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from rom.catalog import Catalog, validate_characteristics
-from rom.errors import Unprocessable
-from rom.planner import PlannedItem, RoleTarget, intended_for
+from core.errors import Unprocessable
+from intent.catalog import Catalog, validate_characteristics
+from intent.planner import PlannedItem, RoleTarget, intended_for
+from intent.yang.check import check_items, problems
+from intent.yang.payload import gnmi_tree
 from tests.conftest import L3VPN_VALUES
 from tests.unit.test_render_catalog_specs import QOS
 from tests.yanglint import REFERENCE
-from yangval.check import check_items, problems
-from yangval.payload import gnmi_tree
 
 OPENCONFIG = [REFERENCE / "openconfig"]
 PLATFORMS = {"pe1": "rom-router"}
