@@ -19,7 +19,7 @@ from types import TracebackType
 from drivers.base import DeviceTarget
 from drivers.host_keys import known_hosts_line, record
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 START = REPO / "scripts" / "netconfd" / "start.sh"
 BINARIES = ("sshd", "netconfd", "netconf-subsystem", "ssh-keygen")
 
