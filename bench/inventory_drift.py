@@ -37,8 +37,8 @@ from core.settings import Settings
 from drift.reconcile import reconcile
 from drift.remediate import remediate
 from inventory.context import Context
+from inventory.records import Device, Resource, upsert_device
 from inventory.resources import list_resources_page
-from inventory.store import Device, Resource, upsert_device
 from lab.containerlab import trust_host_keys
 
 SECTION = "## Inventory and drift (issue 6)"

@@ -19,7 +19,7 @@ from drivers.registry import default_protocol, driver_for
 from drivers.transaction import run_transaction
 from inventory import audit
 from inventory.context import Context
-from inventory.store import Device, list_devices
+from inventory.records import Device, list_devices
 from rom.reachability import ping_device, summary
 
 app = typer.Typer(help="Inspect and change devices directly (out-of-band: the inventory is not updated).")

@@ -22,7 +22,7 @@ from inventory.importers import load_devices
 from inventory.pool_defs import DEFAULT_POOLS, define_pool, get_pool
 from inventory.pool_store import CounterRow, PoolRow, ReservationRow
 from inventory.pool_sync import sync_upf_sessions
-from inventory.store import list_devices, list_resources, upsert_device
+from inventory.records import list_devices, list_resources, upsert_device
 from inventory.tmf639 import resource_doc
 
 app = typer.Typer(help="The TMF639 resource inventory.")

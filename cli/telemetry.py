@@ -71,7 +71,7 @@ def run(
     """Subscribe to every inventory device (and resource KPIs) and publish to Kafka until Ctrl-C."""
     from drivers.grpc_tls import GrpcTls
     from inventory.context import Context
-    from inventory.store import Device  # noqa: F401 - registers the tables
+    from inventory.records import Device  # noqa: F401 - registers the tables
     from telemetry.runner import RunOptions, run_telemetry
     from telemetry.subscriptions import from_inventory
 

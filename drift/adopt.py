@@ -21,7 +21,7 @@ from intent.catalog import Catalog, CharacteristicSpec, ResourceSpec
 from intent.planner import Intended, RoleTarget, intended_state, render_roles
 from intent.readback import leaf_text
 from intent.tree import Difference, compare
-from inventory.store import Resource
+from inventory.records import Resource
 
 
 def _probe(rule: CharacteristicSpec, current: Any, n: int) -> Any:

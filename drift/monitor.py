@@ -20,9 +20,9 @@ from core import outbox
 from core.errors import EXPECTED
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
 from drift.reconcile import ResourceDrift, reconcile
-from inventory import fingerprints as drift_store
+from inventory import fingerprints
 from inventory.context import Context
-from inventory.store import Resource
+from inventory.records import Resource
 from inventory.tmf639 import resource_doc
 
 DRIFT_TOPIC = "rom.drift.events"
@@ -106,7 +106,7 @@ def _publish_unmanaged(session: Any, report: Sequence[ResourceDrift]) -> None:
         if r.unmanaged:
             per.setdefault(r.device, []).append(r)
     devices = {r.device for r in report}
-    known = drift_store.fingerprints(session, [f"unmanaged:{d}" for d in devices])
+    known = fingerprints.fingerprints(session, [f"unmanaged:{d}" for d in devices])
     for device in sorted(devices):
         rows = per.get(device, [])
         digest = hashlib.sha256("\n".join(sorted(r.differences[0].path for r in rows)).encode()).hexdigest()
@@ -114,7 +114,7 @@ def _publish_unmanaged(session: Any, report: Sequence[ResourceDrift]) -> None:
         before = known.get(key)
         if (before.actual if before else hashlib.sha256(b"").hexdigest()) == digest:
             continue
-        drift_store.record(session, key, "", digest)
+        fingerprints.record(session, key, "", digest)
         outbox.add_event(session, DRIFT_TOPIC, device, drift_event(device, rows, "unmanaged"))
 
 

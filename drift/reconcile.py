@@ -23,10 +23,10 @@ from intent.fingerprint import actual_fingerprint, intended_fingerprint
 from intent.planner import Intended
 from intent.readback import differences, shared_view
 from intent.tree import Difference
-from inventory import fingerprints as drift_store
+from inventory import fingerprints
 from inventory.context import Context
 from inventory.intents import MissingDevice, Part, render_parts, select_resources
-from inventory.store import Device, list_devices
+from inventory.records import Device, list_devices
 
 Mode = Literal["full", "check-sync", "compare-all"]
 
@@ -121,11 +121,13 @@ def collect(
     return snap
 
 
-def judge(ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True) -> list[ResourceDrift]:
+def compare_snapshot(
+    ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True
+) -> list[ResourceDrift]:
     """Fingerprint check-sync, then the full compare where it is needed; in-sync fingerprints are
     recorded (`record`). One row per resource part, on the part's device."""
     with ctx.sessions() as session:
-        known = drift_store.fingerprints(session, [p.key for p in snap.parts])
+        known = fingerprints.fingerprints(session, [p.key for p in snap.parts])
     report: list[ResourceDrift] = list(snap.unknown)
     fresh: dict[str, tuple[str, str]] = {}
     rendered: dict[str, list[tuple[str, Intended]]] = {}
@@ -172,7 +174,7 @@ def judge(ctx: Context, snap: Snapshot, mode: Mode = "full", record: bool = True
     if record and fresh:
         with ctx.transaction() as session:
             for key, (intended, actual) in fresh.items():
-                drift_store.record(session, key, intended, actual)
+                fingerprints.record(session, key, intended, actual)
     for device, error in sorted(snap.unreachable.items()):
         if not any(d.device == device and d.unreachable for d in report):
             report.append(
@@ -202,4 +204,4 @@ def reconcile(
         raise
     except etree.XMLSyntaxError as exc:
         raise RomError(f"a device sent malformed XML: {exc}") from None
-    return judge(ctx, snap, mode, record)
+    return compare_snapshot(ctx, snap, mode, record)

@@ -16,7 +16,7 @@ from drift.reconcile import (
     ResourceDrift,
     Snapshot,
     collect,
-    judge,
+    compare_snapshot,
     reconcile,
 )
 from drivers import tasks
@@ -29,8 +29,8 @@ from intent.tree import entry_labels, mark_replace
 from inventory import audit
 from inventory.context import Context
 from inventory.intents import render_parts, select_resources
+from inventory.records import list_devices
 from inventory.resources import patch_resource
-from inventory.store import list_devices
 
 NC_FILTER = "{urn:ietf:params:xml:ns:netconf:base:1.0}filter"
 
@@ -92,7 +92,7 @@ def remediate(
     reading it back before confirming; fingerprints are recorded afterwards. The push goes to
     the audit trail under `principal` (default: the local user) and a `drift-<uuid>` correlationId."""
     snap = collect(ctx, device, resource_id)
-    report = judge(ctx, snap, "compare-all", record=False)
+    report = compare_snapshot(ctx, snap, "compare-all", record=False)
     edits, verify, skipped = plan_remediation(ctx, snap, report, prune_unmanaged)
     payloads = participant_payloads(edits) if edits else {}
     out = Remediation(payloads, skipped=skipped)
@@ -139,7 +139,7 @@ def adopt(ctx: Context, device: str | None = None, resource_id: str | None = Non
     reservations are checked and events published); what no characteristic renders is listed. A
     multi-role resource takes what each drifted role's device holds, in one PATCH."""
     snap = collect(ctx, device, resource_id)
-    report = judge(ctx, snap, "compare-all", record=False)
+    report = compare_snapshot(ctx, snap, "compare-all", record=False)
     out = Adoption()
     parts = {p.key: p for p in snap.parts}
     found: dict[str, dict[str, Any]] = {}

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from core import outbox
 from core.db import utcnow
-from events.hubs import matches, parse_query
+from events.hub_registry import matches, parse_query
 from inventory.context import Context
 
 log = logging.getLogger(__name__)

@@ -3,4 +3,4 @@
 outbox's, which inventory writes) so that `core.db.make_engine` creates them."""
 
 from core import outbox  # noqa: F401
-from inventory import audit, fingerprints, pool_store, store  # noqa: F401
+from inventory import audit, fingerprints, pool_store, records  # noqa: F401

@@ -65,7 +65,7 @@ RANGE = {"since": "time.gte", "until": "time.lt"}
 # --- pure -------------------------------------------------------------------------------------
 
 
-def judge(host: HostOutcome, tx: TransactionOutcome) -> tuple[str, str, str | None]:
+def device_result(host: HostOutcome, tx: TransactionOutcome) -> tuple[str, str, str | None]:
     """(action, outcome, error) of one device in a transaction."""
     if host.changed:
         return "confirm", "confirmed", None
@@ -89,7 +89,7 @@ def entries(
 ) -> list[AuditRow]:
     rows = []
     for device, host in sorted(tx.hosts.items()):
-        action, outcome, error = judge(host, tx)
+        action, outcome, error = device_result(host, tx)
         rows.append(
             AuditRow(
                 time=when,

@@ -14,7 +14,7 @@ from core.secrets import device_credentials
 from core.settings import Settings
 from drivers.base import DeviceTarget
 from intent.catalog import Catalog
-from inventory.store import Device
+from inventory.records import Device
 
 
 @dataclass

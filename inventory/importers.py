@@ -14,7 +14,7 @@ import yaml
 
 from core.errors import InvalidRequest
 from core.secrets import check_reference, yaml_error_where
-from inventory.store import Device
+from inventory.records import Device
 
 SECRET_WORDS = ("password", "secret", "passphrase")  # in a key: password, enable_secret, ...
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from intent.planner import Intended, RoleTarget, render_roles
 from inventory.context import Context
-from inventory.store import Device, Resource, list_devices, list_resources
+from inventory.records import Device, Resource, list_devices, list_resources
 
 
 @dataclass(frozen=True)

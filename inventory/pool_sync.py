@@ -17,7 +17,7 @@ from drivers.config_reads import read_filters
 from drivers.nornir_plugins import make_nornir
 from inventory.context import Context
 from inventory.pool_defs import Pool, define_pool, get_pool
-from inventory.store import list_devices
+from inventory.records import list_devices
 
 POOL = "upf-sessions"
 UPF = "urn:3gpp:sa5:_3gpp-5gc-nrm-upffunction"

@@ -20,7 +20,7 @@ from intent.catalog import Catalog, validate_characteristics
 from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.pools import release_resource
-from inventory.store import Resource, list_devices
+from inventory.records import Resource, list_devices
 from inventory.tmf639 import FREE_FIELDS, STATES, resource_doc
 
 COLUMNS = {

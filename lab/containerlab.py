@@ -18,7 +18,7 @@ from core.errors import InvalidRequest, RomError
 from core.secrets import REFERENCE
 from drivers.host_keys import known_hosts_line, record
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 
 SIM_MODEL_LABEL = "rom.sim/model"
 ROLE_LABEL = "rom.role"

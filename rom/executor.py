@@ -28,8 +28,8 @@ from intent.planner import (
 from intent.readback import after_commit_problems
 from inventory.context import Context
 from inventory.intents import other_intents
-from inventory.store import list_devices
-from rom import reachability, store
+from inventory.records import list_devices
+from rom import order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
@@ -57,14 +57,14 @@ def persist_id(order_id: str) -> str:
 def execute_order(ctx: Context, order_id: str) -> str:
     """Run an order this process has claimed; returns its final state. Never leaves it inProgress."""
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         if row.state not in ("acknowledged", "pending"):  # cancelled or held between claim and start
-            store.release_devices(session, order_id)
+            order_store.release_devices(session, order_id)
             row.owner, row.lease_until = None, None
             return row.state
         set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-        store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
+        order_store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
         request, correlation_id = row.request, row.correlation_id
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
@@ -131,7 +131,7 @@ def _push_groups(
 
 def _cancel_requested(ctx: Context, order_id: str) -> bool:
     with ctx.sessions() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         return bool(row and row.cancel_requested)
 
 
@@ -191,7 +191,7 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
             cancelled = True
             return [CANCELLED]
         with ctx.transaction() as session:
-            store.add_step(session, order_id, "committed", devices=names)
+            order_store.add_step(session, order_id, "committed", devices=names)
         return []
 
     result = run_transaction(

@@ -17,10 +17,10 @@ from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.intents import part_key
 from inventory.pools import keep_order, release_order
+from inventory.records import Resource
 from inventory.resources import remove_resource
-from inventory.store import Resource
 from inventory.tmf639 import resource_doc
-from rom import store
+from rom import order_store
 from rom.transitions import item_state, set_state
 
 
@@ -39,7 +39,7 @@ def finish_order(
     `prints`: the fingerprints of the parts the post-check read back, recorded for the resources
     (so drift learns the order's result without reading the devices again)."""
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
@@ -53,19 +53,19 @@ def finish_order(
         else:
             _complete(session, row, items, prints or {})
         _settle_cancel_tasks(session, row)
-        store.add_step(session, order_id, row.state)
-        store.release_devices(session, order_id)
+        order_store.add_step(session, order_id, row.state)
+        order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         state = row.state
     return state
 
 
-def cancel_waiting(session: Session, row: store.OrderRow) -> None:
+def cancel_waiting(session: Session, row: order_store.OrderRow) -> None:
     """Cancel an order nothing has been pushed for: straight through the cancellation states."""
     _cancel(session, row)
 
 
-def _cancel(session: Session, row: store.OrderRow) -> None:
+def _cancel(session: Session, row: order_store.OrderRow) -> None:
     set_state(session, row, "assessingCancellation")
     set_state(session, row, "pendingCancellation")
     set_state(session, row, "cancelled", completionDate=now_iso())
@@ -74,7 +74,7 @@ def _cancel(session: Session, row: store.OrderRow) -> None:
 
 def _complete(
     session: Session,
-    row: store.OrderRow,
+    row: order_store.OrderRow,
     items: list[PlannedItem],
     prints: Mapping[tuple[str, int], PartPrint],
     problems: list[str] | None = None,
@@ -111,7 +111,7 @@ def _complete(
     set_state(session, row, "partial" if problems else "completed", completionDate=now_iso())
 
 
-def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[str, str]:
+def _create(session: Session, row: order_store.OrderRow, item: PlannedItem) -> dict[str, str]:
     resource = Resource(
         id=str(uuid.uuid4()),
         name=item.resource_name,
@@ -151,7 +151,7 @@ def _settle(session: Session, item: PlannedItem, resource_id: str, cid: str) -> 
     return {"id": body["id"], "href": body["href"]}
 
 
-def _fail(session: Session, row: store.OrderRow, problems: list[str]) -> None:
+def _fail(session: Session, row: order_store.OrderRow, problems: list[str]) -> None:
     doc = dict(row.doc)
     doc["orderItem"] = [item_state(it, "failed") for it in doc["orderItem"]]
     doc["note"] = [*doc.get("note", []), *_notes(problems)]
@@ -164,10 +164,10 @@ def _notes(texts: list[str]) -> list[dict[str, str]]:
     return [{"date": now_iso(), "author": "ROM", "text": text} for text in texts]
 
 
-def _settle_cancel_tasks(session: Session, row: store.OrderRow) -> None:
+def _settle_cancel_tasks(session: Session, row: order_store.OrderRow) -> None:
     """Cancellation requests for this order end with it: done if it was cancelled, else too late."""
-    query = select(store.CancelRow).where(
-        store.CancelRow.order_id == row.id, store.CancelRow.state == "inProgress"
+    query = select(order_store.CancelRow).where(
+        order_store.CancelRow.order_id == row.id, order_store.CancelRow.state == "inProgress"
     )
     for task in session.scalars(query):
         if row.state == "cancelled":

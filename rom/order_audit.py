@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.errors import NotFound
 from inventory import audit
 from inventory.context import Context
-from rom import store
+from rom import order_store
 
 
 def for_order(ctx: Context, order_id: str) -> audit.Observer:
@@ -13,7 +13,7 @@ def for_order(ctx: Context, order_id: str) -> audit.Observer:
 
     def who() -> tuple[str, str]:
         with ctx.sessions() as session:
-            row = store.get_order(session, order_id)
+            row = order_store.get_order(session, order_id)
             if row is None:
                 raise NotFound(f"resourceOrder {order_id} not found")
             return row.correlation_id, audit.submitter(row.doc)

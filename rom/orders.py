@@ -22,21 +22,21 @@ from intent.planner import CurrentResource, modified_ids, plan_order
 from intent.yang.check import check_request
 from inventory.context import Context
 from inventory.intake import reserve_order
-from inventory.store import Resource, list_devices
-from rom import store
+from inventory.records import Resource, list_devices
+from rom import order_store
 from rom.transitions import set_state, touch_doc
 
 ORDER_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COLUMNS = {
-    "id": Column(store.OrderRow.id),
-    "state": Column(store.OrderRow.state),
-    "externalId": Column(store.OrderRow.external_id),
-    "name": Column(store.OrderRow.name),
-    "category": Column(store.OrderRow.category),
-    "orderType": Column(store.OrderRow.order_type),
-    "priority": Column(store.OrderRow.priority, int),
-    "orderDate": Column(store.OrderRow.order_date, datetime),
-    "requestedStartDate": Column(store.OrderRow.requested_start, datetime),
+    "id": Column(order_store.OrderRow.id),
+    "state": Column(order_store.OrderRow.state),
+    "externalId": Column(order_store.OrderRow.external_id),
+    "name": Column(order_store.OrderRow.name),
+    "category": Column(order_store.OrderRow.category),
+    "orderType": Column(order_store.OrderRow.order_type),
+    "priority": Column(order_store.OrderRow.priority, int),
+    "orderDate": Column(order_store.OrderRow.order_date, datetime),
+    "requestedStartDate": Column(order_store.OrderRow.requested_start, datetime),
 }
 # PATCH may move a waiting order between these states; everything else is the system's to decide.
 CLIENT_STATES = {"acknowledged": {"held"}, "pending": {"held"}, "held": {"pending"}}
@@ -71,7 +71,7 @@ def submit_order(
         if key is None:
             raise
     with ctx.sessions() as session:  # lost a race with an identical key: answer as a replay
-        existing = store.order_by_key(session, key)
+        existing = order_store.order_by_key(session, key)
     if existing is None:
         raise Conflict(f"order with {key} is being created; retry")
     return _replay(existing, key, digest), True
@@ -90,7 +90,7 @@ def _insert(
         platforms = {d.name: d.platform for d in list_devices(session)}
         current = current_resources(session, body)
         items = plan_order(body, ctx.catalog, platforms, current)
-        if key is not None and (existing := store.order_by_key(session, key)) is not None:
+        if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
@@ -99,7 +99,7 @@ def _insert(
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
         session.add(
-            store.OrderRow(
+            order_store.OrderRow(
                 id=order_id,
                 state="acknowledged",
                 external_id=body.externalId,
@@ -128,7 +128,7 @@ def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str,
     return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
 
 
-def _replay(existing: store.OrderRow, key: str, digest: str) -> dict[str, Any]:
+def _replay(existing: order_store.OrderRow, key: str, digest: str) -> dict[str, Any]:
     if existing.request_hash != digest:
         raise Conflict(f"an order with {key} already exists with a different body ({existing.id})")
     return existing.doc
@@ -148,7 +148,7 @@ def _parse_date(value: str | None, name: str) -> datetime | None:
 
 def get_order(ctx: Context, order_id: str, fields: str | None = None) -> dict[str, Any]:
     with ctx.sessions() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
         return project(row.doc, fields)
@@ -156,15 +156,15 @@ def get_order(ctx: Context, order_id: str, fields: str | None = None) -> dict[st
 
 def list_orders(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
-        return fetch_page(session, store.OrderRow, COLUMNS, "-orderDate", page, lambda r: r.doc)
+        return fetch_page(session, order_store.OrderRow, COLUMNS, "-orderDate", page, lambda r: r.doc)
 
 
 def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict[str, Any]:
     """JSON merge-patch of a waiting order; `state` may only hold or release it."""
     changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
     with ctx.transaction() as session:
-        locked = store.lock_if_waiting(session, order_id)  # a claimed order is no longer waiting
-        row = store.get_order(session, order_id)
+        locked = order_store.lock_if_waiting(session, order_id)  # a claimed order is no longer waiting
+        row = order_store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
         if not locked:
@@ -186,7 +186,7 @@ def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict
 
 def delete_order(ctx: Context, order_id: str) -> None:
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
         if row.state not in TERMINAL_STATES:
@@ -214,5 +214,6 @@ def _initial_doc(order_id: str, request: dict[str, Any]) -> dict[str, Any]:
 
 def count_by_state(ctx: Context) -> dict[str, int]:
     with ctx.sessions() as session:
-        rows = session.execute(select(store.OrderRow.state, func.count()).group_by(store.OrderRow.state))
+        column = order_store.OrderRow.state
+        rows = session.execute(select(column, func.count()).group_by(column))
         return {state: int(n) for state, n in rows}

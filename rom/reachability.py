@@ -30,8 +30,8 @@ from drivers.netconf_ping import ReplyParser, netconf_ping
 from intent.catalog import TEMPLATES_DIR
 from intent.planner import PlannedItem
 from inventory.context import Context
-from inventory.store import list_devices
-from rom import store
+from inventory.records import list_devices
+from rom import order_store
 
 log = logging.getLogger(__name__)
 PLATFORMS_FILE = TEMPLATES_DIR / "reachability" / "platforms.yaml"
@@ -226,7 +226,7 @@ def check_order(ctx: Context, order_id: str, items: list[PlannedItem], remarks: 
     outcomes = run_probes(targets, probes)
     remarks.extend(summary(probe, result) for probe, result, _ in outcomes if result is not None)
     with ctx.transaction() as session:
-        store.add_step(
+        order_store.add_step(
             session,
             order_id,
             "reachability",

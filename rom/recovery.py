@@ -20,8 +20,8 @@ from intent.planner import execution_groups
 from intent.readback import after_commit_problems
 from inventory.context import Context
 from inventory.intents import other_intents
-from inventory.store import list_devices
-from rom import store
+from inventory.records import list_devices
+from rom import order_store
 from rom.executor import persist_id, plan
 from rom.finish import finish_order
 from rom.order_audit import for_order
@@ -38,10 +38,10 @@ def recover_order(ctx: Context, order_id: str) -> str:
     `committed` step is confirmed and checked; the others are cancelled by persist-id. With no
     group committed the order is queued again."""
     with ctx.sessions() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         state, attempts, request = row.state, row.attempts, row.request
-        steps = store.steps(session, order_id)
+        steps = order_store.steps(session, order_id)
         marks = [s.detail or {} for s in steps if s.step == "committed"]
     if state != "inProgress":  # claimed but never started: nothing was pushed
         return _release(ctx, order_id, None)
@@ -88,12 +88,12 @@ def recover_order(ctx: Context, order_id: str) -> str:
 
 def _release(ctx: Context, order_id: str, state: str | None) -> str:
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         if state is not None:
             set_state(session, row, state)
-            store.add_step(session, order_id, "compensated")
-        store.release_devices(session, order_id)
+            order_store.add_step(session, order_id, "compensated")
+        order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         return row.state
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from core import outbox
 from core.events import ORDER_TOPIC, order_event
 from core.order_states import check_item_transition, check_transition
-from rom import store
+from rom import order_store
 
 ITEM_FOLLOWS = {"inProgress": "inProgress", "cancelled": "cancelled", "held": "held", "pending": "pending"}
 
@@ -20,7 +20,7 @@ def item_state(item: dict[str, Any], state: str, **extra: Any) -> dict[str, Any]
     return {**item, **extra, "state": state}
 
 
-def set_state(session: Session, row: store.OrderRow, state: str, **fields: Any) -> None:
+def set_state(session: Session, row: order_store.OrderRow, state: str, **fields: Any) -> None:
     """Change the order's state (items follow where that is implied) and write its event."""
     if row.doc["state"] != state:
         check_transition(row.doc["state"], state)
@@ -37,7 +37,7 @@ def set_state(session: Session, row: store.OrderRow, state: str, **fields: Any) 
     outbox.add_event(session, ORDER_TOPIC, row.id, event)
 
 
-def touch_doc(session: Session, row: store.OrderRow, changes: dict[str, Any]) -> None:
+def touch_doc(session: Session, row: order_store.OrderRow, changes: dict[str, Any]) -> None:
     """Change attributes other than state, with an AttributeValueChange event; None removes one
     (JSON merge-patch)."""
     row.doc = {k: v for k, v in {**row.doc, **changes}.items() if v is not None or k not in changes}

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from core.outbox import OutboxRow
 from lab.postgres import PostgresServer
 from lab.support import free_port, running_lab, start_serve, wait_healthy
-from rom.store import OrderRow, StepRow
+from rom.order_store import OrderRow, StepRow
 from tests.e2e.conftest import TOPOLOGY
 from tests.e2e.test_kill_recovery import body, vrfs
 

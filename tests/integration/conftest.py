@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from core.settings import Settings
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 from lab.support import trust_fleet
 from sims.fleet import FleetThread, SimDeviceSpec
 

@@ -12,7 +12,7 @@ from api.app import create_app
 from api.auth import key_digest
 from core.settings import ApiKey
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order
 
 KEYS = {

@@ -34,7 +34,7 @@ from api.auth import key_digest
 from api.jwt_auth import JwksCache, JwtVerifier, TokenRejected
 from core.settings import Settings
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 from lab.support import free_port, serving
 from tests.integration.conftest import ORDERS, l3vpn_item, order
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 from lab.support import free_port, netconf_connect, serving
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
 from tests.integration.test_api_orders import wait_state

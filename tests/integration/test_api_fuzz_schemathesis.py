@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 from api.app import create_app
 from core.settings import Settings
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 from lab.support import serving
 from tests.integration.conftest import ORDERS, l3vpn_item, order
 

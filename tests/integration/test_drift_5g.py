@@ -21,8 +21,8 @@ from drift.reconcile import reconcile
 from drift.remediate import adopt, remediate
 from drift.report import EXIT_DRIFT, EXIT_IN_SYNC, exit_code, render_json
 from inventory.context import Context
-from inventory.store import Resource, list_resources
-from rom import store
+from inventory.records import Resource, list_resources
+from rom import order_store as store
 from rom.executor import execute_order
 from rom.orders import submit_order
 from sims.fleet import FleetThread, SimDeviceSpec

@@ -21,7 +21,7 @@ from drivers.errors import InvalidInput, TransportError
 from drivers.grpc_tls import GrpcTls
 from drivers.registry import driver_for
 from inventory.context import Context
-from inventory.store import list_devices
+from inventory.records import list_devices
 from lab.support import wait_order
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.gnmi import LabPki, load_or_create_pki

@@ -19,8 +19,8 @@ from drivers.registry import driver_for
 from intent.planner import participant_payloads
 from inventory.audit import AuditRow
 from inventory.context import Context
-from inventory.store import list_devices, list_resources
-from rom import store
+from inventory.records import list_devices, list_resources
+from rom import order_store as store
 from rom.cancel import request_cancellation
 from rom.executor import execute_order, persist_id
 from rom.orders import submit_order

@@ -17,7 +17,7 @@ from core.events import ORDER_TOPIC
 from core.tmf652 import ResourceOrderCreate
 from events import relay
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 from lab.kafka_broker import KafkaBroker, kafka_libdir
 from rom.orders import submit_order
 from tests.integration.conftest import l3vpn_item, make_settings, order

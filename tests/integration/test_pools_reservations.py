@@ -17,9 +17,9 @@ from intent.planner import plan_order
 from inventory.context import Context
 from inventory.pool_store import ClaimRow, CounterRow, ReservationRow
 from inventory.pools import define_pool, reservations_of
-from inventory.store import Device, Resource, upsert_device
+from inventory.records import Device, Resource, upsert_device
 from lab.postgres import PostgresServer
-from rom import store
+from rom import order_store as store
 from rom.finish import cancel_waiting, finish_order
 from rom.orders import submit_order
 from rom.transitions import set_state

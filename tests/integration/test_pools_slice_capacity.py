@@ -27,11 +27,11 @@ from inventory.context import Context
 from inventory.pool_store import CounterRow, ReservationRow
 from inventory.pool_sync import UPF, sync_upf_sessions
 from inventory.pools import define_pool, get_pool, reservations_of
+from inventory.records import Device, Resource, upsert_device
 from inventory.resources import delete_resource
-from inventory.store import Device, Resource, upsert_device
 from lab.postgres import PostgresServer
 from lab.support import free_port, netconf_connect
-from rom import store
+from rom import order_store as store
 from rom.finish import cancel_waiting, finish_order
 from rom.orders import current_resources
 from sims.fleet import FleetThread, SimDeviceSpec

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lab.postgres import PostgresServer
 from lab.support import running_lab, serving
-from rom.store import OrderRow, StepRow
+from rom.order_store import OrderRow, StepRow
 from tests.e2e.conftest import TOPOLOGY
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"

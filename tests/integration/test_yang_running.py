@@ -15,9 +15,9 @@ from lxml import etree
 
 from core.tmf652 import ResourceOrderCreate
 from inventory.context import Context
-from inventory.store import utcnow
+from inventory.records import utcnow
 from lab.support import REPO, netconf_connect
-from rom import store
+from rom import order_store as store
 from rom.executor import execute_order
 from rom.orders import submit_order
 from sims.fleet import FleetThread, SimDeviceSpec

@@ -30,7 +30,7 @@ from core.order_states import (
 )
 from core.settings import Settings
 from inventory.context import Context
-from inventory.store import Device, upsert_device
+from inventory.records import Device, upsert_device
 
 ITEM_STATES = tuple(s for s in ORDER_STATES if s != "partial")
 FINISHED = frozenset({"completed", "failed", "partial"})
