@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from lab.support import REPO
-from sims.fleet import FleetThread, SimDeviceSpec
-from tests.unit.test_sim_network import l3vpn
+from sims.fleet import FleetThread
+from tests.integration.conftest import vpn_fleet
 
 SCRIPT = REPO / "scripts" / "tools" / "gnoic.sh"
 NO_GO, NO_SOURCE = 3, 4
@@ -38,11 +37,7 @@ def gnoic() -> Path:
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[FleetThread]:
-    topology = yaml.safe_load((REPO / "topologies" / "l3vpn.clab.yml").read_text())
-    specs = [SimDeviceSpec("pe1"), SimDeviceSpec("p1"), SimDeviceSpec("pe2")]
-    with FleetThread(specs, topology=topology) as running:
-        for name, address in (("pe1", "10.10.0.1"), ("pe2", "10.10.0.5")):
-            running.call(lambda f, n=name, a=address: f.world.change_config(n, l3vpn(a)))
+    with vpn_fleet() as running:
         yield running
 
 

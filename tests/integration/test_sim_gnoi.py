@@ -9,25 +9,20 @@ from dataclasses import replace
 
 import httpx
 import pytest
-import yaml
 
 from drivers.errors import DeviceRejected
 from drivers.gnoi import GnoiClient
-from lab.support import REPO, fleet_target
+from lab.support import fleet_target
 from rom.reachability import Probe, load_platforms, ping
-from sims.fleet import FleetThread, SimDeviceSpec
-from tests.unit.test_sim_network import l3vpn
+from sims.fleet import FleetThread
+from tests.integration.conftest import vpn_fleet
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[FleetThread]:
-    topology = yaml.safe_load((REPO / "topologies" / "l3vpn.clab.yml").read_text())
-    specs = [SimDeviceSpec("pe1"), SimDeviceSpec("p1"), SimDeviceSpec("pe2")]
-    with FleetThread(specs, topology=topology) as running:
-        for name, address in (("pe1", "10.10.0.1"), ("pe2", "10.10.0.5")):
-            running.call(lambda f, n=name, a=address: f.world.change_config(n, l3vpn(a)))
+    with vpn_fleet() as running:
         yield running
 
 
