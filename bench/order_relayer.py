@@ -3,8 +3,11 @@
 Run: .venv/bin/python -m bench.order_relayer [--before REF] [--quick]
 REF (default 6482924, the last commit before the re-layering) is checked out into a temporary git
 worktree and its `rom serve` (`python -m rom`) runs against the same simulators as this checkout's
-(`python -m cli`). Before the re-layering every finished order read its resources back from the
-devices once more to record their fingerprints; now they come from the order's own post-check read.
+(`python -m cli`), on the same load: single-device L3VPN orders spread over 100 routers (the same
+order body is valid on both). Before the re-layering every finished order read its resources back
+from the devices once more to record their fingerprints; now they come from the order's own
+post-check read. The slice order's latency is measured on this checkout only (its example order
+changed with the OpenConfig QoS model, so the earlier commit refuses it).
 """
 
 from __future__ import annotations
@@ -43,27 +46,25 @@ def main() -> None:
     args = parser.parse_args()
     n, burst = (10, 100) if args.quick else (40, 500)
     modules = {"before": "rom", "after": "cli"}
-    slice_p: dict[str, dict[str, float]] = {}
     rate: dict[str, float] = {}
+    with fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab, rom_serve(lab) as client:
+        rom_latency(client, [slice_order(1000 + i) for i in range(3)])  # warm-up
+        slice_p = summary(rom_latency(client, [slice_order(2000 + i) for i in range(n)]))
     with checkout(args.before) as old:
         repos = {"before": old, "after": REPO}
-        with fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
-            for side, module in modules.items():
-                with rom_serve(lab, repo=repos[side], module=module) as client:
-                    rom_latency(client, [slice_order(1000 + i) for i in range(3)])  # warm-up
-                    slice_p[side] = summary(rom_latency(client, [slice_order(2000 + i) for i in range(n)]))
         with fleet(100) as endpoints:
             devices = [f"r{i}" for i in range(1, 101)]
             for side, module in modules.items():
                 with rom_serve(endpoints, repo=repos[side], module=module) as client:
                     rate[side] = sustained(client, devices, burst)
     print(f"# Order path before and after the re-layering ({args.before} vs this checkout)\n")
-    print("| | slice order p50 / p99 ms | sustained orders/s |")
-    print("|---|---|---|")
+    print("| | sustained orders/s |")
+    print("|---|---|")
     for side in modules:
-        print(f"| {side} | {ms(slice_p[side])} | {rate[side]:.1f} |")
+        print(f"| {side} | {rate[side]:.1f} |")
     ratio = rate["after"] / rate["before"]
     print(f"\nsustained after / before: {ratio:.2f}x ({burst} single-device orders over 100 devices)")
+    print(f"5G slice order POST→completed on this checkout: p50 / p99 {ms(slice_p)} ms ({n} orders)")
 
 
 if __name__ == "__main__":
