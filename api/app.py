@@ -16,6 +16,7 @@ from api.auth import authorize
 from api.errors import install_error_handlers, tmf_error
 from api.jwt_auth import JwtVerifier
 from api.limits import BodyLimit, BodyTooLarge
+from api.text_guard import refuse_uncarryable_text
 from inventory.monitor import run_periodically
 from rom.context import Context
 from rom.metrics import OrdersByState
@@ -52,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.stop()
             ctx.engine.dispose()
 
-    app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="ROM", version="0.1.0", lifespan=lifespan, dependencies=[Depends(refuse_uncarryable_text)]
+    )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
 

@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
+from rom.text import loads as text_loads
+
 
 class Base(DeclarativeBase):
     pass
@@ -38,10 +40,12 @@ def make_engine(url: str) -> Engine:
     """An engine with the tables created; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, json_deserializer=text_loads
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, json_deserializer=text_loads)
     import inventory.store  # noqa: F401  (registers the inventory tables)
     import rom.audit  # (registers the audit table)
     import rom.store  # noqa: F401  (registers the order tables)

@@ -1,0 +1,33 @@
+"""Intake refuses text a device cannot carry (`rom.text`), in every request body, before any write.
+
+An app-wide dependency: FastAPI has already read the body (the request caches it), so this parses
+the same bytes once more and walks them; a body that is not JSON is left to the route's own
+validation. The 400 names the field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import Request
+
+from rom.errors import InvalidRequest
+from rom.text import uncarryable
+
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+async def refuse_uncarryable_text(request: Request) -> None:
+    if request.method not in WRITES:
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return
+    problem = uncarryable(value)
+    if problem is not None:
+        where, why = problem
+        raise InvalidRequest(f"{where}: contains {why}")
