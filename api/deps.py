@@ -29,7 +29,7 @@ CorrelationDep = Annotated[str, Depends(correlation_id)]
 def page_request(
     request: Request,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First result (0-based).")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many results.")] = 100,
+    limit: Annotated[int, Query(ge=0, le=1000, description="At most this many (0: counts only).")] = 100,
     fields: Annotated[str | None, Query(description="Attributes to return (plus id, href).")] = None,
     sort: Annotated[str | None, Query(description="Attributes to sort by, `-` for descending.")] = None,
 ) -> PageRequest:
@@ -45,3 +45,8 @@ def paged(response: Response, docs: list[dict[str, Any]], total: int) -> list[di
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Result-Count"] = str(len(docs))
     return docs
+
+
+def no_content() -> Response:
+    """A 204 with the content type the TMF swaggers declare for every answer (`produces`)."""
+    return Response(status_code=204, media_type="application/json;charset=utf-8")

@@ -18,6 +18,7 @@ from rom import store
 from rom.context import Context
 from rom.events import RESOURCE_TOPIC, now_iso, resource_event
 from rom.planner import PlannedItem
+from rom.resource_refs import allocated_id
 from rom.transitions import item_state, set_state
 
 
@@ -101,7 +102,7 @@ def _complete(
 
 def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[str, str]:
     resource = Resource(
-        id=str(uuid.uuid4()),
+        id=allocated_id(row.doc, item.item_id) or str(uuid.uuid4()),
         name=item.resource_name,
         category=item.spec.category,
         spec_id=item.spec.id,

@@ -21,6 +21,7 @@ from rom.events import ORDER_TOPIC, now_iso, order_event
 from rom.lifecycle import TERMINAL_STATES
 from rom.planner import CurrentResource, modified_ids, plan_order
 from rom.query import Column, PageRequest, fetch_page, project
+from rom.resource_refs import allocate_resource_ids
 from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 from rom.transitions import set_state, touch_doc
 
@@ -91,6 +92,7 @@ def _insert(
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
+        request = allocate_resource_ids(request)
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
