@@ -40,7 +40,7 @@ def request_cancellation(
             **body.model_dump(mode="json", by_alias=True, exclude_none=True),
             "id": task_id,
             "href": f"{CANCEL_PATH}/{task_id}",
-            "@type": "CancelResourceOrder",
+            "@type": body.type_ or "CancelResourceOrder",
             "resourceOrder": {"id": row.id, "href": f"{ORDER_PATH}/{row.id}"},
             "creationDate": now_iso(),
         }
