@@ -1,4 +1,5 @@
-"""Intake refuses text a device cannot carry (`rom.text`), in every request body, before any write.
+"""Intake refuses text a device cannot carry (`rom.text`) and values that break their swagger
+format (`rom.tmf_formats`), in every request body, before any write.
 
 An app-wide dependency: FastAPI has already read the body (the request caches it), so this parses
 the same bytes once more and walks them; a body that is not JSON is left to the route's own
@@ -13,6 +14,7 @@ from fastapi import Request
 
 from rom.errors import InvalidRequest
 from rom.text import uncarryable
+from rom.tmf_formats import misformatted
 
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 
@@ -31,3 +33,7 @@ async def refuse_uncarryable_text(request: Request) -> None:
     if problem is not None:
         where, why = problem
         raise InvalidRequest(f"{where}: contains {why}")
+    problem = misformatted(value)
+    if problem is not None:
+        where, why = problem
+        raise InvalidRequest(f"{where}: {why}")

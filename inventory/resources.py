@@ -83,7 +83,7 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
     states = {}
     for field, (attr, allowed) in STATES.items():
         value = doc.get(field)
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             raise InvalidRequest(f"{field} must be one of {', '.join(sorted(allowed))}, got {value!r}")
         states[attr] = value
     name = doc.get("name")

@@ -28,7 +28,7 @@ class _Extensible(_Tmf):
         extra = set(self.model_extra or {})
         if fixed := sorted(extra & self.set_by_rom):
             raise ValueError(f"{', '.join(fixed)}: set by ROM, not by a client")
-        if extra and self.type_ in (None, self.base_name):
+        if extra and self.type_ in (None, "", self.base_name):
             raise ValueError(
                 f"unknown attribute(s) {', '.join(sorted(extra))}: attributes beyond the "
                 f"{self.base_name} schema need an @type naming an extension of it (TMF630)"

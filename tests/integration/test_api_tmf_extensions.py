@@ -93,3 +93,21 @@ def test_limit_zero_answers_the_counts_only(rom: RomUnderTest, path: str) -> Non
     response = rom.client.get(path, params={"limit": 0})
     assert response.status_code == 200 and response.json() == []
     assert response.headers["X-Result-Count"] == "0" and int(response.headers["X-Total-Count"]) >= 0
+
+
+def test_a_page_larger_than_the_server_gives_is_answered_not_refused(rom: RomUnderTest) -> None:
+    response = rom.client.get(ORDERS, params={"limit": 10**6})
+    assert response.status_code == 200 and response.headers["X-Result-Count"] == "0"
+    assert rom.client.get(ORDERS, params={"limit": -1}).status_code == 400
+
+
+def test_a_merge_patch_may_carry_its_own_id_and_href(rom: RomUnderTest) -> None:
+    """The swagger's Resource_Update requires them; another resource's are refused (read-only)."""
+    values = l3vpn_item("1", "pe1", "EXP", 150)["resource"]
+    body = {"name": "p", "resourceSpecification": {"id": "l3vpn-endpoint"}, **values}
+    doc = rom.client.post(f"{INVENTORY}/resource", json=body).json()
+    merge = {"Content-Type": "application/merge-patch+json"}
+    patch = {"id": doc["id"], "href": doc["href"], "description": "patched"}
+    patched = rom.client.patch(doc["href"], json=patch, headers=merge)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["id"] == doc["id"] and patched.json()["description"] == "patched"
