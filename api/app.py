@@ -53,9 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.stop()
             ctx.engine.dispose()
 
-    app = FastAPI(
-        title="ROM", version="0.1.0", lifespan=lifespan, dependencies=[Depends(refuse_uncarryable_text)]
-    )
+    app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
 
@@ -63,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
         return tmf_error(413, "Payload too large", exc.detail)
 
-    orders, inventory = [Depends(authorize("orders"))], [Depends(authorize("inventory"))]
+    checked = Depends(refuse_uncarryable_text)  # after authorization: a stranger learns nothing
+    orders, inventory = [Depends(authorize("orders")), checked], [Depends(authorize("inventory")), checked]
     app.include_router(resource_order.router, dependencies=orders)
     app.include_router(cancel.router, dependencies=orders)
     app.include_router(hub.hub_router(resource_order.router.prefix), dependencies=orders)
