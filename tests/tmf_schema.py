@@ -11,8 +11,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker
 
-from tests.support import REPO
-
+REPO = Path(__file__).resolve().parent.parent
 SWAGGER_DIR = Path(os.environ.get("ROM_TMF_SWAGGER_DIR") or REPO.parent / "shared" / "tmf")
 SWAGGER = {
     "652": "TMF652-resource-ordering-v4.swagger.json",
