@@ -20,6 +20,12 @@ WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
 async def refuse_uncarryable_text(request: Request) -> None:
+    """Path and query parameters too, on every method: they reach the database as query values
+    (PostgreSQL refuses NUL), so they are refused here rather than fail there."""
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, text in params.items():
+            if (problem := uncarryable(str(text))) is not None:
+                raise InvalidRequest(f"{where} parameter {name}: contains {problem[1]}")
     if request.method not in WRITES:
         return
     body = await request.body()

@@ -330,3 +330,15 @@ def test_every_stored_row_reads_back_even_rows_written_before_intake_refused_the
     assert hub.status_code == 200 and hub.json()["query"] == "q=\x00\x07"
     log = served.log.read_text()
     assert "order worker: unexpected error" not in log and "Traceback" not in log
+
+
+def test_path_and_query_parameters_a_device_cannot_carry_are_refused(served: Served) -> None:
+    client = served.client
+    for path in (f"{ORDERS}/a%00b", f"{INVENTORY}/resource/%1b", f"{ORDERING}/hub/%07"):
+        for method in ("GET", "DELETE", "PATCH"):
+            response = client.request(method, path, json={})
+            assert response.status_code in (400, 405), (method, path, response.text)
+    for params in ({"name": "a\x00"}, {"fields": "state\x01"}, {"resourceStatus": "\x1b"}):
+        for path in (ORDERS, f"{ORDERING}/cancelResourceOrder", f"{INVENTORY}/resource"):
+            response = client.get(path, params=params)
+            assert response.status_code == 400 and "query parameter" in response.json()["message"]
