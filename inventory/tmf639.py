@@ -60,6 +60,7 @@ def resource_doc(resource: Resource) -> dict[str, Any]:
         "id": resource.id,
         "href": f"{RESOURCE_PATH}/{resource.id}",
         "@type": "LogicalResource",
+        "@baseType": "Resource",
         "name": resource.name,
         "category": resource.category,
         "resourceSpecification": {"id": resource.spec_id, "version": resource.spec_version},
