@@ -1,6 +1,6 @@
 """Every body the API answers validates against the official TMF652 / TMF639 v4 swagger definitions
 (`tests/tmf_schema.py`), in every order state: acknowledged, held, inProgress (as the order's own
-state-change events carry it), completed, failed and cancelled; with and without `fields=`; error
+state-change events carry it), completed, failed, partial and cancelled; with and without `fields=`; error
 bodies too. Also: 204 answers carry the content type the swagger declares."""
 
 from __future__ import annotations
@@ -68,8 +68,14 @@ def test_order_bodies_conform_in_every_state(rom: RomUnderTest) -> None:
     assert conforms("652", "CancelResourceOrder", task)["state"] == "done"
     done = created(rom, order(l3vpn_item("1", "pe1", "SD", 104), l3vpn_item("2", "pe2", "SD", 105)))
     failed = created(rom, order(l3vpn_item("1", "pe9", "SF", 106)))
+    partial = created(
+        rom, order(l3vpn_item("1", "pe1", "SP", 107), l3vpn_item("2", "pe9", "SP", 108), partialAllowed=True)
+    )
     assert wait_order(rom.client, done["id"])["state"] == "completed"
     assert wait_order(rom.client, failed["id"])["state"] == "failed"
+    assert (
+        wait_order(rom.client, partial["id"], states={"partial", "completed", "failed"})["state"] == "partial"
+    )
     late = rom.client.post(CANCELS, json={"resourceOrder": {"id": done["id"]}})
     assert conforms("652", "CancelResourceOrder", late)["state"] == "terminatedWithError"
 
@@ -77,9 +83,9 @@ def test_order_bodies_conform_in_every_state(rom: RomUnderTest) -> None:
     for asked, got in zip(done["orderItem"], completed["orderItem"], strict=True):
         assert got["resource"]["id"] == asked["resource"]["id"], "the resource keeps the id of intake"
         assert rom.client.get(got["resource"]["href"]).status_code == 200
-    ids = [waiting["id"], held["id"], to_cancel["id"], done["id"], failed["id"]]
+    ids = [waiting["id"], held["id"], to_cancel["id"], done["id"], failed["id"], partial["id"]]
     states = {rom.client.get(f"{ORDERS}/{i}").json()["state"] for i in ids}
-    assert states == {"acknowledged", "held", "cancelled", "completed", "failed"}
+    assert states == {"acknowledged", "held", "cancelled", "completed", "failed", "partial"}
     every_read_conforms(rom, ids)
 
     with rom.ctx.sessions() as session:  # every state each order went through, inProgress included
@@ -91,7 +97,7 @@ def test_order_bodies_conform_in_every_state(rom: RomUnderTest) -> None:
             seen.add(body["resourceOrder"]["state"])
         else:
             assert violations("652", "CancelResourceOrder", body["cancelResourceOrder"]) == [], body
-    assert {"inProgress", "completed", "failed", "cancelled"} <= seen
+    assert {"inProgress", "completed", "failed", "partial", "cancelled"} <= seen
 
 
 def test_resource_hub_and_error_bodies_conform(rom: RomUnderTest) -> None:
