@@ -9,6 +9,7 @@ validation. The 400 names the field, and nothing is stored.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import Request
 
@@ -17,6 +18,24 @@ from rom.text import uncarryable
 from rom.tmf_formats import misformatted
 
 WRITES = frozenset({"POST", "PUT", "PATCH"})
+MAX_DEPTH = 32  # no TMF body needs more; deeper ones would exhaust the serialiser's recursion
+
+
+def too_deep(value: Any, limit: int) -> str | None:
+    """The path of the first object or array nested more than `limit` levels deep, if any (an
+    explicit stack: the check itself must not recurse)."""
+    stack: list[tuple[Any, str, int]] = [(value, "body", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= limit:
+            return path
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            step = f"{path}[{key}]" if isinstance(item, list) else f"{path}.{key}"
+            stack.append((child, step.removeprefix("body."), depth + 1))
+    return None
 
 
 async def refuse_uncarryable_text(request: Request) -> None:
@@ -35,6 +54,8 @@ async def refuse_uncarryable_text(request: Request) -> None:
         value = json.loads(body)
     except ValueError:
         return
+    if (deep := too_deep(value, MAX_DEPTH)) is not None:
+        raise InvalidRequest(f"{deep}: nested deeper than {MAX_DEPTH} levels")
     problem = uncarryable(value)
     if problem is not None:
         where, why = problem
