@@ -27,9 +27,11 @@ system-deps:
 tools:
 	bash scripts/tools/kafka.sh fetch >/dev/null || test $$? -eq 3
 	bash scripts/tools/gnmi_cli.sh >/dev/null || test $$? -eq 3
+	bash scripts/tools/gnoic.sh >/dev/null || test $$? -eq 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from api.deps import ContextDep, Page, paged
-from rom import audit, relay
-from rom.errors import NotFound
+from core.errors import NotFound
+from events import relay
+from inventory import audit
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

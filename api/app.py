@@ -17,12 +17,12 @@ from api.errors import install_error_handlers, tmf_error
 from api.jwt_auth import JwtVerifier
 from api.limits import BodyLimit, BodyTooLarge
 from api.text_guard import refuse_uncarryable_text
-from inventory.monitor import run_periodically
-from rom.context import Context
+from core.settings import Settings, get_settings
+from drift.monitor import run_periodically
+from events.relay import OutboxRelay
+from inventory.context import Context
 from rom.metrics import OrdersByState
 from rom.orders import count_by_state
-from rom.relay import OutboxRelay
-from rom.settings import Settings, get_settings
 from rom.worker import OrderWorker
 
 

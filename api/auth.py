@@ -18,8 +18,8 @@ from fastapi import Request
 
 from api.deps import ContextDep
 from api.jwt_auth import JwtVerifier, TokenRejected
-from rom.errors import RomError
-from rom.settings import ApiKey
+from core.errors import RomError
+from core.settings import ApiKey
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ContextDep, CorrelationDep, Page, paged
+from core.tmf652 import CancelResourceOrderCreate
 from rom import cancel
-from rom.tmf import CancelResourceOrderCreate
 
 router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["cancelResourceOrder"])
 

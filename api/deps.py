@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
 
-from rom.context import Context
-from rom.query import PageRequest
+from core.query import PageRequest
+from inventory.context import Context
 
 MAX_OFFSET = 2**63 - 1  # SQL's BIGINT: beyond it no database can page
 MAX_LIMIT = 1000  # the most one page answers

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Forbidden, Unauthenticated
-from rom.errors import Conflict, InvalidRequest, NotFound, Unprocessable
+from core.errors import Conflict, InvalidRequest, NotFound, Unprocessable
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from api.deps import ContextDep, no_content
-from rom import hubs
-from rom.tmf import EventSubscriptionInput
+from core.tmf652 import EventSubscriptionInput
+from events import hub_registry
 
 
 def hub_router(prefix: str) -> APIRouter:
@@ -17,17 +17,17 @@ def hub_router(prefix: str) -> APIRouter:
 
     @router.post("/hub", status_code=201)
     def register_hub(body: EventSubscriptionInput, ctx: ContextDep, response: Response) -> dict[str, Any]:
-        doc = hubs.register(ctx, body)
+        doc = hub_registry.register(ctx, body)
         response.headers["Location"] = f"{prefix}/hub/{doc['id']}"
         return doc
 
     @router.get("/hub/{hub_id}")
     def retrieve_hub(hub_id: str, ctx: ContextDep) -> dict[str, Any]:
-        return hubs.get(ctx, hub_id)
+        return hub_registry.get(ctx, hub_id)
 
     @router.delete("/hub/{hub_id}", status_code=204)
     def unregister_hub(hub_id: str, ctx: ContextDep) -> Response:
-        hubs.remove(ctx, hub_id)
+        hub_registry.remove(ctx, hub_id)
         return no_content()
 
     return router

@@ -20,8 +20,8 @@ import httpx
 import jwt
 from starlette.exceptions import HTTPException
 
-from rom.errors import RomError
-from rom.settings import Settings
+from core.errors import RomError
+from core.settings import ApiSecuritySettings
 
 ROM_SCOPES = frozenset({"orders:read", "orders:write", "inventory:read", "inventory:write", "admin"})
 
@@ -30,7 +30,7 @@ class TokenRejected(RomError):
     """The token is not one we accept (401)."""
 
 
-def _load_jwks(settings: Settings) -> Callable[[], list[dict[str, Any]]]:
+def _load_jwks(settings: ApiSecuritySettings) -> Callable[[], list[dict[str, Any]]]:
     def load() -> list[dict[str, Any]]:
         keys: list[dict[str, Any]] = []
         try:
@@ -100,11 +100,11 @@ def token_scopes(claims: dict[str, Any], scope_map: dict[str, list[str]]) -> fro
 
 @dataclass(frozen=True)
 class JwtVerifier:
-    settings: Settings
+    settings: ApiSecuritySettings
     keys: JwksCache
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> JwtVerifier | None:
+    def from_settings(cls, settings: ApiSecuritySettings) -> JwtVerifier | None:
         if not settings.jwt_issuer:
             return None
         cache = JwksCache(_load_jwks(settings), settings.jwks_cache_seconds, settings.jwks_refresh_cooldown)

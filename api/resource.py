@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ContextDep, CorrelationDep, Page, no_content, paged
+from core.errors import InvalidRequest
 from inventory import resources
-from rom.errors import InvalidRequest
 
 router = APIRouter(prefix="/tmf-api/resourceInventoryManagement/v4", tags=["resource"])
 FieldsQuery = Annotated[

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ContextDep, CorrelationDep, Page, no_content, paged
+from core.errors import InvalidRequest
+from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from rom import orders
-from rom.errors import InvalidRequest
 from rom.metrics import ORDERS_REJECTED, ORDERS_SUBMITTED
-from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 
 router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["resourceOrder"])
 FieldsQuery = Annotated[

@@ -1,5 +1,5 @@
-"""Intake refuses text a device cannot carry (`rom.text`) and values that break their swagger
-format (`rom.tmf_formats`), in every request body, before any write.
+"""Intake refuses text a device cannot carry (`core.text`) and values that break their swagger
+format (`core.tmf_formats`), in every request body, before any write.
 
 An app-wide dependency: FastAPI has already read the body (the request caches it), so this parses
 the same bytes once more and walks them; a body that is not JSON is left to the route's own
@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import Request
 
-from rom.errors import InvalidRequest
-from rom.text import uncarryable
-from rom.tmf_formats import misformatted
+from core.errors import InvalidRequest
+from core.text import uncarryable
+from core.tmf_formats import misformatted
 
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 MAX_DEPTH = 32  # no TMF body needs more; deeper ones would exhaust the serialiser's recursion

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from rom.lab import trust_host_keys
-from tests.support import REPO, free_port, start_serve, wait_healthy
+from lab.containerlab import trust_host_keys
+from lab.support import REPO, free_port, start_serve, wait_healthy
 
 
 def summary(samples: Sequence[float]) -> dict[str, float]:
@@ -55,22 +55,29 @@ def fleet(count: int = 0, prefix: str = "r", topology: Path | None = None) -> It
 
 
 @contextmanager
-def rom_serve(endpoints: list[dict[str, Any]], database_url: str = "", **env: str) -> Iterator[httpx.Client]:
+def rom_serve(
+    endpoints: list[dict[str, Any]],
+    database_url: str = "",
+    repo: Path = REPO,
+    module: str = "cli",
+    **env: str,
+) -> Iterator[httpx.Client]:
+    """`rom serve` on the fleet's inventory; `repo`/`module`: another checkout's ROM (a peer)."""
     with tempfile.TemporaryDirectory(prefix="rom-bench-var-") as var:
         environ = {**os.environ, "ROM_VAR_DIR": var, "ROM_DATABASE_URL": database_url, **env}
         endpoints_file = Path(var) / "endpoints.json"
         endpoints_file.write_text(json.dumps({"devices": endpoints}))
         trust_host_keys(Path(var) / "known_hosts", endpoints)  # as `rom lab up` does
         subprocess.run(
-            [sys.executable, "-m", "rom", "inventory", "import", str(endpoints_file)],
+            [sys.executable, "-m", module, "inventory", "import", str(endpoints_file)],
             env=environ,
-            cwd=REPO,
+            cwd=repo,
             check=True,
             capture_output=True,
         )
         port = free_port()
         log = open(Path(var) / "serve.log", "wb")  # noqa: SIM115
-        proc = start_serve(environ, port, log)
+        proc = start_serve(environ, port, log, repo, module)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
         try:
             wait_healthy(client, proc)

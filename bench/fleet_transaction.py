@@ -5,7 +5,7 @@
 
 For each fleet size N a simulator fleet runs in its own process (`python -m sims --count N
 --no-gnmi`) and every round pushes the `l3vpn-endpoint` catalog entry (rendered through
-`rom.planner`: a VLAN subinterface with an IPv4 address and an L3VRF network-instance) to all N
+`intent.planner`: a VLAN subinterface with an IPv4 address and an L3VRF network-instance) to all N
 routers, a new VLAN and VRF each round, measured three ways:
 
 - **ROM**: `drivers.transaction.run_transaction` (lock, discard, edit-config, confirmed commit with
@@ -54,14 +54,14 @@ from nornir.plugins.runners import ThreadedRunner
 
 from bench._harness import replace_section
 from bench.netconf_fleet_push import fleet_targets
+from core.tmf652 import ResourceOrderCreate
 from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
-from rom.catalog import Catalog
-from rom.planner import intended_for, participant_payloads, plan_order
-from rom.tmf import ResourceOrderCreate
-from tests.support import netconf_connect
+from intent.catalog import Catalog
+from intent.planner import intended_for, participant_payloads, plan_order
+from lab.support import netconf_connect
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Network-wide transaction vs Ansible and Nornir (issue 4)"
@@ -427,7 +427,7 @@ def section(rows: list[Row], args: argparse.Namespace, command: str) -> str:
             "```",
             "",
             "One round = the `l3vpn-endpoint` catalog entry (VLAN subinterface + IPv4 address + L3VRF,",
-            "rendered by `rom.planner`) pushed to every router of a simulator fleet that runs in its own",
+            "rendered by `intent.planner`) pushed to every router of a simulator fleet that runs in its own",
             "process (`python -m sims --count N --no-gnmi`), a new VLAN and VRF each round.",
             "",
             "- ROM: `run_transaction` (lock, discard, edit, confirmed commit with persist-id, confirm),",

@@ -8,7 +8,7 @@ a SQLite inventory. `remediate --apply` pushes every intent (one network-wide tr
 full compare of every resource (which records fingerprints), a fingerprint check-sync, and the
 default report after one out-of-band change (check-sync first, one full compare). Inventory: list
 and filter latency of the TMF639 list path (`fetch_page`) with M resources, on SQLite and on a
-private PostgreSQL cluster (tests/postgres.py).
+private PostgreSQL cluster (lab/postgres.py).
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ import httpx
 from sqlalchemy import insert
 
 from bench._harness import fleet, replace_section, summary
-from inventory.reconcile import reconcile
-from inventory.remediate import remediate
+from core.query import PageRequest
+from core.settings import Settings
+from drift.reconcile import reconcile
+from drift.remediate import remediate
+from inventory.context import Context
+from inventory.records import Device, Resource, upsert_device
 from inventory.resources import list_resources_page
-from inventory.store import Device, Resource, upsert_device
-from rom.context import Context
-from rom.lab import trust_host_keys
-from rom.query import PageRequest
-from rom.settings import Settings
+from lab.containerlab import trust_host_keys
 
 SECTION = "## Inventory and drift (issue 6)"
 RD_CHANGE = (
@@ -183,7 +183,7 @@ def main() -> None:
     rows = drift_rows(args.devices, args.workers)
     rows += list_rows("SQLite", "", args.resources)
     if not args.no_postgres:
-        from tests.postgres import PostgresServer
+        from lab.postgres import PostgresServer
 
         server = PostgresServer()
         server.start()

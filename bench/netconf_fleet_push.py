@@ -30,10 +30,10 @@ from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
-from rom.lab import trust_host_keys
+from lab.backends import oc_subif_payload
+from lab.containerlab import trust_host_keys
+from lab.support import trust_fleet
 from sims.fleet import FleetThread, numbered_specs
-from tests.conformance.backends import oc_subif_payload
-from tests.support import trust_fleet
 
 
 def rounds(targets: list[DeviceTarget], pool: SessionPool | None, n: int, workers: int) -> list[float]:

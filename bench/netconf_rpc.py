@@ -24,10 +24,10 @@ from ncclient import manager
 from drivers._netconf_session import open_session
 from drivers.base import DeviceTarget
 from drivers.netconf import NetconfDriver
+from lab.backends import ietf_if_payload, oc_subif_payload
+from lab.netconfd import Netconfd, NetconfdUnavailable
+from lab.support import fleet_target, netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.conformance.backends import ietf_if_payload, oc_subif_payload
-from tests.conformance.netconfd import Netconfd, NetconfdUnavailable
-from tests.support import fleet_target, netconf_connect
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:

@@ -20,15 +20,15 @@ from typing import Any
 import httpx
 
 from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
+from core.tmf652 import ResourceOrderCreate
 from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
-from rom.catalog import Catalog
-from rom.lab import trust_host_keys
-from rom.planner import intended_for, participant_payloads, plan_order
-from rom.tmf import ResourceOrderCreate
-from tests.postgres import PostgresServer
-from tests.support import netconf_connect
+from intent.catalog import Catalog
+from intent.planner import intended_for, participant_payloads, plan_order
+from lab.containerlab import trust_host_keys
+from lab.postgres import PostgresServer
+from lab.support import netconf_connect
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 FINAL = {"completed", "failed", "partial", "cancelled", "rejected"}

@@ -36,7 +36,7 @@ from pygnmi.client import gNMIclient
 
 from bench._harness import replace_section
 from drivers._ncclient_session import connect_ssh
-from tests.conformance.backends import oc_subif_payload
+from lab.backends import oc_subif_payload
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Simulator fleet (issue 3)"

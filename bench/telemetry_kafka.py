@@ -3,7 +3,7 @@
     .venv/bin/python bench/telemetry_kafka.py [--devices 100] [--sample 0.05] [--duration 15]
                                               [--write bench/RESULTS.md]
 
-One Kafka broker (KRaft, loopback, ``telemetry.broker``) and one simulator fleet process
+One Kafka broker (KRaft, loopback, ``lab.kafka_broker``) and one simulator fleet process
 (``python -m sims``, routers, gNMI) serve both runs. Each run uses the same collector
 (``telemetry.collector``, grpc.aio, one STREAM SAMPLE subscription per device) and differs only in
 the Kafka stage: ROM's ``TelemetryPublisher`` (BatchBuilder + ``send_batch``) or the peer, which
@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from bench._harness import fleet, replace_section, summary  # noqa: E402
-from telemetry.broker import KafkaBroker  # noqa: E402
+from lab.kafka_broker import KafkaBroker  # noqa: E402
 from telemetry.collector import Collector  # noqa: E402
 from telemetry.events import Event  # noqa: E402
 from telemetry.publish import TelemetryPublisher  # noqa: E402
@@ -295,7 +295,7 @@ def write_section(path: Path, args: argparse.Namespace, rows: list[str]) -> None
             SECTION,
             "",
             f"Measured {time.strftime('%Y-%m-%d')} on this 2-vCPU VM (CPython {sys.version.split()[0]}, "
-            f"Kafka from `telemetry.broker`), {args.devices} simulated routers, SAMPLE every {args.sample} s,"
+            f"Kafka from `lab.kafka_broker`), {args.devices} simulated routers, SAMPLE every {args.sample} s,"
             " "
             f"{args.duration:g} s per run.",
             "",

@@ -1,4 +1,4 @@
-"""Translate ncclient/paramiko failures into rom.errors types."""
+"""Translate ncclient/paramiko failures into drivers.errors types."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ncclient.operations.rpc import RPCError
 from ncclient.transport.errors import SessionError
 from ncclient.transport.errors import TransportError as NcTransportError
 
-from rom.errors import CapabilityMissing, DeviceRejected, RpcErrorInfo, TransportError
+from drivers.errors import CapabilityMissing, DeviceRejected, RpcErrorInfo, TransportError
 
 
 def _clean(text: str | None) -> str:

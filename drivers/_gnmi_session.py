@@ -18,9 +18,9 @@ from pygnmi.client import gNMIException
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from drivers.base import DeviceTarget
+from drivers.errors import CapabilityMissing, DeviceRejected, DriverError, RpcErrorInfo, TransportError
 from drivers.grpc_tls import GrpcTls, address, channel
 from drivers.pool import PoolKey
-from rom.errors import CapabilityMissing, DeviceRejected, RomError, RpcErrorInfo, TransportError
 
 log = logging.getLogger(__name__)
 Code = grpc.StatusCode
@@ -77,7 +77,7 @@ def mapped_errors(device: str, doing: str) -> Iterator[None]:
     """gRPC, pygnmi and socket failures as ROM errors naming `device`."""
     try:
         yield
-    except RomError:
+    except DriverError:
         raise
     except (grpc.RpcError, gNMIException) as e:
         rpc = _grpc_error(e)
@@ -127,7 +127,7 @@ class GnmiSession:
             if tls is None:
                 raise
             raise TransportError(f"{e} ({tls.describe()})") from e
-        except RomError:
+        except DriverError:
             self.close()
             raise
         self.version = caps.gNMI_version
@@ -155,7 +155,7 @@ class GnmiSession:
             return True
         try:
             self.call("Capabilities", gnmi_pb2.CapabilityRequest(), timeout=min(self.timeout, 5.0))
-        except RomError:
+        except DriverError:
             return False
         return True
 

@@ -11,9 +11,9 @@ from ncclient.operations.rpc import RPCError
 from drivers._errors import mapped_errors
 from drivers._ncclient_session import connect_ssh
 from drivers.base import DeviceTarget
+from drivers.errors import DriverError
 from drivers.host_keys import DEFAULT_KNOWN_HOSTS, HostKeyCheck, warn_unchecked_once
 from drivers.pool import PoolKey
-from rom.errors import RomError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class NetconfSession:
         try:
             with mapped_errors(self.device, "probe"):
                 m.get_config(source="running", filter=("subtree", PROBE_FILTER))
-        except RomError as e:
+        except DriverError as e:
             # A refusal is an answer: alive. DeviceRejected wraps RPCError.
             return isinstance(e.__cause__, RPCError)
         return True
@@ -61,7 +61,7 @@ class NetconfSession:
         try:
             with mapped_errors(self.device, "close-session"):
                 m.close_session()
-        except RomError as e:
+        except DriverError as e:
             log.debug("%s: close-session failed (%s); dropping the transport", self.device, e)
             m._session.close()
 

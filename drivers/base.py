@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from drivers.errors import DriverError
 from drivers.host_keys import HostKeyPolicy
-from rom.errors import RomError
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class DeviceDriver(Protocol):
     """Transactional access to one device.
 
     The lifecycle is open -> stage -> commit(confirm_timeout) -> confirm, or
-    rollback at any point after stage. Errors raised are rom.errors types:
+    rollback at any point after stage. Errors raised are drivers.errors types:
     TransportError, DeviceRejected, CapabilityMissing.
     """
 
@@ -86,10 +86,10 @@ class DeviceDriver(Protocol):
         ...
 
 
-def attempt(step: Callable[[], None]) -> list[RomError]:
+def attempt(step: Callable[[], None]) -> list[DriverError]:
     """Run one best-effort step (rollback, unlock): the ROM error it raised, if any, as a list."""
     try:
         step()
-    except RomError as e:
+    except DriverError as e:
         return [e]
     return []

@@ -28,6 +28,14 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from drivers._gnmi_session import GnmiSession, decode, pool_key
 from drivers.base import DeviceTarget, attempt
+from drivers.errors import (
+    CapabilityMissing,
+    DeviceRejected,
+    DriverError,
+    InvalidInput,
+    RpcErrorInfo,
+    TransportError,
+)
 from drivers.gnmi_payload import (
     PreImage,
     SetDocument,
@@ -41,14 +49,6 @@ from drivers.gnmi_payload import (
     would_be,
 )
 from drivers.pool import SessionPool
-from rom.errors import (
-    CapabilityMissing,
-    DeviceRejected,
-    InvalidRequest,
-    RomError,
-    RpcErrorInfo,
-    TransportError,
-)
 
 log = logging.getLogger(__name__)
 CONFIG = gnmi_pb2.GetRequest.DataType.CONFIG
@@ -64,9 +64,9 @@ def _filter_paths(filter_text: str | None) -> list[gnmi_pb2.Path]:
     try:
         paths = json.loads(text)
     except ValueError as e:
-        raise InvalidRequest(f"gNMI filter is not a JSON list of paths: {e}") from None
+        raise InvalidInput(f"gNMI filter is not a JSON list of paths: {e}") from None
     if not isinstance(paths, list) or not paths:
-        raise InvalidRequest("gNMI filter must be a non-empty JSON list of paths")
+        raise InvalidInput("gNMI filter must be a non-empty JSON list of paths")
     return [path_from_json(p) for p in paths]
 
 
@@ -175,7 +175,7 @@ class GnmiDriver:
         doc = parse_document(payload)
         self._session()
         if self._applied:
-            raise InvalidRequest(f"{self.target.name}: stage after commit: confirm or roll back first")
+            raise InvalidInput(f"{self.target.name}: stage after commit: confirm or roll back first")
         pre = self._pre_image(doc)
         if self._staged is not None and self._pre is not None:
             seen = {format_path(p) for p, _ in self._pre.values} | {format_path(p) for p in self._pre.absent}
@@ -192,7 +192,7 @@ class GnmiDriver:
         Without a payload: the staged change against the pre-image read at stage (no round trip)."""
         if payload is None:
             if self._staged is None or self._pre is None:
-                raise InvalidRequest(f"{self.target.name}: nothing staged to diff")
+                raise InvalidInput(f"{self.target.name}: nothing staged to diff")
             doc, pre = self._staged, self._pre
             before = {format_path(p): pre.value_at(p) for p in doc.touched()}
             return unified_json_diff(before, would_be(doc, before))
@@ -204,7 +204,7 @@ class GnmiDriver:
     def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
         s = self._session()
         if self._staged is None:
-            raise InvalidRequest(f"{self.target.name}: nothing staged to commit")
+            raise InvalidInput(f"{self.target.name}: nothing staged to commit")
         s.call("Set", set_request(self._staged, s.json_ietf))
         self._staged = None
         if confirm_timeout is None:
@@ -238,7 +238,7 @@ class GnmiDriver:
         if not self._applied:
             self._pre = None
             return
-        errors: list[RomError] = []
+        errors: list[DriverError] = []
         if self._s is None or self._s.closed:
             errors.extend(attempt(self.open))
         if not errors:

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pygnmi.spec.v080 import gnmi_pb2
 
-from rom.errors import InvalidRequest
+from drivers.errors import InvalidInput
 
 Op = Literal["delete", "replace", "update"]
 OPS: tuple[Op, ...] = ("delete", "replace", "update")
@@ -83,7 +83,7 @@ def _split(text: str) -> list[str]:
             current.append(char)
         elif char == "]":
             if not depth:
-                raise InvalidRequest(f"gNMI path {text!r}: unbalanced ']'")
+                raise InvalidInput(f"gNMI path {text!r}: unbalanced ']'")
             depth = 0
             current.append(char)
         elif char == "/" and not depth:
@@ -92,7 +92,7 @@ def _split(text: str) -> list[str]:
         else:
             current.append(char)
     if depth or escaped:
-        raise InvalidRequest(f"gNMI path {text!r}: unterminated key predicate")
+        raise InvalidInput(f"gNMI path {text!r}: unterminated key predicate")
     parts.append("".join(current))
     return [p for p in parts if p]
 
@@ -100,13 +100,13 @@ def _split(text: str) -> list[str]:
 def _elem(text: str, whole: str) -> gnmi_pb2.PathElem:
     name, _, rest = text.partition("[")
     if not name:
-        raise InvalidRequest(f"gNMI path {whole!r}: empty element")
+        raise InvalidInput(f"gNMI path {whole!r}: empty element")
     elem = gnmi_pb2.PathElem(name=name)
     rest = "[" + rest if rest else ""
     while rest:
         key, sep, tail = rest[1:].partition("=")
         if not rest.startswith("[") or not sep or not key:
-            raise InvalidRequest(f"gNMI path {whole!r}: bad key predicate in {text!r}")
+            raise InvalidInput(f"gNMI path {whole!r}: bad key predicate in {text!r}")
         value: list[str] = []
         i = 0
         while i < len(tail) and tail[i] != "]":
@@ -133,7 +133,7 @@ def path_from_json(value: Any) -> gnmi_pb2.Path:
     if isinstance(value, str):
         return parse_path(value)
     if not isinstance(value, list):
-        raise InvalidRequest(f"gNMI path must be text or a list, got {type(value).__name__}")
+        raise InvalidInput(f"gNMI path must be text or a list, got {type(value).__name__}")
     elems = []
     for item in value:
         if isinstance(item, str) and item:
@@ -141,10 +141,10 @@ def path_from_json(value: Any) -> gnmi_pb2.Path:
         elif isinstance(item, dict) and len(item) == 1:
             ((name, keys),) = item.items()
             if not isinstance(keys, dict) or not all(isinstance(v, str | int) for v in keys.values()):
-                raise InvalidRequest(f"gNMI path element {item!r}: keys must be {{name: scalar}}")
+                raise InvalidInput(f"gNMI path element {item!r}: keys must be {{name: scalar}}")
             elems.append(gnmi_pb2.PathElem(name=name, key={k: str(v) for k, v in keys.items()}))
         else:
-            raise InvalidRequest(f"gNMI path element {item!r}: a name or {{name: {{key: value}}}}")
+            raise InvalidInput(f"gNMI path element {item!r}: a name or {{name: {{key: value}}}}")
     return gnmi_pb2.Path(elem=elems)
 
 
@@ -171,30 +171,30 @@ def parent(path: gnmi_pb2.Path) -> gnmi_pb2.Path | None:
 
 
 def parse_document(text: str) -> SetDocument:
-    """Validate a payload document; InvalidRequest says what is wrong. Nothing is sent."""
+    """Validate a payload document; InvalidInput says what is wrong. Nothing is sent."""
     try:
         doc = json.loads(text)
     except ValueError as e:
-        raise InvalidRequest(f"gNMI payload is not JSON: {e}") from None
+        raise InvalidInput(f"gNMI payload is not JSON: {e}") from None
     if not isinstance(doc, dict):
-        raise InvalidRequest("gNMI payload must be a JSON object")
+        raise InvalidInput("gNMI payload must be a JSON object")
     unknown = sorted(set(doc) - set(OPS))
     if unknown:
-        raise InvalidRequest(f"gNMI payload: unknown section(s) {', '.join(unknown)} (allowed: {OPS})")
+        raise InvalidInput(f"gNMI payload: unknown section(s) {', '.join(unknown)} (allowed: {OPS})")
     changes: list[Change] = []
     for op in OPS:
         entries = doc.get(op, [])
         if not isinstance(entries, list):
-            raise InvalidRequest(f"gNMI payload: {op!r} must be a list")
+            raise InvalidInput(f"gNMI payload: {op!r} must be a list")
         for entry in entries:
             if op == "delete":
                 changes.append(Change(op, path_from_json(entry)))
                 continue
             if not isinstance(entry, dict) or set(entry) != {"path", "value"}:
-                raise InvalidRequest(f"gNMI payload: each {op!r} entry is {{path, value}}, got {entry!r}")
+                raise InvalidInput(f"gNMI payload: each {op!r} entry is {{path, value}}, got {entry!r}")
             changes.append(Change(op, path_from_json(entry["path"]), entry["value"]))
     if not changes:
-        raise InvalidRequest("gNMI payload changes nothing")
+        raise InvalidInput("gNMI payload changes nothing")
     return SetDocument(tuple(changes))
 
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import grpc
 
-from rom.errors import InvalidRequest
+from drivers.errors import InvalidInput
 
 ChannelOptions = Sequence[tuple[str, Any]]
 
@@ -66,13 +66,13 @@ def _read(path: str, what: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise InvalidRequest(f"cannot read the gNMI TLS {what} {path}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot read the gNMI TLS {what} {path}: {exc.strerror or exc}") from None
 
 
 def channel_credentials(tls: GrpcTls) -> grpc.ChannelCredentials:
     """Credentials that trust only ``tls.ca`` (and present the client certificate when given)."""
     if (tls.cert is None) != (tls.key is None):
-        raise InvalidRequest("gNMI mutual TLS needs both a client certificate and its key")
+        raise InvalidInput("gNMI mutual TLS needs both a client certificate and its key")
     return grpc.ssl_channel_credentials(
         root_certificates=_read(tls.ca, "CA file"),
         private_key=_read(tls.key, "client key") if tls.key else None,

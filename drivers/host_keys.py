@@ -20,7 +20,7 @@ from typing import Any, Literal, TextIO
 import paramiko
 from paramiko.hostkeys import HostKeyEntry, HostKeys, InvalidHostKey
 
-from rom.errors import InvalidRequest, TransportError
+from drivers.errors import InvalidInput, TransportError
 
 log = logging.getLogger(__name__)
 HostKeyPolicy = Literal["strict", "tofu", "off"]
@@ -40,11 +40,11 @@ def known_hosts_line(host: str, port: int, public_key: str) -> str:
     try:
         entry = HostKeyEntry.from_line(line)
     except (InvalidHostKey, ValueError) as exc:
-        raise InvalidRequest(
+        raise InvalidInput(
             f"not an SSH public key for {host}:{port}: {public_key[:40]!r} ({exc})"
         ) from None
     if entry is None:
-        raise InvalidRequest(f"not an SSH public key for {host}:{port}: {public_key[:40]!r}")
+        raise InvalidInput(f"not an SSH public key for {host}:{port}: {public_key[:40]!r}")
     return line
 
 

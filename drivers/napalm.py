@@ -34,16 +34,16 @@ from drivers._errors import rpc_error_info
 from drivers._netconf_session import host_key_check
 from drivers._preimage import build_restore
 from drivers.base import DeviceTarget
-from drivers.host_keys import scan_host_key
-from drivers.pool import PoolKey, SessionPool
-from rom.errors import (
+from drivers.errors import (
     CapabilityMissing,
     DeviceRejected,
-    InvalidRequest,
-    RomError,
+    DriverError,
+    InvalidInput,
     RpcErrorInfo,
     TransportError,
 )
+from drivers.host_keys import scan_host_key
+from drivers.pool import PoolKey, SessionPool
 
 log = logging.getLogger(__name__)
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -74,7 +74,7 @@ def _mapped(device: str, doing: str) -> Iterator[None]:
 
     try:
         yield
-    except RomError:
+    except DriverError:
         raise
     except RPCError as e:
         raise DeviceRejected(device, rpc_error_info(e)) from e
@@ -97,7 +97,7 @@ def select_top(data_xml: str, filter_xml: str) -> str:
     try:
         filt = etree.fromstring(filter_xml.encode())
     except etree.XMLSyntaxError as e:
-        raise InvalidRequest(f"filter is not well-formed XML: {e}") from e
+        raise InvalidInput(f"filter is not well-formed XML: {e}") from e
     roots = list(filt) if etree.QName(filt).localname == "filter" else [filt]
     wanted = {r.tag for r in roots if isinstance(r.tag, str)}
     data = etree.fromstring(data_xml.encode())
@@ -133,7 +133,7 @@ class NapalmDriver:
     ) -> None:
         prefix, _, network_driver = target.platform.partition(":")
         if prefix != "napalm" or not network_driver:
-            raise InvalidRequest(f"{target.name}: platform {target.platform!r} is not napalm:<driver>")
+            raise InvalidInput(f"{target.name}: platform {target.platform!r} is not napalm:<driver>")
         self.target = target
         self.pool = pool
         self.network_driver = network_driver
@@ -175,7 +175,7 @@ class NapalmDriver:
         if check is not None:  # the session's own key, in case it differs from the scanned one
             try:
                 check.verify(plugin.connection.device._session._transport.get_remote_server_key())
-            except RomError:
+            except DriverError:
                 session.close()
                 raise
         _napalm_compat.adapt(self.network_driver, plugin.connection)
@@ -228,7 +228,7 @@ class NapalmDriver:
         if payload is None:
             return str(self._do("compare_config", conn.compare_config))
         if self._staged or self._pending is not None:
-            raise InvalidRequest(f"{self.target.name}: dry-run diff while a change is staged or pending")
+            raise InvalidInput(f"{self.target.name}: dry-run diff while a change is staged or pending")
         self.stage(payload)
         try:
             return str(self._do("compare_config", conn.compare_config))

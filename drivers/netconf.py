@@ -18,8 +18,8 @@ from drivers._errors import mapped_errors
 from drivers._netconf_session import NetconfSession, open_session, pool_key
 from drivers._preimage import build_restore, touched_filter, xml_diff
 from drivers.base import DeviceTarget, attempt
+from drivers.errors import CapabilityMissing, DriverError, InvalidInput, TransportError
 from drivers.pool import SessionPool
-from rom.errors import CapabilityMissing, InvalidRequest, RomError, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _filter_spec(filter_xml: str | None) -> etree._Element | tuple[str, str] | N
     try:
         root = etree.fromstring(filter_xml.encode())
     except etree.XMLSyntaxError as e:
-        raise InvalidRequest(f"filter is not well-formed XML: {e}") from e
+        raise InvalidInput(f"filter is not well-formed XML: {e}") from e
     if etree.QName(root).localname == "filter":
         return root
     return ("subtree", filter_xml)
@@ -133,7 +133,7 @@ class NetconfDriver:
             return self._staged_diff()
         self._require(CANDIDATE, "dry-run diff")
         if self._locked is not None or self._pending_confirm:
-            raise InvalidRequest(f"{self.target.name}: dry-run diff while a change is staged or pending")
+            raise InvalidInput(f"{self.target.name}: dry-run diff while a change is staged or pending")
         m = self._mgr()
         name = self.target.name
         self._lock("candidate")
@@ -158,7 +158,7 @@ class NetconfDriver:
         if self._pre_image is not None:
             return xml_diff(self._pre_image, self._get_data())
         if self._locked != "candidate" or self._pending_confirm or not self._staged:
-            raise InvalidRequest(f"{self.target.name}: nothing staged to diff")
+            raise InvalidInput(f"{self.target.name}: nothing staged to diff")
         return self._candidate_diff(touched_filter(self._staged))
 
     # --- transaction -------------------------------------------------------------------------
@@ -233,7 +233,7 @@ class NetconfDriver:
 
     def rollback(self, persist_id: str | None = None) -> None:
         """Best effort: every step is tried; the first failure is raised at the end."""
-        errors: list[RomError] = []
+        errors: list[DriverError] = []
         if self._s is None or not self._s.manager.connected:
             # The lost session released the lock and, unless persisted, reverted the commit;
             # a persisted confirmed commit can still be cancelled from a new session, and a

@@ -19,9 +19,9 @@ from nornir.core.state import GlobalState
 from nornir.plugins.runners import ThreadedRunner
 
 from drivers.base import DeviceDriver, DeviceTarget
+from drivers.errors import InvalidInput, TransportError
 from drivers.pool import DEFAULT_POOL, SessionPool
 from drivers.registry import driver_for
-from rom.errors import InvalidRequest, TransportError
 
 CONNECTION = "rom"
 CONNECTION_GNMI = "rom-gnmi"
@@ -164,7 +164,7 @@ def connection_name(protocol: str) -> str:
     try:
         return CONNECTIONS[protocol]
     except KeyError:
-        raise InvalidRequest(f"unknown protocol {protocol!r} (known: {', '.join(CONNECTIONS)})") from None
+        raise InvalidInput(f"unknown protocol {protocol!r} (known: {', '.join(CONNECTIONS)})") from None
 
 
 def driver_of(host: Host, config: Config, protocol: str = "netconf") -> DeviceDriver:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from drivers.base import DeviceDriver, DeviceTarget
+from drivers.errors import InvalidInput
 from drivers.gnmi import GnmiDriver
 from drivers.napalm import NapalmDriver
 from drivers.netconf import NetconfDriver
 from drivers.pool import SessionPool
-from rom.errors import InvalidRequest
 
 DriverFactory = Callable[[DeviceTarget, SessionPool | None], DeviceDriver]
 """`factory(target, pool)`: an unopened driver; `pool` (may be None) keeps its sessions."""
@@ -51,7 +51,7 @@ def _netconf_family(target: DeviceTarget) -> DriverFactory:
         factory = PREFIXES.get(target.platform.split(":", 1)[0])
     if factory is None:
         known = ", ".join([*sorted(DRIVERS), *(f"{p}:<driver>" for p in sorted(PREFIXES))])
-        raise InvalidRequest(
+        raise InvalidInput(
             f"{target.name}: no NETCONF driver for platform {target.platform!r} (known: {known})"
         )
     return factory
@@ -61,10 +61,10 @@ def driver_for(
     target: DeviceTarget, pool: SessionPool | None = None, protocol: str | None = None
 ) -> DeviceDriver:
     """A new, unopened driver for `target` over `protocol` (default: the platform's);
-    unknown platforms and protocols are an InvalidRequest."""
+    unknown platforms and protocols are an InvalidInput."""
     protocol = protocol or default_protocol(target.platform)
     if protocol not in PROTOCOLS:
-        raise InvalidRequest(f"{target.name}: unknown protocol {protocol!r} (known: {', '.join(PROTOCOLS)})")
+        raise InvalidInput(f"{target.name}: unknown protocol {protocol!r} (known: {', '.join(PROTOCOLS)})")
     if protocol == "gnmi":
         return GNMI_DRIVER(target, pool)
     return _netconf_family(target)(target, pool)

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from nornir.core.task import Result, Task
 
 from drivers.base import DeviceDriver
+from drivers.errors import DriverError, InvalidInput
 from drivers.nornir_plugins import connection_name, driver_of
 from drivers.registry import PROTOCOLS
-from rom.errors import InvalidRequest, RomError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def participants(device: str, value: str | Mapping[str, str]) -> dict[str, str]:
     per = {"netconf": value} if isinstance(value, str) else dict(value)
     unknown = sorted(set(per) - set(PROTOCOLS))
     if unknown or not per:
-        raise InvalidRequest(f"{device}: payload protocols must be some of {PROTOCOLS}, got {unknown}")
+        raise InvalidInput(f"{device}: payload protocols must be some of {PROTOCOLS}, got {unknown}")
     return {p: per[p] for p in PROTOCOLS if p in per}
 
 
@@ -81,7 +81,7 @@ def _mine(task: Task, payloads: AnyPayloads | None) -> dict[str, str]:
     try:
         return participants(task.host.name, payloads[task.host.name])
     except KeyError:
-        raise InvalidRequest(f"{task.host.name}: no payload for this device") from None
+        raise InvalidInput(f"{task.host.name}: no payload for this device") from None
 
 
 GNMI_FIRST = ("stage", "commit", "diff")  # steps that take gNMI before NETCONF
@@ -142,7 +142,7 @@ def stage(
 def _staged_diff(driver: DeviceDriver, device: str) -> str:
     try:
         return driver.diff()
-    except RomError as e:
+    except DriverError as e:
         log.warning("%s: staged diff unavailable for the audit trail: %s", device, e)
         return f"(diff unavailable: {e})"
 

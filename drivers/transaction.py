@@ -18,9 +18,9 @@ from nornir.core.processor import Processor
 from nornir.core.task import AggregatedResult
 
 from drivers import tasks
+from drivers.errors import DeviceRejected, DriverError, InvalidInput
 from drivers.nornir_plugins import connection_name
 from drivers.tasks import Marks, normalise
-from rom.errors import DeviceRejected, InvalidRequest, RomError
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def run_transaction(
         nr = nr.with_processors([*nr.processors, *processors])
     unknown = sorted(set(payloads) - set(nr.inventory.hosts))
     if unknown:
-        raise InvalidRequest(f"no such devices in the inventory: {', '.join(unknown)}")
+        raise InvalidInput(f"no such devices in the inventory: {', '.join(unknown)}")
     participants = normalise(payloads)
     nr.data.reset_failed_hosts()
     run = _Run(nr.filter(filter_func=lambda h: h.name in participants), participants)
@@ -211,7 +211,7 @@ def _phases(
     if post_check is not None:
         try:
             problems = post_check()
-        except RomError as e:
+        except DriverError as e:
             problems = [f"post-check could not run: {e}"]
         if problems:
             run.errors.extend(f"post-check: {p}" for p in problems)

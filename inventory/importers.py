@@ -1,7 +1,7 @@
 """Devices from files engineers already have: a simulator fleet's endpoints.json, or a
 Nornir SimpleInventory hosts.yaml (also what NetBox exports through nornir_netbox).
 
-Credentials come in as a reference (`credentials: core-admin`, see rom/secrets.py); a file that
+Credentials come in as a reference (`credentials: core-admin`, see core/secrets.py); a file that
 carries a password in clear is refused, and nothing of it is stored."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 
-from inventory.store import Device
-from rom.errors import InvalidRequest
-from rom.secrets import check_reference, yaml_error_where
-from rom.text import uncarryable
+from core.errors import InvalidRequest
+from core.secrets import check_reference, yaml_error_where
+from core.text import uncarryable
+from inventory.records import Device
 
 SECRET_WORDS = ("password", "secret", "passphrase")  # in a key: password, enable_secret, ...
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, InvalidRequest
+from intent.catalog import ResourceSpec
+from intent.planner import PlannedItem
 from inventory.pools import Holder, release_resource, reserve
-from rom.catalog import ResourceSpec
-from rom.errors import Conflict, InvalidRequest
-from rom.planner import PlannedItem
 
 
 def reserve_order(

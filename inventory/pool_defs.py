@@ -5,27 +5,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, InvalidRequest
+from intent.pool_kinds import DEFAULT_POOLS, KINDS, PoolKind
 from inventory.pool_store import CounterRow, PoolRow
-from rom.errors import Conflict, InvalidRequest
-
-PoolKind = Literal["range", "prefix", "asn-number", "capacity"]
-KINDS: tuple[str, ...] = ("range", "prefix", "asn-number", "capacity")
-DEFAULT_POOLS: dict[str, tuple[PoolKind, dict[str, Any]]] = {
-    "vlan": ("range", {"min": 1, "max": 4094}),
-    "ipv4": ("prefix", {"prefix": "10.0.0.0/8", "length": 32}),
-    "loopback": ("prefix", {"prefix": "10.255.0.0/16", "length": 32}),
-    "p2p": ("prefix", {"prefix": "10.254.0.0/16", "length": 31}),
-    "rd": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
-    "rt": ("asn-number", {"asn": 65000, "min": 1, "max": 65535}),
-    "bandwidth": ("capacity", {"capacity": 400_000}),  # Mbit/s per interface
-    "prb": ("capacity", {"capacity": 100}),  # percent of a cell's PRBs
-    "upf-sessions": ("capacity", {"capacity": 10_000}),  # PDU sessions per UPF (the sim's maxSessions)
-}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, Index, String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rom.db import Base, UtcDateTime
+from core.db import Base, UtcDateTime
 
 
 def utcnow() -> datetime:

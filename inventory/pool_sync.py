@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from drivers.config_reads import read_filters
 from drivers.nornir_plugins import make_nornir
-from inventory.collector import read_filters
+from inventory.context import Context
 from inventory.pool_defs import Pool, define_pool, get_pool
-from inventory.store import list_devices
-from rom.context import Context
+from inventory.records import list_devices
 
 POOL = "upf-sessions"
 UPF = "urn:3gpp:sa5:_3gpp-5gc-nrm-upffunction"

@@ -26,10 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, InvalidRequest
+from intent.catalog import ResourceSpec
 from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool
 from inventory.pool_store import ClaimRow, CounterRow, ReservationRow, insert_ignore
-from rom.catalog import ResourceSpec
-from rom.errors import Conflict, InvalidRequest
 
 __all__ = ["DEFAULT_POOLS", "Holder", "Pool", "ReservationRule", "define_pool", "get_pool", "reserve"]
 ALLOCATION_TRIES = 256

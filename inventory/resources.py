@@ -12,16 +12,16 @@ from typing import Any
 import jsonpatch
 from sqlalchemy.orm import Session
 
+from core import outbox
+from core.errors import InvalidRequest, NotFound
+from core.events import RESOURCE_TOPIC, resource_event
+from core.query import Column, PageRequest, fetch_page, project
+from intent.catalog import Catalog, validate_characteristics
+from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.pools import release_resource
-from inventory.store import Resource, list_devices
+from inventory.records import Resource, list_devices
 from inventory.tmf639 import FREE_FIELDS, STATES, is_extension, kept_fields, resource_doc
-from rom import store
-from rom.catalog import Catalog, validate_characteristics
-from rom.context import Context
-from rom.errors import InvalidRequest, NotFound
-from rom.events import RESOURCE_TOPIC, resource_event
-from rom.query import Column, PageRequest, fetch_page, project
 
 COLUMNS = {
     "id": Column(Resource.id),
@@ -96,7 +96,7 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
         values,
     )
     if states.get("resource_status", row.resource_status) != row.resource_status:
-        row.status_by = ""  # set through the API: reconciliation leaves it alone (inventory.monitor)
+        row.status_by = ""  # set through the API: reconciliation leaves it alone (drift.monitor)
     for attr, value in states.items():
         setattr(row, attr, value)
     row.extra = kept_fields(doc)
@@ -130,7 +130,7 @@ def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> 
         session.add(row)
         session.flush()
         doc = resource_doc(row)
-        store.add_event(
+        outbox.add_event(
             session, RESOURCE_TOPIC, row.id, resource_event("ResourceCreateEvent", doc, correlation_id)
         )
         return doc
@@ -178,7 +178,7 @@ def patch_resource(
             (other_changed, "ResourceAttributeValueChangeEvent"),
         ):
             if happened:
-                store.add_event(session, RESOURCE_TOPIC, row.id, resource_event(kind, doc, correlation_id))
+                outbox.add_event(session, RESOURCE_TOPIC, row.id, resource_event(kind, doc, correlation_id))
         return doc
 
 
@@ -196,4 +196,4 @@ def remove_resource(session: Session, row: Resource, correlation_id: str) -> Non
     release_resource(session, row.id)
     session.delete(row)
     event = resource_event("ResourceDeleteEvent", doc, correlation_id)
-    store.add_event(session, RESOURCE_TOPIC, row.id, event)
+    outbox.add_event(session, RESOURCE_TOPIC, row.id, event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory.store import Resource
+from inventory.records import Resource
 
 RESOURCE_PATH = "/tmf-api/resourceInventoryManagement/v4/resource"
 STATES = {

@@ -8,22 +8,23 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from rom import store
-from rom.context import Context
-from rom.errors import InvalidRequest, NotFound
-from rom.events import ORDER_TOPIC, envelope, now_iso
+from core import outbox
+from core.errors import InvalidRequest, NotFound
+from core.events import ORDER_TOPIC, envelope, now_iso
+from core.order_states import TERMINAL_STATES
+from core.query import Column, PageRequest, fetch_page, project
+from core.tmf652 import CancelResourceOrderCreate
+from inventory.context import Context
+from rom import order_store
 from rom.finish import cancel_waiting
-from rom.lifecycle import TERMINAL_STATES
 from rom.orders import ORDER_PATH
-from rom.query import Column, PageRequest, fetch_page, project
-from rom.tmf import CancelResourceOrderCreate
 
 CANCEL_PATH = "/tmf-api/resourceOrderingManagement/v4/cancelResourceOrder"
 COLUMNS = {
-    "id": Column(store.CancelRow.id),
-    "state": Column(store.CancelRow.state),
-    "resourceOrder.id": Column(store.CancelRow.order_id),
-    "creationDate": Column(store.CancelRow.created, datetime),
+    "id": Column(order_store.CancelRow.id),
+    "state": Column(order_store.CancelRow.state),
+    "resourceOrder.id": Column(order_store.CancelRow.order_id),
+    "creationDate": Column(order_store.CancelRow.created, datetime),
 }
 
 
@@ -31,8 +32,8 @@ def request_cancellation(
     ctx: Context, body: CancelResourceOrderCreate, correlation_id: str
 ) -> dict[str, Any]:
     with ctx.transaction() as session:
-        waiting = store.lock_if_waiting(session, body.resourceOrder.id)  # not claimed by a worker
-        row = store.get_order(session, body.resourceOrder.id)
+        waiting = order_store.lock_if_waiting(session, body.resourceOrder.id)  # not claimed by a worker
+        row = order_store.get_order(session, body.resourceOrder.id)
         if row is None:
             raise InvalidRequest(f"resourceOrder {body.resourceOrder.id} not found")
         task_id = str(uuid.uuid4())
@@ -55,7 +56,7 @@ def request_cancellation(
             row.cancel_requested = True
             state = "inProgress"
         doc["state"] = state
-        session.add(store.CancelRow(id=task_id, order_id=row.id, state=state, doc=doc))
+        session.add(order_store.CancelRow(id=task_id, order_id=row.id, state=state, doc=doc))
         event = envelope(
             "CancelResourceOrderCreateEvent",
             "resourceOrderingManagement",
@@ -64,13 +65,13 @@ def request_cancellation(
             correlation_id,
             "CancelResourceOrderCreateEvent",
         )
-        store.add_event(session, ORDER_TOPIC, row.id, event)
+        outbox.add_event(session, ORDER_TOPIC, row.id, event)
         return doc
 
 
 def get_cancellation(ctx: Context, task_id: str, fields: str | None = None) -> dict[str, Any]:
     with ctx.sessions() as session:
-        row = session.get(store.CancelRow, task_id)
+        row = session.get(order_store.CancelRow, task_id)
         if row is None:
             raise NotFound(f"cancelResourceOrder {task_id} not found")
         return project(row.doc, with_mandatory(fields))
@@ -79,7 +80,7 @@ def get_cancellation(ctx: Context, task_id: str, fields: str | None = None) -> d
 def list_cancellations(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
         page = replace(page, fields=with_mandatory(page.fields))
-        return fetch_page(session, store.CancelRow, COLUMNS, "-creationDate", page, lambda r: r.doc)
+        return fetch_page(session, order_store.CancelRow, COLUMNS, "-creationDate", page, lambda r: r.doc)
 
 
 def with_mandatory(fields: str | None) -> str | None:

@@ -7,21 +7,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import EXPECTED, RomError
+from core.events import now_iso
+from core.tmf652 import ResourceOrderCreate
 from drivers import tasks
+from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.transaction import run_transaction
-from inventory.reconcile import other_intents
-from inventory.store import list_devices
-from rom import audit, store
-from rom.context import Context
-from rom.edits import Plan, changed_devices, changed_resources, order_edits
-from rom.errors import RomError
-from rom.events import now_iso
-from rom.finish import finish_order
-from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
-from rom.orders import current_resources
-from rom.planner import (
+from intent.edits import Plan, changed_devices, changed_resources, order_edits
+from intent.fingerprint import PartPrint, part_prints
+from intent.planner import (
     Intended,
     PlannedItem,
     commit_waves,
@@ -29,8 +25,15 @@ from rom.planner import (
     participant_payloads,
     plan_order,
 )
-from rom.readback import check_against_devices
-from rom.tmf import ResourceOrderCreate
+from intent.readback import after_commit_problems
+from inventory.context import Context
+from inventory.intents import other_intents
+from inventory.records import list_devices
+from rom import order_store, reachability
+from rom.finish import finish_order
+from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
+from rom.order_audit import for_order
+from rom.orders import current_resources
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
 
@@ -43,6 +46,7 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     cancelled: bool = False
     remarks: list[str] = field(default_factory=list)
+    prints: dict[tuple[str, int], PartPrint] = field(default_factory=dict)  # what the post-check read
 
 
 def persist_id(order_id: str) -> str:
@@ -53,14 +57,14 @@ def persist_id(order_id: str) -> str:
 def execute_order(ctx: Context, order_id: str) -> str:
     """Run an order this process has claimed; returns its final state. Never leaves it inProgress."""
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         if row.state not in ("acknowledged", "pending"):  # cancelled or held between claim and start
-            store.release_devices(session, order_id)
+            order_store.release_devices(session, order_id)
             row.owner, row.lease_until = None, None
             return row.state
         set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-        store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
+        order_store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
         request, correlation_id = row.request, row.correlation_id
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
@@ -74,12 +78,14 @@ def execute_order(ctx: Context, order_id: str) -> str:
             outcome = _push(ctx, order_id, planned)
         else:
             outcome, applied = _push_groups(ctx, order_id, planned, groups)
-    except RomError as exc:
+    except EXPECTED as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
         log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
-    final = finish_order(ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied)
+    final = finish_order(
+        ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied, outcome.prints
+    )
     log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
@@ -110,6 +116,7 @@ def _push_groups(
         ids = ", ".join(i.item_id for i in group)
         outcome = _push(ctx, order_id, planned.subset(group))
         total.remarks.extend(outcome.remarks)
+        total.prints.update(outcome.prints)
         if outcome.cancelled:
             if not applied:
                 return Outcome(cancelled=True, remarks=total.remarks), applied
@@ -124,7 +131,7 @@ def _push_groups(
 
 def _cancel_requested(ctx: Context, order_id: str) -> bool:
     with ctx.sessions() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         return bool(row and row.cancel_requested)
 
 
@@ -163,6 +170,7 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
     cancelled = False
     remarks: list[str] = []
+    prints: dict[tuple[str, int], PartPrint] = {}
 
     def neighbours() -> list[Intended]:
         return other_intents(ctx, names, changed_resources(items))
@@ -170,14 +178,20 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     def post_check() -> list[str]:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
-        problems = check_against_devices(nr, intended, neighbours) or kpi_baselines(ctx, checked, remarks)
+        actual = read_back(nr, intended)
+        problems = (
+            after_commit_problems(intended, actual, neighbours)
+            or kpi_baselines(ctx, checked, remarks)
+            or reachability.check_order(ctx, order_id, checked, remarks)
+        )
         if problems:
             return problems
+        prints.update(part_prints(planned.owners, intended, actual))
         if _cancel_requested(ctx, order_id):
             cancelled = True
             return [CANCELLED]
         with ctx.transaction() as session:
-            store.add_step(session, order_id, "committed", devices=names)
+            order_store.add_step(session, order_id, "committed", devices=names)
         return []
 
     result = run_transaction(
@@ -186,11 +200,11 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
-        on_outcome=audit.for_order(ctx, order_id),
+        on_outcome=for_order(ctx, order_id),
         waves=commit_waves(items),
     )
     if result.ok:
-        return Outcome(remarks=remarks)
+        return Outcome(remarks=remarks, prints=prints)
     if cancelled:
         return Outcome(cancelled=True, remarks=remarks)
     return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"], remarks=remarks)

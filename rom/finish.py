@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.after_order import record_order_fingerprints
-from inventory.drift_store import forget
+from core import outbox
+from core.events import RESOURCE_TOPIC, now_iso, resource_event
+from intent.fingerprint import PartPrint
+from intent.planner import PlannedItem
+from inventory import fingerprints
+from inventory.context import Context
 from inventory.intake import reserve_resource
+from inventory.intents import part_key
 from inventory.pools import keep_order, release_order
+from inventory.records import Resource
 from inventory.resources import remove_resource
-from inventory.store import Resource
 from inventory.tmf639 import resource_doc
-from rom import store
-from rom.context import Context
-from rom.events import RESOURCE_TOPIC, now_iso, resource_event
-from rom.planner import PlannedItem
+from rom import order_store
 from rom.resource_refs import allocated_id
 from rom.transitions import item_state, set_state
 
@@ -30,11 +33,14 @@ def finish_order(
     cancelled: bool,
     remarks: list[str] | None = None,
     applied: set[str] | None = None,
+    prints: Mapping[tuple[str, int], PartPrint] | None = None,
 ) -> str:
     """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks).
-    `applied`: a partial order's item ids that were applied (None: all-or-nothing)."""
+    `applied`: a partial order's item ids that were applied (None: all-or-nothing).
+    `prints`: the fingerprints of the parts the post-check read back, recorded for the resources
+    (so drift learns the order's result without reading the devices again)."""
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
@@ -44,25 +50,23 @@ def finish_order(
         elif problems and not (applied and done):
             _fail(session, row, problems)
         elif problems:
-            _complete(session, row, done, problems)
+            _complete(session, row, done, prints or {}, problems)
         else:
-            _complete(session, row, items)
+            _complete(session, row, items, prints or {})
         _settle_cancel_tasks(session, row)
-        store.add_step(session, order_id, row.state)
-        store.release_devices(session, order_id)
+        order_store.add_step(session, order_id, row.state)
+        order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         state = row.state
-    if state in ("completed", "partial"):  # device reads: after the transaction, best effort
-        record_order_fingerprints(ctx, order_id, [i.resource_id for i in items if i.resource_id])
     return state
 
 
-def cancel_waiting(session: Session, row: store.OrderRow) -> None:
+def cancel_waiting(session: Session, row: order_store.OrderRow) -> None:
     """Cancel an order nothing has been pushed for: straight through the cancellation states."""
     _cancel(session, row)
 
 
-def _cancel(session: Session, row: store.OrderRow) -> None:
+def _cancel(session: Session, row: order_store.OrderRow) -> None:
     set_state(session, row, "assessingCancellation")
     set_state(session, row, "pendingCancellation")
     set_state(session, row, "cancelled", completionDate=now_iso())
@@ -70,9 +74,14 @@ def _cancel(session: Session, row: store.OrderRow) -> None:
 
 
 def _complete(
-    session: Session, row: store.OrderRow, items: list[PlannedItem], problems: list[str] | None = None
+    session: Session,
+    row: order_store.OrderRow,
+    items: list[PlannedItem],
+    prints: Mapping[tuple[str, int], PartPrint],
+    problems: list[str] | None = None,
 ) -> None:
-    """Record the applied `items`; with `problems` the order's other items failed: `partial`."""
+    """Record the applied `items` (and their parts' fingerprints); with `problems` the order's
+    other items failed: `partial`."""
     refs: dict[str, dict[str, str]] = {}
     for item in items:
         if item.action == "add":
@@ -95,12 +104,15 @@ def _complete(
     for item in items:  # a modify's resource now holds old and added amounts: settle to the new ones
         if item.action == "modify" and session.get(Resource, kept[item.item_id]) is not None:
             reserve_resource(session, item.spec, kept[item.item_id], item.values, again=True)
+    for (item_id, n), found in prints.items():
+        if item_id in kept and session.get(Resource, kept[item_id]) is not None:
+            fingerprints.record(session, part_key(kept[item_id], n, found.role), found.intended, found.actual)
     if problems:
         release_order(session, row.id)  # what the failed items reserved
     set_state(session, row, "partial" if problems else "completed", completionDate=now_iso())
 
 
-def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[str, str]:
+def _create(session: Session, row: order_store.OrderRow, item: PlannedItem) -> dict[str, str]:
     resource = Resource(
         id=allocated_id(row.doc, item.item_id) or str(uuid.uuid4()),
         name=item.resource_name,
@@ -115,7 +127,7 @@ def _create(session: Session, row: store.OrderRow, item: PlannedItem) -> dict[st
     session.add(resource)
     session.flush()
     body = resource_doc(resource)
-    store.add_event(
+    outbox.add_event(
         session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)
     )
     return {"id": body["id"], "href": body["href"]}
@@ -130,17 +142,17 @@ def _settle(session: Session, item: PlannedItem, resource_id: str, cid: str) -> 
     body = resource_doc(resource)
     if item.action == "delete":
         remove_resource(session, resource, cid)
-        forget(session, [resource_id])
+        fingerprints.forget(session, [resource_id])
     elif item.action == "modify":
         resource.characteristics = dict(item.values)
         session.flush()
         body = resource_doc(resource)
         event = resource_event("ResourceAttributeValueChangeEvent", body, cid)
-        store.add_event(session, RESOURCE_TOPIC, resource.id, event)
+        outbox.add_event(session, RESOURCE_TOPIC, resource.id, event)
     return {"id": body["id"], "href": body["href"]}
 
 
-def _fail(session: Session, row: store.OrderRow, problems: list[str]) -> None:
+def _fail(session: Session, row: order_store.OrderRow, problems: list[str]) -> None:
     doc = dict(row.doc)
     doc["orderItem"] = [item_state(it, "failed") for it in doc["orderItem"]]
     doc["note"] = [*doc.get("note", []), *_notes(problems)]
@@ -153,10 +165,10 @@ def _notes(texts: list[str]) -> list[dict[str, str]]:
     return [{"date": now_iso(), "author": "ROM", "text": text} for text in texts]
 
 
-def _settle_cancel_tasks(session: Session, row: store.OrderRow) -> None:
+def _settle_cancel_tasks(session: Session, row: order_store.OrderRow) -> None:
     """Cancellation requests for this order end with it: done if it was cancelled, else too late."""
-    query = select(store.CancelRow).where(
-        store.CancelRow.order_id == row.id, store.CancelRow.state == "inProgress"
+    query = select(order_store.CancelRow).where(
+        order_store.CancelRow.order_id == row.id, order_store.CancelRow.state == "inProgress"
     )
     for task in session.scalars(query):
         if row.state == "cancelled":

@@ -12,30 +12,32 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import outbox
+from core.errors import Conflict, InvalidRequest, NotFound
+from core.events import ORDER_TOPIC, now_iso, order_event
+from core.order_states import TERMINAL_STATES
+from core.query import Column, PageRequest, fetch_page, project
+from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
+from intent.planner import CurrentResource, modified_ids, plan_order
+from intent.yang.check import check_request
+from inventory.context import Context
 from inventory.intake import reserve_order
-from inventory.store import Resource, list_devices
-from rom import store
-from rom.context import Context
-from rom.errors import Conflict, InvalidRequest, NotFound
-from rom.events import ORDER_TOPIC, now_iso, order_event
-from rom.lifecycle import TERMINAL_STATES
-from rom.planner import CurrentResource, modified_ids, plan_order
-from rom.query import Column, PageRequest, fetch_page, project
+from inventory.records import Resource, list_devices
+from rom import order_store
 from rom.resource_refs import allocate_resource_ids
-from rom.tmf import ResourceOrderCreate, ResourceOrderUpdate
 from rom.transitions import set_state, touch_doc
 
 ORDER_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COLUMNS = {
-    "id": Column(store.OrderRow.id),
-    "state": Column(store.OrderRow.state),
-    "externalId": Column(store.OrderRow.external_id),
-    "name": Column(store.OrderRow.name),
-    "category": Column(store.OrderRow.category),
-    "orderType": Column(store.OrderRow.order_type),
-    "priority": Column(store.OrderRow.priority, int),
-    "orderDate": Column(store.OrderRow.order_date, datetime),
-    "requestedStartDate": Column(store.OrderRow.requested_start, datetime),
+    "id": Column(order_store.OrderRow.id),
+    "state": Column(order_store.OrderRow.state),
+    "externalId": Column(order_store.OrderRow.external_id),
+    "name": Column(order_store.OrderRow.name),
+    "category": Column(order_store.OrderRow.category),
+    "orderType": Column(order_store.OrderRow.order_type),
+    "priority": Column(order_store.OrderRow.priority, int),
+    "orderDate": Column(order_store.OrderRow.order_date, datetime),
+    "requestedStartDate": Column(order_store.OrderRow.requested_start, datetime),
 }
 # PATCH may move a waiting order between these states; everything else is the system's to decide.
 CLIENT_STATES = {"acknowledged": {"held"}, "pending": {"held"}, "held": {"pending"}}
@@ -70,7 +72,7 @@ def submit_order(
         if key is None:
             raise
     with ctx.sessions() as session:  # lost a race with an identical key: answer as a replay
-        existing = store.order_by_key(session, key)
+        existing = order_store.order_by_key(session, key)
     if existing is None:
         raise Conflict(f"order with {key} is being created; retry")
     return _replay(existing, key, digest), True
@@ -87,17 +89,19 @@ def _insert(
 ) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
         platforms = {d.name: d.platform for d in list_devices(session)}
-        items = plan_order(body, ctx.catalog, platforms, current_resources(session, body))
-        if key is not None and (existing := store.order_by_key(session, key)) is not None:
+        current = current_resources(session, body)
+        items = plan_order(body, ctx.catalog, platforms, current)
+        if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         request = allocate_resource_ids(request)
+        check_request(ctx.catalog, request, platforms, current, ctx.settings.yang_path)  # 422: YANG
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
         session.add(
-            store.OrderRow(
+            order_store.OrderRow(
                 id=order_id,
                 state="acknowledged",
                 external_id=body.externalId,
@@ -115,7 +119,7 @@ def _insert(
                 request=request,
             )
         )
-        store.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
+        outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
 
 
@@ -126,7 +130,7 @@ def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str,
     return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
 
 
-def _replay(existing: store.OrderRow, key: str, digest: str) -> dict[str, Any]:
+def _replay(existing: order_store.OrderRow, key: str, digest: str) -> dict[str, Any]:
     if existing.request_hash != digest:
         raise Conflict(f"an order with {key} already exists with a different body ({existing.id})")
     return existing.doc
@@ -146,7 +150,7 @@ def _parse_date(value: str | None, name: str) -> datetime | None:
 
 def get_order(ctx: Context, order_id: str, fields: str | None = None) -> dict[str, Any]:
     with ctx.sessions() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
         return project(row.doc, fields)
@@ -154,15 +158,15 @@ def get_order(ctx: Context, order_id: str, fields: str | None = None) -> dict[st
 
 def list_orders(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
-        return fetch_page(session, store.OrderRow, COLUMNS, "-orderDate", page, lambda r: r.doc)
+        return fetch_page(session, order_store.OrderRow, COLUMNS, "-orderDate", page, lambda r: r.doc)
 
 
 def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict[str, Any]:
     """JSON merge-patch of a waiting order; `state` may only hold or release it."""
     changes = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
     with ctx.transaction() as session:
-        locked = store.lock_if_waiting(session, order_id)  # a claimed order is no longer waiting
-        row = store.get_order(session, order_id)
+        locked = order_store.lock_if_waiting(session, order_id)  # a claimed order is no longer waiting
+        row = order_store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
         if not locked:
@@ -184,12 +188,12 @@ def patch_order(ctx: Context, order_id: str, patch: ResourceOrderUpdate) -> dict
 
 def delete_order(ctx: Context, order_id: str) -> None:
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         if row is None:
             raise NotFound(f"resourceOrder {order_id} not found")
         if row.state not in TERMINAL_STATES:
             raise Conflict(f"resourceOrder {order_id} is {row.state}; cancel it before deleting it")
-        store.add_event(
+        outbox.add_event(
             session, ORDER_TOPIC, row.id, order_event("ResourceOrderDeleteEvent", row.doc, row.correlation_id)
         )
         session.delete(row)
@@ -212,5 +216,6 @@ def _initial_doc(order_id: str, request: dict[str, Any]) -> dict[str, Any]:
 
 def count_by_state(ctx: Context) -> dict[str, int]:
     with ctx.sessions() as session:
-        rows = session.execute(select(store.OrderRow.state, func.count()).group_by(store.OrderRow.state))
+        column = order_store.OrderRow.state
+        rows = session.execute(select(column, func.count()).group_by(column))
         return {state: int(n) for state, n in rows}

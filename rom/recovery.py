@@ -9,19 +9,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from core.errors import EXPECTED
 from drivers.base import DeviceDriver, DeviceTarget
+from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
 from drivers.transaction import HostOutcome, TransactionOutcome
-from inventory.reconcile import other_intents
-from inventory.store import list_devices
-from rom import audit, store
-from rom.context import Context
-from rom.edits import Plan, changed_resources
-from rom.errors import RomError
-from rom.executor import check_against_devices, persist_id, plan
+from intent.edits import Plan, changed_resources
+from intent.planner import execution_groups
+from intent.readback import after_commit_problems
+from inventory.context import Context
+from inventory.intents import other_intents
+from inventory.records import list_devices
+from rom import order_store
+from rom.executor import persist_id, plan
 from rom.finish import finish_order
-from rom.planner import execution_groups
+from rom.order_audit import for_order
 from rom.transitions import set_state
 
 log = logging.getLogger(__name__)
@@ -35,16 +38,16 @@ def recover_order(ctx: Context, order_id: str) -> str:
     `committed` step is confirmed and checked; the others are cancelled by persist-id. With no
     group committed the order is queued again."""
     with ctx.sessions() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         state, attempts, request = row.state, row.attempts, row.request
-        steps = store.steps(session, order_id)
+        steps = order_store.steps(session, order_id)
         marks = [s.detail or {} for s in steps if s.step == "committed"]
     if state != "inProgress":  # claimed but never started: nothing was pushed
         return _release(ctx, order_id, None)
     try:
         planned = plan(ctx, request)
-    except RomError as exc:
+    except EXPECTED as exc:
         return finish_order(ctx, order_id, [], [f"recovery: cannot re-plan the order: {exc}"], False)
     groups = execution_groups(planned.items, bool(request.get("partialAllowed")))
     everything = any("devices" not in m for m in marks)  # a step without its devices: all committed
@@ -66,7 +69,8 @@ def recover_order(ctx: Context, order_id: str) -> str:
     nr = make_nornir(_targets(ctx, devices), workers=ctx.settings.workers)
     try:
         skip = changed_resources(planned.items)
-        problems = check_against_devices(nr, kept.verify, lambda: other_intents(ctx, devices, skip))
+        actual = read_back(nr, kept.verify)
+        problems = after_commit_problems(kept.verify, actual, lambda: other_intents(ctx, devices, skip))
     finally:
         nr.close_connections()
     if problems:
@@ -84,12 +88,12 @@ def recover_order(ctx: Context, order_id: str) -> str:
 
 def _release(ctx: Context, order_id: str, state: str | None) -> str:
     with ctx.transaction() as session:
-        row = store.get_order(session, order_id)
+        row = order_store.get_order(session, order_id)
         assert row is not None
         if state is not None:
             set_state(session, row, state)
-            store.add_step(session, order_id, "compensated")
-        store.release_devices(session, order_id)
+            order_store.add_step(session, order_id, "compensated")
+        order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         return row.state
 
@@ -105,7 +109,7 @@ def _audit(ctx: Context, order_id: str, confirmed: list[str], cancelled: list[st
     outcome = TransactionOutcome(
         not cancelled, "recovery" if cancelled else None, hosts, [why] if cancelled else []
     )
-    audit.for_order(ctx, order_id)(outcome)
+    for_order(ctx, order_id)(outcome)
 
 
 def _targets(ctx: Context, devices: list[str]) -> list[DeviceTarget]:
@@ -120,7 +124,7 @@ def _each_device(ctx: Context, devices: list[str], action: Callable[[DeviceDrive
         try:
             driver.open()
             action(driver)
-        except RomError as exc:
+        except EXPECTED as exc:
             log.info("recovery on %s: %s", target.name, exc)
         finally:
             driver.close()

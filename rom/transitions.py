@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rom import store
-from rom.events import ORDER_TOPIC, order_event
-from rom.lifecycle import check_item_transition, check_transition
+from core import outbox
+from core.events import ORDER_TOPIC, order_event
+from core.order_states import check_item_transition, check_transition
+from rom import order_store
 
 ITEM_FOLLOWS = {"inProgress": "inProgress", "cancelled": "cancelled", "held": "held", "pending": "pending"}
 
@@ -19,7 +20,7 @@ def item_state(item: dict[str, Any], state: str, **extra: Any) -> dict[str, Any]
     return {**item, **extra, "state": state}
 
 
-def set_state(session: Session, row: store.OrderRow, state: str, **fields: Any) -> None:
+def set_state(session: Session, row: order_store.OrderRow, state: str, **fields: Any) -> None:
     """Change the order's state (items follow where that is implied) and write its event."""
     if row.doc["state"] != state:
         check_transition(row.doc["state"], state)
@@ -33,12 +34,12 @@ def set_state(session: Session, row: store.OrderRow, state: str, **fields: Any) 
     row.doc = doc
     row.state = state
     event = order_event("ResourceOrderStateChangeEvent", doc, row.correlation_id)
-    store.add_event(session, ORDER_TOPIC, row.id, event)
+    outbox.add_event(session, ORDER_TOPIC, row.id, event)
 
 
-def touch_doc(session: Session, row: store.OrderRow, changes: dict[str, Any]) -> None:
+def touch_doc(session: Session, row: order_store.OrderRow, changes: dict[str, Any]) -> None:
     """Change attributes other than state, with an AttributeValueChange event; None removes one
     (JSON merge-patch)."""
     row.doc = {k: v for k, v in {**row.doc, **changes}.items() if v is not None or k not in changes}
     event = order_event("ResourceOrderAttributeValueChangeEvent", row.doc, row.correlation_id)
-    store.add_event(session, ORDER_TOPIC, row.id, event)
+    outbox.add_event(session, ORDER_TOPIC, row.id, event)

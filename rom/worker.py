@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from inventory.store import utcnow
-from rom import store
-from rom.context import Context
+from core.db import utcnow
+from inventory.context import Context
+from rom import order_store
 from rom.executor import execute_order
 from rom.recovery import recover_order
 
@@ -80,8 +80,8 @@ class OrderWorker:
         now = utcnow()
         try:
             with self._ctx.sessions() as session:
-                candidates = store.runnable_orders(session, now, limit=20)
-                busy = store.busy_devices(session)
+                candidates = order_store.runnable_orders(session, now, limit=20)
+                busy = order_store.busy_devices(session)
         except OperationalError as exc:
             log.warning("cannot read runnable orders: %s", exc)
             return None
@@ -90,7 +90,7 @@ class OrderWorker:
                 continue
             try:
                 with self._ctx.transaction() as session:
-                    if not store.claim_order(session, row, self.owner, now + self._lease):
+                    if not order_store.claim_order(session, row, self.owner, now + self._lease):
                         continue
             except (IntegrityError, OperationalError):
                 continue  # another worker took one of its devices or the order first
@@ -108,8 +108,8 @@ class OrderWorker:
                     mine = list(self._running)
                 with self._ctx.transaction() as session:
                     if mine:
-                        store.renew_lease(session, mine, self.owner, now + self._lease)
-                    orphans = store.expired_leases(session, now)
+                        order_store.renew_lease(session, mine, self.owner, now + self._lease)
+                    orphans = order_store.expired_leases(session, now)
                 with self._lock:  # ours but not renewed (database outage): still running here
                     orphans = [o for o in orphans if o not in self._running]
                 for order_id in orphans:
@@ -121,7 +121,7 @@ class OrderWorker:
     def _recover(self, order_id: str) -> None:
         now = utcnow()
         with self._ctx.transaction() as session:
-            if not store.take_over(session, order_id, self.owner, now, now + self._lease):
+            if not order_store.take_over(session, order_id, self.owner, now, now + self._lease):
                 return
         with self._lock:
             self._running.add(order_id)

@@ -3,6 +3,7 @@
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v yanglint >/dev/null 2>&1 || need+=(libyang2-tools)  # YANG checks (tests/yanglint.py)
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

@@ -123,7 +123,7 @@ class EditApplier:
         return value
 
     def _find(self, parent: etree._Element, edit: etree._Element) -> etree._Element | None:
-        keys = self.schema.list_keys(edit.tag) if element_children(edit) else ()
+        keys = self.schema.list_keys(edit.tag, str(parent.tag)) if element_children(edit) else ()
         if not keys:
             return next(parent.iterchildren(edit.tag), None)
         wanted: dict[str, str] = {}
@@ -169,7 +169,7 @@ class EditApplier:
 
     def _build(self, parent: etree._Element, edit: etree._Element) -> etree._Element:
         """Copy an edit subtree under ``parent`` (operations stripped, values checked)."""
-        if self.schema.list_keys(edit.tag) and element_children(edit):
+        if self.schema.list_keys(edit.tag, str(parent.tag)) and element_children(edit):
             self._find(parent, edit)  # raises missing-element when a key is absent
         element = self._new_element(parent, edit)
         children = element_children(edit)
@@ -196,7 +196,8 @@ def validate_tree(schema: Schema, root: etree._Element) -> list[RpcError]:
     for node in root.iterdescendants():
         if not isinstance(node.tag, str):
             continue
-        for key in schema.list_keys(node.tag) if len(node) else ():
+        up = node.getparent()
+        for key in schema.list_keys(node.tag, None if up is None else str(up.tag)) if len(node) else ():
             if next(node.iterchildren(_key_tag(node.tag, key)), None) is None:
                 errors.append(_tree_error(schema, root, node, "missing-element", f"missing key '{key}'", key))
         if len(node) == 0:

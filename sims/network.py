@@ -19,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from sims.models.router import IF, IP, NI
+from sims.reachability import Reachability
 
 PORT = re.compile(r"eth(\d+)")
 
@@ -43,15 +44,6 @@ class Link:
     def port_of(self, device: str) -> str:
         """The port of this link on ``device``."""
         return self.a_port if device == self.a else self.b_port
-
-
-@dataclass(frozen=True)
-class Reachability:
-    """The outcome of a reachability check; ``path`` lists the devices traversed."""
-
-    success: bool
-    reason: str
-    path: tuple[str, ...] = ()
 
 
 def _endpoint(text: str) -> tuple[str, str]:

@@ -56,6 +56,7 @@ BOOLEAN = LeafType("boolean")
 UINT8 = LeafType("int", 0, 255)
 UINT16 = LeafType("int", 0, 65535)
 UINT32 = LeafType("int", 0, 4294967295)
+UINT64 = LeafType("int", 0, 18446744073709551615)
 
 
 def uint(maximum: int, minimum: int = 0) -> LeafType:
@@ -79,6 +80,10 @@ class Schema:
     overrides: dict[tuple[str, str], LeafType] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     state: frozenset[str] = frozenset()
+    not_lists: frozenset[tuple[str, str]] = frozenset()
+    """(parent tag, tag) where a tag that is a list elsewhere is a container or a leaf, e.g.
+    OpenConfig QoS's ``output/scheduler-policy`` beside the ``scheduler-policies/scheduler-policy``
+    list, or a scheduler input's ``config/queue`` leaf beside the ``queues/queue`` list."""
 
     def is_state(self, tag: str) -> bool:
         """Whether an element is operational state (``config false``) besides OpenConfig ``state``
@@ -93,8 +98,11 @@ class Schema:
         """Whether a top-level element is part of the model (every one is if ``roots`` is empty)."""
         return not self.roots or tag in self.roots
 
-    def list_keys(self, tag: str) -> tuple[str, ...]:
-        """Key leaf names (local names) of a list element, empty for non-lists."""
+    def list_keys(self, tag: str, parent: str | None = None) -> tuple[str, ...]:
+        """Key leaf names (local names) of a list element, empty for non-lists (``parent``: the
+        parent's tag, where known, tells a same-named container apart)."""
+        if parent is not None and (parent, tag) in self.not_lists:
+            return ()
         return self.keys.get(tag, ())
 
     def check_leaf(self, leaf: etree._Element) -> str | None:
@@ -139,7 +147,8 @@ class Schema:
         prefix = self.prefix(qname.namespace or "")
         name = f"{prefix}:{qname.localname}" if prefix else qname.localname
         predicates = ""
-        for key in self.list_keys(node.tag) if len(node) else ():
+        up = node.getparent()
+        for key in self.list_keys(node.tag, None if up is None else str(up.tag)) if len(node) else ():
             key_node = node.find(f"{{{qname.namespace}}}{key}" if qname.namespace else key)
             if key_node is not None:
                 key_name = f"{prefix}:{key}" if prefix else key

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from rom.lifecycle import TERMINAL_STATES
+from core.order_states import TERMINAL_STATES
 from telemetry import metrics
 from telemetry.events import Event
 from telemetry.publish import TOPIC as TELEMETRY_TOPIC

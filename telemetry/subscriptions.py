@@ -209,7 +209,7 @@ def build_request(sub: Subscription) -> gnmi_pb2.SubscribeRequest:
 
 def from_inventory(session: Any) -> tuple[list[DeviceInfo], list[ResourceInfo]]:
     """Devices and resources from the inventory store (a SQLAlchemy session)."""
-    from inventory.store import list_devices, list_resources
+    from inventory.records import list_devices, list_resources
 
     devices = [
         DeviceInfo(d.name, d.platform, d.host, d.gnmi_port, d.role or "") for d in list_devices(session)

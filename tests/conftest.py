@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import PostgresServer
+from lab.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def l3vpn_values() -> dict[str, object]:
 
 @pytest.fixture
 def postgres() -> Iterator[PostgresServer]:
-    """A private PostgreSQL cluster for one test (tests/postgres.py)."""
+    """A private PostgreSQL cluster for one test (lab/postgres.py)."""
     server = PostgresServer()
     server.start()
     try:

@@ -5,7 +5,7 @@
 #   scripts/tools/kafka.sh libdir   # print the lib directory (exit 1 when not fetched yet)
 #   scripts/tools/kafka.sh version  # print the pinned Kafka version
 #
-# The broker itself is started by `python -m telemetry.broker` (telemetry/broker.py), which runs
+# The broker itself is started by `python -m lab.kafka_broker` (lab/kafka_broker.py), which runs
 # `java -cp <libdir>/*` with a KRaft config it writes. Everything lives under
 # ${ROM_TOOLS_DIR:-$HOME/.cache/rom-tools}/kafka/<version>/: lib/ (the jars) and m2/ (Maven's local
 # repository), so after one fetch nothing needs the network. Progress goes to stderr.

@@ -75,7 +75,8 @@ class Codec:
         """The JSON value of an element: a scalar for a leaf, an object otherwise."""
         children = element_children(node)
         if not children:
-            if node.getparent() is None or node.tag in self.schema.keys:
+            up = node.getparent()
+            if up is None or self.schema.list_keys(str(node.tag), str(up.tag)):
                 return {}
             return self.leaf_json(node)
         namespace = etree.QName(node).namespace if node.getparent() is not None else None
@@ -85,7 +86,7 @@ class Codec:
         result: dict[str, Any] = {}
         for tag, members in groups.items():
             name = self._member_name(tag, namespace)
-            if self.schema.list_keys(tag) or len(members) > 1:
+            if self.schema.list_keys(tag, str(node.tag)) or len(members) > 1:
                 result[name] = [self.to_json(member) for member in members]
             else:
                 result[name] = self.to_json(members[0])
@@ -140,7 +141,7 @@ class Codec:
                 for item in sub:
                     self.set_leaf(target, tag, item, here, append=True)
             elif isinstance(sub, dict):
-                if self.schema.list_keys(tag):
+                if self.schema.list_keys(tag, str(target.tag)):
                     self._merge_entry(target, tag, sub, here)
                     continue
                 child = next(target.iterchildren(tag), None)

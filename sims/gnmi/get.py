@@ -24,7 +24,8 @@ def _keep_state(node: etree._Element, schema: Schema) -> bool:
     """Prune ``node`` to its state subtrees, OpenConfig ``state`` containers and the model's own
     state elements (``schema.is_state``, e.g. 3GPP ``kpis`` and ``operationalState``), plus the list
     keys leading to them; False if nothing is left."""
-    keys = schema.list_keys(str(node.tag))
+    up = node.getparent()
+    keys = schema.list_keys(str(node.tag), None if up is None else str(up.tag))
     kept = False
     for child in element_children(node):
         local = etree.QName(child).localname

@@ -18,6 +18,7 @@ from typing import TypeVar
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
+from gnoi_pb import system_pb2_grpc
 from sims.device import SimDevice
 from sims.errors import RpcError
 from sims.gnmi.codec import Codec
@@ -26,6 +27,7 @@ from sims.gnmi.modules import GnmiError, table_for
 from sims.gnmi.setops import build_set
 from sims.gnmi.subscribe import SubscribeSession
 from sims.gnmi.tls import TlsMaterial
+from sims.gnoi import GnoiSystemServicer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -218,6 +220,7 @@ async def start_gnmi_server(
     are given; returns the started server and its port."""
     server = grpc.aio.server(options=SERVER_OPTIONS)
     gnmi_pb2_grpc.add_gNMIServicer_to_server(GnmiServicer(device), server)
+    system_pb2_grpc.add_SystemServicer_to_server(GnoiSystemServicer(device), server)  # gNOI, same port
     address = _address(host, port)
     try:
         if credentials is None:

@@ -60,7 +60,7 @@ def _tag_of(steps: list[Step], codec: Codec) -> str:
 def _write(tree: etree._Element, steps: list[Step], value: Any, codec: Codec, replace: bool) -> None:
     where = _text(steps) if steps else ""
     tag = _tag_of(steps, codec) if steps and not has_wildcards(steps) else ""
-    if len(steps) > 1 and not steps[-1].keys and codec.schema.list_keys(tag):
+    if len(steps) > 1 and not steps[-1].keys and codec.schema.list_keys(tag, _tag_of(steps[:-1], codec)):
         list_tag = tag
         parent = ensure(tree, steps[:-1], codec.schema)
         if replace:
@@ -77,7 +77,8 @@ def _write(tree: etree._Element, steps: list[Step], value: Any, codec: Codec, re
         return
     target = ensure(tree, steps, codec.schema)
     if replace:
-        keys = codec.schema.list_keys(str(target.tag)) if target.getparent() is not None else ()
+        up = target.getparent()
+        keys = codec.schema.list_keys(str(target.tag), str(up.tag)) if up is not None else ()
         for child in element_children(target):
             if etree.QName(child).localname not in keys:
                 target.remove(child)

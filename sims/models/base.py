@@ -12,7 +12,7 @@ from sims.schema import Schema
 
 if TYPE_CHECKING:
     from sims.kpi import Conditions
-    from sims.network import Reachability
+    from sims.reachability import Reachability
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 DATA_TAG = f"{{{NC_NS}}}data"

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from sims.models.base import NC_NS, DeviceModel, parse_data
-from sims.schema import BOOLEAN, UINT8, UINT16, UINT32, Schema, enum, uint
+from sims.schema import BOOLEAN, UINT8, UINT16, UINT32, UINT64, Schema, enum, uint
 
 SYS = "http://openconfig.net/yang/system"
 IF = "http://openconfig.net/yang/interfaces"
@@ -34,6 +34,9 @@ SCHEMA = Schema(
         f"{{{NI}}}neighbor": ("neighbor-address",),
         f"{{{QOS}}}interface": ("interface-id",),
         f"{{{QOS}}}queue": ("name",),
+        f"{{{QOS}}}scheduler-policy": ("name",),
+        f"{{{QOS}}}scheduler": ("sequence",),
+        f"{{{QOS}}}input": ("id",),
         f"{{{RPOL}}}policy-definition": ("name",),
         f"{{{RPOL}}}statement": ("name",),
     },
@@ -52,7 +55,14 @@ SCHEMA = Schema(
         f"{{{NI}}}enabled": BOOLEAN,
         f"{{{NI}}}peer-as": UINT32,
         f"{{{NI}}}as": UINT32,
-        f"{{{QOS}}}priority": UINT8,
+        f"{{{QOS}}}priority": enum("STRICT"),
+        f"{{{QOS}}}sequence": UINT32,
+        f"{{{QOS}}}type": enum("ONE_RATE_TWO_COLOR", "TWO_RATE_THREE_COLOR"),
+        f"{{{QOS}}}input-type": enum("QUEUE", "IN_PROFILE", "OUT_PROFILE"),
+        f"{{{QOS}}}weight": UINT64,
+        f"{{{QOS}}}cir": UINT64,
+        f"{{{QOS}}}bc": UINT32,
+        f"{{{QOS}}}queue-id": UINT8,
     },
     prefixes={
         SYS: "oc-sys",
@@ -64,6 +74,13 @@ SCHEMA = Schema(
         RPOL: "oc-rpol",
     },
     overrides={(f"{{{IP}}}ipv6", f"{{{IP}}}prefix-length"): uint(128)},
+    not_lists=frozenset(  # the interface's policy binding; a scheduler input's queue (a leafref leaf)
+        {
+            (f"{{{QOS}}}output", f"{{{QOS}}}scheduler-policy"),
+            (f"{{{QOS}}}config", f"{{{QOS}}}queue"),
+            (f"{{{QOS}}}state", f"{{{QOS}}}queue"),
+        }
+    ),
     roots=frozenset(
         {
             f"{{{SYS}}}system",

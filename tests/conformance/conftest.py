@@ -15,9 +15,9 @@ import pytest
 from ncclient.manager import Manager
 
 from drivers.pool import SessionPool
+from lab.backends import Backend, netconfd_backend, observer, reset_netconfd, sim_backend
+from lab.netconfd import Netconfd, NetconfdEndpoint, NetconfdUnavailable
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.conformance.backends import Backend, netconfd_backend, observer, reset_netconfd, sim_backend
-from tests.conformance.netconfd import Netconfd, NetconfdEndpoint, NetconfdUnavailable
 
 BACKENDS = ["sim", "sim-gnmi", "netconfd-candidate", "netconfd-running", "napalm-iosxr_netconf-sim"]
 

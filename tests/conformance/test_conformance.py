@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 
 from drivers.base import DeviceDriver
-from rom.errors import DeviceRejected, TransportError
-from tests.conformance.backends import Backend
+from drivers.errors import DeviceRejected, TransportError
+from lab.backends import Backend
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from drivers.errors import CapabilityMissing
 from drivers.registry import driver_for
-from rom.errors import CapabilityMissing
 from tests.conformance.conftest import NetconfdHandle
 
 pytestmark = pytest.mark.integration

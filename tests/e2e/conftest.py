@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import REPO, free_port, running_lab, serving
+from lab.support import REPO, free_port, running_lab, serving
 
 TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
 
@@ -26,7 +26,7 @@ class Lab:
     def rom(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         """Run the `rom` CLI as a separate process against this lab."""
         return subprocess.run(
-            [sys.executable, "-m", "rom", *args],
+            [sys.executable, "-m", "cli", *args],
             env=self.env,
             cwd=REPO,
             capture_output=True,

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from lab.support import free_port, running_lab, serving, wait_order
 from tests.e2e.conftest import REPO, TOPOLOGY, Lab
 from tests.e2e.test_order_to_device import ORDERS, netconf, order_body
-from tests.support import free_port, running_lab, serving, wait_order
 
 pytestmark = pytest.mark.e2e
 AUDIT = "/admin/audit"

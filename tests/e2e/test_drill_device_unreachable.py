@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from lab.support import netconf_connect
 from tests.e2e.conftest import Lab
 from tests.e2e.test_kill_recovery import body
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"

@@ -1,6 +1,6 @@
 """Fault drill: the Kafka broker is stopped for >= 10 s and restarted while orders flow.
 
-`rom serve` (lab + SQLite) relays its outbox to a real broker (telemetry/broker.py). Orders
+`rom serve` (lab + SQLite) relays its outbox to a real broker (lab/kafka_broker.py). Orders
 submitted while the broker is down still complete during the outage (the relay does not hold up the
 order path); after the restart a consumer counts every outbox event in Kafka exactly once.
 """
@@ -22,12 +22,12 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from rom.events import ORDER_TOPIC, RESOURCE_TOPIC
-from rom.store import OutboxRow
-from telemetry.broker import KafkaBroker, kafka_libdir
+from core.events import ORDER_TOPIC, RESOURCE_TOPIC
+from core.outbox import OutboxRow
+from lab.kafka_broker import KafkaBroker, kafka_libdir
+from lab.support import running_lab, serving
 from tests.e2e.conftest import TOPOLOGY
 from tests.e2e.test_kill_recovery import body
-from tests.support import running_lab, serving
 
 pytestmark = [
     pytest.mark.e2e,
@@ -109,7 +109,7 @@ def test_broker_restart_under_order_events_loses_and_duplicates_nothing(
         "ROM_ORDER_THREADS": "3",
     }
     env.pop("ROM_DATABASE_URL", None)
-    db = tmp_path / "rom.db"
+    db = tmp_path / "core.db"
     with running_lab(env, TOPOLOGY), serving(env, tmp_path / "serve.log") as api:
         first = submit(api, range(BEFORE))
         wait_final(api, first)

@@ -22,11 +22,12 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from rom.store import OrderRow, OutboxRow, StepRow
+from core.outbox import OutboxRow
+from lab.postgres import PostgresServer
+from lab.support import free_port, running_lab, start_serve, wait_healthy
+from rom.order_store import OrderRow, StepRow
 from tests.e2e.conftest import TOPOLOGY
 from tests.e2e.test_kill_recovery import body, vrfs
-from tests.postgres import PostgresServer
-from tests.support import free_port, running_lab, start_serve, wait_healthy
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"

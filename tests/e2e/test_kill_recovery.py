@@ -20,8 +20,8 @@ import httpx
 import pytest
 from lxml import etree
 
+from lab.support import free_port, netconf_connect, running_lab, start_serve, wait_healthy
 from tests.e2e.conftest import TOPOLOGY
-from tests.support import free_port, netconf_connect, running_lab, start_serve, wait_healthy
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"

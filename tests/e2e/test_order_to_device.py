@@ -13,8 +13,8 @@ import pytest
 from lxml import etree
 from ncclient import manager
 
+from lab.support import netconf_connect, wait_order
 from tests.e2e.conftest import REPO, Lab
-from tests.support import netconf_connect, wait_order
 
 pytestmark = pytest.mark.e2e
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"

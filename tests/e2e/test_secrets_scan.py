@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from rom.context import Context
-from rom.store import OutboxRow
+from core.outbox import OutboxRow
+from inventory.context import Context
+from lab.support import REPO, trust_fleet, wait_order
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, qos_item
-from tests.support import REPO, trust_fleet, wait_order
 
 pytestmark = pytest.mark.e2e
 RESOURCES = "/tmf-api/resourceInventoryManagement/v4/resource"
@@ -60,7 +60,7 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
 
 def rom_cli(var_dir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rom", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**os.environ, **env, "ROM_VAR_DIR": str(var_dir), "COLUMNS": "250"},
         cwd=REPO,
         capture_output=True,
@@ -171,7 +171,7 @@ def test_device_passwords_appear_nowhere(
 
     assert len(events) >= 8  # created + state changes of four orders
     written = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p != secrets_file)
-    assert var_dir / "rom.db" in written and debug_log in written
+    assert var_dir / "core.db" in written and debug_log in written
     assert debug_log.stat().st_size > 10_000  # the drivers really logged at DEBUG
     for secret in (PASSWORD, WRONG):
         leaks = [str(p) for p in written if p != clear and secret.encode() in p.read_bytes()]

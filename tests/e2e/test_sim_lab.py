@@ -15,9 +15,9 @@ import httpx
 import pytest
 from lxml import etree
 
+from lab.support import netconf_connect
 from sims.world import REACHABILITY_NS
 from tests.e2e.conftest import REPO
-from tests.support import netconf_connect
 from tests.unit.test_sim_network import l3vpn
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ class SliceLab:
 
     def rom(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "rom", *args],
+            [sys.executable, "-m", "cli", *args],
             env=self.env,
             cwd=REPO,
             capture_output=True,

@@ -31,9 +31,9 @@ import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pygnmi.client import gNMIclient
 
-from rom.lab import read_control_url, read_endpoints
-from telemetry.broker import KafkaBroker, kafka_libdir
-from tests.support import REPO, free_port, running_lab, serving, wait_order
+from lab.containerlab import read_control_url, read_endpoints
+from lab.kafka_broker import KafkaBroker, kafka_libdir
+from lab.support import REPO, free_port, running_lab, serving, wait_order
 
 pytestmark = [
     pytest.mark.e2e,
@@ -62,7 +62,7 @@ class Tail:
             [
                 sys.executable,
                 "-m",
-                "rom",
+                "cli",
                 "telemetry",
                 "tail",
                 stream,
@@ -201,7 +201,7 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
         telemetry_log = open(tmp_path / "telemetry.log", "wb")  # noqa: SIM115 - closed below
         runner = subprocess.Popen(
             [
-                sys.executable, "-m", "rom", "telemetry", "run", "--rules", str(tmp_path / "rules.yaml"),
+                sys.executable, "-m", "cli", "telemetry", "run", "--rules", str(tmp_path / "rules.yaml"),
                 "--sample-interval", "0.5", "--inventory-interval", "2", "--metrics-port", "0",
             ],
             env=env, cwd=REPO, stdout=telemetry_log, stderr=subprocess.STDOUT,

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 from pygnmi.client import gNMIclient
 
-from tests.support import REPO, netconf_connect, running_lab, serving
+from lab.support import REPO, netconf_connect, running_lab, serving
 
 pytestmark = pytest.mark.e2e
 TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import Settings
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import REPO, trust_fleet
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import trust_fleet
+from tests.unit.test_sim_network import l3vpn
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 
@@ -93,3 +96,14 @@ def qos_item(item_id: str, device: str, queue: str) -> dict[str, Any]:
 
 def order(*items: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return {"orderItem": list(items), **fields}
+
+
+@contextmanager
+def vpn_fleet() -> Iterator[FleetThread]:
+    """pe1 - p1 - pe2 of the l3vpn lab in one process, VRF CUST-A on both PEs (10.10.0.1, .5)."""
+    topology = yaml.safe_load((REPO / "topologies" / "l3vpn.clab.yml").read_text())
+    specs = [SimDeviceSpec("pe1"), SimDeviceSpec("p1"), SimDeviceSpec("pe2")]
+    with FleetThread(specs, topology=topology) as running:
+        for name, address in (("pe1", "10.10.0.1"), ("pe2", "10.10.0.5")):
+            running.call(lambda f, n=name, a=address: f.world.change_config(n, l3vpn(a)))
+        yield running

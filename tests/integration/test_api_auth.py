@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import key_digest
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import ApiKey
+from core.settings import ApiKey
+from inventory.context import Context
+from inventory.records import Device, upsert_device
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order
 
 KEYS = {

@@ -32,11 +32,11 @@ from starlette.exceptions import HTTPException
 
 from api.auth import key_digest
 from api.jwt_auth import JwksCache, JwtVerifier, TokenRejected
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import Settings
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import free_port, serving
 from tests.integration.conftest import ORDERS, l3vpn_item, order
-from tests.support import free_port, serving
 
 pytestmark = pytest.mark.integration
 
@@ -314,7 +314,7 @@ def test_unreachable_signing_keys_are_503_not_401() -> None:
 def test_rom_serve_refuses_half_configured_jwt_in_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "ROM_VAR_DIR": str(tmp_path), "ROM_JWT_ISSUER": ISSUER, "ROM_JWT_JWKS_URL": "x"}
     run = subprocess.run(
-        [sys.executable, "-m", "rom", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "cli", "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,

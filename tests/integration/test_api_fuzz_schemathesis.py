@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import Settings
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import serving
 from tests.integration.conftest import ORDERS, l3vpn_item, order
-from tests.support import serving
 
 pytestmark = pytest.mark.integration
 

@@ -22,11 +22,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import Settings
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import serving
 from tests.integration.conftest import l3vpn_item
-from tests.support import serving
 from tests.tmf_schema import have_swagger, swagger_path
 
 pytestmark = [

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from lab.support import wait_order
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
-from tests.support import wait_order
 
 API = "/tmf-api/resourceOrderingManagement/v4"
 LATER = "2099-01-01T00:00:00Z"  # a requested start that keeps an order waiting
@@ -143,7 +143,7 @@ def test_metrics_count_orders_by_state(rom: RomUnderTest) -> None:
 
 def test_kpi_baseline_failure_rolls_back_and_missing_gnmi_is_remarked(rom: RomUnderTest) -> None:
     # Ethernet2 on pe1 goes down behind ROM's back: the subinterface's oper-status check must fail.
-    from tests.support import netconf_connect
+    from lab.support import netconf_connect
 
     ep = rom.fleet.endpoint("pe1")
     down = (

@@ -23,11 +23,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.settings import Settings
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import serving, wait_order
 from tests.integration.conftest import ORDERS, l3vpn_item, order
-from tests.support import serving, wait_order
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from inventory.reconcile import reconcile
-from rom import store
+from core import outbox
+from drift.reconcile import reconcile
 from tests.integration.conftest import RomUnderTest
 
 API = "/tmf-api/resourceInventoryManagement/v4"
@@ -38,7 +38,7 @@ def adopt(rom: RomUnderTest, **overrides: Any) -> dict[str, Any]:
 
 def events(rom: RomUnderTest) -> list[str]:
     with rom.ctx.sessions() as session:
-        return [e.payload["eventType"] for e in store.list_events(session, "rom.resource.events")]
+        return [e.payload["eventType"] for e in outbox.list_events(session, "rom.resource.events")]
 
 
 def test_adopt_query_patch_delete(rom: RomUnderTest) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from inventory.store import Device, upsert_device
-from rom import store
+from inventory.records import Device, upsert_device
+from lab.support import wait_order
+from rom import order_store as store
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
-from tests.support import wait_order
 from tests.tmf_schema import have_swagger, violations
 
 pytestmark = [

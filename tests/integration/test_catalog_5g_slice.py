@@ -14,17 +14,18 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from core.tmf652 import ResourceOrderCreate
 from drivers.base import DeviceTarget
+from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
-from rom.catalog import Catalog
-from rom.planner import Intended, intended_for, participant_payloads, plan_order
-from rom.readback import check_against_devices
-from rom.tmf import ResourceOrderCreate
+from intent.catalog import Catalog
+from intent.planner import Intended, intended_for, participant_payloads, plan_order
+from intent.readback import after_commit_problems
+from lab.support import fleet_target, netconf_connect, trust_fleet
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.conftest import L3VPN_VALUES
-from tests.support import fleet_target, netconf_connect, trust_fleet
 
 pytestmark = pytest.mark.integration
 DEVICES = {"upf1": "upf", "smf1": "smf", "gnb1": "gnb", "pe1": "router"}
@@ -79,7 +80,9 @@ def slice_order(dedicated: int = 20) -> ResourceOrderCreate:
                 "interface": "Ethernet1",
                 "queueName": "SLICE-URLLC",
                 "priority": 5,
+                "strictPriority": True,
                 "bandwidthMbps": 1000,
+                "schedulerSequence": 1,  # the pool allocates it at intake; plan_order alone does not
             },
         ),
         _item("vpn", "l3vpn-endpoint", dict(L3VPN_VALUES)),
@@ -128,7 +131,7 @@ def test_slice_commits_on_every_device_and_reads_back(fleet: FleetThread) -> Non
     checks: list[list[str]] = []
 
     def post_check() -> list[str]:
-        checks.append(check_against_devices(nr, intended))
+        checks.append(after_commit_problems(intended, read_back(nr, intended)))
         return checks[-1]
 
     out = run_transaction(

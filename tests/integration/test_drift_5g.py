@@ -14,13 +14,15 @@ import httpx
 import pytest
 from lxml import etree
 
-from inventory.monitor import DRIFT_TOPIC, reconcile_and_record
-from inventory.reconcile import reconcile
-from inventory.remediate import adopt, remediate
-from inventory.report import EXIT_DRIFT, EXIT_IN_SYNC, exit_code, render_json
-from inventory.store import Resource, list_resources, utcnow
-from rom import store
-from rom.context import Context
+from core import outbox
+from core.db import utcnow
+from drift.monitor import DRIFT_TOPIC, reconcile_and_record
+from drift.reconcile import reconcile
+from drift.remediate import adopt, remediate
+from drift.report import EXIT_DRIFT, EXIT_IN_SYNC, exit_code, render_json
+from inventory.context import Context
+from inventory.records import Resource, list_resources
+from rom import order_store as store
 from rom.executor import execute_order
 from rom.orders import submit_order
 from sims.fleet import FleetThread, SimDeviceSpec
@@ -41,6 +43,10 @@ RRM_PATH = (
 )
 QUEUE_PATH = (
     "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet1]/output/queues/queue[name=SLICE-URLLC]"
+)
+INPUT_PATH = (
+    "/openconfig-qos:qos/scheduler-policies/scheduler-policy[name=ROM-EGRESS-Ethernet1]/schedulers"
+    "/scheduler[sequence=1]/inputs/input[id=SLICE-URLLC]"
 )
 
 
@@ -80,6 +86,15 @@ def rrm_policy(body: str) -> str:
     return (
         f'<GNBDUFunction xmlns="{GNBDU}"><id>1</id><NRCellDU xmlns="{CELL}"><id>1</id>'
         f'<RRMPolicyRatio xmlns="{RRM}"{body}</RRMPolicyRatio></NRCellDU></GNBDUFunction>'
+    )
+
+
+def scheduler_input(weight: int) -> str:
+    return (
+        f'<qos xmlns="{QOS}"><scheduler-policies><scheduler-policy><name>ROM-EGRESS-Ethernet1</name>'
+        "<schedulers><scheduler><sequence>1</sequence><inputs><input><id>SLICE-URLLC</id>"
+        f"<config><weight>{weight}</weight></config></input></inputs></scheduler></schedulers>"
+        "</scheduler-policy></scheduler-policies></qos>"
     )
 
 
@@ -139,7 +154,7 @@ def test_slice_core_smf_part_drifts_on_the_smf_and_is_remediated(lab: Lab) -> No
     reconcile_and_record(lab.ctx)
     with lab.ctx.sessions() as session:
         assert session.get(Resource, core.id).resource_status == "alarm"  # type: ignore[union-attr]
-        assert [e.key for e in store.list_events(session, DRIFT_TOPIC)] == ["smf1"]
+        assert [e.key for e in outbox.list_events(session, DRIFT_TOPIC)] == ["smf1"]
     dry = remediate(lab.ctx)
     assert set(dry.payloads) == {"smf1"} and not dry.applied  # only the drifted role is pushed
     assert "factory.urllc" in dry.diffs["smf1"]["netconf"]
@@ -187,14 +202,14 @@ def test_rrm_policy_deleted_is_missing_and_remediated(lab: Lab) -> None:
 
 
 def test_qos_queue_changed_remediated_then_adopted(lab: Lab) -> None:
-    priority = f"{QUEUE_PATH}/config/priority"
-    lab.oob("pe1", queue("><name>SLICE-URLLC</name><config><priority>2</priority></config>"))
+    priority = f"{INPUT_PATH}/config/weight"  # the queue's weight at its scheduler's input
+    lab.oob("pe1", scheduler_input(2))
     assert kinds(reconcile(lab.ctx)) == [("pe1", "changed", priority)]
     dry = remediate(lab.ctx)
     assert set(dry.payloads) == {"pe1"} and list(dry.payloads["pe1"]) == ["gnmi"]
     assert remediate(lab.ctx, apply=True).applied
     assert kinds(reconcile(lab.ctx)) == []
-    lab.oob("pe1", queue("><name>SLICE-URLLC</name><config><priority>3</priority></config>"))
+    lab.oob("pe1", scheduler_input(3))
     assert kinds(reconcile(lab.ctx)) == [("pe1", "changed", priority)]
     result = adopt(lab.ctx, device="pe1")
     assert result.adopted == {lab.resources["transport-qos"].id: {"priority": 3}}, result.not_adoptable

@@ -11,16 +11,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inventory.monitor import DRIFT_TOPIC, reconcile_and_record
-from inventory.reconcile import ResourceDrift, reconcile
-from inventory.remediate import adopt, remediate
-from inventory.report import EXIT_DRIFT, EXIT_ERROR, EXIT_IN_SYNC, exit_code, render_json
-from inventory.store import Resource, list_resources, utcnow
-from rom import store
-from rom.context import Context
+from core import outbox
+from core.db import utcnow
+from core.tmf652 import ResourceOrderCreate
+from drift.monitor import DRIFT_TOPIC, reconcile_and_record
+from drift.reconcile import ResourceDrift, reconcile
+from drift.remediate import adopt, remediate
+from drift.report import EXIT_DRIFT, EXIT_ERROR, EXIT_IN_SYNC, exit_code, render_json
+from inventory.context import Context
+from inventory.records import Resource, list_resources
+from rom import order_store as store
 from rom.executor import execute_order
 from rom.orders import submit_order
-from rom.tmf import ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import l3vpn_item, make_settings, order, register_fleet
 
@@ -148,7 +150,7 @@ def test_unreachable_device_and_periodic_marking(lab: Lab) -> None:
     reconcile_and_record(lab.ctx)
     with lab.ctx.sessions() as session:
         assert session.get(Resource, lab.resource.id).resource_status == "available"  # type: ignore[union-attr]
-        events = [(e.key, e.payload["status"]) for e in store.list_events(session, DRIFT_TOPIC)]
+        events = [(e.key, e.payload["status"]) for e in outbox.list_events(session, DRIFT_TOPIC)]
     assert events == [("pe1", "unreachable"), ("pe1", "drifted"), ("pe1", "in-sync")]
 
 
@@ -158,6 +160,7 @@ def test_reconciliation_leaves_an_alarm_it_did_not_raise(lab: Lab) -> None:
         assert row is not None
         row.resource_status, row.status_by = "alarm", ""
     report = reconcile_and_record(lab.ctx)
+    assert [(r.resource_id, r.in_sync) for r in report if r.resource_id] == [(lab.resource.id, True)]
     assert all(r.in_sync for r in report)
     with lab.ctx.sessions() as session:
         assert session.get(Resource, lab.resource.id).resource_status == "alarm"  # type: ignore[union-attr]

@@ -11,11 +11,11 @@ import pytest
 from lxml import etree
 
 from drivers.base import DeviceTarget
+from drivers.errors import CapabilityMissing, DeviceRejected, TransportError
 from drivers.registry import driver_for
-from rom.errors import CapabilityMissing, DeviceRejected, TransportError
+from lab.backends import gnmi_subif_payload
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.gnmi.tls import generate_certificate
-from tests.conformance.backends import gnmi_subif_payload
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,12 @@ import pytest
 from lxml import etree
 
 from drivers.base import DeviceTarget
+from drivers.errors import DeviceRejected, TransportError
 from drivers.netconf import NetconfDriver
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
-from rom.errors import DeviceRejected, TransportError
+from lab.support import fleet_target
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import fleet_target
 
 pytestmark = pytest.mark.integration
 

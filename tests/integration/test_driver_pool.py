@@ -10,8 +10,8 @@ import pytest
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
+from lab.backends import oc_subif_payload, sim_backend
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.conformance.backends import oc_subif_payload, sim_backend
 
 pytestmark = pytest.mark.integration
 

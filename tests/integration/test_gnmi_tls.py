@@ -15,13 +15,14 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.app import create_app
+from core.settings import Settings
 from drivers.base import DeviceTarget
+from drivers.errors import InvalidInput, TransportError
 from drivers.grpc_tls import GrpcTls
 from drivers.registry import driver_for
-from inventory.store import list_devices
-from rom.context import Context
-from rom.errors import InvalidRequest, TransportError
-from rom.settings import Settings
+from inventory.context import Context
+from inventory.records import list_devices
+from lab.support import wait_order
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.gnmi import LabPki, load_or_create_pki
 from telemetry.baseline import KpiCheck, check_baselines
@@ -29,7 +30,6 @@ from telemetry.collector import Backoff, Collector
 from telemetry.events import Event
 from telemetry.subscriptions import DeviceInfo, wanted_subscriptions
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, qos_item, register_fleet
-from tests.support import wait_order
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +124,7 @@ def test_mtls_accepts_the_client_certificate_from_rom_settings(
 def test_unreadable_tls_files_and_half_settings_are_clear_errors(
     tls_fleet: FleetThread, tmp_path: Path
 ) -> None:
-    with pytest.raises(InvalidRequest, match=r"cannot read the gNMI TLS CA file .*missing\.pem"):
+    with pytest.raises(InvalidInput, match=r"cannot read the gNMI TLS CA file .*missing\.pem"):
         open_close(target(tls_fleet, gnmi_tls_ca=str(tmp_path / "missing.pem")))
     with pytest.raises(ValidationError, match="ROM_GNMI_TLS_CERT and ROM_GNMI_TLS_KEY go together"):
         Settings(gnmi_tls_ca="ca.crt", gnmi_tls_cert="client.crt")

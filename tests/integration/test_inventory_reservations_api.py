@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rom import store
+from core import outbox
 from tests.integration.conftest import RomUnderTest
 
 RESOURCES = "/tmf-api/resourceInventoryManagement/v4/resource"
@@ -41,7 +41,7 @@ def test_patch_onto_a_reserved_vlan_is_409_and_writes_nothing(rom: RomUnderTest)
     b = create(rom, "b", None, "B")  # allocated: the lowest free VLAN
     assert vlan_of(b) == 1
     with rom.ctx.sessions() as session:
-        events = len(store.list_events(session, "rom.resource.events"))
+        events = len(outbox.list_events(session, "rom.resource.events"))
     ops = [{"op": "replace", "path": "/resourceCharacteristic/4/value", "value": 70}]
     assert b["resourceCharacteristic"][4]["name"] == "vlanId"
     response = rom.client.patch(
@@ -54,7 +54,7 @@ def test_patch_onto_a_reserved_vlan_is_409_and_writes_nothing(rom: RomUnderTest)
     )
     assert rom.client.get(f"{RESOURCES}/{b['id']}").json() == b
     with rom.ctx.sessions() as session:
-        assert len(store.list_events(session, "rom.resource.events")) == events
+        assert len(outbox.list_events(session, "rom.resource.events")) == events
     # its own value may be kept, and a free one taken; the old one is free again afterwards
     ops[0]["value"] = 71
     moved = rom.client.patch(

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from inventory.reconcile import reconcile
+from drift.reconcile import reconcile
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
 from tests.integration.test_api_orders import post, wait_state
 
@@ -205,10 +205,12 @@ def test_a_shared_vrf_is_in_sync(rom: RomUnderTest) -> None:
         l3vpn_item("b", "pe1", "SHARED", 302, "10.30.0.3"),
     )
     assert done["state"] == "completed", done.get("note")
+    ids = sorted(item["resource"]["id"] for item in done["orderItem"])
     report = reconcile(rom.ctx, device="pe1")
+    assert sorted(r.resource_id for r in report if r.resource_id) == ids  # both compared, not skipped
     assert [(r.resource_name, r.differences) for r in report if not r.in_sync] == []
-    one = reconcile(rom.ctx, resource_id=done["orderItem"][0]["resource"]["id"])
-    assert [r.differences for r in one if not r.in_sync] == []
+    one = reconcile(rom.ctx, resource_id=ids[0])
+    assert [(r.resource_id, r.in_sync) for r in one] == [(ids[0], True)]
 
 
 def test_delete_beside_no_change_keeps_the_shared_vrf(rom: RomUnderTest) -> None:

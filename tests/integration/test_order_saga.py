@@ -13,17 +13,18 @@ from sqlalchemy import select
 
 import rom.executor
 import rom.transitions
+from core.db import utcnow
+from core.tmf652 import CancelResourceOrderCreate, ResourceOrderCreate
 from drivers.registry import driver_for
-from inventory.store import list_devices, list_resources, utcnow
-from rom import store
-from rom.audit import AuditRow
+from intent.planner import participant_payloads
+from inventory.audit import AuditRow
+from inventory.context import Context
+from inventory.records import list_devices, list_resources
+from rom import order_store as store
 from rom.cancel import request_cancellation
-from rom.context import Context
 from rom.executor import execute_order, persist_id
 from rom.orders import submit_order
-from rom.planner import participant_payloads
 from rom.recovery import recover_order
-from rom.tmf import CancelResourceOrderCreate, ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import l3vpn_item, make_settings, order, register_fleet
 
@@ -58,16 +59,16 @@ def test_cancel_during_push_rolls_back_every_device(
     context, fleet = ctx
     before = {d: running(fleet, d) for d in ("pe1", "pe2")}
     order_id = submit_and_claim(context)
-    real_check = rom.executor.check_against_devices
+    real_check = rom.executor.after_commit_problems
     changed_meanwhile: list[bool] = []
 
-    def cancel_arrives_during_push(nr: Any, intended: list[rom.executor.Intended], *rest: Any) -> list[str]:
+    def cancel_arrives_during_push(intended: list[rom.executor.Intended], *rest: Any) -> list[str]:
         changed_meanwhile.append(all(running(fleet, d) != before[d] for d in before))
         body = CancelResourceOrderCreate.model_validate({"resourceOrder": {"id": order_id}})
         assert request_cancellation(context, body, "cid")["state"] == "inProgress"
-        return real_check(nr, intended, *rest)
+        return real_check(intended, *rest)
 
-    monkeypatch.setattr(rom.executor, "check_against_devices", cancel_arrives_during_push)
+    monkeypatch.setattr(rom.executor, "after_commit_problems", cancel_arrives_during_push)
     assert execute_order(context, order_id) == "cancelled"
     assert changed_meanwhile == [True]  # both devices held the config (confirmed commit) when it came
     assert {d: running(fleet, d) for d in before} == before

@@ -12,13 +12,14 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from inventory.store import Device, upsert_device
-from rom import relay, store
-from rom.context import Context
-from rom.events import ORDER_TOPIC
+from core import outbox
+from core.events import ORDER_TOPIC
+from core.tmf652 import ResourceOrderCreate
+from events import relay
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.kafka_broker import KafkaBroker, kafka_libdir
 from rom.orders import submit_order
-from rom.tmf import ResourceOrderCreate
-from telemetry.broker import KafkaBroker, kafka_libdir
 from tests.integration.conftest import l3vpn_item, make_settings, order
 
 pytestmark = [
@@ -79,5 +80,5 @@ def test_every_outbox_event_reaches_kafka_once(broker: KafkaBroker, tmp_path: Pa
     assert {event["correlationId"] for _, event in got} == {f"corr-{i}" for i in range(5)}
     assert {event["eventType"] for _, event in got} == {"ResourceOrderCreateEvent"}
     with ctx.sessions() as session:
-        assert all(row.delivered is not None for row in store.list_events(session))
+        assert all(row.delivered is not None for row in outbox.list_events(session))
     ctx.engine.dispose()

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-import rom.relay
-from inventory.store import Device, upsert_device
-from rom import hubs, relay
-from rom.context import Context
+import events.relay
+from core.tmf652 import EventSubscriptionInput, ResourceOrderCreate
+from events import hub_registry, relay
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import free_port
 from rom.orders import submit_order
-from rom.tmf import EventSubscriptionInput, ResourceOrderCreate
 from tests.integration.conftest import l3vpn_item, make_settings, order
-from tests.support import free_port
 
 
 class Listener:
@@ -53,7 +53,7 @@ class Listener:
 
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
-    monkeypatch.setattr(rom.relay, "backoff", lambda attempts: timedelta(0))
+    monkeypatch.setattr(events.relay, "backoff", lambda attempts: timedelta(0))
     context = Context.create(make_settings(tmp_path))
     with context.transaction() as session:
         upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))
@@ -79,10 +79,10 @@ def submit(ctx: Context, cid: str) -> str:
 
 def test_events_reach_matching_hubs_once_after_retries(ctx: Context) -> None:
     creates, changes = Listener(failures=2), Listener(failures=0)
-    hubs.register(
+    hub_registry.register(
         ctx, EventSubscriptionInput(callback=creates.url, query="eventType=ResourceOrderCreateEvent")
     )
-    hubs.register(
+    hub_registry.register(
         ctx, EventSubscriptionInput(callback=changes.url, query="eventType=ResourceOrderStateChangeEvent")
     )
     order_id = submit(ctx, "corr-1")
@@ -96,7 +96,7 @@ def test_events_reach_matching_hubs_once_after_retries(ctx: Context) -> None:
 
 def test_dead_letters_are_kept_and_replayable(ctx: Context) -> None:
     port = free_port()  # nothing listens here yet
-    hubs.register(ctx, EventSubscriptionInput(callback=f"http://127.0.0.1:{port}/cb"))
+    hub_registry.register(ctx, EventSubscriptionInput(callback=f"http://127.0.0.1:{port}/cb"))
     submit(ctx, "corr-2")
     passes(ctx, 3, max_attempts=2)
     [dead] = relay.dead_letters(ctx)

@@ -10,20 +10,20 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.errors import Conflict, InvalidRequest
+from core.tmf652 import ResourceOrderCreate
+from intent.catalog import Catalog, ResourceSpec
+from intent.planner import plan_order
+from inventory.context import Context
 from inventory.pool_store import ClaimRow, CounterRow, ReservationRow
 from inventory.pools import define_pool, reservations_of
-from inventory.store import Device, Resource, upsert_device
-from rom import store
-from rom.catalog import Catalog, ResourceSpec
-from rom.context import Context
-from rom.errors import Conflict, InvalidRequest
+from inventory.records import Device, Resource, upsert_device
+from lab.postgres import PostgresServer
+from rom import order_store as store
 from rom.finish import cancel_waiting, finish_order
 from rom.orders import submit_order
-from rom.planner import plan_order
-from rom.tmf import ResourceOrderCreate
 from rom.transitions import set_state
 from tests.integration.conftest import make_settings
-from tests.postgres import PostgresServer
 
 LATER = "2099-01-01T00:00:00Z"
 

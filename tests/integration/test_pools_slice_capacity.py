@@ -17,26 +17,26 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.app import create_app
+from cli import app
+from core.errors import Conflict
+from core.settings import get_settings
+from core.tmf652 import ResourceOrderCreate
+from intent.catalog import Catalog
+from intent.planner import plan_order
+from inventory.context import Context
 from inventory.pool_store import CounterRow, ReservationRow
 from inventory.pool_sync import UPF, sync_upf_sessions
 from inventory.pools import define_pool, get_pool, reservations_of
+from inventory.records import Device, Resource, upsert_device
 from inventory.resources import delete_resource
-from inventory.store import Device, Resource, upsert_device
-from rom import store
-from rom.catalog import Catalog
-from rom.cli import app
-from rom.context import Context
-from rom.errors import Conflict
+from lab.postgres import PostgresServer
+from lab.support import free_port, netconf_connect
+from rom import order_store as store
 from rom.finish import cancel_waiting, finish_order
 from rom.orders import current_resources
-from rom.planner import plan_order
-from rom.settings import get_settings
-from rom.tmf import ResourceOrderCreate
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import ORDERS, make_settings, register_fleet
 from tests.integration.test_pools_reservations import LATER, hammer, start, submit
-from tests.postgres import PostgresServer
-from tests.support import free_port, netconf_connect
 
 DEVICES = {"gnb1": "rom-ran", "upf1": "rom-5gc", "smf1": "rom-5gc"}
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from rom.store import OrderRow, StepRow
+from lab.postgres import PostgresServer
+from lab.support import running_lab, serving
+from rom.order_store import OrderRow, StepRow
 from tests.e2e.conftest import TOPOLOGY
-from tests.postgres import PostgresServer
-from tests.support import running_lab, serving
 
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 COUNT = 200

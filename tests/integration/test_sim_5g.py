@@ -14,11 +14,11 @@ from lxml import etree
 from ncclient.manager import Manager
 from ncclient.operations.rpc import RPCError
 
+from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.models.core5g import KPI, UPF
 from sims.models.ran import CELL, GNBDU, RRM
 from sims.world import REACHABILITY_NS, SimWorld
-from tests.support import netconf_connect
 from tests.unit.test_sim_network import l3vpn
 
 pytestmark = pytest.mark.integration

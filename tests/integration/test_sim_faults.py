@@ -17,9 +17,9 @@ from ncclient import manager
 from ncclient.operations.rpc import RPCError
 from ncclient.transport.errors import TransportError
 
+from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.test_sim_netconf_malformed import HELLO_10, NC, Raw
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from lab.support import netconf_connect
 from sims.fleet import Fleet, FleetThread, numbered_specs
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

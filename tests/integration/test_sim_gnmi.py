@@ -13,10 +13,10 @@ from ncclient import manager
 from pygnmi.client import gNMIclient, gNMIException
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
+from lab.support import netconf_connect
 from sims.errors import RpcError
 from sims.fleet import Fleet, FleetThread, SimDeviceSpec
 from sims.gnmi.paths import parse_path
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 IF = "http://openconfig.net/yang/interfaces"

@@ -17,8 +17,8 @@ import pytest
 from pygnmi.client import gNMIclient
 
 from drivers.base import DeviceTarget
+from drivers.errors import TransportError
 from drivers.registry import driver_for
-from rom.errors import TransportError
 from sims.fleet import Fleet, FleetThread, SimDeviceSpec, numbered_specs
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pygnmi.client import gNMIclient
 
+from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import netconf_connect
 
 # pygnmi's subscriber thread re-raises CANCELLED when its channel closes under a live stream (the
 # server, like the reference target, keeps a STREAM going after the client half-closes).

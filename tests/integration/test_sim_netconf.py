@@ -13,8 +13,8 @@ from ncclient.operations.rpc import RPCError
 from ncclient.transport.errors import AuthenticationError
 from ncclient.transport.session import NetconfBase
 
+from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ import paramiko
 import pytest
 from lxml import etree
 
+from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.netconf.framing import MAX_MESSAGE
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 

@@ -16,16 +16,16 @@ import paramiko
 import pytest
 
 from drivers.base import DeviceTarget
+from drivers.errors import TransportError
 from drivers.host_keys import known_hosts_line
 from drivers.netconf import NetconfDriver
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
 from drivers.transaction import run_transaction
-from rom.errors import TransportError
-from rom.lab import trust_host_keys
+from lab.containerlab import trust_host_keys
+from lab.support import REPO, trust_fleet
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.test_driver_netconf import device_state, subif_payload
-from tests.support import REPO, trust_fleet
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +159,7 @@ def test_an_unknown_policy_is_one_line_naming_the_setting(tmp_path: Path) -> Non
         "COLUMNS": "200",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "rom", "lab", "status"],
+        [sys.executable, "-m", "cli", "lab", "status"],
         env=env,
         cwd=REPO,
         capture_output=True,

@@ -22,10 +22,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY
 
+from lab.kafka_broker import KafkaBroker, kafka_libdir
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.gnmi.server import GnmiServicer
 from sims.gnmi.subscribe import SubscribeSession
-from telemetry.broker import KafkaBroker, kafka_libdir
 from telemetry.collector import Backoff, Collector
 from telemetry.events import Event
 from telemetry.publish import TelemetryPublisher

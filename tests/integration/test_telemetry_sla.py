@@ -26,12 +26,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from core.tmf652 import ResourceOrderCreate
 from drivers.base import DeviceTarget
-from rom.tmf import ResourceOrderCreate
+from lab.kafka_broker import KafkaBroker, kafka_libdir
 from sims.control import ControlServer, build_control_app
 from sims.fleet import FleetThread, SimDeviceSpec
 from telemetry.baseline import KpiCheck, check_baselines, checks_from_spec
-from telemetry.broker import KafkaBroker, kafka_libdir
 from telemetry.collector import Backoff, Collector
 from telemetry.publish import TelemetryPublisher
 from telemetry.sla import Rule, SlaMonitor
@@ -247,7 +247,7 @@ def test_tail_prints_alarms(broker: KafkaBroker) -> None:
     """`rom telemetry tail alarms` reads what the SLA test published (table and JSON lines)."""
     from typer.testing import CliRunner
 
-    from rom.cli.telemetry import app
+    from cli.telemetry import app
 
     async def publish() -> None:
         from aiokafka import AIOKafkaProducer

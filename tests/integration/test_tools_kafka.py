@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from telemetry.broker import KafkaBroker, kafka_libdir, probe_metadata
+from lab.kafka_broker import KafkaBroker, kafka_libdir, probe_metadata
 
 pytestmark = [
     pytest.mark.integration,

@@ -30,10 +30,10 @@ import pytest
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.transaction import TransactionOutcome, run_transaction
-from rom.planner import participant_payloads
+from intent.planner import participant_payloads
+from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.test_catalog_5g_slice import DEVICES, plan, running, slice_order, targets
-from tests.support import netconf_connect
 
 pytestmark = pytest.mark.integration
 CONFIRM_TIMEOUT = 120

@@ -9,15 +9,17 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from core.errors import InvalidRequest, NotFound
+from core.query import PageRequest
+from core.settings import Settings
 from drivers._preimage import touched_filter
 from drivers.base import DeviceTarget
+from drivers.errors import TransportError
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import HostOutcome, TransactionOutcome, run_transaction
-from rom import audit
-from rom.context import Context
-from rom.errors import InvalidRequest, NotFound, RomError
-from rom.query import PageRequest
-from rom.settings import Settings
+from inventory import audit
+from inventory.context import Context
+from rom.order_audit import for_order
 from tests.unit.test_driver_transaction import DEVICES, MemoryDriver, fleet  # noqa: F401 (fixture)
 
 T0 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
@@ -83,7 +85,7 @@ def test_unreadable_diff_is_recorded_and_the_change_goes_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def broken(self: MemoryDriver, payload: str | None = None) -> str:
-        raise RomError("get-config timed out")
+        raise TransportError("get-config timed out")
 
     monkeypatch.setattr(MemoryDriver, "diff", broken)
     tx = _observe(devices)
@@ -193,7 +195,7 @@ def test_failed_write_is_logged_counted_and_does_not_raise(
     audit.AuditRow.__table__.drop(ctx.engine)  # type: ignore[attr-defined]
     before = audit.AUDIT_WRITE_FAILURES._value.get()
     audit.recorder(ctx, "c9", "alice")(_tx("pe1"))
-    audit.for_order(ctx, "no-such-order")(_tx("pe2"))
+    for_order(ctx, "no-such-order")(_tx("pe2"))
     assert audit.AUDIT_WRITE_FAILURES._value.get() == before + 2
     assert [r.levelname for r in caplog.records if "AUDIT TRAIL WRITE FAILED" in r.message] == [
         "ERROR",

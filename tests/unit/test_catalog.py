@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from rom.catalog import Catalog, validate_characteristics
-from rom.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound
+from intent.catalog import Catalog, validate_characteristics
 
 
 @pytest.fixture(scope="module")

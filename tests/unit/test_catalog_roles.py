@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from rom.catalog import Catalog, ResourceSpec
-from rom.errors import InvalidRequest
+from core.errors import InvalidRequest
+from intent.catalog import Catalog, ResourceSpec
 
 
 def _spec(**over: Any) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from inventory.store import list_devices
-from rom.db import make_engine, make_sessionmaker
+from core.db import make_engine, make_sessionmaker
+from inventory.records import list_devices
 
 
 def test_devices_table_without_credentials_gets_the_column(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ import copy
 
 from lxml import etree
 
-from inventory.diff import compare
-from rom.catalog import Catalog
-from rom.render import render_resource
+from intent.catalog import Catalog
+from intent.render import render_resource
+from intent.tree import compare
 
 OC_IF = "{http://openconfig.net/yang/interfaces}"
 OC_NI = "{http://openconfig.net/yang/network-instance}"

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from inventory.adopt import leaf_map
+from core.errors import InvalidRequest
+from drift.adopt import leaf_map
+from drift.unmanaged import ManagedList, find_unmanaged
+from intent.catalog import Catalog
+from intent.render import render_resource
 from inventory.pool_defs import check_definition
-from inventory.unmanaged import ManagedList, find_unmanaged
-from rom.catalog import Catalog
-from rom.errors import InvalidRequest
-from rom.render import render_resource
 
 VALUES: dict[str, Any] = {
     "device": "pe1",
@@ -42,11 +42,16 @@ def test_probing_maps_leaves_to_characteristics_but_not_keys() -> None:
 def test_probing_gnmi_documents_maps_leaves_but_not_keys_or_scaled_values() -> None:
     catalog = Catalog.load()
     qos = {"device": "pe1", "interface": "Ethernet1", "queueName": "Q", "priority": 5, "bandwidthMbps": 10}
-    mapping = leaf_map(
-        catalog, catalog.get("transport-qos"), "pe1", "rom-router", {**qos, "burstBytes": 1500}
+    qos |= {"burstBytes": 1500, "strictPriority": True, "schedulerSequence": 3}
+    mapping = leaf_map(catalog, catalog.get("transport-qos"), "pe1", "rom-router", qos)
+    scheduler = (
+        "/openconfig-qos:qos/scheduler-policies/scheduler-policy[name=ROM-EGRESS-Ethernet1]"
+        "/schedulers/scheduler[sequence=3]"
     )
-    queue = "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet1]/output/queues/queue[name=Q]"
-    assert mapping == {f"{queue}/config/priority": "priority", f"{queue}/config/bc": "burstBytes"}
+    assert mapping == {  # not cir (bandwidthMbps scaled), not the sequence or the queue (keys)
+        f"{scheduler}/inputs/input[id=Q]/config/weight": "priority",
+        f"{scheduler}/one-rate-two-color/config/bc": "burstBytes",
+    }
     ran = {"device": "gnb1", "duId": "1", "cellId": "1", "policyId": "p", "sst": 1, "sd": "FFFFFF"}
     ratios = {"maxRatio": 50, "minRatio": 10, "dedicatedRatio": 5, "mcc": "001", "mnc": "01"}
     mapping = leaf_map(catalog, catalog.get("slice-ran"), "gnb1", "rom-ran", {**ran, **ratios})

@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from inventory.diff import compare
-from inventory.fingerprint import actual_fingerprint
-from inventory.remedy import apply_edit, mark_replace
-from rom.catalog import Catalog
-from rom.render import render_resource
+from intent.catalog import Catalog
+from intent.fingerprint import actual_fingerprint
+from intent.render import render_resource
+from intent.tree import apply_edit, compare, mark_replace
 from sims.subtree import filter_tree
 
 CATALOG = Catalog.load()

@@ -1,4 +1,4 @@
-"""ncclient rpc-errors -> rom.errors, and the driver registry."""
+"""ncclient rpc-errors -> drivers.errors, and the driver registry."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from ncclient.xml_ import to_ele
 
 from drivers._errors import mapped_errors, rpc_error_info
 from drivers.base import DeviceTarget
+from drivers.errors import CapabilityMissing, DeviceRejected, InvalidInput, TransportError
 from drivers.netconf import CANDIDATE, NetconfDriver, _filter_spec, _has
 from drivers.registry import driver_for
-from rom.errors import CapabilityMissing, DeviceRejected, InvalidRequest, TransportError
 
 ONE_ERROR = """<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="101">
   <rpc-error>
@@ -104,7 +104,7 @@ def test_filter_spec_passes_filter_elements_through_and_wraps_a_subtree() -> Non
     assert not isinstance(spec, tuple) and spec is not None and len(spec) == 2
     assert _filter_spec('<a xmlns="urn:x"/>') == ("subtree", '<a xmlns="urn:x"/>')
     assert _filter_spec(None) is None and _filter_spec("") is None
-    with pytest.raises(InvalidRequest, match="well-formed"):
+    with pytest.raises(InvalidInput, match="well-formed"):
         _filter_spec("<a>")
 
 
@@ -113,7 +113,7 @@ def _target(platform: str) -> DeviceTarget:
 
 
 def test_registry_unknown_platform_is_invalid_request() -> None:
-    with pytest.raises(InvalidRequest, match="junos-nope"):
+    with pytest.raises(InvalidInput, match="junos-nope"):
         driver_for(_target("junos-nope"))
 
 

@@ -8,6 +8,7 @@ import pytest
 from pygnmi.spec.v080 import gnmi_pb2
 
 from drivers._gnmi_session import error_info
+from drivers.errors import InvalidInput
 from drivers.gnmi_payload import (
     PreImage,
     format_path,
@@ -20,7 +21,6 @@ from drivers.gnmi_payload import (
     unified_json_diff,
     would_be,
 )
-from rom.errors import InvalidRequest
 
 QUEUE = ["openconfig-qos:qos", "interfaces", {"interface": {"interface-id": "Ethernet1"}}]
 
@@ -36,7 +36,7 @@ def test_text_paths_with_origin_and_escapes() -> None:
     path = parse_path(r"openconfig:/a/b[k=v\]w][j=1]/c")
     assert path.origin == "openconfig" and [e.name for e in path.elem] == ["a", "b", "c"]
     assert dict(path.elem[1].key) == {"k": "v]w", "j": "1"}
-    with pytest.raises(InvalidRequest, match="unterminated"):
+    with pytest.raises(InvalidInput, match="unterminated"):
         parse_path("/a/b[k=v")
 
 
@@ -45,7 +45,7 @@ def test_text_paths_with_origin_and_escapes() -> None:
     ['{"update": [{"path": "/a"}]}', '{"merge": []}', "[]", '{"update": []}', "{not json"],
 )
 def test_malformed_documents_are_invalid_requests(text: str) -> None:
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidInput):
         parse_document(text)
 
 

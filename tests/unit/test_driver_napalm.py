@@ -8,9 +8,9 @@ from ncclient.operations.rpc import RPCReply
 
 from drivers import _napalm_compat as compat
 from drivers.base import DeviceTarget
+from drivers.errors import CapabilityMissing, DeviceRejected, InvalidInput, TransportError
 from drivers.napalm import NapalmDriver, _as_data, _mapped, _text_config, select_top
 from drivers.registry import driver_for
-from rom.errors import CapabilityMissing, DeviceRejected, InvalidRequest, TransportError
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 REFUSAL = f"""<rpc-reply xmlns="{NC}" message-id="1"><rpc-error><error-type>application</error-type>
@@ -48,7 +48,7 @@ def test_select_top_keeps_the_filtered_roots_only() -> None:
     assert select_top(data, '<a xmlns="urn:a"/>') == f'<data xmlns="{NC}"><a xmlns="urn:a"><x/></a></data>'
     whole = f'<filter xmlns="{NC}"><b xmlns="urn:b"/><a xmlns="urn:a"/></filter>'
     assert select_top(data, whole) == data
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidInput):
         select_top(data, "<a>")
 
 
@@ -85,5 +85,5 @@ def test_registry_maps_napalm_prefixed_platforms_to_the_adapter() -> None:
     assert isinstance(driver, NapalmDriver) and driver.network_driver == "iosxr_netconf"
     with pytest.raises(TransportError, match="no open NAPALM connection"):
         driver.capabilities()
-    with pytest.raises(InvalidRequest, match="napalm:<driver>"):
+    with pytest.raises(InvalidInput, match="napalm:<driver>"):
         driver_for(DeviceTarget("x", "h", 1, "nope", "u", "p"))

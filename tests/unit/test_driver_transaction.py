@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import pytest
 
 from drivers.base import DeviceDriver, DeviceTarget
+from drivers.errors import DeviceRejected, InvalidInput, RpcErrorInfo, TransportError
 from drivers.nornir_plugins import make_nornir
 from drivers.pool import SessionPool
 from drivers.registry import DRIVERS
 from drivers.transaction import TransactionOutcome, run_transaction
-from rom.errors import DeviceRejected, InvalidRequest, RpcErrorInfo, TransportError
 
 
 @dataclass
@@ -152,7 +152,7 @@ def test_unreachable_device_fails_stage_and_is_not_rolled_back(fleet: list[Devic
 
 
 def test_unknown_device_is_refused_before_touching_anything(fleet: list[DeviceTarget]) -> None:
-    with pytest.raises(InvalidRequest, match="nope"):
+    with pytest.raises(InvalidInput, match="nope"):
         run_transaction(make_nornir(fleet), {"pe1": "x", "nope": "y"}, confirm_timeout=60, persist_id="t")
     assert DEVICES["pe1"].candidate == "old"
 
@@ -221,7 +221,7 @@ def test_post_check_failure_restores_both_protocols(two_protocols: list[DeviceTa
 
 
 def test_unknown_protocol_is_refused(two_protocols: list[DeviceTarget]) -> None:
-    with pytest.raises(InvalidRequest, match="snmp"):
+    with pytest.raises(InvalidInput, match="snmp"):
         run_transaction(
             make_nornir(two_protocols), {"pe1": {"snmp": "x"}}, confirm_timeout=60, persist_id="m4"
         )

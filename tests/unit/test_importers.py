@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InvalidRequest
 from inventory.importers import load_devices
-from rom.errors import InvalidRequest
 
 
 def test_fleet_endpoints(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""`rom inventory import` refuses text a device cannot carry, as the API does (rom/text.py)."""
+"""`rom inventory import` refuses text a device cannot carry, as the API does (core/text.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InvalidRequest
 from inventory.importers import load_devices
-from rom.errors import InvalidRequest
 
 
 def test_a_device_name_with_a_nul_is_refused_naming_the_field(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 
-from telemetry.kafka_config import new_cluster_id
+from lab.kafka_config import new_cluster_id
 
 
 def test_cluster_ids_are_kafka_uuids_that_never_look_like_options() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from rom.errors import InvalidRequest
-from rom.lifecycle import ORDER_STATES, TERMINAL_STATES, can_transition, check_transition
+from core.errors import InvalidRequest
+from core.order_states import ORDER_STATES, TERMINAL_STATES, can_transition, check_transition
 
 
 def test_happy_path() -> None:

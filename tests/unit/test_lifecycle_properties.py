@@ -1,7 +1,7 @@
 """Hypothesis on the order state machine: whatever sequence of changes is attempted, only allowed
 ones happen, and every reachable state keeps TMF652's safety rules.
 
-The rules below are written from the TMF652 order life cycle, not copied from rom/lifecycle.py: an
+The rules below are written from the TMF652 order life cycle, not copied from core/order_states.py: an
 order only finishes after running, is only cancelled through the two cancellation states, and a
 final state is final. The second machine drives the same rules through the API (PATCH, cancel,
 DELETE) on an in-process app: the test is about the state machine, not the transport.
@@ -20,17 +20,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from api.app import create_app
-from inventory.store import Device, upsert_device
-from rom.context import Context
-from rom.errors import InvalidRequest
-from rom.lifecycle import (
+from core.errors import InvalidRequest
+from core.order_states import (
     ORDER_STATES,
     TERMINAL_STATES,
     can_transition,
     check_item_transition,
     check_transition,
 )
-from rom.settings import Settings
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
 
 ITEM_STATES = tuple(s for s in ORDER_STATES if s != "partial")
 FINISHED = frozenset({"completed", "failed", "partial"})

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from rom.catalog import Catalog
-from rom.errors import InvalidRequest
-from rom.planner import device_payloads, intended_state, plan_order
-from rom.tmf import ResourceOrderCreate
+from core.errors import InvalidRequest
+from core.tmf652 import ResourceOrderCreate
+from intent.catalog import Catalog
+from intent.planner import device_payloads, intended_state, plan_order
 
 PLATFORMS = {"pe1": "rom-router", "pe2": "rom-router"}
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from inventory.remedy import NC_OPERATION, apply_edit
-from rom.catalog import Catalog
-from rom.edits import order_edits
-from rom.errors import InvalidRequest, Unprocessable
-from rom.planner import (
+from core.errors import InvalidRequest, Unprocessable
+from core.tmf652 import ResourceOrderCreate
+from intent.catalog import Catalog
+from intent.edits import order_edits
+from intent.planner import (
     CurrentResource,
     commit_waves,
     execution_groups,
@@ -19,7 +19,7 @@ from rom.planner import (
     modified_ids,
     plan_order,
 )
-from rom.tmf import ResourceOrderCreate
+from intent.tree import NC_OPERATION, apply_edit
 
 PLATFORMS = {"pe1": "rom-router", "pe2": "rom-router"}
 OC_NI = "{http://openconfig.net/yang/network-instance}"
@@ -181,6 +181,7 @@ def test_gnmi_delete_deletes_the_owned_paths() -> None:
         "priority": 3,
         "bandwidthMbps": 100,
         "burstBytes": 1500,
+        "schedulerSequence": 1,
     }
     spec = catalog.get("transport-qos")
     values = {k: v for k, v in values.items() if k in spec.characteristics}

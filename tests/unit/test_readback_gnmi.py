@@ -7,8 +7,8 @@ import json
 from lxml import etree
 
 from drivers.gnmi_payload import parse_document
-from rom.planner import Intended
-from rom.readback import differences
+from intent.planner import Intended
+from intent.readback import differences
 
 CONFIG: dict[str, object] = {"name": "Q", "priority": 5, "cir": "1000000", "enabled": True}
 QUEUE = {"name": "Q", "config": CONFIG}

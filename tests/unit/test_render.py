@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from rom.catalog import Catalog
-from rom.errors import RomError
-from rom.render import render_resource, render_text
+from core.errors import RomError
+from intent.catalog import Catalog
+from intent.render import render_resource, render_text
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from core.errors import RomError
 from drivers.gnmi_payload import parse_document
-from rom.catalog import Catalog, validate_characteristics
-from rom.errors import RomError
-from rom.planner import PlannedItem, RoleTarget, intended_for
-from rom.render import render_text
+from intent.catalog import Catalog, validate_characteristics
+from intent.planner import PlannedItem, RoleTarget, intended_for
+from intent.render import render_text
 from tests.conftest import L3VPN_VALUES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -40,7 +40,9 @@ QOS = {
     "interface": "Ethernet1",
     "queueName": "SLICE-URLLC",
     "priority": 5,
+    "strictPriority": True,
     "bandwidthMbps": 1000,
+    "schedulerSequence": 1,
 }
 SRL = {**L3VPN_VALUES, "interface": "ethernet-1/1"}
 CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [

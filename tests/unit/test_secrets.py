@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from rom.errors import InvalidRequest, NotFound, RomError
-from rom.secrets import Credentials, device_credentials, env_name, resolve
-from rom.settings import Settings
+from core.errors import InvalidRequest, NotFound, RomError
+from core.secrets import Credentials, device_credentials, env_name, resolve
+from core.settings import Settings
 
 DEFAULT = Credentials("admin", "default-pw")
 SECRET = "s3cr3t-Zq9-unit"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from rom.tmf import ResourceOrderCreate
+from core.tmf652 import ResourceOrderCreate
 from telemetry.baseline import KpiCheck, checks_from_spec, evaluate
 from telemetry.events import Event
 from telemetry.sla import http_submitter
@@ -165,7 +165,7 @@ def test_baseline_evaluation() -> None:
 
 
 def test_every_catalog_post_check_parses() -> None:
-    from rom.catalog import Catalog
+    from intent.catalog import Catalog
 
     specs = [spec for spec in Catalog.load() if spec.post_checks]
     assert specs, "no resource specification carries postChecks"

@@ -1,4 +1,4 @@
-"""Text a device can carry (rom/text.py): what intake refuses, and how stored text reads back."""
+"""Text a device can carry (core/text.py): what intake refuses, and how stored text reads back."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rom.text import loads, readable, uncarryable
+from core.text import loads, readable, uncarryable
 
 
 @pytest.mark.parametrize(

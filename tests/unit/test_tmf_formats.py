@@ -1,10 +1,10 @@
-"""Swagger formats checked at intake (rom/tmf_formats.py)."""
+"""Swagger formats checked at intake (core/tmf_formats.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rom.tmf_formats import misformatted
+from core.tmf_formats import misformatted
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,91 @@
+"""`rom audit list|show`: the audit trail of device changes, read through `rom serve` (scope `admin`)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from cli.order import _check, _client
+from inventory.audit import AUDIT_PATH
+
+app = typer.Typer(help="Who changed which device, for which order, with which diff (needs scope admin).")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+SHOWN = ("id", "time", "device", "protocols", "action", "outcome", "orderId", "correlationId", "principal")
+FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+
+
+def _get(path: str, params: dict[str, Any] | None = None) -> Any:
+    with _client() as client:
+        response = client.get(path, params=params)
+    _check(response)
+    return response.json()
+
+
+@app.command("list")
+def list_(
+    device: Annotated[str | None, typer.Option(help="Only this device.")] = None,
+    order: Annotated[str | None, typer.Option(help="Only this order id.")] = None,
+    correlation_id: Annotated[str | None, typer.Option(help="Only this correlationId.")] = None,
+    principal: Annotated[str | None, typer.Option(help="Only changes by this principal.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this time on (ISO 8601, e.g. 2026-01-31T10:00Z).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (ISO 8601).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many entries.")] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Device changes, newest first."""
+    filters = {
+        "device": device,
+        "orderId": order,
+        "correlationId": correlation_id,
+        "principal": principal,
+        "since": since,
+        "until": until,
+    }
+    params = {k: v for k, v in filters.items() if v is not None} | {"limit": limit}
+    entries: list[dict[str, Any]] = _get(AUDIT_PATH, params)
+    if fmt is Format.json:
+        typer.echo(json.dumps(entries, indent=2))
+        return
+    table = Table(title=f"audit trail ({len(entries)} entries)")
+    for col in ("id", "time", "device", "action", "outcome", "order", "correlationId", "principal", "error"):
+        table.add_column(col)
+    for e in entries:
+        cells = (e["id"], e["time"], e["device"], e["action"], e["outcome"], e["orderId"] or "")
+        more = (e["correlationId"], e["principal"], (e["error"] or "")[:80])
+        table.add_row(*(escape(str(c)) for c in (*cells, *more)))
+    Console().print(table)
+
+
+@app.command("show")
+def show(
+    entry_id: Annotated[int, typer.Argument(help="Audit entry id.")], fmt: FormatOption = Format.table
+) -> None:
+    """One device change with its native diff."""
+    entry: dict[str, Any] = _get(f"{AUDIT_PATH}/{entry_id}")
+    if fmt is Format.json:
+        typer.echo(json.dumps(entry, indent=2))
+        return
+    console = Console()
+    for key in SHOWN:
+        value = ", ".join(entry[key]) if isinstance(entry[key], list) else entry[key]
+        console.print(f"[bold]{key}:[/] {escape(str(value if value is not None else ''))}", highlight=False)
+    if entry["error"]:
+        console.print(f"[bold]error:[/] [red]{escape(entry['error'])}[/]", highlight=False)
+    console.print("[bold]diff:[/]" if entry["diff"] else "[bold]diff:[/] (none: nothing was applied)")
+    if entry["diff"]:
+        console.print(Syntax(entry["diff"], "diff", word_wrap=True))

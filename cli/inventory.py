@@ -1,0 +1,134 @@
+"""`rom inventory show|devices|import|pools|pool-define|pool-sync`: the TMF639 resources ROM recorded, the
+devices it manages and its resource pools."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import func, select
+
+from core.errors import EXPECTED, RomError
+from core.settings import get_settings
+from drivers.errors import DriverError
+from inventory.context import Context
+from inventory.importers import load_devices
+from inventory.pool_defs import DEFAULT_POOLS, define_pool, get_pool
+from inventory.pool_store import CounterRow, PoolRow, ReservationRow
+from inventory.pool_sync import sync_upf_sessions
+from inventory.records import list_devices, list_resources, upsert_device
+from inventory.tmf639 import resource_doc
+
+app = typer.Typer(help="The TMF639 resource inventory.")
+
+
+@app.command()
+def show(
+    device: Annotated[str | None, typer.Option(help="Only resources on this device.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print TMF639 JSON.")] = False,
+) -> None:
+    """List resources with their characteristics and states."""
+    ctx = Context.create(get_settings())
+    with ctx.sessions() as session:
+        resources = list_resources(session, device=device)
+    if as_json:
+        typer.echo(json.dumps([resource_doc(r) for r in resources], indent=2, default=str))
+        return
+    table = Table(title="resources")
+    for col in ("id", "name", "specification", "device", "status", "characteristics"):
+        table.add_column(col, overflow="fold")
+    for r in resources:
+        values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
+        table.add_row(*(escape(c) for c in (r.id, r.name, r.spec_id, r.device, r.resource_status, values)))
+    Console().print(table)
+
+
+@app.command()
+def devices() -> None:
+    """The managed devices: where they are reached and the name of their credentials (never a value)."""
+    ctx = Context.create(get_settings())
+    with ctx.sessions() as session:
+        rows = list_devices(session)
+    table = Table(title="devices")
+    for col in ("name", "host", "netconf", "gnmi", "platform", "role", "credentials", "source"):
+        table.add_column(col, overflow="fold")
+    for d in rows:
+        cells = (d.name, d.host, str(d.port), str(d.gnmi_port or "-"), d.platform, d.role)
+        table.add_row(*(escape(c) for c in (*cells, d.credentials or "(default)", d.source)))
+    Console().print(table)
+
+
+@app.command("import")
+def import_devices(
+    file: Annotated[Path, typer.Argument(help="A fleet endpoints.json or a Nornir hosts.yaml.")],
+) -> None:
+    """Add or update devices in the inventory."""
+    devices = load_devices(file)
+    ctx = Context.create(get_settings())
+    with ctx.transaction() as session:
+        for device in devices:
+            upsert_device(session, device)
+    Console().print(f"imported {len(devices)} device(s) from {escape(str(file))}")
+
+
+@app.command()
+def pools() -> None:
+    """Resource pools: definition and what is reserved from each."""
+    ctx = Context.create(get_settings())
+    table = Table(title="resource pools")
+    for col in ("pool", "kind", "definition", "reserved values", "capacity used"):
+        table.add_column(col, overflow="fold")
+    with ctx.sessions() as session:
+        names = sorted(set(DEFAULT_POOLS) | set(session.scalars(select(PoolRow.name))))
+        for name in names:
+            pool = get_pool(session, name)
+            held = session.scalar(
+                select(func.count()).where(ReservationRow.pool == name, ReservationRow.amount == 0)
+            )
+            used = session.scalar(select(func.sum(CounterRow.used)).where(CounterRow.pool == name))
+            table.add_row(
+                name, pool.kind, escape(json.dumps(pool.definition)), str(held or 0), str(used or 0)
+            )
+    Console().print(table)
+
+
+@app.command("pool-define")
+def pool_define(
+    name: Annotated[str, typer.Argument(help="Pool name, e.g. vlan or bandwidth.")],
+    kind: Annotated[str, typer.Argument(help="range | prefix | asn-number | capacity")],
+    definition: Annotated[str, typer.Argument(help='JSON, e.g. \'{"min": 100, "max": 999}\'.')],
+) -> None:
+    """Create or replace a pool definition (overrides the built-in default of that name)."""
+    ctx = Context.create(get_settings())
+    try:
+        with ctx.transaction() as session:
+            pool = define_pool(session, name, kind, json.loads(definition))
+    except (RomError, DriverError, json.JSONDecodeError) as exc:
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    Console().print(f"pool {escape(pool.name)} ({pool.kind}): {escape(json.dumps(pool.definition))}")
+
+
+@app.command("pool-sync")
+def pool_sync() -> None:
+    """Set each UPF's upf-sessions capacity to the maxSessions it states (read over NETCONF)."""
+    ctx = Context.create(get_settings())
+    err = Console(stderr=True)
+    logging.getLogger("nornir.core").setLevel(logging.CRITICAL)  # failures are reported below
+    try:
+        result = sync_upf_sessions(ctx)
+    except EXPECTED as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    for device, capacity in sorted(result.found.items()):
+        Console().print(f"{escape(device)}: {capacity} PDU sessions")
+    for device, problem in sorted(result.problems.items()):
+        err.print(f"[yellow]{escape(device)}:[/] not read: {escape(problem)}")
+    if result.problems:
+        raise typer.Exit(1)

@@ -1,0 +1,85 @@
+"""`rom serve` (API + order worker) and `rom sims` (the simulator fleet host)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.settings import get_settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port for the TMF APIs.")] = 8080,
+) -> None:
+    """Run the TMF652/TMF639 API and the order worker."""
+    import uvicorn
+
+    from api.app import create_app
+
+    for name in ("rom", "core", "intent", "events", "inventory.audit"):  # the order path's own logs
+        logging.getLogger(name).setLevel(logging.INFO)
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+def sims(
+    topology: Annotated[
+        Path | None, typer.Option(help="Serve this topology's simulator nodes; its links form the network.")
+    ] = None,
+    count: Annotated[int, typer.Option(help="Without a topology: how many routers.")] = 1,
+    prefix: Annotated[str, typer.Option(help="Without a topology: device name prefix.")] = "r",
+    node: Annotated[str | None, typer.Option(help="Serve one named node (container mode).")] = None,
+    model: Annotated[str, typer.Option(help="Device model for --node/--count.")] = "router",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    netconf_port: Annotated[int, typer.Option(help="First NETCONF port; 0 picks free ports.")] = 0,
+    gnmi_port: Annotated[int, typer.Option(help="First gNMI port; 0 picks free ports.")] = 0,
+    gnmi: Annotated[bool, typer.Option(help="Serve gNMI besides NETCONF.")] = True,
+    gnmi_tls: Annotated[
+        bool, typer.Option(help="gNMI over TLS (lab CA and certificates in the state dir).")
+    ] = False,
+    gnmi_mtls: Annotated[
+        bool, typer.Option(help="gNMI over mutual TLS: clients need a lab CA certificate.")
+    ] = False,
+    control_port: Annotated[int, typer.Option(help="Loopback control API port (faults); 0: free.")] = 0,
+    state_dir: Annotated[Path | None, typer.Option(help="Where endpoints.json and the host key go.")] = None,
+) -> None:
+    """Run simulated devices (NETCONF over SSH, gNMI) until interrupted; writes endpoints.json
+    (with the control API's URL)."""
+    from sims.host import run_fleet
+    from sims.specs import SimDeviceSpec
+    from sims.topology import load_topology_file, simulated_nodes
+
+    logging.getLogger("sims").setLevel(logging.INFO)
+    doc = None
+    if topology is not None:
+        try:
+            doc = load_topology_file(topology)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--topology") from None
+        names = simulated_nodes(doc)
+    elif node is not None:
+        names = [(node, model)]
+    else:
+        names = [(f"{prefix}{i}", model) for i in range(1, count + 1)]
+    specs = [
+        SimDeviceSpec(
+            name,
+            kind,
+            host,
+            netconf_port=netconf_port + i if netconf_port else 0,
+            gnmi_port=gnmi_port + i if gnmi_port else 0,
+        )
+        for i, (name, kind) in enumerate(names)
+    ]
+    run_fleet(
+        specs,
+        state_dir or get_settings().var_dir / "sims",
+        gnmi=gnmi,
+        gnmi_tls=gnmi_tls,
+        gnmi_mtls=gnmi_mtls,
+        topology=doc,
+        control_port=control_port,
+    )

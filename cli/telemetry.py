@@ -1,0 +1,198 @@
+"""`rom telemetry run|tail`: stream gNMI telemetry into Kafka, and read it (or the alarms) back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from core.errors import InvalidRequest
+from core.settings import get_settings
+
+app = typer.Typer(help="Streaming telemetry: gNMI Subscribe -> Kafka, SLA alarms.")
+
+
+class Stream(StrEnum):
+    telemetry = "telemetry"
+    alarms = "alarms"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _bootstrap(value: str | None) -> str:
+    bootstrap = value or get_settings().kafka_bootstrap
+    if not bootstrap:
+        raise InvalidRequest("no Kafka broker: set ROM_KAFKA_BOOTSTRAP or pass --bootstrap")
+    return bootstrap
+
+
+def _rules(path: Path) -> list[Any]:
+    from telemetry.sla_rules import rules_from_yaml
+
+    try:
+        return rules_from_yaml(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidRequest(f"--rules {path}: {exc}") from None
+
+
+@app.command()
+def run(
+    bootstrap: Annotated[
+        str | None, typer.Option(help="Kafka bootstrap (default: ROM_KAFKA_BOOTSTRAP).")
+    ] = None,
+    topic: Annotated[str, typer.Option(help="Telemetry topic.")] = "rom.telemetry",
+    metrics_port: Annotated[
+        int, typer.Option(help="Prometheus /metrics port of the collector (0: off).")
+    ] = 9108,
+    sample_interval: Annotated[
+        float | None, typer.Option(help="Override every SAMPLE interval (seconds).")
+    ] = None,
+    inventory_interval: Annotated[float, typer.Option(help="Re-read the inventory every N seconds.")] = 10.0,
+    buffer: Annotated[
+        int, typer.Option(help="Events buffered while Kafka is away (overflow is counted).")
+    ] = 200_000,
+    rules: Annotated[
+        Path | None, typer.Option(help="SLA rules YAML (docs/sla.md): also run the SLA monitor.")
+    ] = None,
+) -> None:
+    """Subscribe to every inventory device (and resource KPIs) and publish to Kafka until Ctrl-C."""
+    from drivers.grpc_tls import GrpcTls
+    from inventory.context import Context
+    from inventory.records import Device  # noqa: F401 - registers the tables
+    from telemetry.runner import RunOptions, run_telemetry
+    from telemetry.subscriptions import from_inventory
+
+    logging.getLogger("telemetry").setLevel(logging.INFO)
+    settings = get_settings()
+    ctx = Context.create(settings)
+
+    def inventory() -> Any:
+        with ctx.sessions() as session:
+            return from_inventory(session)
+
+    options = RunOptions(
+        bootstrap=_bootstrap(bootstrap),
+        topic=topic,
+        metrics_port=metrics_port or None,
+        inventory_interval_s=inventory_interval,
+        sample_interval_s=sample_interval,
+        buffer_events=buffer,
+        username=settings.device_username,
+        password=settings.device_password.get_secret_value(),
+        rules=_rules(rules) if rules else (),
+        api_url=settings.api_url,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        tls=GrpcTls.of(settings),
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_telemetry(options, inventory, stop)
+
+    Console(stderr=True).print(f"telemetry -> {options.bootstrap} topic {topic}; Ctrl-C stops")
+    asyncio.run(main())
+
+
+def _row(stream: Stream, body: dict[str, Any]) -> list[str]:
+    if stream is Stream.alarms:
+        return [
+            str(body.get("raisedTime") if body.get("state") == "raised" else body.get("clearedTime")),
+            str(body.get("alarmId")),
+            str(body.get("state")),
+            str(body.get("perceivedSeverity")),
+            str(body.get("resource") or body.get("device")),
+            str(body.get("specificProblem")),
+            str(body.get("value")),
+        ]
+    tags = {
+        k: v
+        for k, v in (body.get("tags") or {}).items()
+        if k not in ("source", "subscription-name", "resource")
+    }
+    values = ", ".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in (body.get("values") or {}).items())
+    return [
+        str(body.get("timestamp")),
+        str(body.get("device")),
+        str(body.get("name")),
+        str(body.get("resource") or ""),
+        " ".join(f"{k}={v}" for k, v in tags.items()),
+        values[:160],
+    ]
+
+
+HEADERS = {
+    Stream.telemetry: ["timestamp (ns)", "device", "subscription", "resource", "keys", "values"],
+    Stream.alarms: ["time", "alarm", "state", "severity", "subject", "problem", "value"],
+}
+
+
+@app.command()
+def tail(
+    stream: Annotated[Stream, typer.Argument(help="What to read.")] = Stream.telemetry,
+    bootstrap: Annotated[
+        str | None, typer.Option(help="Kafka bootstrap (default: ROM_KAFKA_BOOTSTRAP).")
+    ] = None,
+    topic: Annotated[str | None, typer.Option(help="Topic (default: rom.telemetry / rom.alarms).")] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="A rich table per batch, or JSON lines.")
+    ] = Format.table,
+    from_beginning: Annotated[bool, typer.Option(help="Start at the oldest message.")] = False,
+    limit: Annotated[int, typer.Option(help="Stop after N messages (0: never).")] = 0,
+    device: Annotated[str | None, typer.Option(help="Only this device.")] = None,
+) -> None:
+    """Print `rom.telemetry` or `rom.alarms` as they arrive."""
+    from aiokafka import AIOKafkaConsumer
+
+    name = topic or ("rom.telemetry" if stream is Stream.telemetry else "rom.alarms")
+    console = Console()
+
+    async def main() -> None:
+        consumer = AIOKafkaConsumer(
+            name,
+            bootstrap_servers=_bootstrap(bootstrap),
+            auto_offset_reset="earliest" if from_beginning else "latest",
+        )
+        await consumer.start()
+        seen = 0
+        try:
+            while not limit or seen < limit:
+                batch = await consumer.getmany(timeout_ms=1000)
+                rows = []
+                for records in batch.values():
+                    for record in records:
+                        body = json.loads(record.value or b"{}")
+                        if device and body.get("device") != device:
+                            continue
+                        seen += 1
+                        if fmt is Format.json:
+                            typer.echo(json.dumps(body, separators=(",", ":")))
+                        else:
+                            rows.append(_row(stream, body))
+                        if limit and seen >= limit:
+                            break
+                if rows:
+                    table = Table(*HEADERS[stream], show_lines=False)
+                    for row in rows:
+                        table.add_row(*(escape(cell) for cell in row))
+                    console.print(table)
+        finally:
+            await consumer.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

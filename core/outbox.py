@@ -1,0 +1,87 @@
+"""The event outbox (written in the same transaction as the change it describes), the TMF hubs
+that subscribe to it, and the named leases of the jobs that deliver it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, UtcDateTime, utcnow
+
+
+class HubRow(Base):
+    """A TMF event subscription: where to deliver events, and which ones."""
+
+    __tablename__ = "hubs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    callback: Mapped[str] = mapped_column(String(2048))
+    query: Mapped[str] = mapped_column(String(2048), default="")
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class HubDeliveryRow(Base):
+    """One event owed to one hub: retried with backoff, dead after too many failures, replayable."""
+
+    __tablename__ = "hub_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hub_id: Mapped[str] = mapped_column(String(64))
+    callback: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    last_error: Mapped[str] = mapped_column(String(1024), default="")
+
+
+class LeaseRow(Base):
+    """A named job only one process may run at a time (e.g. the outbox relay)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxRow(Base):
+    """An event written in the same transaction as the change it describes."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    delivered: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+def add_event(session: Session, topic: str, key: str, payload: dict[str, Any]) -> None:
+    session.add(OutboxRow(topic=topic, key=key, payload=payload))
+
+
+def list_events(session: Session, topic: str | None = None) -> list[OutboxRow]:
+    query = select(OutboxRow).order_by(OutboxRow.seq)
+    if topic:
+        query = query.where(OutboxRow.topic == topic)
+    return list(session.scalars(query))
+
+
+def take_lease(session: Session, name: str, owner: str, now: datetime, until: datetime) -> bool:
+    """Hold the named lease if it is free, expired or already ours."""
+    row = session.get(LeaseRow, name)
+    if row is None:
+        session.add(LeaseRow(name=name, owner=owner, until=until))
+        session.flush()
+        return True
+    result = session.execute(
+        update(LeaseRow)
+        .where(LeaseRow.name == name, (LeaseRow.owner == owner) | (LeaseRow.until < now))
+        .values(owner=owner, until=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

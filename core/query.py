@@ -1,0 +1,119 @@
+"""TMF630 query rules: attribute filters (applied before paging), sorting and `fields` projection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from core.errors import InvalidRequest
+
+RESERVED = frozenset({"fields", "offset", "limit", "sort"})
+OPERATORS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A filterable attribute: its column and how to read a query value for it."""
+
+    attr: InstrumentedAttribute[Any]
+    kind: type = str
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    op: str
+    values: tuple[Any, ...]
+
+
+def parse_filters(params: Iterable[tuple[str, str]], columns: Mapping[str, Column]) -> list[Filter]:
+    """`state=a,b` (any of), `orderDate.gte=…`; unknown attributes are refused, not ignored."""
+    filters = []
+    for key, raw in params:
+        if key in RESERVED:
+            continue
+        name, _, op = key.partition(".")
+        op = op or "eq"
+        if name not in columns:
+            raise InvalidRequest(f"cannot filter on {name!r} (filterable: {', '.join(sorted(columns))})")
+        if op not in OPERATORS:
+            raise InvalidRequest(f"unknown operator {op!r} in {key!r} (use {', '.join(OPERATORS)})")
+        kind = columns[name].kind
+        values = tuple(_convert(name, v, kind) for v in (raw.split(",") if op == "eq" else [raw]))
+        filters.append(Filter(name, op, values))
+    return filters
+
+
+def _convert(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is datetime:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidRequest(f"{name}: {raw!r} is not a valid {kind.__name__}") from None
+    return raw
+
+
+def apply_filters(query: Select[Any], filters: list[Filter], columns: Mapping[str, Column]) -> Select[Any]:
+    for f in filters:
+        attr = columns[f.name].attr
+        if f.op == "eq":
+            query = query.where(attr.in_(f.values))
+        else:
+            query = query.where(getattr(attr, OPERATORS[f.op])(f.values[0]))
+    return query
+
+
+def apply_sort(
+    query: Select[Any], sort: str | None, columns: Mapping[str, Column], default: str
+) -> Select[Any]:
+    for item in (sort or default).split(","):
+        name = item.lstrip("-+")
+        if name not in columns:
+            raise InvalidRequest(f"cannot sort on {name!r}")
+        attr = columns[name].attr
+        query = query.order_by(attr.desc() if item.startswith("-") else attr.asc())
+    return query
+
+
+def project(doc: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
+    """Only the named top-level fields, plus `id` and `href` (TMF630)."""
+    if not fields:
+        return dict(doc)
+    wanted = {f.strip() for f in fields.split(",") if f.strip()} | {"id", "href"}
+    return {k: v for k, v in doc.items() if k in wanted}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A TMF list query: attribute filters, sort, paging and projection."""
+
+    params: tuple[tuple[str, str], ...] = ()
+    offset: int = 0
+    limit: int = 100
+    fields: str | None = None
+    sort: str | None = None
+
+
+def fetch_page(
+    session: Session,
+    model: type[Any],
+    columns: Mapping[str, Column],
+    default_sort: str,
+    page: PageRequest,
+    to_doc: Callable[[Any], Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of documents and the total count, with every filter applied before paging."""
+    query = apply_filters(select(model), parse_filters(page.params, columns), columns)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit)
+    )
+    return [project(to_doc(r), page.fields) for r in rows], total

@@ -1,0 +1,92 @@
+"""The intent of inventory resources: each role of a resource rendered for its device, as the
+order path (the neighbours an order must keep) and drift (what a device should hold) need it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from intent.planner import Intended, RoleTarget, render_roles
+from inventory.context import Context
+from inventory.records import Device, Resource, list_devices, list_resources
+
+
+@dataclass(frozen=True)
+class Part:
+    """One role of a resource, rendered for that role's device (a single-role resource has one)."""
+
+    resource: Resource
+    intended: Intended
+    key: str  # fingerprint key (`part_key`)
+
+
+@dataclass(frozen=True)
+class MissingDevice:
+    """A role of a resource whose device is not in the inventory."""
+
+    resource: Resource
+    role: str
+    device: str
+    key: str
+
+
+def part_key(resource_id: str, role_index: int, role: str) -> str:
+    """Where a part's fingerprint is kept: the resource id; `<id>:<role>` for later roles."""
+    return resource_id if role_index == 0 else f"{resource_id}:{role}"
+
+
+def render_parts(
+    ctx: Context, resources: Sequence[Resource], devices: dict[str, Device]
+) -> tuple[list[Part], list[MissingDevice]]:
+    """Every role of every resource rendered for its device by `intent.planner.intended_for` (the
+    first role on `resource.device`), and each role whose device is unknown."""
+    parts: list[Part] = []
+    missing: list[MissingDevice] = []
+    for r in resources:
+        spec = ctx.catalog.get(r.spec_id)
+        targets: list[tuple[RoleTarget, str]] = []
+        for n, (role, rule) in enumerate(spec.roles.items()):
+            name = r.device if n == 0 else str(r.characteristics.get(rule.device_characteristic, ""))
+            key = part_key(r.id, n, role)
+            if name in devices:
+                targets.append((RoleTarget(role, name, devices[name].platform), key))
+            else:
+                missing.append(MissingDevice(r, role, name, key))
+        wants = render_roles(ctx.catalog, spec, [t for t, _ in targets], r.characteristics) if targets else []
+        parts.extend(Part(r, want, key) for want, (_, key) in zip(wants, targets, strict=True))
+    return parts, missing
+
+
+def other_intents(ctx: Context, devices: list[str], skip: Collection[str]) -> list[Intended]:
+    """The intents of the inventory resources with a part on `devices`, but those in `skip`."""
+    if not devices:
+        return []
+    with ctx.sessions() as session:
+        rows = {r.id: r for name in devices for r in select_resources(ctx, session, device=name)}
+        known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
+    parts, _ = render_parts(ctx, [r for rid, r in rows.items() if rid not in skip], known)
+    return [p.intended for p in parts]
+
+
+def select_resources(
+    ctx: Context,
+    session: Session,
+    device: str | None = None,
+    resource_id: str | None = None,
+    resource_ids: Collection[str] | None = None,
+) -> list[Resource]:
+    """The resources with a part on `device` (recorded there, or a multi-role resource with a role
+    there), or the ones asked for by id, or all."""
+    if resource_ids is not None:
+        return list_resources(session, ids=sorted(resource_ids))
+    if resource_id or not device:
+        return list_resources(session, resource_id=resource_id)
+    multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
+    found = {r.id: r for r in list_resources(session, device=device)}
+    for r in list_resources(session, spec_ids=sorted(multi)) if multi else []:
+        chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
+        if any(r.characteristics.get(c) == device for c in chars):
+            found.setdefault(r.id, r)
+    return list(found.values())

@@ -1,0 +1,85 @@
+"""The TMF639 inventory store: devices and the resources orders create (SQLAlchemy)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, UtcDateTime, utcnow
+
+
+class Device(Base):
+    """A managed network element and how to reach it (no secrets stored here)."""
+
+    __tablename__ = "devices"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int]  # NETCONF
+    gnmi_port: Mapped[int | None] = mapped_column(default=None)
+    platform: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(255), default="")
+    # the name of its credentials (core/secrets.py resolves it at use); "" = the settings' default
+    credentials: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class Resource(Base):
+    """A TMF639 resource: what an order item created on a device, with its intended parameters."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(String(64), default="")
+    spec_id: Mapped[str] = mapped_column(String(128))
+    spec_version: Mapped[str] = mapped_column(String(32), default="")
+    device: Mapped[str] = mapped_column(ForeignKey("devices.name"))
+    characteristics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    administrative_state: Mapped[str] = mapped_column(String(16), default="unlocked")
+    operational_state: Mapped[str] = mapped_column(String(16), default="enable")
+    resource_status: Mapped[str] = mapped_column(String(16), default="available")
+    # "drift" when reconciliation set resource_status: it only clears what it set itself, so an
+    # SLA alarm (set through the API) survives an in-sync reconciliation
+    status_by: Mapped[str] = mapped_column(String(16), default="")
+    usage_state: Mapped[str] = mapped_column(String(16), default="active")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # other TMF639 fields, as given
+    order_id: Mapped[str] = mapped_column(String(64), default="")
+    order_item_id: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+def upsert_device(session: Session, device: Device) -> None:
+    session.merge(device)
+
+
+def list_devices(session: Session, names: list[str] | None = None) -> list[Device]:
+    query = select(Device).order_by(Device.name)
+    if names is not None:
+        query = query.where(Device.name.in_(names))
+    return list(session.scalars(query))
+
+
+def list_resources(
+    session: Session,
+    device: str | None = None,
+    resource_id: str | None = None,
+    spec_ids: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+) -> list[Resource]:
+    query = select(Resource).order_by(Resource.created, Resource.id)
+    if device:
+        query = query.where(Resource.device == device)
+    if resource_id:
+        query = query.where(Resource.id == resource_id)
+    if spec_ids is not None:
+        query = query.where(Resource.spec_id.in_(spec_ids))
+    if ids is not None:
+        query = query.where(Resource.id.in_(ids))
+    return list(session.scalars(query))
+

@@ -1,3 +1,0 @@
-from rom.cli import main
-
-main()

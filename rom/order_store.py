@@ -1,0 +1,168 @@
+"""Persistence of resource orders, their step logs, device locks and cancellations (SQLAlchemy)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, UtcDateTime, utcnow
+
+
+class OrderRow(Base):
+    """One TMF652 resource order; `doc` is its TMF representation, columns are what queries filter on."""
+
+    __tablename__ = "resource_orders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str | None] = mapped_column(String(255))
+    order_type: Mapped[str | None] = mapped_column(String(255))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    order_date: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    requested_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    idempotency_key: Mapped[str | None] = mapped_column(String(512), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    devices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    correlation_id: Mapped[str] = mapped_column(String(128))
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DeviceLockRow(Base):
+    """A device being configured by one order; no second order may touch it meanwhile."""
+
+    __tablename__ = "device_locks"
+
+    device: Mapped[str] = mapped_column(String(128), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class StepRow(Base):
+    """The saga's step log: what an order's execution has done to the network so far."""
+
+    __tablename__ = "order_steps"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class CancelRow(Base):
+    """A TMF652 cancelResourceOrder task."""
+
+    __tablename__ = "cancel_orders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+def get_order(session: Session, order_id: str) -> OrderRow | None:
+    return session.get(OrderRow, order_id)
+
+
+def order_by_key(session: Session, key: str) -> OrderRow | None:
+    return session.scalar(select(OrderRow).where(OrderRow.idempotency_key == key))
+
+
+WAITING_STATES = frozenset({"acknowledged", "pending", "held"})
+
+
+def lock_if_waiting(session: Session, order_id: str) -> bool:
+    """Write-lock the order's row if it is waiting and no worker has claimed it (True), before it
+    is read: a worker's claim or start cannot then land between that read and the caller's write."""
+    result = session.execute(
+        update(OrderRow)
+        .where(OrderRow.id == order_id, OrderRow.state.in_(WAITING_STATES), OrderRow.owner.is_(None))
+        .values(owner=None)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def claim_order(session: Session, row: OrderRow, owner: str, lease_until: datetime) -> bool:
+    """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state).
+
+    Run inside the caller's transaction: a device lock held by another order makes the insert
+    fail, and the caller rolls the whole claim back.
+    """
+    waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
+    if session.scalar(select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)) is None:
+        return False  # taken, or row-locked by another claimer (SKIP LOCKED where the database has it)
+    result = session.execute(
+        update(OrderRow)
+        .where(*waiting)
+        .values(owner=owner, lease_until=lease_until, attempts=OrderRow.attempts + 1, updated=utcnow())
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.add_all(DeviceLockRow(device=d, order_id=row.id) for d in row.devices)
+    session.flush()
+    return True
+
+
+def release_devices(session: Session, order_id: str) -> None:
+    session.execute(delete(DeviceLockRow).where(DeviceLockRow.order_id == order_id))
+
+
+def busy_devices(session: Session) -> set[str]:
+    return set(session.scalars(select(DeviceLockRow.device)))
+
+
+def renew_lease(session: Session, order_ids: list[str], owner: str, lease_until: datetime) -> None:
+    session.execute(
+        update(OrderRow)
+        .where(OrderRow.id.in_(order_ids), OrderRow.owner == owner)
+        .values(lease_until=lease_until)
+    )
+
+
+def expired_leases(session: Session, now: datetime) -> list[str]:
+    """Claimed orders whose worker stopped renewing its lease (crashed or killed)."""
+    query = select(OrderRow.id).where(OrderRow.owner.is_not(None), OrderRow.lease_until < now)
+    return list(session.scalars(query))
+
+
+def take_over(session: Session, order_id: str, owner: str, now: datetime, lease_until: datetime) -> bool:
+    """Become the owner of an order whose lease expired (a compare-and-set on the lease)."""
+    result = session.execute(
+        update(OrderRow)
+        .where(OrderRow.id == order_id, OrderRow.lease_until < now)
+        .values(owner=owner, lease_until=lease_until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
+    session.add(StepRow(order_id=order_id, step=step, detail=detail))
+
+
+def steps(session: Session, order_id: str) -> list[StepRow]:
+    return list(session.scalars(select(StepRow).where(StepRow.order_id == order_id).order_by(StepRow.seq)))
+
+
+def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[OrderRow]:
+    """Acknowledged or pending orders whose requested start has come, most urgent first."""
+    query = (
+        select(OrderRow)
+        .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
+        .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= now))
+        .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+

@@ -1,0 +1,249 @@
+"""Reachability post-checks: the specs' ``postChecks.reachability``, probed from the devices.
+
+A check names, with ``{characteristic}`` placeholders, the device a probe starts from (``from``),
+the address it pings (``to``) and the network instance (``networkInstance``); ``pairs: mesh`` pairs
+each item of the spec in the order with every other item of the same ``group`` (an L3VPN's
+endpoints of one VRF), ``pairs: each`` makes one probe per item. ``count`` probes are sent; the
+check passes when loss <= ``maxLossPercent`` and the largest round trip <= ``maxRttMs``.
+
+How a device probes is its platform's business (``templates/reachability/platforms.yaml``): gNOI
+System.Ping on the gNMI endpoint, or a NETCONF RPC (``drivers.netconf_ping``). Probes run in
+parallel, one thread each; a failing gNOI pair is traced (System.Traceroute) for the order's note.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, StrictUndefined
+
+from core.errors import EXPECTED, RomError
+from drivers.base import DeviceTarget
+from drivers.gnoi import PingResult, gnoi_client
+from drivers.netconf_ping import ReplyParser, netconf_ping
+from intent.catalog import TEMPLATES_DIR
+from intent.planner import PlannedItem
+from inventory.context import Context
+from inventory.records import list_devices
+from rom import order_store
+
+log = logging.getLogger(__name__)
+PLATFORMS_FILE = TEMPLATES_DIR / "reachability" / "platforms.yaml"
+MAX_THREADS = 32
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One pair to check: from ``device`` to ``destination`` inside ``network_instance``."""
+
+    check: str
+    device: str
+    destination: str
+    network_instance: str
+    count: int = 3
+    max_loss_percent: float = 0.0
+    max_rtt_ms: float | None = None
+    peer: str = ""  # the device holding `destination`, when the order knows it
+
+    @property
+    def pair(self) -> str:
+        peer = f" ({self.peer})" if self.peer else ""
+        return f"{self.device} -> {self.destination}{peer} in {self.network_instance or 'default'}"
+
+
+@dataclass(frozen=True)
+class PlatformProbe:
+    """How one platform probes: ``gnoi`` or ``netconf``, and its NETCONF RPC when it has one."""
+
+    method: str = "gnoi"
+    template: Path | None = None
+    reply: ReplyParser | None = None
+
+
+def _fill(text: Any, values: Mapping[str, Any]) -> str:
+    return str(text).format_map(values)
+
+
+def probes_for(items: Iterable[PlannedItem]) -> list[Probe]:
+    """The probes the specs of ``items`` (added or modified) declare (pure), without duplicates."""
+    items = [i for i in items if i.action in ("add", "modify")]
+    probes: list[Probe] = []
+    for item in items:
+        for raw in item.spec.post_checks.get("reachability") or []:
+            context = {"device": item.device, **item.values}
+            source = _fill(raw.get("from", "{device}"), context)
+            vrf = _fill(raw.get("networkInstance", ""), context)
+            base = Probe(
+                check=str(raw["name"]),
+                device=source,
+                destination="",
+                network_instance=vrf,
+                count=int(raw.get("count", 3)),
+                max_loss_percent=float(raw.get("maxLossPercent", 0)),
+                max_rtt_ms=float(raw["maxRttMs"]) if raw.get("maxRttMs") is not None else None,
+            )
+            if raw.get("pairs", "each") != "mesh":
+                probes.append(replace(base, destination=_fill(raw["to"], context)))
+                continue
+            group = _fill(raw.get("group", ""), context)
+            for other in items:
+                if other is item or other.spec.id != item.spec.id:
+                    continue
+                theirs = {"device": other.device, **other.values}
+                if _fill(raw.get("group", ""), theirs) == group:
+                    peer = _fill(raw.get("from", "{device}"), theirs)
+                    probes.append(replace(base, destination=_fill(raw["to"], theirs), peer=peer))
+    return list(dict.fromkeys(probes))
+
+
+def verdict(probe: Probe, result: PingResult) -> str | None:
+    """Why ``result`` fails ``probe`` (None: it passes), naming the pair, the loss and the path (pure)."""
+    reasons = []
+    if result.loss_percent > probe.max_loss_percent:
+        reasons.append(
+            f"{result.loss_percent:g}% loss ({result.received}/{result.sent} answered, "
+            f"at most {probe.max_loss_percent:g}% allowed)"
+        )
+    elif probe.max_rtt_ms is not None and result.max_ms > probe.max_rtt_ms:
+        reasons.append(f"max RTT {result.max_ms:.3f} ms > {probe.max_rtt_ms:g} ms")
+    if not reasons:
+        return None
+    extra = f"; path {' > '.join(result.path)}" if result.path else ""
+    said = f"; device says: {result.reason}" if result.reason else ""
+    return f"reachability {probe.check} {probe.pair}: {', '.join(reasons)}{extra}{said}"
+
+
+def summary(probe: Probe, result: PingResult) -> str:
+    """One line for the order's record (pure)."""
+    return (
+        f"reachability {probe.check} {probe.pair}: {result.received}/{result.sent} answered, "
+        f"{result.loss_percent:g}% loss, max RTT {result.max_ms:.3f} ms (via {result.via})"
+    )
+
+
+def load_platforms(path: Path = PLATFORMS_FILE) -> dict[str, PlatformProbe]:
+    """The platforms' probe methods from the catalog."""
+    raw = yaml.safe_load(path.read_text()) or {}
+    out: dict[str, PlatformProbe] = {}
+    for platform, entry in raw.items():
+        netconf = entry.get("netconf") or {}
+        reply = netconf.get("reply")
+        out[platform] = PlatformProbe(
+            method=str(entry.get("method", "gnoi")),
+            template=path.parent / netconf["template"] if netconf.get("template") else None,
+            reply=ReplyParser(
+                success=reply["success"],
+                namespaces=reply.get("namespaces") or {},
+                reason=reply.get("reason"),
+                hops=reply.get("hops"),
+                sent=reply.get("sent"),
+                received=reply.get("received"),
+                avg_rtt_ms=reply.get("avgRttMs"),
+            )
+            if reply
+            else None,
+        )
+    return out
+
+
+def _render(template: Path, probe: Probe) -> str:
+    env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    return env.from_string(template.read_text()).render(
+        destination=probe.destination, networkInstance=probe.network_instance, count=probe.count, source=""
+    )
+
+
+def ping(target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = None) -> PingResult:
+    """Run one probe from ``target`` the way its platform does; a failing gNOI pair is traced."""
+    platform = platform or PlatformProbe()
+    use_gnoi = platform.method == "gnoi" and (target.gnmi_port is not None or platform.reply is None)
+    if not use_gnoi:
+        if platform.template is None or platform.reply is None:
+            raise RomError(
+                f"{target.name}: platform {target.platform!r} has no NETCONF ping RPC in the catalog"
+            )
+        rpc = _render(platform.template, probe)
+        return netconf_ping(
+            target, rpc, platform.reply, probe.destination, probe.network_instance, probe.count
+        )
+    with gnoi_client(target) as client:
+        result = client.ping(probe.destination, probe.network_instance, probe.count)
+        if verdict(probe, result) is None:
+            return result
+        try:
+            hops = client.traceroute(probe.destination, probe.network_instance, max_ttl=16)
+        except EXPECTED as exc:  # the path is a courtesy: its absence must not hide the loss
+            log.info("%s: traceroute to %s failed: %s", target.name, probe.destination, exc)
+            return result
+    path = tuple(h.name or h.address for h in hops)
+    return replace(result, path=(target.name, *path))
+
+
+def run_probes(
+    targets: Mapping[str, DeviceTarget],
+    probes: list[Probe],
+    platforms: Mapping[str, PlatformProbe] | None = None,
+    pinger: Callable[[DeviceTarget, Probe, PlatformProbe | None], PingResult] = ping,
+) -> list[tuple[Probe, PingResult | None, str | None]]:
+    """Every probe in parallel: (probe, result, problem). A probe that could not run (no target,
+    transport error) has no result and its error as the problem."""
+    platforms = platforms if platforms is not None else load_platforms()
+
+    def one(probe: Probe) -> tuple[Probe, PingResult | None, str | None]:
+        target = targets.get(probe.device)
+        if target is None:
+            return (
+                probe,
+                None,
+                f"reachability {probe.check} {probe.pair}: {probe.device} is not in the inventory",
+            )
+        try:
+            result = pinger(target, probe, platforms.get(target.platform))
+        except EXPECTED as exc:
+            return probe, None, f"reachability {probe.check} {probe.pair}: probe failed: {exc}"
+        return probe, result, verdict(probe, result)
+
+    if not probes:
+        return []
+    with ThreadPoolExecutor(max_workers=min(len(probes), MAX_THREADS)) as pool:
+        return list(pool.map(one, probes))
+
+
+def check_order(ctx: Context, order_id: str, items: list[PlannedItem], remarks: list[str]) -> list[str]:
+    """The reachability post-check of an order's applied items: problems (empty: pass). Every result
+    goes into ``remarks`` (the order's note) and the order's step log (``reachability``)."""
+    probes = probes_for(items)
+    if not probes or not ctx.settings.reachability_checks:
+        return []
+    with ctx.sessions() as session:
+        targets = {d.name: ctx.target(d) for d in list_devices(session, sorted({p.device for p in probes}))}
+    outcomes = run_probes(targets, probes)
+    remarks.extend(summary(probe, result) for probe, result, _ in outcomes if result is not None)
+    with ctx.transaction() as session:
+        order_store.add_step(
+            session,
+            order_id,
+            "reachability",
+            results=[
+                {"check": p.check, "pair": p.pair, **(r.to_dict() if r else {}), "problem": problem}
+                for p, r, problem in outcomes
+            ],
+        )
+    return [problem for _, _, problem in outcomes if problem]
+
+
+def ping_device(
+    ctx: Context, device: str, destination: str, network_instance: str = "", count: int = 3
+) -> tuple[Probe, PingResult | None, str | None]:
+    """One probe from an inventory device, exactly as the post-check runs it (``rom device ping``)."""
+    probe = Probe("ping", device, destination, network_instance, count=count)
+    with ctx.sessions() as session:
+        targets = {d.name: ctx.target(d) for d in list_devices(session, [device])}
+    [outcome] = run_probes(targets, [probe])
+    return outcome

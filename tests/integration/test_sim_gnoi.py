@@ -1,0 +1,87 @@
+"""gNOI System.Ping/Traceroute: ROM's client (drivers.gnoi) against the simulators' server, which
+answers from the fleet's network model and follows link faults set through the control API; and the
+NETCONF fallback (the platform's <ping> RPC from the catalog) on the same model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from drivers.errors import DeviceRejected
+from drivers.gnoi import GnoiClient
+from lab.support import fleet_target
+from rom.reachability import Probe, load_platforms, ping
+from sims.fleet import FleetThread
+from tests.integration.conftest import vpn_fleet
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Iterator[FleetThread]:
+    with vpn_fleet() as running:
+        yield running
+
+
+@pytest.fixture
+def p1_down(fleet: FleetThread) -> Iterator[None]:
+    assert fleet.control_url is not None
+    with httpx.Client(base_url=fleet.control_url) as control:
+        fault = control.post("/faults", json={"kind": "link-down", "link": "pe1--p1"})
+        assert fault.status_code == 201, fault.text
+        try:
+            yield
+        finally:
+            control.delete(f"/faults/{fault.json()['id']}")
+
+
+def test_ping_in_a_vrf_answers_every_probe(fleet: FleetThread) -> None:
+    with GnoiClient(fleet_target(fleet, "pe1", gnmi=True)) as client:
+        result = client.ping("10.10.0.5", "CUST-A", count=3)
+    assert (result.sent, result.received, result.loss_percent) == (3, 3, 0.0)
+    assert len(result.replies) == 3 and result.max_ms == pytest.approx(0.2)  # two links, 0.1 ms each
+    assert "pe1 > p1 > pe2" in result.reason
+
+
+def test_traceroute_names_the_hops(fleet: FleetThread) -> None:
+    with GnoiClient(fleet_target(fleet, "pe1", gnmi=True)) as client:
+        hops = client.traceroute("10.10.0.5", "CUST-A")
+    assert [(h.hop, h.name, h.address) for h in hops] == [(1, "p1", "p1"), (2, "pe2", "10.10.0.5")]
+
+
+def test_link_down_loses_every_probe(fleet: FleetThread, p1_down: None) -> None:
+    with GnoiClient(fleet_target(fleet, "pe1", gnmi=True)) as client:
+        result = client.ping("10.10.0.5", "CUST-A", count=3)
+        hops = client.traceroute("10.10.0.5", "CUST-A")
+    assert (result.sent, result.received, result.loss_percent) == (3, 0, 100.0)
+    assert "no path of up links from pe1 to pe2" in result.reason
+    assert [h.state for h in hops] == ["NETWORK_UNREACHABLE"]
+
+
+def test_wrong_vrf_and_bad_destination(fleet: FleetThread) -> None:
+    with GnoiClient(fleet_target(fleet, "pe1", gnmi=True)) as client:
+        assert client.ping("10.10.0.5", "CUST-Z", count=2).received == 0
+        with pytest.raises(DeviceRejected, match="not an IPv4 address"):
+            client.ping("pe2.example", "CUST-A")
+
+
+def test_post_check_probe_over_gnoi_and_over_the_netconf_fallback(fleet: FleetThread) -> None:
+    probe = Probe("vrf-any-to-any", "pe1", "10.10.0.5", "CUST-A", count=3, max_rtt_ms=50, peer="pe2")
+    platforms = load_platforms()
+    over_gnoi = ping(fleet_target(fleet, "pe1", gnmi=True), probe, platforms["rom-router"])
+    assert (over_gnoi.via, over_gnoi.received) == ("gnoi", 3)
+    # no gNMI port in the inventory: the platform's NETCONF <ping> RPC
+    over_netconf = ping(fleet_target(fleet, "pe1"), probe, platforms["rom-router"])
+    assert (over_netconf.via, over_netconf.received) == ("netconf", 3)
+    assert over_netconf.path == ("pe1", "p1", "pe2")
+    netconf_only = replace(platforms["rom-router"], method="netconf")  # chosen by the platform
+    assert ping(fleet_target(fleet, "pe1", gnmi=True), probe, netconf_only).via == "netconf"
+
+
+def test_failing_probe_is_traced_and_reported(fleet: FleetThread, p1_down: None) -> None:
+    probe = Probe("vrf-any-to-any", "pe1", "10.10.0.5", "CUST-A", count=3, peer="pe2")
+    result = ping(fleet_target(fleet, "pe1", gnmi=True), probe, load_platforms()["rom-router"])
+    assert result.loss_percent == 100.0 and result.path == ("pe1", "*")

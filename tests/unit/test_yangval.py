@@ -1,0 +1,83 @@
+"""ROM's own YANG check of rendered payloads (yangval, yangson) against the upstream OpenConfig
+modules: what the catalog renders passes, what breaks the device's YANG is a 422 naming the path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.errors import Unprocessable
+from intent.catalog import Catalog, validate_characteristics
+from intent.planner import PlannedItem, RoleTarget, intended_for
+from intent.yang.check import check_items, problems
+from intent.yang.payload import gnmi_tree
+from tests.conftest import L3VPN_VALUES
+from tests.unit.test_render_catalog_specs import QOS
+from tests.yanglint import REFERENCE
+
+OPENCONFIG = [REFERENCE / "openconfig"]
+PLATFORMS = {"pe1": "rom-router"}
+
+
+def _item(catalog: Catalog, spec_id: str, values: dict[str, Any]) -> PlannedItem:
+    spec = catalog.get(spec_id)
+    checked = validate_characteristics(spec, values)
+    [(role, rule)] = spec.roles.items()
+    target = RoleTarget(role, checked[rule.device_characteristic], "rom-router")
+    return PlannedItem("7", "add", spec, target.device, target.platform, checked, "x", (target,))
+
+
+@pytest.mark.parametrize(("spec_id", "values"), [("transport-qos", QOS), ("l3vpn-endpoint", L3VPN_VALUES)])
+def test_the_catalog_renders_valid_openconfig(spec_id: str, values: dict[str, Any]) -> None:
+    catalog = Catalog.load()
+    [want] = intended_for(catalog, _item(catalog, spec_id, dict(values)))
+    assert problems(want, "rom-router", OPENCONFIG) == []
+    check_items(catalog, [_item(catalog, spec_id, dict(values))], PLATFORMS, OPENCONFIG)
+
+
+def test_a_route_distinguisher_the_catalog_accepts_but_openconfig_refuses_is_422() -> None:
+    catalog = Catalog.load()
+    item = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "routeDistinguisher": "70000:70000"})
+    with pytest.raises(
+        Unprocessable, match=r"orderItem 7 role .*pe1 \(rom-router\) breaks its YANG: .*route-distinguisher"
+    ):
+        check_items(catalog, [item], PLATFORMS, OPENCONFIG)
+
+
+def test_vlan_5000_from_a_template_without_the_bound_is_422(tmp_path: Path) -> None:
+    """A spec whose author forgot the VLAN range: the device's YANG (vlan-id 1..4094) catches it."""
+    root = tmp_path / "templates"
+    shutil.copytree(Catalog.load().root / "l3vpn-endpoint", root / "l3vpn-endpoint")
+    spec = root / "l3vpn-endpoint" / "spec.yaml"
+    spec.write_text(spec.read_text().replace("    maximum: 4094\n", "    maximum: 9999\n"))
+    catalog = Catalog.load(root)
+    item = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "vlanId": 5000})
+    with pytest.raises(Unprocessable, match=r"vlan-id"):
+        check_items(catalog, [item], PLATFORMS, OPENCONFIG)
+
+
+def test_gnmi_unknown_leaf_is_refused() -> None:
+    catalog = Catalog.load()
+    [want] = intended_for(catalog, _item(catalog, "transport-qos", dict(QOS)))
+    assert want.document is not None
+    bad = want.document.replace('"bc"', '"burst"')
+    found = problems(type(want)(**{**want.__dict__, "document": bad}), "rom-router", OPENCONFIG)
+    assert found and "burst" in found[0], found
+
+
+def test_platforms_without_modules_and_an_empty_path_are_not_checked() -> None:
+    catalog = Catalog.load()
+    [want] = intended_for(catalog, _item(catalog, "transport-qos", dict(QOS)))
+    assert problems(want, "srlinux", OPENCONFIG) == []
+    assert problems(want, "rom-router", []) == []
+
+
+def test_gnmi_tree_merges_paths_into_one_rfc7951_tree() -> None:
+    doc = (
+        '{"update": [{"path": ["a:x", {"l": {"k": "1"}}], "value": {"k": 1, "v": "p"}}],'
+        ' "replace": [{"path": ["a:x", {"l": {"k": "1"}}, "c"], "value": {"w": 2}}]}'
+    )
+    assert gnmi_tree(doc) == {"a:x": {"l": [{"k": 1, "v": "p", "c": {"w": 2}}]}}
