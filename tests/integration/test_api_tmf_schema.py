@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core import outbox
 from inventory.records import Device, upsert_device
 from lab.support import wait_order
-from rom import order_store as store
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order
 from tests.tmf_schema import have_swagger, violations
 
@@ -89,7 +89,7 @@ def test_order_bodies_conform_in_every_state(rom: RomUnderTest) -> None:
     every_read_conforms(rom, ids)
 
     with rom.ctx.sessions() as session:  # every state each order went through, inProgress included
-        bodies = [e.payload["event"] for e in store.list_events(session, "rom.resourceOrder.events")]
+        bodies = [e.payload["event"] for e in outbox.list_events(session, "rom.resourceOrder.events")]
     seen = set()
     for body in bodies:
         if "resourceOrder" in body:
