@@ -16,6 +16,7 @@ from api.auth import authorize
 from api.errors import install_error_handlers, tmf_error
 from api.jwt_auth import JwtVerifier
 from api.limits import BodyLimit, BodyTooLarge
+from api.text_guard import refuse_uncarryable_text
 from core.settings import Settings, get_settings
 from drift.monitor import run_periodically
 from events.relay import OutboxRelay
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
         return tmf_error(413, "Payload too large", exc.detail)
 
-    orders, inventory = [Depends(authorize("orders"))], [Depends(authorize("inventory"))]
+    checked = Depends(refuse_uncarryable_text)  # after authorization: a stranger learns nothing
+    orders, inventory = [Depends(authorize("orders")), checked], [Depends(authorize("inventory")), checked]
     app.include_router(resource_order.router, dependencies=orders)
     app.include_router(cancel.router, dependencies=orders)
     app.include_router(hub.hub_router(resource_order.router.prefix), dependencies=orders)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import ContextDep
+from api.deps import ContextDep, no_content
 from core.tmf652 import EventSubscriptionInput
 from events import hub_registry
 
@@ -28,6 +28,6 @@ def hub_router(prefix: str) -> APIRouter:
     @router.delete("/hub/{hub_id}", status_code=204)
     def unregister_hub(hub_id: str, ctx: ContextDep) -> Response:
         hub_registry.remove(ctx, hub_id)
-        return Response(status_code=204)
+        return no_content()
 
     return router

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, paged
+from api.deps import ContextDep, CorrelationDep, Page, no_content, paged
 from core.errors import InvalidRequest
 from inventory import resources
 
@@ -58,4 +58,4 @@ def patch_resource(
 def delete_resource(resource_id: str, ctx: ContextDep, correlation: CorrelationDep) -> Response:
     """Remove the inventory record only; configuration on the device is left alone."""
     resources.delete_resource(ctx, resource_id, correlation)
-    return Response(status_code=204)
+    return no_content()

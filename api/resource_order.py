@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, paged
+from api.deps import ContextDep, CorrelationDep, Page, no_content, paged
 from core.errors import InvalidRequest
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from rom import orders
@@ -66,4 +66,4 @@ def patch_resource_order(
 @router.delete("/resourceOrder/{order_id}", status_code=204)
 def delete_resource_order(order_id: str, ctx: ContextDep) -> Response:
     orders.delete_order(ctx, order_id)
-    return Response(status_code=204)
+    return no_content()

@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
+from core.text import loads as text_loads
+
 
 class Base(DeclarativeBase):
     """Every table's base: a table exists once the module that defines it has been imported
@@ -43,10 +45,12 @@ def make_engine(url: str) -> Engine:
     """An engine with every imported table created; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, json_deserializer=text_loads
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, json_deserializer=text_loads)
     try:
         Base.metadata.create_all(engine)
     except DBAPIError:  # another process created the same tables at the same moment

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Tmf(BaseModel):
@@ -13,6 +13,27 @@ class _Tmf(BaseModel):
     type_: str | None = Field(None, alias="@type")
     base_type: str | None = Field(None, alias="@baseType")
     schema_location: str | None = Field(None, alias="@schemaLocation")
+
+
+class _Extensible(_Tmf):
+    """A request body that follows TMF630 polymorphism: attributes beyond the schema are kept when
+    `@type` names an extension (a type other than the base one), refused otherwise; attributes ROM
+    sets itself are refused either way."""
+
+    base_name: ClassVar[str] = ""
+    set_by_rom: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _extension_attributes(self) -> Self:
+        extra = set(self.model_extra or {})
+        if fixed := sorted(extra & self.set_by_rom):
+            raise ValueError(f"{', '.join(fixed)}: set by ROM, not by a client")
+        if extra and self.type_ in (None, "", self.base_name):
+            raise ValueError(
+                f"unknown attribute(s) {', '.join(sorted(extra))}: attributes beyond the "
+                f"{self.base_name} schema need an @type naming an extension of it (TMF630)"
+            )
+        return self
 
 
 class Characteristic(_Tmf):
@@ -51,6 +72,14 @@ class ResourceOrderItemCreate(_Tmf):
     orderItemRelationship: list[OrderItemRelationship] = []
 
 
+class RelatedParty(_Tmf):
+    id: str = Field(min_length=1)
+    referred_type: str = Field(alias="@referredType", min_length=1)
+    href: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+
 class ExternalReference(_Tmf):
     id: str
     externalReferenceType: str | None = None
@@ -63,10 +92,16 @@ class Note(_Tmf):
     date: str | None = None
 
 
-class ResourceOrderCreate(_Tmf):
+ORDER_SET_BY_ROM = frozenset(
+    {"id", "href", "state", "orderDate", "completionDate", "startDate", "expectedCompletionDate"}
+)
+
+
+class ResourceOrderCreate(_Extensible):
     """POST body. State, dates and ids are set by ROM and refused here."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    base_name: ClassVar[str] = "ResourceOrder"
+    set_by_rom: ClassVar[frozenset[str]] = ORDER_SET_BY_ROM
 
     name: str | None = None
     description: str | None = None
@@ -78,7 +113,7 @@ class ResourceOrderCreate(_Tmf):
     requestedStartDate: str | None = None
     requestedCompletionDate: str | None = None
     note: list[Note] = []
-    relatedParty: list[dict[str, Any]] = []
+    relatedParty: list[RelatedParty] = []
     orderItem: list[ResourceOrderItemCreate] = Field(min_length=1, max_length=100)
     partialAllowed: bool | None = Field(
         None,
@@ -87,10 +122,17 @@ class ResourceOrderCreate(_Tmf):
     )
 
 
-class ResourceOrderUpdate(_Tmf):
+class ResourceOrderUpdate(_Extensible):
     """PATCH body (JSON merge-patch): attributes a client may change on a waiting order."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    base_name: ClassVar[str] = "ResourceOrder"
+    # the items were planned and reserved at intake; the others identify the order or are ROM's
+    set_by_rom: ClassVar[frozenset[str]] = ORDER_SET_BY_ROM | {
+        "orderItem",
+        "externalId",
+        "orderType",
+        "relatedParty",
+    }
 
     name: str | None = None
     description: str | None = None
@@ -108,8 +150,9 @@ class ResourceOrderRef(_Tmf):
     href: str | None = None
 
 
-class CancelResourceOrderCreate(_Tmf):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class CancelResourceOrderCreate(_Extensible):
+    base_name: ClassVar[str] = "CancelResourceOrder"
+    set_by_rom: ClassVar[frozenset[str]] = frozenset({"id", "href", "state", "effectiveCancellationDate"})
 
     resourceOrder: ResourceOrderRef
     cancellationReason: str | None = Field(None, max_length=1000)

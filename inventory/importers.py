@@ -14,6 +14,7 @@ import yaml
 
 from core.errors import InvalidRequest
 from core.secrets import check_reference, yaml_error_where
+from core.text import uncarryable
 from inventory.records import Device
 
 SECRET_WORDS = ("password", "secret", "passphrase")  # in a key: password, enable_secret, ...
@@ -30,6 +31,8 @@ def load_devices(path: Path) -> list[Device]:
         # YAML errors without PyYAML's snippet of the offending line: it may hold a password
         why = yaml_error_where(exc) if isinstance(exc, yaml.YAMLError) else str(exc)
         raise InvalidRequest(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {why}") from None
+    if (problem := uncarryable(doc)) is not None:  # what the API refuses, the import refuses too
+        raise InvalidRequest(f"{path}: {problem[0]}: contains {problem[1]}")
     if isinstance(doc, dict) and isinstance(doc.get("devices"), list):
         return [_from_endpoint(ep, path) for ep in doc["devices"]]
     if isinstance(doc, dict):

@@ -21,7 +21,7 @@ from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.pools import release_resource
 from inventory.records import Resource, list_devices
-from inventory.tmf639 import FREE_FIELDS, STATES, resource_doc
+from inventory.tmf639 import FREE_FIELDS, STATES, is_extension, kept_fields, resource_doc
 
 COLUMNS = {
     "id": Column(Resource.id),
@@ -83,7 +83,7 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
     states = {}
     for field, (attr, allowed) in STATES.items():
         value = doc.get(field)
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             raise InvalidRequest(f"{field} must be one of {', '.join(sorted(allowed))}, got {value!r}")
         states[attr] = value
     name = doc.get("name")
@@ -99,7 +99,7 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
         row.status_by = ""  # set through the API: reconciliation leaves it alone (drift.monitor)
     for attr, value in states.items():
         setattr(row, attr, value)
-    row.extra = {k: v for k, v in doc.items() if k in FREE_FIELDS}
+    row.extra = kept_fields(doc)
 
 
 def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> dict[str, Any]:
@@ -115,9 +115,14 @@ def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> 
         - FREE_FIELDS
         - set(STATES)
         - {"name", "category", "resourceCharacteristic", "resourceSpecification", "@type"}
+        - {"id", "href"}  # the swagger requires them in a create, yet says skipped: ROM assigns them
     )
-    if unknown:
-        raise InvalidRequest(f"unknown or read-only field(s): {', '.join(unknown)}")
+    if unknown and not is_extension(body):
+        raise InvalidRequest(
+            f"unknown field(s): {', '.join(unknown)} (attributes beyond the TMF639 Resource need an "
+            "@type naming an extension of it, TMF630)"
+        )
+    body = {k: v for k, v in body.items() if k not in ("id", "href")}
     with ctx.transaction() as session:
         row = Resource(id=str(uuid.uuid4()), spec_id=spec.id, spec_version=spec.version, device="")
         _apply(session, ctx.catalog, row, {**DEFAULT_STATES, **body})

@@ -34,12 +34,33 @@ FREE_FIELDS = frozenset(
     }
 )
 
+# What ROM models itself (columns); the rest of a document is kept in `extra` (see `kept_fields`).
+MODELLED = frozenset(
+    {"id", "href", "name", "category", "resourceSpecification", "resourceCharacteristic", *STATES}
+)
+BASE_TYPES = frozenset({"Resource", "LogicalResource", "PhysicalResource"})
+
+
+def is_extension(doc: dict[str, Any]) -> bool:
+    """Whether `@type` names an extension of TMF639's Resource (TMF630 polymorphism)."""
+    return isinstance(doc.get("@type"), str) and doc["@type"] not in BASE_TYPES
+
+
+def kept_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """What a resource keeps besides its columns: the free TMF639 fields, its `@type`, and when
+    that names an extension, every attribute beyond the TMF639 model, as given."""
+    extension = is_extension(doc)
+    return {
+        k: v for k, v in doc.items() if k in FREE_FIELDS or k == "@type" or (extension and k not in MODELLED)
+    }
+
 
 def resource_doc(resource: Resource) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": resource.id,
         "href": f"{RESOURCE_PATH}/{resource.id}",
         "@type": "LogicalResource",
+        "@baseType": "Resource",
         "name": resource.name,
         "category": resource.category,
         "resourceSpecification": {"id": resource.spec_id, "version": resource.spec_version},

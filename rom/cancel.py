@@ -4,6 +4,7 @@ its next cancellation point (before devices are confirmed, which rolls every dev
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ def request_cancellation(
             **body.model_dump(mode="json", by_alias=True, exclude_none=True),
             "id": task_id,
             "href": f"{CANCEL_PATH}/{task_id}",
-            "@type": "CancelResourceOrder",
+            "@type": body.type_ or "CancelResourceOrder",
             "resourceOrder": {"id": row.id, "href": f"{ORDER_PATH}/{row.id}"},
             "creationDate": now_iso(),
         }
@@ -73,9 +74,15 @@ def get_cancellation(ctx: Context, task_id: str, fields: str | None = None) -> d
         row = session.get(order_store.CancelRow, task_id)
         if row is None:
             raise NotFound(f"cancelResourceOrder {task_id} not found")
-        return project(row.doc, fields)
+        return project(row.doc, with_mandatory(fields))
 
 
 def list_cancellations(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
     with ctx.sessions() as session:
+        page = replace(page, fields=with_mandatory(page.fields))
         return fetch_page(session, order_store.CancelRow, COLUMNS, "-creationDate", page, lambda r: r.doc)
+
+
+def with_mandatory(fields: str | None) -> str | None:
+    """`fields=` keeps what TMF652 makes mandatory in a CancelResourceOrder (besides id, href)."""
+    return f"{fields},resourceOrder" if fields else fields

@@ -21,6 +21,7 @@ from inventory.records import Resource
 from inventory.resources import remove_resource
 from inventory.tmf639 import resource_doc
 from rom import order_store
+from rom.resource_refs import allocated_id
 from rom.transitions import item_state, set_state
 
 
@@ -113,7 +114,7 @@ def _complete(
 
 def _create(session: Session, row: order_store.OrderRow, item: PlannedItem) -> dict[str, str]:
     resource = Resource(
-        id=str(uuid.uuid4()),
+        id=allocated_id(row.doc, item.item_id) or str(uuid.uuid4()),
         name=item.resource_name,
         category=item.spec.category,
         spec_id=item.spec.id,

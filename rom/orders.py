@@ -24,6 +24,7 @@ from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.records import Resource, list_devices
 from rom import order_store
+from rom.resource_refs import allocate_resource_ids
 from rom.transitions import set_state, touch_doc
 
 ORDER_PATH = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
@@ -94,6 +95,7 @@ def _insert(
             return _replay(existing, key, digest), True
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
+        request = allocate_resource_ids(request)
         check_request(ctx.catalog, request, platforms, current, ctx.settings.yang_path)  # 422: YANG
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}

@@ -41,6 +41,9 @@ def test_filters_apply_before_paging_and_fields_project(rom: RomUnderTest) -> No
     assert [d["priority"] for d in by_priority] == [0, 0, 1, 1]
     assert rom.client.get(ORDERS, params={"orderDate.gte": LATER}).headers["X-Total-Count"] == "0"
     assert rom.client.get(ORDERS, params={"orderDate.lt": LATER}).headers["X-Total-Count"] == "6"
+    counts = rom.client.get(ORDERS, params={"category": "gold", "limit": 0})  # TMF630: counts only
+    assert counts.status_code == 200 and counts.json() == []
+    assert counts.headers["X-Total-Count"] == "3" and counts.headers["X-Result-Count"] == "0"
 
 
 @pytest.mark.parametrize(
@@ -50,7 +53,7 @@ def test_filters_apply_before_paging_and_fields_project(rom: RomUnderTest) -> No
         ({"priority": "high"}, "not a valid int"),
         ({"orderDate.near": "2026-01-01"}, "unknown operator"),
         ({"sort": "colour"}, "cannot sort"),
-        ({"limit": "0"}, "limit"),
+        ({"limit": "-1"}, "limit"),
     ],
 )
 def test_bad_queries_are_400(rom: RomUnderTest, params: dict[str, str], fragment: str) -> None:
@@ -110,10 +113,11 @@ def test_cancel_tasks(rom: RomUnderTest) -> None:
     listed = rom.client.get(f"{API}/cancelResourceOrder", params={"state": "terminatedWithError"})
     assert listed.headers["X-Total-Count"] == "1"
     one = rom.client.get(f"{API}/cancelResourceOrder/{late.json()['id']}", params={"fields": "state"})
-    assert one.json() == {
+    assert one.json() == {  # resourceOrder is mandatory in a CancelResourceOrder: fields= keeps it
         "id": late.json()["id"],
         "href": late.json()["href"],
         "state": "terminatedWithError",
+        "resourceOrder": late.json()["resourceOrder"],
     }
 
 

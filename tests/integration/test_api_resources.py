@@ -131,7 +131,7 @@ def test_bad_patches_change_nothing(rom: RomUnderTest, patch: Any, content_type:
         ({"resourceSpecification": {"id": "nope"}}, "unknown resource specification"),
         ({"resourceSpecification": None}, "resourceSpecification.id is required"),
         ({"name": ""}, "name is required"),
-        ({"href": "/x"}, "read-only"),
+        ({"colour": "red"}, "unknown field(s): colour"),  # id/href: the swagger requires them
         ({"resourceCharacteristic": [{"name": "device", "value": "pe9"}]}, "missing characteristic"),
     ],
 )

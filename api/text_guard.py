@@ -1,0 +1,66 @@
+"""Intake refuses text a device cannot carry (`core.text`) and values that break their swagger
+format (`core.tmf_formats`), in every request body, before any write.
+
+An app-wide dependency: FastAPI has already read the body (the request caches it), so this parses
+the same bytes once more and walks them; a body that is not JSON is left to the route's own
+validation. The 400 names the field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from core.errors import InvalidRequest
+from core.text import uncarryable
+from core.tmf_formats import misformatted
+
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+MAX_DEPTH = 32  # no TMF body needs more; deeper ones would exhaust the serialiser's recursion
+
+
+def too_deep(value: Any, limit: int) -> str | None:
+    """The path of the first object or array nested more than `limit` levels deep, if any (an
+    explicit stack: the check itself must not recurse)."""
+    stack: list[tuple[Any, str, int]] = [(value, "body", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= limit:
+            return path
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            step = f"{path}[{key}]" if isinstance(item, list) else f"{path}.{key}"
+            stack.append((child, step.removeprefix("body."), depth + 1))
+    return None
+
+
+async def refuse_uncarryable_text(request: Request) -> None:
+    """Path and query parameters too, on every method: they reach the database as query values
+    (PostgreSQL refuses NUL), so they are refused here rather than fail there."""
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, text in params.items():
+            if (problem := uncarryable(str(text))) is not None:
+                raise InvalidRequest(f"{where} parameter {name}: contains {problem[1]}")
+    if request.method not in WRITES:
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return
+    if (deep := too_deep(value, MAX_DEPTH)) is not None:
+        raise InvalidRequest(f"{deep}: nested deeper than {MAX_DEPTH} levels")
+    problem = uncarryable(value)
+    if problem is not None:
+        where, why = problem
+        raise InvalidRequest(f"{where}: contains {why}")
+    problem = misformatted(value)
+    if problem is not None:
+        where, why = problem
+        raise InvalidRequest(f"{where}: {why}")

@@ -1,0 +1,152 @@
+"""schemathesis from the official TMF652 and TMF639 v4 swagger files (not the app's own OpenAPI)
+against a real `rom serve`: every operation the swaggers define for ROM's side (the `/listener`
+operations are the client's), valid and invalid input. The answer is never a 5xx, every body
+conforms to the swagger's response schema, and every answer has the declared content type.
+
+Refusals of schema-valid requests are not checked here (ROM refuses some on purpose: unknown
+specifications, devices and the like); docs/tmf-conformance.md lists them with their reasons.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+
+from core.settings import Settings
+from inventory.context import Context
+from inventory.records import Device, upsert_device
+from lab.support import serving
+from tests.integration.conftest import l3vpn_item
+from tests.tmf_schema import have_swagger, swagger_path
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not have_swagger(), reason="the official TMF swagger files are not at hand"),
+]
+
+ORDERING, INVENTORY = "/tmf-api/resourceOrderingManagement/v4", "/tmf-api/resourceInventoryManagement/v4"
+# Per operation; FUZZ_EXAMPLES=300 digs deeper, with fresh random cases.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CALLS = itertools.count()
+
+
+@dataclass
+class Served:
+    base_url: str
+    ids: dict[str, list[str]]  # path prefix (e.g. "/resourceOrder") -> ids that exist
+    log: Path
+
+
+def seed(client: httpx.Client) -> dict[str, list[str]]:
+    def created(path: str, body: dict[str, Any]) -> str:
+        response = client.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    waiting = [
+        {"orderItem": [l3vpn_item("1", "pe1", f"T{v}", v)], "requestedStartDate": "2099-01-01T00:00:00Z"}
+        for v in range(601, 609)
+    ]
+    orders = [created(f"{ORDERING}/resourceOrder", body) for body in waiting]
+    task = created(f"{ORDERING}/cancelResourceOrder", {"resourceOrder": {"id": orders[-1]}})
+    hubs = [
+        created(f"{api}/hub", {"callback": "http://127.0.0.1:9/listener"}) for api in (ORDERING, INVENTORY)
+    ]
+    item = l3vpn_item("1", "pe1", "TA", 699)
+    body = {"name": "adopted", "resourceSpecification": {"id": "l3vpn-endpoint"}, **item["resource"]}
+    resource = created(f"{INVENTORY}/resource", body)
+    return {
+        "/resourceOrder": orders,
+        "/cancelResourceOrder": [task],
+        "/hub": hubs,
+        "/resource": [resource],
+    }
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    var_dir = tmp_path_factory.mktemp("rom-tmf-fuzz")
+    ctx = Context.create(Settings(var_dir=var_dir))
+    with ctx.transaction() as session:
+        upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))
+    ctx.engine.dispose()
+    env = {**os.environ, "ROM_VAR_DIR": str(var_dir), "ROM_MAX_BODY_BYTES": str(64 * 1024)}
+    with serving(env, var_dir / "serve.log") as client:
+        yield Served(str(client.base_url), seed(client), var_dir / "serve.log")
+
+
+def aim(case: schemathesis.Case, served: Served) -> None:
+    """Point a generated case at records that exist, keeping the rest as generated: path ids, the
+    order a cancellation names, a known specification and device for new orders and resources."""
+    pick = len(repr(case.body)) + len(repr(case.path_parameters))
+    path = case.operation.path
+    if case.path_parameters and "id" in case.path_parameters:
+        known = served.ids["/" + path.strip("/").split("/")[0]]
+        case.path_parameters["id"] = known[pick % len(known)]
+    if not isinstance(case.body, dict):
+        return
+    body = case.body
+    if path == "/cancelResourceOrder" and isinstance(body.get("resourceOrder"), dict):
+        orders = served.ids["/resourceOrder"]
+        body["resourceOrder"]["id"] = orders[pick % len(orders)]
+    elif path == "/resourceOrder" and body.get("orderItem"):
+        body["orderItem"] = [
+            l3vpn_item(str(n), "pe1", f"Z{n}", 2 + pick % 4000) for n in range(len(body["orderItem"]))
+        ]
+    elif path == "/resource" and case.method.upper() == "POST":
+        body["resourceSpecification"] = {"id": "l3vpn-endpoint"}
+        body["resourceCharacteristic"] = l3vpn_item("1", "pe1", "ZR", 2 + pick % 4000)["resource"][
+            "resourceCharacteristic"
+        ]
+
+
+def load(api: str) -> Any:
+    # the /listener operations are the notification receiver a client runs, not ROM
+    return schemathesis.openapi.from_path(swagger_path(api)).exclude(path_regex="^/listener/")
+
+
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+)
+ORDERING_SCHEMA, INVENTORY_SCHEMA = (load(api) if have_swagger() else None for api in ("652", "639"))
+
+
+def run(case: schemathesis.Case, served: Served, base: str) -> None:
+    if next(CALLS) % 2:  # every other case is aimed at existing records, the others stay as generated
+        aim(case, served)
+    case.call_and_validate(base_url=f"{served.base_url}{base}", checks=CHECKS, timeout=30)
+
+
+if ORDERING_SCHEMA is not None and INVENTORY_SCHEMA is not None:
+
+    @ORDERING_SCHEMA.parametrize()
+    @FUZZ
+    def test_tmf652_from_the_official_swagger(case: schemathesis.Case, served: Served) -> None:
+        run(case, served, ORDERING)
+
+    @INVENTORY_SCHEMA.parametrize()
+    @FUZZ
+    def test_tmf639_from_the_official_swagger(case: schemathesis.Case, served: Served) -> None:
+        run(case, served, INVENTORY)
+
+
+def test_the_fuzzing_broke_nothing_behind_the_api(served: Served) -> None:
+    """Runs after the fuzzing (file order): the worker and the relay saw no unexpected error."""
+    log = served.log.read_text()
+    assert "order worker: unexpected error" not in log
+    assert "outbox relay pass failed" not in log
+    assert "unhandled error" not in log
