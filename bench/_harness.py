@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from lab.containerlab import trust_host_keys
-from lab.support import REPO, free_port, start_serve, wait_healthy
+from lab.support import REPO, serving
 
 
 def summary(samples: Sequence[float]) -> dict[str, float]:
@@ -75,18 +75,8 @@ def rom_serve(
             check=True,
             capture_output=True,
         )
-        port = free_port()
-        log = open(Path(var) / "serve.log", "wb")  # noqa: SIM115
-        proc = start_serve(environ, port, log, repo, module)
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
-        try:
-            wait_healthy(client, proc)
+        with serving(environ, Path(var) / "serve.log", repo=repo, module=module, timeout=60) as client:
             yield client
-        finally:
-            client.close()
-            proc.terminate()
-            proc.wait(30)
-            log.close()
 
 
 def l3vpn_order(devices: Sequence[str], n: int, interface: str = "Ethernet2") -> dict[str, Any]:

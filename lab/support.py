@@ -139,12 +139,19 @@ def running_lab(env: dict[str, str], topology: Path) -> Iterator[None]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log_path: Path, port: int | None = None) -> Iterator[httpx.Client]:
+def serving(
+    env: dict[str, str],
+    log_path: Path,
+    port: int | None = None,
+    repo: Path = REPO,
+    module: str = "cli",
+    timeout: float = 30,
+) -> Iterator[httpx.Client]:
     """`rom serve` as a separate process for the block; yields an HTTP client for it once healthy."""
     port = port or free_port()
     with open(log_path, "ab") as log:
-        server = start_serve(env, port, log)
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        server = start_serve(env, port, log, repo, module)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout)
         try:
             wait_healthy(client, server)
             yield client
