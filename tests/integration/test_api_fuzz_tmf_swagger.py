@@ -12,21 +12,15 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from core.settings import Settings
-from inventory.context import Context
-from inventory.records import Device, upsert_device
-from lab.support import serving
 from tests.integration.conftest import l3vpn_item
+from tests.integration.fuzz_target import INVENTORY, ORDERING, Served, served_rom
 from tests.tmf_schema import have_swagger, swagger_path
 
 pytestmark = [
@@ -34,56 +28,16 @@ pytestmark = [
     pytest.mark.skipif(not have_swagger(), reason="the official TMF swagger files are not at hand"),
 ]
 
-ORDERING, INVENTORY = "/tmf-api/resourceOrderingManagement/v4", "/tmf-api/resourceInventoryManagement/v4"
 # Per operation; FUZZ_EXAMPLES=300 digs deeper, with fresh random cases.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 CALLS = itertools.count()
 
 
-@dataclass
-class Served:
-    base_url: str
-    ids: dict[str, list[str]]  # path prefix (e.g. "/resourceOrder") -> ids that exist
-    log: Path
-
-
-def seed(client: httpx.Client) -> dict[str, list[str]]:
-    def created(path: str, body: dict[str, Any]) -> str:
-        response = client.post(path, json=body)
-        assert response.status_code == 201, response.text
-        return str(response.json()["id"])
-
-    waiting = [
-        {"orderItem": [l3vpn_item("1", "pe1", f"T{v}", v)], "requestedStartDate": "2099-01-01T00:00:00Z"}
-        for v in range(601, 609)
-    ]
-    orders = [created(f"{ORDERING}/resourceOrder", body) for body in waiting]
-    task = created(f"{ORDERING}/cancelResourceOrder", {"resourceOrder": {"id": orders[-1]}})
-    hubs = [
-        created(f"{api}/hub", {"callback": "http://127.0.0.1:9/listener"}) for api in (ORDERING, INVENTORY)
-    ]
-    item = l3vpn_item("1", "pe1", "TA", 699)
-    body = {"name": "adopted", "resourceSpecification": {"id": "l3vpn-endpoint"}, **item["resource"]}
-    resource = created(f"{INVENTORY}/resource", body)
-    return {
-        "/resourceOrder": orders,
-        "/cancelResourceOrder": [task],
-        "/hub": hubs,
-        "/resource": [resource],
-    }
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    var_dir = tmp_path_factory.mktemp("rom-tmf-fuzz")
-    ctx = Context.create(Settings(var_dir=var_dir))
-    with ctx.transaction() as session:
-        upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))
-    ctx.engine.dispose()
-    env = {**os.environ, "ROM_VAR_DIR": str(var_dir), "ROM_MAX_BODY_BYTES": str(64 * 1024)}
-    with serving(env, var_dir / "serve.log") as client:
-        yield Served(str(client.base_url), seed(client), var_dir / "serve.log")
+    with served_rom(tmp_path_factory.mktemp("rom-tmf-fuzz")) as running:
+        yield running
 
 
 def aim(case: schemathesis.Case, served: Served) -> None:
