@@ -28,6 +28,7 @@ from intent.planner import (
 from intent.readback import after_commit_problems
 from inventory.context import Context
 from inventory.intents import other_intents
+from inventory.ownership import check_owners
 from inventory.store import list_devices
 from rom import store
 from rom.finish import finish_order
@@ -208,7 +209,10 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
-    payloads = participant_payloads(plan(ctx, request).edits)
+    planned = plan(ctx, request)
+    with ctx.sessions() as session:
+        check_owners(ctx, session, planned.items)  # what intake would refuse, refused here too
+    payloads = participant_payloads(planned.edits)
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)

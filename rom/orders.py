@@ -21,6 +21,7 @@ from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from intent.planner import CurrentResource, modified_ids, plan_order
 from inventory.context import Context
 from inventory.intake import reserve_order
+from inventory.ownership import check_owners
 from inventory.store import Resource, list_devices
 from rom import store
 from rom.transitions import set_state, touch_doc
@@ -90,6 +91,7 @@ def _insert(
         items = plan_order(body, ctx.catalog, platforms, current_resources(session, body))
         if key is not None and (existing := store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
+        check_owners(ctx, session, items)  # Conflict: a repeat, or a path another resource owns
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         doc = _initial_doc(order_id, request)
