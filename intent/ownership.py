@@ -28,15 +28,18 @@ from intent.tree import entry_labels, leaf_values
 
 @dataclass(frozen=True)
 class Owner:
-    """Who holds a claim: an inventory resource, or an earlier item of the same order."""
+    """Who holds a claim: an inventory resource, an earlier item of the same order, or an add of an
+    order that has not finished (its resource does not exist yet)."""
 
     id: str
     name: str
-    kind: str = "resource"  # or "orderItem"
+    kind: str = "resource"  # "orderItem" (of the same order), "order" (one not finished yet)
 
     def __str__(self) -> str:
         if self.kind == "orderItem":
             return f"orderItem {self.id} of this order ({self.name})"
+        if self.kind == "order":
+            return f"{self.name}, which resourceOrder {self.id} (not finished) creates"
         return f"resource {self.id} ({self.name})"
 
 

@@ -4,38 +4,53 @@ live resource or set a path another live resource owns to a different value (see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from sqlalchemy.orm import Session
 
-from core.errors import Conflict
+from core.errors import EXPECTED, Conflict
 from intent.edits import changed_resources
 from intent.ownership import Owner, identity, path_conflicts, where
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
 from inventory.intents import render_parts, select_resources
-from inventory.store import list_devices, list_resources
+from inventory.store import Device, Resource, list_devices, list_resources
 
 SETTING = frozenset({"add", "modify"})
+log = logging.getLogger(__name__)
 
 
-def check_owners(ctx: Context, session: Session, items: Sequence[PlannedItem]) -> None:
+def check_owners(
+    ctx: Context,
+    session: Session,
+    items: Sequence[PlannedItem],
+    pending: Sequence[tuple[Owner, PlannedItem]] = (),
+) -> None:
     """Raise Conflict (409) naming the owning resource (id and name) and the path when an add
     repeats a live resource's identity, or an add/modify would set a leaf another live resource
     (or an earlier item of the order) holds with a different value. The resources this order
-    modifies or deletes own nothing here: the order rewrites them."""
+    modifies or deletes own nothing here: the order rewrites them. `pending`: the adds of orders
+    not finished yet (the caller knows orders), which own what they will create."""
     setting = [i for i in items if i.action in SETTING]
     if not setting:
         return
-    _check_repeats(ctx, session, setting)
+    _check_repeats(ctx, session, setting, pending)
     skip = changed_resources(items)
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
     rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id not in skip}
     known = {d.name: d for d in list_devices(session)}
-    parts, _ = render_parts(ctx, list(rows.values()), known)
-    owned: list[tuple[Owner, Intended]] = [(Owner(p.resource.id, p.resource.name), p.intended) for p in parts]
+    owned: list[tuple[Owner, Intended]] = []
+    for row in rows.values():  # one that does not render owns nothing here (drift reports it)
+        parts = _rendered(partial(_parts, ctx, row, known))
+        owned.extend((Owner(row.id, row.name), w) for w in parts)
+    near = set(devices)
+    for owner, other in pending:
+        if near & {t.device for t in other.targets}:
+            owned.extend((owner, w) for w in _rendered(partial(intended_for, ctx.catalog, other)))
     for item in setting:
-        wants = intended_for(ctx.catalog, item)
+        wants = _rendered(partial(intended_for, ctx.catalog, item))  # a failure fails the order later
         found = path_conflicts(wants, owned)
         if found:
             more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""
@@ -43,22 +58,25 @@ def check_owners(ctx: Context, session: Session, items: Sequence[PlannedItem]) -
         owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), w) for w in wants)
 
 
-def _check_repeats(ctx: Context, session: Session, items: Sequence[PlannedItem]) -> None:
+def _check_repeats(
+    ctx: Context, session: Session, items: Sequence[PlannedItem], pending: Sequence[tuple[Owner, PlannedItem]]
+) -> None:
     adds = [i for i in items if i.action == "add"]
     seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Owner] = {}
     for spec_id, device in sorted({(i.spec.id, i.device) for i in adds}):
         spec = next(i.spec for i in adds if i.spec.id == spec_id)
         for r in list_resources(session, device=device, spec_ids=[spec_id]):
             seen.setdefault((device, *identity(spec, r.characteristics or {})), Owner(r.id, r.name))
+    for holder, other in pending:
+        seen.setdefault((other.device, *identity(other.spec, other.values)), holder)
     for item in adds:
         key = (item.device, *identity(item.spec, item.values))
         owner = seen.get(key)
         if owner is not None:
-            hint = (
-                "modify or delete that resource instead"
-                if owner.kind == "resource"
-                else "an order may create a resource once"
-            )
+            hint = {
+                "resource": "modify or delete that resource instead",
+                "order": "wait for that order, or cancel it",
+            }.get(owner.kind, "an order may create a resource once")
             raise Conflict(
                 f"orderItem {item.item_id}: repeats {owner}, which already owns "
                 f"{_first_path(ctx, item)}; {hint} "
@@ -67,8 +85,21 @@ def _check_repeats(ctx: Context, session: Session, items: Sequence[PlannedItem])
         seen[key] = Owner(item.item_id, item.resource_name, "orderItem")
 
 
+def _parts(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Intended]:
+    return [p.intended for p in render_parts(ctx, [row], dict(known))[0]]
+
+
+def _rendered(render: Callable[[], list[Intended]]) -> list[Intended]:
+    """What `render` gives, or nothing when a template cannot render these values."""
+    try:
+        return render()
+    except EXPECTED as exc:
+        log.debug("ownership check skips an intent that does not render: %s", exc)
+        return []
+
+
 def _first_path(ctx: Context, item: PlannedItem) -> str:
-    for want in intended_for(ctx.catalog, item):
+    for want in _rendered(partial(intended_for, ctx.catalog, item)):
         path = where(want)
         if path:
             return f"{path} on {want.device}"

@@ -34,7 +34,7 @@ from rom import store
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
-from rom.orders import current_resources
+from rom.orders import current_resources, unfinished_adds
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
 
@@ -210,10 +210,9 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
     planned = plan(ctx, request)
-    with ctx.sessions() as session:
-        check_owners(ctx, session, planned.items)  # what intake would refuse, refused here too
     payloads = participant_payloads(planned.edits)
-    with ctx.sessions() as session:
+    with ctx.sessions() as session:  # what intake would refuse, refused here too
+        check_owners(ctx, session, planned.items, unfinished_adds(ctx, session, planned.items))
         targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)
     try:

@@ -5,20 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.errors import Conflict, InvalidRequest, NotFound
+from core.errors import EXPECTED, Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
 from core.query import Column, PageRequest, fetch_page, project
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
-from intent.planner import CurrentResource, modified_ids, plan_order
+from intent.ownership import Owner
+from intent.planner import CurrentResource, PlannedItem, modified_ids, plan_order
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.ownership import check_owners
@@ -91,7 +94,8 @@ def _insert(
         items = plan_order(body, ctx.catalog, platforms, current_resources(session, body))
         if key is not None and (existing := store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
-        check_owners(ctx, session, items)  # Conflict: a repeat, or a path another resource owns
+        pending = unfinished_adds(ctx, session, items)
+        check_owners(ctx, session, items, pending)  # Conflict: a repeat, or a path another resource owns
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         doc = _initial_doc(order_id, request)
@@ -125,6 +129,32 @@ def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str,
     left out: the planner refuses those items)."""
     rows = [session.get(Resource, resource_id) for resource_id in modified_ids(order)]
     return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
+
+
+def unfinished_adds(
+    ctx: Context, session: Session, items: Sequence[PlannedItem]
+) -> list[tuple[Owner, PlannedItem]]:
+    """The add items of orders not finished yet on the devices of `items`: they own what they will
+    create (so two quick submits of one order cannot both pass intake). An order that no longer
+    plans is left out: it fails on its own."""
+    devices = {t.device for i in items for t in i.targets}
+    rows = session.scalars(select(store.OrderRow).where(store.OrderRow.state.not_in(TERMINAL_STATES)))
+    platforms: dict[str, str] | None = None
+    out: list[tuple[Owner, PlannedItem]] = []
+    for row in rows:
+        if not devices & set(row.devices or ()):
+            continue
+        if platforms is None:
+            platforms = {d.name: d.platform for d in list_devices(session)}
+        try:
+            order = ResourceOrderCreate.model_validate(row.request)
+            planned = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
+        except EXPECTED:
+            continue
+        except ValidationError:
+            continue
+        out.extend((Owner(row.id, i.resource_name, "order"), i) for i in planned if i.action == "add")
+    return out
 
 
 def _replay(existing: store.OrderRow, key: str, digest: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from inventory.pool_store import ReservationRow
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order, qos_item
-from tests.integration.test_api_orders import post, wait_state
+from tests.integration.test_api_orders import LATER, post, wait_state
 from tests.integration.test_order_actions import on, run, running
 
 
@@ -84,3 +84,14 @@ def test_an_external_id_still_replays_a_completed_order(rom: RomUnderTest) -> No
     assert replay.status_code == 201 and replay.headers["Idempotent-Replay"] == "true"
     assert replay.json()["id"] == done["id"]
     assert "repeats resource" in refused(rom, order(qos_item("1", "pe1", "BRONZE"), externalId="SOM-78"))
+
+
+def test_an_order_not_finished_yet_owns_what_it_creates(rom: RomUnderTest) -> None:
+    """Two quick submits of one order: the second is refused while the first waits."""
+    first = post(rom, order(qos_item("1", "pe1", "WAIT"), requestedStartDate=LATER))
+    held = reservations(rom)
+    message = refused(rom, order(qos_item("1", "pe1", "WAIT")))
+    assert f"which resourceOrder {first['id']} (not finished) creates" in message
+    assert reservations(rom) == held
+    cancelled = rom.client.delete(f"{ORDERS}/{first['id']}")
+    assert cancelled.status_code == 409  # waiting orders are cancelled, not deleted
