@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, meta
@@ -82,7 +83,20 @@ def claims(want: Intended) -> dict[str, str]:
     return out
 
 
-def path_conflicts(wanted: Sequence[Intended], owned: Iterable[tuple[Owner, Intended]]) -> list[PathConflict]:
+@dataclass(frozen=True)
+class Claims:
+    """The leaves one intent sets on its device (what `path_conflicts` compares; cacheable)."""
+
+    device: str
+    family: str
+    leaves: Mapping[str, str]
+
+
+def claims_of(want: Intended) -> Claims:
+    return Claims(want.device, _family(want.protocol), claims(want))
+
+
+def path_conflicts(wanted: Sequence[Intended], owned: Iterable[tuple[Owner, Claims]]) -> list[PathConflict]:
     """Each leaf of `wanted` that an owner in `owned` holds with another value (first owner per
     leaf), sorted by device and path."""
     wanted_by: dict[tuple[str, str], dict[str, str]] = {}
@@ -90,10 +104,10 @@ def path_conflicts(wanted: Sequence[Intended], owned: Iterable[tuple[Owner, Inte
         wanted_by.setdefault((want.device, _family(want.protocol)), {}).update(claims(want))
     found: dict[tuple[str, str], PathConflict] = {}
     for owner, have in owned:
-        mine = wanted_by.get((have.device, _family(have.protocol)))
+        mine = wanted_by.get((have.device, have.family))
         if not mine:
             continue
-        for path, held in claims(have).items():
+        for path, held in have.leaves.items():
             value = mine.get(path)
             if value is not None and value != held and (have.device, path) not in found:
                 found[(have.device, path)] = PathConflict(have.device, path, owner, held, value)
@@ -103,8 +117,13 @@ def path_conflicts(wanted: Sequence[Intended], owned: Iterable[tuple[Owner, Inte
 def identity_names(spec: ResourceSpec) -> list[str]:
     """The characteristics a resource of `spec` is named by (its `resourceName` template's
     variables), in the spec's order."""
-    used = meta.find_undeclared_variables(Environment().parse(spec.resource_name))
+    used = _variables(spec.resource_name)
     return [name for name in spec.characteristics if name in used]
+
+
+@lru_cache(maxsize=256)
+def _variables(source: str) -> frozenset[str]:
+    return frozenset(meta.find_undeclared_variables(Environment().parse(source)))
 
 
 def identity(spec: ResourceSpec, values: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:

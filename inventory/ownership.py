@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED, Conflict
 from intent.edits import changed_resources
-from intent.ownership import Owner, identity, path_conflicts, where
+from intent.ownership import Claims, Owner, claims_of, identity, path_conflicts, where
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
 from inventory.intents import render_parts, select_resources
@@ -41,21 +41,40 @@ def check_owners(
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
     rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id not in skip}
     known = {d.name: d for d in list_devices(session)}
-    owned: list[tuple[Owner, Intended]] = []
-    for row in rows.values():  # one that does not render owns nothing here (drift reports it)
-        parts = _rendered(partial(_parts, ctx, row, known))
-        owned.extend((Owner(row.id, row.name), w) for w in parts)
+    owned: list[tuple[Owner, Claims]] = []
+    for row in rows.values():
+        owned.extend((Owner(row.id, row.name), c) for c in _resource_claims(ctx, row, known))
     near = set(devices)
     for owner, other in pending:
         if near & {t.device for t in other.targets}:
-            owned.extend((owner, w) for w in _rendered(partial(intended_for, ctx.catalog, other)))
+            owned.extend((owner, claims_of(w)) for w in _rendered(partial(intended_for, ctx.catalog, other)))
     for item in setting:
         wants = _rendered(partial(intended_for, ctx.catalog, item))  # a failure fails the order later
         found = path_conflicts(wants, owned)
         if found:
             more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""
             raise Conflict(f"orderItem {item.item_id}: {found[0].message()}{more}")
-        owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), w) for w in wants)
+        owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), claims_of(w)) for w in wants)
+
+
+# (catalog, resource id, last update, role devices) -> its claims: a resource's rendering changes
+# only when the resource does (a modify updates it) or the catalog is reloaded
+_CACHE: dict[tuple[int, str, object, tuple[str, ...]], list[Claims]] = {}
+_CACHE_SIZE = 100_000
+
+
+def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Claims]:
+    """The claims of a live resource's parts; one that does not render owns nothing here (drift
+    reports it)."""
+    spec_devices = tuple(str(v) for k, v in sorted((row.characteristics or {}).items()) if v in known)
+    key = (id(ctx.catalog), row.id, row.updated, spec_devices)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = [claims_of(w) for w in _rendered(partial(_parts, ctx, row, known))]
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
 
 
 def _check_repeats(

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.tmf652 import ResourceOrderCreate
 from intent.catalog import Catalog
-from intent.ownership import Owner, claims, identity, identity_names, path_conflicts, where
+from intent.ownership import Owner, claims, claims_of, identity, identity_names, path_conflicts, where
 from intent.planner import Intended, PlannedItem, intended_for, plan_order
 
 CATALOG = Catalog.load()
@@ -70,11 +70,11 @@ def test_netconf_claims_key_entries_by_the_filter_and_first_leaf() -> None:
 
 
 def test_a_shared_vrf_with_the_same_values_is_no_conflict() -> None:
-    assert path_conflicts(endpoint(302), [(OWNER, w) for w in endpoint(301)]) == []
+    assert path_conflicts(endpoint(302), [(OWNER, claims_of(w)) for w in endpoint(301)]) == []
 
 
 def test_another_route_distinguisher_for_a_shared_vrf_names_owner_and_path() -> None:
-    [found] = path_conflicts(endpoint(302, rd="65000:9"), [(OWNER, w) for w in endpoint(301)])
+    [found] = path_conflicts(endpoint(302, rd="65000:9"), [(OWNER, claims_of(w)) for w in endpoint(301)])
     assert found.owner == OWNER and found.device == "pe1"
     assert found.path.endswith("network-instance[name=SHARED]/config[name=SHARED]/route-distinguisher")
     assert (found.held, found.wanted) == ("65000:1", "65000:9")
@@ -83,11 +83,11 @@ def test_another_route_distinguisher_for_a_shared_vrf_names_owner_and_path() -> 
 
 def test_gnmi_leaves_conflict_leaf_by_leaf() -> None:
     owner = Owner("r-2", "rrm-urllc-1@gnb1:cell1")
-    [found] = path_conflicts(policy(60), [(owner, w) for w in policy(100)])
+    [found] = path_conflicts(policy(60), [(owner, claims_of(w)) for w in policy(100)])
     assert found.path.endswith("RRMPolicyRatio[id=urllc-1]/attributes/rRMPolicyMaxRatio")
     assert (found.held, found.wanted) == ("100", "60")
-    assert path_conflicts(policy(60), [(owner, w) for w in policy(60)]) == []
-    assert path_conflicts(policy(60, "other"), [(owner, w) for w in policy(100)]) == []
+    assert path_conflicts(policy(60), [(owner, claims_of(w)) for w in policy(60)]) == []
+    assert path_conflicts(policy(60, "other"), [(owner, claims_of(w)) for w in policy(100)]) == []
     [want] = policy(60)
     assert where(want).endswith("/_3gpp-nr-nrm-rrmpolicy:RRMPolicyRatio[id=urllc-1]")
     assert json.loads(claims(want)[where(want) + "/attributes/rRMPolicyMemberList"])[0]["sd"] == "00A0B1"
@@ -95,7 +95,7 @@ def test_gnmi_leaves_conflict_leaf_by_leaf() -> None:
 
 def test_protocols_and_devices_do_not_mix() -> None:
     pe2 = [w.__class__(**{**w.__dict__, "device": "pe2"}) for w in endpoint(301, rd="65000:9")]
-    assert path_conflicts(endpoint(302), [(OWNER, w) for w in pe2]) == []
+    assert path_conflicts(endpoint(302), [(OWNER, claims_of(w)) for w in pe2]) == []
 
 
 def test_identity_is_the_resource_name_s_characteristics() -> None:
