@@ -219,9 +219,17 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
         results = nr.run(task=tasks.diff, payloads=payloads)
     finally:
         nr.close_connections()
-    out: dict[str, dict[str, str]] = {}
-    for device, result in sorted(results.items()):
-        if result.failed:
-            raise RomError(f"{device}: dry run failed: {result.exception or result[0].result}")
-        out[device] = dict(result[0].result)
-    return out
+    failed = [
+        _one_line(device, result.exception or result[0].result)
+        for device, result in sorted(results.items())
+        if result.failed
+    ]
+    if failed:
+        raise RomError(f"dry run failed: {'; '.join(failed)}")
+    return {device: dict(result[0].result) for device, result in sorted(results.items())}
+
+
+def _one_line(device: str, error: object) -> str:
+    """`device: reason` on one line (a driver's error already starts with the device name)."""
+    text = " ".join(str(error).split())
+    return text if text.startswith(f"{device}: ") else f"{device}: {text}"
