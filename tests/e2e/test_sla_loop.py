@@ -62,7 +62,7 @@ class Tail:
             [
                 sys.executable,
                 "-m",
-                "rom",
+                "cli",
                 "telemetry",
                 "tail",
                 stream,

@@ -59,16 +59,16 @@ def test_cancel_during_push_rolls_back_every_device(
     context, fleet = ctx
     before = {d: running(fleet, d) for d in ("pe1", "pe2")}
     order_id = submit_and_claim(context)
-    real_check = rom.executor.check_against_devices
+    real_check = rom.executor.read_back
     changed_meanwhile: list[bool] = []
 
-    def cancel_arrives_during_push(nr: Any, intended: list[rom.executor.Intended], *rest: Any) -> list[str]:
+    def cancel_arrives_during_push(nr: Any, intended: list[rom.executor.Intended], *rest: Any) -> Any:
         changed_meanwhile.append(all(running(fleet, d) != before[d] for d in before))
         body = CancelResourceOrderCreate.model_validate({"resourceOrder": {"id": order_id}})
         assert request_cancellation(context, body, "cid")["state"] == "inProgress"
         return real_check(nr, intended, *rest)
 
-    monkeypatch.setattr(rom.executor, "check_against_devices", cancel_arrives_during_push)
+    monkeypatch.setattr(rom.executor, "read_back", cancel_arrives_during_push)
     assert execute_order(context, order_id) == "cancelled"
     assert changed_meanwhile == [True]  # both devices held the config (confirmed commit) when it came
     assert {d: running(fleet, d) for d in before} == before
