@@ -5,7 +5,7 @@ live resource or set a path another live resource owns to a different value (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -36,8 +36,8 @@ def check_owners(
     setting = [i for i in items if i.action in SETTING]
     if not setting:
         return
-    _check_repeats(ctx, session, setting, pending)
     skip = changed_resources(items)
+    _check_repeats(ctx, session, setting, pending, skip)
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
     rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id not in skip}
     known = {d.name: d for d in list_devices(session)}
@@ -78,13 +78,19 @@ def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -
 
 
 def _check_repeats(
-    ctx: Context, session: Session, items: Sequence[PlannedItem], pending: Sequence[tuple[Owner, PlannedItem]]
+    ctx: Context,
+    session: Session,
+    items: Sequence[PlannedItem],
+    pending: Sequence[tuple[Owner, PlannedItem]],
+    skip: Collection[str],
 ) -> None:
     adds = [i for i in items if i.action == "add"]
     seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Owner] = {}
     for spec_id, device in sorted({(i.spec.id, i.device) for i in adds}):
         spec = next(i.spec for i in adds if i.spec.id == spec_id)
         for r in list_resources(session, device=device, spec_ids=[spec_id]):
+            if r.id in skip:  # modified or deleted by this order (a delete and an add re-create it)
+                continue
             seen.setdefault((device, *identity(spec, r.characteristics or {})), Owner(r.id, r.name))
     for holder, other in pending:
         seen.setdefault((other.device, *identity(other.spec, other.values)), holder)

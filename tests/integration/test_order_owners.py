@@ -95,3 +95,12 @@ def test_an_order_not_finished_yet_owns_what_it_creates(rom: RomUnderTest) -> No
     assert reservations(rom) == held
     cancelled = rom.client.delete(f"{ORDERS}/{first['id']}")
     assert cancelled.status_code == 409  # waiting orders are cancelled, not deleted
+
+
+def test_a_delete_and_an_add_may_recreate_a_resource_in_one_order(rom: RomUnderTest) -> None:
+    """The resource an order deletes owns nothing for that order: its add may take the same name."""
+    first = resource_of(run(rom, qos_item("1", "pe1", "MOVE")))
+    bigger = qos_item("new", "pe1", "MOVE")
+    bigger["resource"]["resourceCharacteristic"][3]["value"] = 20
+    again = run(rom, {**on("delete", first["id"]), "id": "old"}, bigger)
+    assert again["state"] == "completed", again.get("note")
