@@ -15,6 +15,7 @@ EXIT_CODES = {
     "drift remediate": "Exit codes: 0 remediated, or nothing to remediate; 1 a dry run that would push; "
     "2 a device unreachable, a push that failed (rolled back), or an error.",
     "drift adopt": f"Exit codes: 0 every difference adopted; 1 some cannot be adopted; {ERROR}.",
+    "inventory owners": f"Exit codes: 0 one owner per path; 1 repeats or conflicting values found; {ERROR}.",
     "inventory pool-sync": f"Exit codes: 0 every UPF read; 1 some could not be read; {ERROR}.",
     "serve": "Exit codes: 0 stopped; 1 it could not start (e.g. the port is taken); 2 invalid settings.",
     "sims": "Exit codes: 0 stopped; 2 invalid topology or settings.",

@@ -140,3 +140,34 @@ def where(want: Intended) -> str:
     changes = [c for c in parse_document(want.document or "{}").changes if c.op != "delete"]
     replaced = [c for c in changes if c.op == "replace"]
     return (replaced or changes)[0].text if changes else ""
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A leaf live resources hold with different values (made before intake checked, or behind
+    its back): remediation pushes one value, then the other, and never converges."""
+
+    device: str
+    path: str
+    values: tuple[tuple[str, tuple[Owner, ...]], ...]  # value -> who wants it
+
+    def message(self) -> str:
+        wants = "; ".join(
+            f"{', '.join(str(o) for o in owners)} want {value!r}" for value, owners in self.values
+        )
+        return f"{self.path} on {self.device}: {wants}"
+
+
+def disagreements(owned: Iterable[tuple[Owner, Claims]]) -> list[Disagreement]:
+    """Every leaf that owners hold with more than one value, sorted by device and path."""
+    by_leaf: dict[tuple[str, str, str], dict[str, list[Owner]]] = {}
+    for owner, have in owned:
+        for path, value in have.leaves.items():
+            owners = by_leaf.setdefault((have.device, have.family, path), {}).setdefault(value, [])
+            if owner not in owners:
+                owners.append(owner)
+    return [
+        Disagreement(device, path, tuple((v, tuple(o)) for v, o in sorted(values.items())))
+        for (device, _, path), values in sorted(by_leaf.items())
+        if len(values) > 1
+    ]

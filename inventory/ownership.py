@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED, Conflict
 from intent.edits import changed_resources
-from intent.ownership import Claims, Owner, claims_of, identity, path_conflicts, where
+from intent.ownership import (
+    Claims,
+    Disagreement,
+    Owner,
+    claims_of,
+    disagreements,
+    identity,
+    path_conflicts,
+    where,
+)
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
 from inventory.intents import render_parts, select_resources
@@ -129,3 +139,35 @@ def _first_path(ctx: Context, item: PlannedItem) -> str:
         if path:
             return f"{path} on {want.device}"
     return f"its configuration on {item.device}"
+
+
+@dataclass(frozen=True)
+class OwnerProblems:
+    """What the live inventory already holds against one owner per path."""
+
+    repeats: list[tuple[Owner, ...]]  # resources with one identity on one device
+    disagreements: list[Disagreement]
+
+    def lines(self) -> list[str]:
+        out = [f"{', '.join(str(o) for o in group)} repeat one resource" for group in self.repeats]
+        return out + [d.message() for d in self.disagreements]
+
+
+def owner_problems(ctx: Context, session: Session, device: str | None = None) -> OwnerProblems:
+    """Repeated resources and leaves live resources want with different values (e.g. resources made
+    before intake refused them): the ones to delete or modify so remediation can converge."""
+    known = {d.name: d for d in list_devices(session)}
+    names = [device] if device else sorted(known)
+    rows = {r.id: r for n in names for r in select_resources(ctx, session, device=n)}
+    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Owner]] = {}
+    owned: list[tuple[Owner, Claims]] = []
+    for row in rows.values():
+        owner = Owner(row.id, row.name)
+        try:
+            spec = ctx.catalog.get(row.spec_id)
+        except EXPECTED:
+            continue
+        groups.setdefault((row.device, *identity(spec, row.characteristics or {})), []).append(owner)
+        owned.extend((owner, c) for c in _resource_claims(ctx, row, known))
+    repeats = [tuple(g) for _, g in sorted(groups.items()) if len(g) > 1]
+    return OwnerProblems(repeats, disagreements(owned))

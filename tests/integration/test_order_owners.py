@@ -4,12 +4,17 @@ path, before anything is reserved or pushed; shared identical values and externa
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 from lxml import etree
 from sqlalchemy import select
 
 from inventory.pool_store import ReservationRow
+from inventory.store import Resource
+from lab.support import REPO
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order, qos_item
 from tests.integration.test_api_orders import LATER, post, wait_state
 from tests.integration.test_order_actions import on, run, running
@@ -104,3 +109,32 @@ def test_a_delete_and_an_add_may_recreate_a_resource_in_one_order(rom: RomUnderT
     bigger["resource"]["resourceCharacteristic"][3]["value"] = 20
     again = run(rom, {**on("delete", first["id"]), "id": "old"}, bigger)
     assert again["state"] == "completed", again.get("note")
+
+
+def test_existing_duplicates_are_flagged(rom: RomUnderTest) -> None:
+    """A repeat made before intake refused it (written straight to the inventory here) is listed by
+    `rom inventory owners` with the leaf the two want differently; exit 1."""
+    first = resource_of(run(rom, qos_item("1", "pe1", "OLD")))
+    with rom.ctx.transaction() as session:
+        row = session.get(Resource, first["id"])
+        assert row is not None
+        twin = {**row.characteristics, "priority": 7}
+        session.add(
+            Resource(id="twin", name=row.name, spec_id=row.spec_id, device="pe1", characteristics=twin)
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROM_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "inventory", "owners"],
+        env={**env, "ROM_VAR_DIR": str(rom.ctx.settings.var_dir), "COLUMNS": "100"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    name = "(qos-OLD@pe1:Ethernet2)"
+    assert lines[0] == f"conflict: resource {first['id']} {name}, resource twin {name} repeat one resource"
+    queue = "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet2]/output/queues/queue[name=OLD]"
+    assert lines[1].startswith(f"conflict: {queue}/config/priority on pe1: ")
+    assert "want '0'" in lines[1] and "want '7'" in lines[1] and len(lines) == 2

@@ -123,3 +123,18 @@ def test_identity_is_the_resource_name_s_characteristics() -> None:
     )
     assert identity(spec, a.values) == identity(spec, b.values)
     assert identity_names(CATALOG.get("slice-core")) == ["upfDevice", "smfDevice", "sst", "sd", "dnn"]
+
+
+def test_disagreements_list_every_value_and_who_wants_it() -> None:
+    from intent.ownership import disagreements
+
+    a, b, c = Owner("a", "A"), Owner("b", "B"), Owner("c", "C")
+    owned = [(a, claims_of(w)) for w in policy(60)] + [(b, claims_of(w)) for w in policy(100)]
+    owned += [(c, claims_of(w)) for w in policy(60)]
+    [found] = disagreements(owned)
+    assert found.path.endswith("rRMPolicyMaxRatio") and found.values == (("100", (b,)), ("60", (a, c)))
+    assert "resource a (A), resource c (C) want '60'" in found.message()
+    assert (
+        disagreements([(a, claims_of(w)) for w in endpoint(301)] + [(b, claims_of(w)) for w in endpoint(302)])
+        == []
+    )
