@@ -87,6 +87,8 @@ def execute_order(ctx: Context, order_id: str) -> str:
     final = finish_order(
         ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied, outcome.prints
     )
+    for problem in outcome.problems:  # one line per device and reason, as the order's notes say it
+        log.warning("order %s: %s", order_id, " ".join(problem.split()))
     log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
