@@ -57,7 +57,7 @@ def check_owners(
     near = set(devices)
     for owner, other in pending:
         if near & {t.device for t in other.targets}:
-            owned.extend((owner, claims_of(w)) for w in _rendered(partial(intended_for, ctx.catalog, other)))
+            owned.extend((owner, c) for c in _pending_claims(ctx, owner, other))
     for item in setting:
         wants = _rendered(partial(intended_for, ctx.catalog, item))  # a failure fails the order later
         found = path_conflicts(wants, owned)
@@ -71,6 +71,18 @@ def check_owners(
 # only when the resource does (a modify updates it) or the catalog is reloaded
 _CACHE: dict[tuple[int, str, object, tuple[str, ...]], list[Claims]] = {}
 _CACHE_SIZE = 100_000
+
+
+def _pending_claims(ctx: Context, owner: Owner, item: PlannedItem) -> list[Claims]:
+    """The claims of an unfinished order's add (its items do not change after intake)."""
+    key = (id(ctx.catalog), f"{owner.kind}:{owner.id}:{item.item_id}", None, ())
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = [claims_of(w) for w in _rendered(partial(intended_for, ctx.catalog, item))]
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
 
 
 def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Claims]:

@@ -21,7 +21,7 @@ from core.order_states import TERMINAL_STATES
 from core.query import Column, PageRequest, fetch_page, project
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from intent.ownership import Owner
-from intent.planner import CurrentResource, PlannedItem, modified_ids, plan_order
+from intent.planner import CurrentResource, PlannedItem, modified_ids, plan_item, plan_order
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.ownership import check_owners
@@ -131,6 +131,12 @@ def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str,
     return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
 
 
+# order id -> its add items as planned (an order's items never change after intake; an add does not
+# depend on the inventory), so intake plans each unfinished order once per process
+_ADDS: dict[tuple[int, str], list[tuple[Owner, PlannedItem]]] = {}
+_ADDS_SIZE = 20_000
+
+
 def unfinished_adds(
     ctx: Context, session: Session, items: Sequence[PlannedItem]
 ) -> list[tuple[Owner, PlannedItem]]:
@@ -138,22 +144,42 @@ def unfinished_adds(
     create (so two quick submits of one order cannot both pass intake). An order that no longer
     plans is left out: it fails on its own."""
     devices = {t.device for i in items for t in i.targets}
-    rows = session.scalars(select(store.OrderRow).where(store.OrderRow.state.not_in(TERMINAL_STATES)))
+    query = select(store.OrderRow.id, store.OrderRow.devices).where(
+        store.OrderRow.state.not_in(TERMINAL_STATES)
+    )
+    wanted = [order_id for order_id, on in session.execute(query) if devices & set(on or ())]
     platforms: dict[str, str] | None = None
     out: list[tuple[Owner, PlannedItem]] = []
-    for row in rows:
-        if not devices & set(row.devices or ()):
-            continue
-        if platforms is None:
-            platforms = {d.name: d.platform for d in list_devices(session)}
-        try:
-            order = ResourceOrderCreate.model_validate(row.request)
-            planned = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
-        except EXPECTED:
-            continue
-        except ValidationError:
-            continue
-        out.extend((Owner(row.id, i.resource_name, "order"), i) for i in planned if i.action == "add")
+    for order_id in wanted:
+        key = (id(ctx.catalog), order_id)
+        if key not in _ADDS:
+            row = store.get_order(session, order_id)
+            if row is None:
+                continue
+            if platforms is None:
+                platforms = {d.name: d.platform for d in list_devices(session)}
+            if len(_ADDS) >= _ADDS_SIZE:
+                _ADDS.clear()
+            _ADDS[key] = _planned_adds(ctx, row, platforms)
+        out.extend(_ADDS[key])
+    return out
+
+
+def _planned_adds(
+    ctx: Context, row: store.OrderRow, platforms: dict[str, str]
+) -> list[tuple[Owner, PlannedItem]]:
+    try:
+        order = ResourceOrderCreate.model_validate(row.request)
+    except ValidationError:
+        return []
+    out = []
+    for item in order.orderItem:
+        if item.action == "add":
+            try:
+                planned = plan_item(item, ctx.catalog, platforms)
+            except EXPECTED:  # it will fail on its own
+                continue
+            out.append((Owner(row.id, planned.resource_name, "order"), planned))
     return out
 
 
