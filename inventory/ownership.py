@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED, Conflict
@@ -30,6 +31,21 @@ from inventory.store import Device, Resource, list_devices, list_resources
 
 SETTING = frozenset({"add", "modify"})
 log = logging.getLogger(__name__)
+
+
+def lock_devices(session: Session, devices: Collection[str]) -> None:
+    """Hold the devices' rows until the caller's transaction ends, so that intakes touching one
+    device check ownership one after the other: PostgreSQL `SELECT … FOR UPDATE` in name order;
+    SQLite a no-op UPDATE, which takes the database's write lock now (its reads would otherwise
+    run before either intake writes)."""
+    if not devices:
+        return
+    names = sorted(devices)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Device).where(Device.name.in_(names)).values(name=Device.name))
+        return
+    query = select(Device.name).where(Device.name.in_(names)).order_by(Device.name)
+    session.execute(query.with_for_update()).all()
 
 
 def check_owners(

@@ -24,7 +24,7 @@ from intent.ownership import Owner
 from intent.planner import CurrentResource, PlannedItem, modified_ids, plan_item, plan_order
 from inventory.context import Context
 from inventory.intake import reserve_order
-from inventory.ownership import check_owners
+from inventory.ownership import check_owners, lock_devices
 from inventory.store import Resource, list_devices
 from rom import store
 from rom.transitions import set_state, touch_doc
@@ -94,6 +94,9 @@ def _insert(
         items = plan_order(body, ctx.catalog, platforms, current_resources(session, body))
         if key is not None and (existing := store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
+        lock_devices(
+            session, {t.device for i in items if i.action == "add" or i.action == "modify" for t in i.targets}
+        )
         pending = unfinished_adds(ctx, session, items)
         check_owners(ctx, session, items, pending)  # Conflict: a repeat, or a path another resource owns
         order_id = str(uuid.uuid4())
