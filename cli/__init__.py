@@ -48,7 +48,8 @@ def root(
 ) -> None:
     """Exit codes: 0 success, 1 the work failed or found drift, 2 an error (refused, unreachable,
     invalid input)."""
-    logs.configure(debug)
+    if debug:  # main() configured the default already
+        logs.configure(debug=True)
 
 
 app.command("serve")(serve.serve)
