@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-from cli import audit, device, drift, inventory, lab, order, serve, telemetry
+from cli import audit, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
 from core.errors import EXPECTED
 
 app = typer.Typer(
@@ -19,6 +21,37 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version() -> str:
+    try:
+        return version("rom")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown (not installed)"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rom {_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log everything, with tracebacks (same as ROM_LOG_LEVEL=DEBUG).")
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version),
+    ] = False,
+) -> None:
+    """Exit codes: 0 success, 1 the work failed or found drift, 2 an error (refused, unreachable,
+    invalid input)."""
+    if debug:  # main() configured the default already
+        logs.configure(debug=True)
+
+
 app.command("serve")(serve.serve)
 app.command("sims")(serve.sims)
 app.add_typer(lab.app, name="lab")
@@ -28,23 +61,40 @@ app.add_typer(device.app, name="device")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(audit.app, name="audit")
+exit_codes.document(app)
 
 
 def main() -> None:
     """Entry point: ROM's own errors become one line on stderr and exit code 2."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     try:
         app()
     except EXPECTED as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        if logs.debugging():
+            Console(stderr=True).print_exception()
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except httpx.HTTPError as exc:
-        Console(stderr=True).print(f"[red]error:[/] cannot reach the ROM API: {exc}", highlight=False)
+        Console(stderr=True).print(
+            f"[red]error:[/] {escape(unreachable_api(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except ValidationError as exc:  # e.g. ROM_* settings that do not fit together
         problems = "; ".join(_setting(exc.title, err["loc"]) + err["msg"] for err in exc.errors())
         Console(stderr=True).print(f"[red]error:[/] invalid {exc.title}: {problems}", highlight=False)
         sys.exit(2)
+
+
+def unreachable_api(exc: httpx.HTTPError) -> str:
+    """What failed, where, and what to start."""
+    try:
+        url = str(exc.request.url.copy_with(path="/", query=None))
+    except RuntimeError:  # no request attached
+        url = "the ROM API"
+    return (
+        f"cannot reach the ROM API at {url} ({type(exc).__name__}: {exc}); "
+        "start it with `rom serve` (and the lab with `rom lab up`), or point ROM_API_URL at it"
+    )
 
 
 def _setting(model: str, loc: tuple[int | str, ...]) -> str:

@@ -1,5 +1,5 @@
-"""`rom inventory show|devices|import|pools|pool-define|pool-sync`: the TMF639 resources ROM recorded, the
-devices it manages and its resource pools."""
+"""`rom inventory show|owners|devices|import|pools|pool-define|pool-sync`: the TMF639 resources ROM
+recorded (and whether each device path has one owner), the devices it manages and its resource pools."""
 
 from __future__ import annotations
 
@@ -47,6 +47,24 @@ def show(
         values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
         table.add_row(*(escape(c) for c in (r.id, r.name, r.spec_id, r.device, r.resource_status, values)))
     Console().print(table)
+
+
+@app.command()
+def owners(device: Annotated[str | None, typer.Option(help="Only resources on this device.")] = None) -> None:
+    """Resources that repeat one another, and device paths live resources want with different
+    values (made before intake refused them): delete or modify them so that drift remediation can
+    converge. One line each."""
+    from inventory.ownership import owner_problems
+
+    ctx = Context.create(get_settings())
+    with ctx.sessions() as session:
+        found = owner_problems(ctx, session, device)
+    console = Console()
+    for line in found.lines():
+        console.print(f"[yellow]conflict:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if found.repeats or found.disagreements:
+        raise typer.Exit(1)
+    console.print("one owner per path: no conflicts")
 
 
 @app.command()

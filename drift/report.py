@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.markup import escape
@@ -26,13 +27,68 @@ def status_of(r: ResourceDrift, kind: str) -> str:
     return f"{kind} (unmanaged)" if r.unmanaged else kind
 
 
-def _rows(report: Sequence[ResourceDrift]) -> list[dict[str, str | None]]:
+@dataclass(frozen=True)
+class Unreachable:
+    """A device that could not be read: why (one line), and the resource parts not checked there."""
+
+    device: str
+    reason: str
+    resources: tuple[str, ...]
+
+
+def reason_line(device: str, error: str | None) -> str:
+    """An error as one line, without the device name the line already starts with."""
+    text = " ".join((error or "unreachable").split())
+    return text[len(device) + 2 :] if text.startswith(f"{device}: ") else text
+
+
+def unreachable(report: Sequence[ResourceDrift]) -> list[Unreachable]:
+    """One entry per unreachable device (its first error), with the resources it holds."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for r in report:
+        for d in r.differences:
+            if d.kind == "unreachable":
+                _, names = found.setdefault(r.device, (reason_line(r.device, d.actual), []))
+                if r.resource_id and r.resource_name not in names:
+                    names.append(r.resource_name)
+    return [Unreachable(device, reason, tuple(names)) for device, (reason, names) in sorted(found.items())]
+
+
+def summary(report: Sequence[ResourceDrift]) -> dict[str, int]:
+    """Counts by outcome; a resource with a part on an unreachable device counts as unreachable,
+    not drifted (nothing is known about it)."""
+    resources = {r.resource_id for r in report if r.resource_id}  # a multi-role one has a row per role
+    blind = {r.resource_id for r in report if r.resource_id and r.unreachable}
+    drifted = {r.resource_id for r in report if r.resource_id and not r.in_sync} - blind
+    return {
+        "resources": len(resources),
+        "inSync": len(resources - drifted - blind),
+        "drifted": len(drifted),
+        "unreachable": len(blind),
+        "unreachableDevices": len(unreachable(report)),
+        "unmanaged": sum(1 for r in report if r.unmanaged),
+    }
+
+
+def summary_line(report: Sequence[ResourceDrift]) -> str:
+    n = summary(report)
+    entries = "entry" if n["unmanaged"] == 1 else "entries"
+    return (
+        f"{n['resources']} resource(s): {n['inSync']} in sync, {n['drifted']} drifted, "
+        f"{n['unreachable']} not checked on {n['unreachableDevices']} unreachable device(s); "
+        f"{n['unmanaged']} unmanaged {entries}"
+    )
+
+
+def _rows(report: Sequence[ResourceDrift], reachable_only: bool = False) -> list[dict[str, str | None]]:
     rows: list[dict[str, str | None]] = []
     for r in report:
         base = {"device": r.device, "resource": r.resource_name, "resourceId": r.resource_id}
         if r.in_sync:
             rows.append({**base, "status": "in-sync", "path": None, "intended": None, "actual": None})
         for d in r.differences:
+            if reachable_only and d.kind == "unreachable":
+                continue
             rows.append(
                 {
                     **base,
@@ -46,38 +102,68 @@ def _rows(report: Sequence[ResourceDrift]) -> list[dict[str, str | None]]:
 
 
 def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
-    table = Table(title="Drift report", show_lines=False)
-    for column in ("device", "resource", "status", "path", "intended", "actual"):
-        table.add_column(column, overflow="fold")
-    styles = {
-        "in-sync": "green",
-        "changed": "yellow",
-        "missing": "red",
-        "unexpected": "magenta",
-        "unknown": "cyan",
-    }
-    for row in _rows(report):
-        status = row["status"] or ""
-        cells = [escape(row[k] or "") for k in ("device", "resource", "path", "intended", "actual")]
-        style = styles.get(status.split(" ")[0], "red")
-        table.add_row(*cells[:2], f"[{style}]{escape(status)}[/]", *cells[2:])
-    console.print(table)
-    resources = {r.resource_id for r in report if r.resource_id}  # a multi-role one has a row per role
-    drifted = len({r.resource_id for r in report if r.resource_id and not r.in_sync})
-    unmanaged = sum(1 for r in report if r.unmanaged)
-    console.print(
-        f"{len(resources)} resource(s) checked, {len(resources) - drifted} in sync, {drifted} drifted, "
-        f"{unmanaged} unmanaged entr{'y' if unmanaged == 1 else 'ies'}"
-    )
+    """The compared rows as a table, then one line per unreachable device, then the counts."""
+    rows = _rows(report, reachable_only=True)
+    if rows:
+        table = Table(title="Drift report", show_lines=False)
+        for column in ("device", "resource", "status", "path", "intended", "actual"):
+            table.add_column(column, overflow="fold")
+        styles = {
+            "in-sync": "green",
+            "changed": "yellow",
+            "missing": "red",
+            "unexpected": "magenta",
+            "unknown": "cyan",
+        }
+        for row in rows:
+            status = row["status"] or ""
+            cells = [escape(row[k] or "") for k in ("device", "resource", "path", "intended", "actual")]
+            style = styles.get(status.split(" ")[0], "red")
+            table.add_row(*cells[:2], f"[{style}]{escape(status)}[/]", *cells[2:])
+        console.print(table)
+    for u in unreachable(report):
+        console.print(
+            f"[red]unreachable[/] {escape(u.device)}: {escape(u.reason)} "
+            f"({len(u.resources)} resource(s) not checked)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(summary_line(report), highlight=False, soft_wrap=True)
 
 
 def render_json(report: Sequence[ResourceDrift]) -> str:
-    return json.dumps({"inSync": exit_code(report) == EXIT_IN_SYNC, "rows": _rows(report)}, indent=2)
+    doc = {
+        "inSync": exit_code(report) == EXIT_IN_SYNC,
+        "summary": summary(report),
+        "unreachable": [
+            {"device": u.device, "reason": u.reason, "resources": list(u.resources)}
+            for u in unreachable(report)
+        ],
+        "rows": _rows(report),
+    }
+    return json.dumps(doc, indent=2)
 
 
 def render_markdown(report: Sequence[ResourceDrift]) -> str:
-    lines = ["| device | resource | status | path | intended | actual |", "|---|---|---|---|---|---|"]
-    for row in _rows(report):
+    rows = _rows(report, reachable_only=True)
+    lines = (
+        ["| device | resource | status | path | intended | actual |", "|---|---|---|---|---|---|"]
+        if rows
+        else []
+    )
+    for row in rows:
         cells = [row[k] or "" for k in ("device", "resource", "status", "path", "intended", "actual")]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    gone = unreachable(report)
+    if gone:
+        lines += ["", "Unreachable devices:", ""] if lines else ["Unreachable devices:", ""]
+        lines += [
+            f"- **{_cell(u.device)}**: {_cell(u.reason)} ({len(u.resources)} resource(s) not checked)"
+            for u in gone
+        ]
+    lines += ["", summary_line(report)] if lines else [summary_line(report)]
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -14,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from core.errors import InvalidRequest, NotFound
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def did_you_mean(name: str, choices: list[str], prefix: str = "") -> str:
+    """`` (did you mean 'x'?)`` for the closest of `choices`, or "" when none is close."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f"{prefix} did you mean {close[0]!r}?)" if prefix else f" (did you mean {close[0]!r}?)"
 
 
 class CharacteristicSpec(BaseModel):
@@ -153,7 +162,11 @@ class Catalog:
         try:
             return self._specs[spec_id]
         except KeyError:
-            raise NotFound(f"unknown resource specification {spec_id!r}") from None
+            known = sorted(self._specs)
+            raise NotFound(
+                f"unknown resource specification {spec_id!r}{did_you_mean(spec_id, known)}; "
+                f"known: {', '.join(known)}"
+            ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._specs.values())
@@ -163,7 +176,11 @@ def validate_characteristics(spec: ResourceSpec, values: Mapping[str, Any]) -> d
     """Check values against the spec; return them complete (defaults filled). Raises InvalidRequest."""
     unknown = sorted(set(values) - set(spec.characteristics))
     if unknown:
-        raise InvalidRequest(f"{spec.id}: unknown characteristic(s): {', '.join(unknown)}")
+        names = list(spec.characteristics)
+        hints = "".join(did_you_mean(n, names, f" ({n}:") for n in unknown)
+        raise InvalidRequest(
+            f"{spec.id}: unknown characteristic(s): {', '.join(unknown)}{hints}; valid: {', '.join(names)}"
+        )
     checked: dict[str, Any] = {}
     for name, rule in spec.characteristics.items():
         if name not in values:

@@ -26,7 +26,7 @@ from lxml import etree
 from core.errors import InvalidRequest, NotFound, Unprocessable
 from core.tmf652 import ResourceOrderCreate, ResourceOrderItemCreate
 from drivers.gnmi_payload import format_path, parse_document
-from intent.catalog import Catalog, ResourceSpec, validate_characteristics
+from intent.catalog import Catalog, ResourceSpec, did_you_mean, validate_characteristics
 from intent.pool_kinds import CAPACITY_POOLS
 from intent.render import render_binding, render_string
 
@@ -210,7 +210,8 @@ def _targets(
         device = values[rule.device_characteristic]
         if device not in device_platforms:
             label = f" (role {role})" if len(spec.roles) > 1 else ""
-            raise Unprocessable(f"{where}: device {device!r}{label} is not in the inventory")
+            hint = did_you_mean(str(device), sorted(device_platforms))
+            raise Unprocessable(f"{where}: device {device!r}{label} is not in the inventory{hint}")
         platform = device_platforms[device]
         try:
             spec.binding(platform, role)

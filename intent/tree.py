@@ -177,6 +177,27 @@ def entries(payload: etree._Element, flt: etree._Element) -> dict[str, etree._El
     return {label: entry for _, entry, label, _ in _own_entries(payload, flt)}
 
 
+def leaf_values(payload: etree._Element, flt: etree._Element | None) -> dict[str, str]:
+    """path -> value of every leaf the tree sets (parts marked delete/remove left out). List
+    entries are labelled by the filter's content-match keys where the filter reaches, below it by
+    their first leaf (YANG encodes keys first), as `compare` matches them."""
+    out: dict[str, str] = {}
+
+    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
+        for child in _elements(node):
+            if child.get(NC_OPERATION) in ("delete", "remove"):
+                continue
+            if _is_leaf(child):
+                out[path + "/" + _label(child, [])] = _text(child)
+                continue
+            sub = _filter_child(sub_filter, child)
+            keys = _filter_keys(sub) if sub is not None else _first_leaf(child)
+            walk(child, sub, path + "/" + _label(child, keys))
+
+    walk(payload, flt, "")
+    return out
+
+
 def entry_labels(payload: etree._Element, flt: etree._Element) -> list[str]:
     """Paths of the list entries a resource owns."""
     return list(entries(payload, flt))

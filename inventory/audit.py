@@ -187,9 +187,7 @@ def recorder(ctx: Context, correlation_id: str, principal: str, order_id: str | 
     return observer(ctx, lambda: (correlation_id, principal), order_id, f"correlationId {correlation_id}")
 
 
-def observer(
-    ctx: Context, who: Callable[[], tuple[str, str]], order_id: str | None, what: str
-) -> Observer:
+def observer(ctx: Context, who: Callable[[], tuple[str, str]], order_id: str | None, what: str) -> Observer:
     """The `on_outcome` observer: `who()` gives (correlationId, principal) when the outcome comes;
     `what` names the change in the failure log."""
 

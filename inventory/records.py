@@ -82,4 +82,3 @@ def list_resources(
     if ids is not None:
         query = query.where(Resource.id.in_(ids))
     return list(session.scalars(query))
-

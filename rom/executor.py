@@ -28,12 +28,13 @@ from intent.planner import (
 from intent.readback import after_commit_problems
 from inventory.context import Context
 from inventory.intents import other_intents
+from inventory.ownership import check_owners
 from inventory.records import list_devices
 from rom import order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
-from rom.orders import current_resources
+from rom.orders import current_resources, unfinished_adds
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
 
@@ -86,6 +87,8 @@ def execute_order(ctx: Context, order_id: str) -> str:
     final = finish_order(
         ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied, outcome.prints
     )
+    for problem in outcome.problems:  # one line per device and reason, as the order's notes say it
+        log.warning("order %s: %s", order_id, " ".join(problem.split()))
     log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
@@ -212,17 +215,27 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
-    payloads = participant_payloads(plan(ctx, request).edits)
-    with ctx.sessions() as session:
+    planned = plan(ctx, request)
+    payloads = participant_payloads(planned.edits)
+    with ctx.sessions() as session:  # what intake would refuse, refused here too
+        check_owners(ctx, session, planned.items, unfinished_adds(ctx, session, planned.items))
         targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)
     try:
         results = nr.run(task=tasks.diff, payloads=payloads)
     finally:
         nr.close_connections()
-    out: dict[str, dict[str, str]] = {}
-    for device, result in sorted(results.items()):
-        if result.failed:
-            raise RomError(f"{device}: dry run failed: {result.exception or result[0].result}")
-        out[device] = dict(result[0].result)
-    return out
+    failed = [
+        _one_line(device, result.exception or result[0].result)
+        for device, result in sorted(results.items())
+        if result.failed
+    ]
+    if failed:
+        raise RomError(f"dry run failed: {'; '.join(failed)}")
+    return {device: dict(result[0].result) for device, result in sorted(results.items())}
+
+
+def _one_line(device: str, error: object) -> str:
+    """`device: reason` on one line (a driver's error already starts with the device name)."""
+    text = " ".join(str(error).split())
+    return text if text.startswith(f"{device}: ") else f"{device}: {text}"

@@ -164,5 +164,3 @@ def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Or
         .limit(limit)
     )
     return list(session.scalars(query))
-
-

@@ -171,7 +171,7 @@ def test_device_passwords_appear_nowhere(
 
     assert len(events) >= 8  # created + state changes of four orders
     written = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p != secrets_file)
-    assert var_dir / "core.db" in written and debug_log in written
+    assert var_dir / "rom.db" in written and debug_log in written
     assert debug_log.stat().st_size > 10_000  # the drivers really logged at DEBUG
     for secret in (PASSWORD, WRONG):
         leaks = [str(p) for p in written if p != clear and secret.encode() in p.read_bytes()]

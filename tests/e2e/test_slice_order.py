@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 from lxml import etree
 from pygnmi.client import gNMIclient
 
+from inventory.pool_store import ReservationRow
 from lab.support import REPO, netconf_connect, running_lab, serving
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +40,7 @@ SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order
 class Slice:
     def __init__(self, var_dir: Path, api: httpx.Client) -> None:
         self.api = api
+        self.database = f"sqlite:///{var_dir / 'rom.db'}"  # what `rom serve` uses there
         data = json.loads((var_dir / "lab" / "rom-5g-slice" / "endpoints.json").read_text())
         self.devices = {d["name"]: d for d in data["devices"]}
 
@@ -60,6 +63,15 @@ class Slice:
         return {d: self.netconf_running(d) for d in ("upf1", "smf1")} | {
             d: self.gnmi_config(d).encode() for d in ("gnb1", "pe1")
         }
+
+    def reservations(self) -> list[tuple[str, str, str, int]]:
+        engine = sqlalchemy.create_engine(self.database)
+        try:
+            with engine.connect() as db:
+                rows = db.execute(sqlalchemy.select(ReservationRow)).all()
+        finally:
+            engine.dispose()
+        return sorted((r.pool, r.scope, r.value, r.amount) for r in rows)
 
     def run(self, body: dict[str, Any]) -> dict[str, Any]:
         created = self.api.post(ORDERS, json=body)
@@ -90,6 +102,21 @@ def test_slice_order_configures_ran_transport_and_core(lab: Slice) -> None:
     for device in ("upf1", "smf1"):
         running = lab.netconf_running(device).decode()
         assert "factory.urllc" in running and "00A0B1" in running.upper()
+
+
+def test_the_same_slice_twice_is_refused_naming_its_owner(lab: Slice) -> None:
+    """The example has no externalId: submitting it again is a 409 naming the resource that already
+    holds the slice; no pool is reserved twice and no device changes."""
+    before, held = lab.snapshot(), lab.reservations()
+    resources = lab.api.get("/tmf-api/resourceInventoryManagement/v4/resource").json()
+    owner = next(r for r in resources if r["name"] == "slice-2-00A0B1-factory.urllc@upf1+smf1")
+    refused = lab.api.post(ORDERS, json=SLICE)
+    assert refused.status_code == 409, refused.text
+    message = refused.json()["message"]
+    assert f"repeats resource {owner['id']} ({owner['name']})" in message
+    assert "sNSSAIList[sst=2][sd=00A0B1]" in message and "on upf1" in message
+    assert lab.reservations() == held and held
+    assert lab.snapshot() == before
 
 
 def variant(values: dict[str, Any]) -> dict[str, Any]:

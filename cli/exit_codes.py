@@ -1,0 +1,35 @@
+"""What each `rom` command's exit code means, shown at the end of its `--help`."""
+
+from __future__ import annotations
+
+import typer
+
+ERROR = "2 an error: invalid input or usage, a refusal, the API or a device unreachable"
+DEFAULT = f"Exit codes: 0 done; {ERROR}."
+EXIT_CODES = {
+    "order submit": "Exit codes: 0 completed (or the dry run shown); 1 the order failed or was partial; "
+    f"{ERROR} (a 400/409/422 refusal included).",
+    "order watch": f"Exit codes: 0 completed; 1 failed, partial or cancelled; {ERROR}.",
+    "drift report": "Exit codes: 0 in sync; 1 drift or unmanaged entries; "
+    "2 a device unreachable, or an error.",
+    "drift remediate": "Exit codes: 0 remediated, or nothing to remediate; 1 a dry run that would push; "
+    "2 a device unreachable, a push that failed (rolled back), or an error.",
+    "drift adopt": f"Exit codes: 0 every difference adopted; 1 some cannot be adopted; {ERROR}.",
+    "inventory owners": f"Exit codes: 0 one owner per path; 1 repeats or conflicting values found; {ERROR}.",
+    "inventory pool-sync": f"Exit codes: 0 every UPF read; 1 some could not be read; {ERROR}.",
+    "serve": "Exit codes: 0 stopped; 1 it could not start (e.g. the port is taken); 2 invalid settings.",
+    "sims": "Exit codes: 0 stopped; 2 invalid topology or settings.",
+}
+
+
+def document(app: typer.Typer, prefix: str = "") -> None:
+    """Give every command of `app` (and its groups) its exit codes as the help epilog."""
+    for command in app.registered_commands:
+        name = command.name or (
+            command.callback.__name__.strip("_").replace("_", "-") if command.callback else ""
+        )
+        if command.epilog is None:
+            command.epilog = EXIT_CODES.get(f"{prefix}{name}", DEFAULT)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            document(group.typer_instance, f"{prefix}{group.name} ")

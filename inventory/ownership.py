@@ -1,0 +1,201 @@
+"""One owner per device path, against the inventory: an order's adds and modifies may not repeat a
+live resource or set a path another live resource owns to a different value (see
+`intent.ownership`). Intake and the dry run call `check_owners` before anything is reserved."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.errors import EXPECTED, Conflict
+from intent.edits import changed_resources
+from intent.ownership import (
+    Claims,
+    Disagreement,
+    Owner,
+    claims_of,
+    disagreements,
+    identity,
+    path_conflicts,
+    where,
+)
+from intent.planner import Intended, PlannedItem, intended_for
+from inventory.context import Context
+from inventory.intents import render_parts, select_resources
+from inventory.records import Device, Resource, list_devices, list_resources
+
+SETTING = frozenset({"add", "modify"})
+log = logging.getLogger(__name__)
+
+
+def lock_devices(session: Session, devices: Collection[str]) -> None:
+    """Hold the devices' rows until the caller's transaction ends, so that intakes touching one
+    device check ownership one after the other: PostgreSQL `SELECT … FOR UPDATE` in name order;
+    SQLite a no-op UPDATE, which takes the database's write lock now (its reads would otherwise
+    run before either intake writes)."""
+    if not devices:
+        return
+    names = sorted(devices)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Device).where(Device.name.in_(names)).values(name=Device.name))
+        return
+    query = select(Device.name).where(Device.name.in_(names)).order_by(Device.name)
+    session.execute(query.with_for_update()).all()
+
+
+def check_owners(
+    ctx: Context,
+    session: Session,
+    items: Sequence[PlannedItem],
+    pending: Sequence[tuple[Owner, PlannedItem]] = (),
+) -> None:
+    """Raise Conflict (409) naming the owning resource (id and name) and the path when an add
+    repeats a live resource's identity, or an add/modify would set a leaf another live resource
+    (or an earlier item of the order) holds with a different value. The resources this order
+    modifies or deletes own nothing here: the order rewrites them. `pending`: the adds of orders
+    not finished yet (the caller knows orders), which own what they will create."""
+    setting = [i for i in items if i.action in SETTING]
+    if not setting:
+        return
+    skip = changed_resources(items)
+    _check_repeats(ctx, session, setting, pending, skip)
+    devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
+    rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id not in skip}
+    known = {d.name: d for d in list_devices(session)}
+    owned: list[tuple[Owner, Claims]] = []
+    for row in rows.values():
+        owned.extend((Owner(row.id, row.name), c) for c in _resource_claims(ctx, row, known))
+    near = set(devices)
+    for owner, other in pending:
+        if near & {t.device for t in other.targets}:
+            owned.extend((owner, c) for c in _pending_claims(ctx, owner, other))
+    for item in setting:
+        wants = _rendered(partial(intended_for, ctx.catalog, item))  # a failure fails the order later
+        found = path_conflicts(wants, owned)
+        if found:
+            more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""
+            raise Conflict(f"orderItem {item.item_id}: {found[0].message()}{more}")
+        owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), claims_of(w)) for w in wants)
+
+
+# (catalog, resource id, last update, role devices) -> its claims: a resource's rendering changes
+# only when the resource does (a modify updates it) or the catalog is reloaded
+_CACHE: dict[tuple[int, str, object, tuple[str, ...]], list[Claims]] = {}
+_CACHE_SIZE = 100_000
+
+
+def _pending_claims(ctx: Context, owner: Owner, item: PlannedItem) -> list[Claims]:
+    """The claims of an unfinished order's add (its items do not change after intake)."""
+    key = (id(ctx.catalog), f"{owner.kind}:{owner.id}:{item.item_id}", None, ())
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = [claims_of(w) for w in _rendered(partial(intended_for, ctx.catalog, item))]
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Claims]:
+    """The claims of a live resource's parts; one that does not render owns nothing here (drift
+    reports it)."""
+    spec_devices = tuple(str(v) for k, v in sorted((row.characteristics or {}).items()) if v in known)
+    key = (id(ctx.catalog), row.id, row.updated, spec_devices)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = [claims_of(w) for w in _rendered(partial(_parts, ctx, row, known))]
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+def _check_repeats(
+    ctx: Context,
+    session: Session,
+    items: Sequence[PlannedItem],
+    pending: Sequence[tuple[Owner, PlannedItem]],
+    skip: Collection[str],
+) -> None:
+    adds = [i for i in items if i.action == "add"]
+    seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Owner] = {}
+    for spec_id, device in sorted({(i.spec.id, i.device) for i in adds}):
+        spec = next(i.spec for i in adds if i.spec.id == spec_id)
+        for r in list_resources(session, device=device, spec_ids=[spec_id]):
+            if r.id in skip:  # modified or deleted by this order (a delete and an add re-create it)
+                continue
+            seen.setdefault((device, *identity(spec, r.characteristics or {})), Owner(r.id, r.name))
+    for holder, other in pending:
+        seen.setdefault((other.device, *identity(other.spec, other.values)), holder)
+    for item in adds:
+        key = (item.device, *identity(item.spec, item.values))
+        owner = seen.get(key)
+        if owner is not None:
+            hint = {
+                "resource": "modify or delete that resource instead",
+                "order": "wait for that order, or cancel it",
+            }.get(owner.kind, "an order may create a resource once")
+            raise Conflict(
+                f"orderItem {item.item_id}: repeats {owner}, which already owns "
+                f"{_first_path(ctx, item)}; {hint} "
+                "(an order resubmitted with the same externalId is replayed)"
+            )
+        seen[key] = Owner(item.item_id, item.resource_name, "orderItem")
+
+
+def _parts(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Intended]:
+    return [p.intended for p in render_parts(ctx, [row], dict(known))[0]]
+
+
+def _rendered(render: Callable[[], list[Intended]]) -> list[Intended]:
+    """What `render` gives, or nothing when a template cannot render these values."""
+    try:
+        return render()
+    except EXPECTED as exc:
+        log.debug("ownership check skips an intent that does not render: %s", exc)
+        return []
+
+
+def _first_path(ctx: Context, item: PlannedItem) -> str:
+    for want in _rendered(partial(intended_for, ctx.catalog, item)):
+        path = where(want)
+        if path:
+            return f"{path} on {want.device}"
+    return f"its configuration on {item.device}"
+
+
+@dataclass(frozen=True)
+class OwnerProblems:
+    """What the live inventory already holds against one owner per path."""
+
+    repeats: list[tuple[Owner, ...]]  # resources with one identity on one device
+    disagreements: list[Disagreement]
+
+    def lines(self) -> list[str]:
+        out = [f"{', '.join(str(o) for o in group)} repeat one resource" for group in self.repeats]
+        return out + [d.message() for d in self.disagreements]
+
+
+def owner_problems(ctx: Context, session: Session, device: str | None = None) -> OwnerProblems:
+    """Repeated resources and leaves live resources want with different values (e.g. resources made
+    before intake refused them): the ones to delete or modify so remediation can converge."""
+    known = {d.name: d for d in list_devices(session)}
+    names = [device] if device else sorted(known)
+    rows = {r.id: r for n in names for r in select_resources(ctx, session, device=n)}
+    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Owner]] = {}
+    owned: list[tuple[Owner, Claims]] = []
+    for row in rows.values():
+        owner = Owner(row.id, row.name)
+        try:
+            spec = ctx.catalog.get(row.spec_id)
+        except EXPECTED:
+            continue
+        groups.setdefault((row.device, *identity(spec, row.characteristics or {})), []).append(owner)
+        owned.extend((owner, c) for c in _resource_claims(ctx, row, known))
+    repeats = [tuple(g) for _, g in sorted(groups.items()) if len(g) > 1]
+    return OwnerProblems(repeats, disagreements(owned))

@@ -1,0 +1,140 @@
+"""One owner per device path, through the TMF652 API against real simulators: a repeat of a live
+resource and a path another resource holds with another value are 409s naming the owner and the
+path, before anything is reserved or pushed; shared identical values and externalId replays work."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import select
+
+from inventory.pool_store import ReservationRow
+from inventory.records import Resource
+from lab.support import REPO
+from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order, qos_item
+from tests.integration.test_api_orders import LATER, post, wait_state
+from tests.integration.test_order_actions import on, run, running
+
+
+def reservations(rom: RomUnderTest) -> list[tuple[str, str, str, int]]:
+    with rom.ctx.sessions() as session:
+        rows = session.scalars(select(ReservationRow)).all()
+        return sorted((r.pool, r.scope, r.value, r.amount) for r in rows)
+
+
+def resource_of(done: dict[str, Any], item_id: str = "1") -> dict[str, Any]:
+    assert done["state"] == "completed", done.get("note")
+    return next(i["resource"] for i in done["orderItem"] if i["id"] == item_id)
+
+
+def refused(rom: RomUnderTest, body: dict[str, Any]) -> str:
+    response = rom.client.post(ORDERS, json=body)
+    assert response.status_code == 409, response.text
+    error = response.json()
+    assert error["code"] == "409" and error["@type"] == "Error"
+    return str(error["message"])
+
+
+def test_a_repeated_resource_is_refused_naming_it_and_nothing_is_reserved_or_pushed(
+    rom: RomUnderTest,
+) -> None:
+    first = resource_of(run(rom, {**qos_item("1", "pe1", "GOLD")}))
+    name = rom.client.get(f"/tmf-api/resourceInventoryManagement/v4/resource/{first['id']}").json()["name"]
+    held, before = reservations(rom), etree.tostring(running(rom, "pe1"))
+    orders_before = rom.client.get(ORDERS).headers["X-Total-Count"]
+
+    message = refused(rom, order(qos_item("1", "pe1", "GOLD")))
+    assert f"repeats resource {first['id']} ({name})" in message
+    assert "queue[name=GOLD] on pe1" in message
+    assert reservations(rom) == held
+    assert etree.tostring(running(rom, "pe1")) == before
+    assert rom.client.get(ORDERS).headers["X-Total-Count"] == orders_before
+
+    twice = order(qos_item("a", "pe1", "SILVER"), qos_item("b", "pe1", "SILVER"))
+    assert "repeats orderItem a of this order" in refused(rom, twice)
+    assert reservations(rom) == held
+
+
+def test_a_shared_vrf_must_keep_its_route_distinguisher(rom: RomUnderTest) -> None:
+    first = resource_of(run(rom, l3vpn_item("1", "pe1", "SHARED", 301, "10.30.0.1")))
+    held = reservations(rom)
+    other_rd = l3vpn_item("1", "pe1", "SHARED", 302, "10.30.0.3")
+    other_rd["resource"]["resourceCharacteristic"][2]["value"] = "65000:9"
+    message = refused(rom, order(other_rd))
+    assert f"is owned by resource {first['id']} (SHARED@pe1:Ethernet2.301)" in message
+    assert (
+        "/network-instances/network-instance[name=SHARED]/config[name=SHARED]/route-distinguisher" in message
+    )
+    assert "'65000:1'" in message and "'65000:9'" in message
+    assert reservations(rom) == held
+
+    second = resource_of(run(rom, l3vpn_item("1", "pe1", "SHARED", 302, "10.30.0.3")))  # same RD: shared
+    message = refused(rom, order(on("modify", second["id"], routeDistinguisher="65000:9")))
+    assert f"resource {first['id']}" in message and "route-distinguisher" in message
+    alone = resource_of(run(rom, on("delete", first["id"])), "1")
+    assert alone["id"] == first["id"]
+    moved = run(rom, on("modify", second["id"], routeDistinguisher="65000:9"))  # no other owner now
+    assert moved["state"] == "completed", moved.get("note")
+
+
+def test_an_external_id_still_replays_a_completed_order(rom: RomUnderTest) -> None:
+    body = order(qos_item("1", "pe1", "BRONZE"), externalId="SOM-77")
+    done = wait_state(rom, post(rom, body)["id"], {"completed", "failed"})
+    assert done["state"] == "completed", done.get("note")
+    replay = rom.client.post(ORDERS, json=body)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replay"] == "true"
+    assert replay.json()["id"] == done["id"]
+    assert "repeats resource" in refused(rom, order(qos_item("1", "pe1", "BRONZE"), externalId="SOM-78"))
+
+
+def test_an_order_not_finished_yet_owns_what_it_creates(rom: RomUnderTest) -> None:
+    """Two quick submits of one order: the second is refused while the first waits."""
+    first = post(rom, order(qos_item("1", "pe1", "WAIT"), requestedStartDate=LATER))
+    held = reservations(rom)
+    message = refused(rom, order(qos_item("1", "pe1", "WAIT")))
+    assert f"which resourceOrder {first['id']} (not finished) creates" in message
+    assert reservations(rom) == held
+    cancelled = rom.client.delete(f"{ORDERS}/{first['id']}")
+    assert cancelled.status_code == 409  # waiting orders are cancelled, not deleted
+
+
+def test_a_delete_and_an_add_may_recreate_a_resource_in_one_order(rom: RomUnderTest) -> None:
+    """The resource an order deletes owns nothing for that order: its add may take the same name."""
+    first = resource_of(run(rom, qos_item("1", "pe1", "MOVE")))
+    bigger = qos_item("new", "pe1", "MOVE")
+    bigger["resource"]["resourceCharacteristic"][3]["value"] = 20
+    again = run(rom, {**on("delete", first["id"]), "id": "old"}, bigger)
+    assert again["state"] == "completed", again.get("note")
+
+
+def test_existing_duplicates_are_flagged(rom: RomUnderTest) -> None:
+    """A repeat made before intake refused it (written straight to the inventory here) is listed by
+    `rom inventory owners` with the leaf the two want differently; exit 1."""
+    first = resource_of(run(rom, qos_item("1", "pe1", "OLD")))
+    with rom.ctx.transaction() as session:
+        row = session.get(Resource, first["id"])
+        assert row is not None
+        twin = {**row.characteristics, "priority": 7}
+        session.add(
+            Resource(id="twin", name=row.name, spec_id=row.spec_id, device="pe1", characteristics=twin)
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROM_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "inventory", "owners"],
+        env={**env, "ROM_VAR_DIR": str(rom.ctx.settings.var_dir), "COLUMNS": "100"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    name = "(qos-OLD@pe1:Ethernet2)"
+    assert lines[0] == f"conflict: resource {first['id']} {name}, resource twin {name} repeat one resource"
+    queue = "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet2]/output/queues/queue[name=OLD]"
+    assert lines[1].startswith(f"conflict: {queue}/config/priority on pe1: ")
+    assert "want '0'" in lines[1] and "want '7'" in lines[1] and len(lines) == 2
