@@ -32,7 +32,7 @@ class DatabaseSettings(StateSettings):
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.var_dir / 'core.db'}"
+        return self.database_url or f"sqlite:///{self.var_dir / 'rom.db'}"
 
 
 class DeviceSettings(StateSettings):

@@ -109,7 +109,7 @@ def test_broker_restart_under_order_events_loses_and_duplicates_nothing(
         "ROM_ORDER_THREADS": "3",
     }
     env.pop("ROM_DATABASE_URL", None)
-    db = tmp_path / "core.db"
+    db = tmp_path / "rom.db"
     with running_lab(env, TOPOLOGY), serving(env, tmp_path / "serve.log") as api:
         first = submit(api, range(BEFORE))
         wait_final(api, first)
