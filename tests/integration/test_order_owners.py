@@ -49,7 +49,7 @@ def test_a_repeated_resource_is_refused_naming_it_and_nothing_is_reserved_or_pus
 
     message = refused(rom, order(qos_item("1", "pe1", "GOLD")))
     assert f"repeats resource {first['id']} ({name})" in message
-    assert "queue[name=GOLD] on pe1" in message
+    assert "on pe1" in message  # the new item renders only once its scheduler sequence is reserved
     assert reservations(rom) == held
     assert etree.tostring(running(rom, "pe1")) == before
     assert rom.client.get(ORDERS).headers["X-Total-Count"] == orders_before
@@ -135,6 +135,7 @@ def test_existing_duplicates_are_flagged(rom: RomUnderTest) -> None:
     lines = done.stdout.splitlines()
     name = "(qos-OLD@pe1:Ethernet2)"
     assert lines[0] == f"conflict: resource {first['id']} {name}, resource twin {name} repeat one resource"
-    queue = "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet2]/output/queues/queue[name=OLD]"
-    assert lines[1].startswith(f"conflict: {queue}/config/priority on pe1: ")
-    assert "want '0'" in lines[1] and "want '7'" in lines[1] and len(lines) == 2
+    policy = "/openconfig-qos:qos/scheduler-policies/scheduler-policy[name=ROM-EGRESS-Ethernet2]/schedulers"
+    assert lines[1].startswith(f"conflict: {policy}/scheduler[sequence=")  # the queue's weight (priority)
+    assert "/config/weight on pe1: " in lines[1], lines[1]
+    assert """want '"0"'""" in lines[1] and """want '"7"'""" in lines[1] and len(lines) == 2
