@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import itertools
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -53,10 +55,25 @@ def rom_latency(client: httpx.Client, bodies: Sequence[dict[str, Any]]) -> list[
     return samples
 
 
+SCHEDULER_SEQUENCES = itertools.count(1)
+
+
+def with_pool_values(body: dict[str, Any]) -> dict[str, Any]:
+    """What intake's pools would fill in: a transport-qos item's scheduler sequence (the peer skips
+    intake, so it numbers them itself, one per order, unique on the interface)."""
+    for item in body["orderItem"]:
+        if item.get("resourceSpecification", {}).get("id") == "transport-qos":
+            chars = item["resource"]["resourceCharacteristic"]
+            if not any(c["name"] == "schedulerSequence" for c in chars):
+                chars.append({"name": "schedulerSequence", "value": next(SCHEDULER_SEQUENCES)})
+    return body
+
+
 def payloads_for(endpoints: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, dict[str, str]]:
     catalog = Catalog.load()
     platforms = {ep["name"]: ep["platform"] for ep in endpoints}
-    items = plan_order(ResourceOrderCreate.model_validate(body), catalog, platforms)
+    order = ResourceOrderCreate.model_validate(with_pool_values(copy.deepcopy(body)))
+    items = plan_order(order, catalog, platforms)
     return participant_payloads([w for item in items for w in intended_for(catalog, item)])
 
 
@@ -201,14 +218,16 @@ def main() -> None:
         # Distinct number ranges per phase: the VLAN (n % 4094) and VRF never collide on a device.
         peer_glue = summary(glue_script(endpoints, three, n, 0))
         peer_txn = summary(transaction_only(endpoints, [l3vpn_order(three, 100 + i) for i in range(n)]))
-        with rom_serve(endpoints) as client:
+        # routers without links: reachability probes would fail (bench.reachability measures them)
+        with rom_serve(endpoints, ROM_REACHABILITY_CHECKS="false") as client:
             rom_latency(client, [l3vpn_order(three, 200 + i) for i in range(3)])  # warm-up
             rom = summary(rom_latency(client, l3vpn))
             rate = sustained(client, [f"r{i}" for i in range(1, 101)], burst)
             sqlite = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
         pg = None
         if args.postgres:
-            with postgres_url(args.postgres) as url, rom_serve(endpoints, url) as client:
+            no_probes = {"ROM_REACHABILITY_CHECKS": "false"}
+            with postgres_url(args.postgres) as url, rom_serve(endpoints, url, **no_probes) as client:
                 pg = asyncio.run(intake(str(client.base_url), three, posts, posts, 16))
     print("| 5G slice order (gnb1 + pe1 over gNMI, upf1 + smf1 over NETCONF) | p50 / p99 ms | vs ROM p50 |")
     print("|---|---|---|")
