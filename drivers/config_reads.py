@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeAlias
 
 from lxml import etree
 from nornir.core import Nornir
-from nornir.core.task import Result, Task
+from nornir.core.task import AggregatedResult, Result, Task
 
 from drivers.nornir_plugins import driver_of
 
@@ -40,13 +40,19 @@ def read_filters(nr: Nornir, filters: Mapping[str, list[str]]) -> dict[str, list
     results = nr.filter(filter_func=lambda h: h.name in filters).run(task=_get_configs, filters=filters)
     out: dict[str, list[etree._Element] | str] = {}
     for device in filters:
-        host_result = results.get(device)
-        if host_result is None or host_result.failed:
-            exc = host_result.exception if host_result is not None else None
-            out[device] = str(exc) if exc else "device not reachable"
-        else:
-            out[device] = [etree.fromstring(text.encode()) for text in host_result[0].result]
+        replies = _replies(results, device)
+        out[device] = replies if isinstance(replies, str) else [etree.fromstring(t.encode()) for t in replies]
     return out
+
+
+def _replies(results: AggregatedResult, device: str) -> list[str] | str:
+    """The texts one device's task returned, or why it has none."""
+    host = results.get(device)
+    if host is None or host.failed:
+        exc = host.exception if host is not None else None
+        return str(exc) if exc else "device not reachable"
+    texts: list[str] = host[0].result
+    return texts
 
 
 def _read(task: Task, wanted: Mapping[str, list[Readable]]) -> Result:
@@ -66,15 +72,15 @@ def read_back(nr: Nornir, wanted: Sequence[Readable]) -> list[Actual]:
     if not per:
         return []
     results = nr.filter(filter_func=lambda h: h.name in per).run(task=_read, wanted=per)
+    replies = {device: _replies(results, device) for device in per}
     position = dict.fromkeys(per, 0)
     out: list[Actual] = []
     for want in wanted:
-        host = results.get(want.device)
-        if host is None or host.failed:
-            exc = host.exception if host is not None else None
-            out.append(str(exc) if exc else "device not reachable")
+        reply = replies[want.device]
+        if isinstance(reply, str):
+            out.append(reply)
             continue
-        text = host[0].result[position[want.device]]
+        text = reply[position[want.device]]
         position[want.device] += 1
         out.append(json.loads(text) if want.protocol == "gnmi" else etree.fromstring(text.encode()))
     return out

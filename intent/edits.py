@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -30,7 +30,7 @@ class Plan:
     items: list[PlannedItem]
     edits: list[Intended]  # what is pushed
     verify: list[Intended]  # read back before confirming: the adds' and modifies' new intent
-    owners: list[tuple[str, int]] = field(default_factory=list)  # each verify's (item id, role index)
+    owners: list[tuple[str, int]]  # each verify's (item id, role index)
 
     @property
     def devices(self) -> list[str]:
@@ -44,7 +44,7 @@ class Plan:
             items,
             [e for e in self.edits if e.device in devices],
             [self.verify[n] for n in kept],
-            [self.owners[n] for n in kept if n < len(self.owners)],
+            [self.owners[n] for n in kept],
         )
 
 

@@ -52,6 +52,6 @@ def part_prints(
     that the next check-sync needs no compare and no second read."""
     return {
         owner: PartPrint(want.role, intended_fingerprint(want), actual_fingerprint(have))
-        for owner, want, have in zip(owners, intended, actual, strict=False)
+        for owner, want, have in zip(owners, intended, actual, strict=True)
         if not isinstance(have, str)
     }

@@ -69,14 +69,9 @@ def after_commit_problems(
     `neighbours`: the other intents on these devices (asked for only when something unexpected
     shows up): an entry shared with them, e.g. a VRF two endpoints use, is then expected to hold
     their parts too."""
-    found = [
-        differences(w, h) if not isinstance(h, str) else [] for w, h in zip(intended, actual, strict=True)
-    ]
+    found = _compare_all(intended, actual)
     if neighbours is not None and any(d.kind == "unexpected" for diffs in found for d in diffs):
-        wider = shared_view(intended, neighbours())
-        found = [
-            differences(w, h) if not isinstance(h, str) else [] for w, h in zip(wider, actual, strict=True)
-        ]
+        found = _compare_all(shared_view(intended, neighbours()), actual)
     problems = []
     for want, have, diffs in zip(intended, actual, found, strict=True):
         if isinstance(have, str):

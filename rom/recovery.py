@@ -15,7 +15,7 @@ from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import driver_for
 from drivers.transaction import HostOutcome, TransactionOutcome
-from intent.edits import Plan, changed_resources
+from intent.edits import changed_resources
 from intent.planner import execution_groups
 from intent.readback import after_commit_problems
 from inventory.context import Context
@@ -62,8 +62,8 @@ def recover_order(ctx: Context, order_id: str) -> str:
         if attempts >= MAX_ATTEMPTS:
             return finish_order(ctx, order_id, [], [f"recovery: gave up after {attempts} attempts"], False)
         return _release(ctx, order_id, "pending")
-    kept = Plan([i for g in done for i in g], [], [v for g in done for v in planned.subset(g).verify])
-    devices = sorted({d for g in done for d in planned.subset(g).devices})
+    kept = planned.subset([i for g in done for i in g])  # groups share no device
+    devices = kept.devices
     _each_device(ctx, devices, lambda d: d.confirm(pid))
     _audit(ctx, order_id, devices, [])
     nr = make_nornir(_targets(ctx, devices), workers=ctx.settings.workers)
