@@ -25,7 +25,7 @@ from intent.readback import differences, shared_view
 from intent.tree import Difference
 from inventory import fingerprints
 from inventory.context import Context
-from inventory.intents import MissingDevice, Part, render_parts, select_resources
+from inventory.intents import MissingDevice, Part, parts_on, render_parts, select_resources
 from inventory.records import Device, list_devices
 
 Mode = Literal["full", "check-sync", "compare-all"]
@@ -135,10 +135,7 @@ def compare_snapshot(
     def neighbours(device: str, key: str) -> list[Intended]:
         """The intents of the device's other resource parts (rendered once per device)."""
         if device not in rendered:
-            with ctx.sessions() as session:
-                rows = select_resources(ctx, session, device=device)
-                known = {d.name: d for d in list_devices(session)}
-            rendered[device] = [(p.key, p.intended) for p in render_parts(ctx, rows, known)[0]]
+            rendered[device] = [(p.key, p.intended) for p in parts_on(ctx, [device])]
         return [w for k, w in rendered[device] if k != key and w.device == device]
 
     for part, have in zip(snap.parts, snap.actual, strict=True):

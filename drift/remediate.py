@@ -28,7 +28,7 @@ from intent.readback import after_commit_problems
 from intent.tree import entry_labels, mark_replace
 from inventory import audit
 from inventory.context import Context
-from inventory.intents import render_parts, select_resources
+from inventory.intents import parts_on
 from inventory.records import list_devices
 from inventory.resources import patch_resource
 
@@ -46,11 +46,8 @@ class Remediation:
 
 def _shared(ctx: Context, devices: set[str]) -> dict[str, set[str]]:
     """device -> entry paths more than one resource part on it owns (kept as merges)."""
-    with ctx.sessions() as session:
-        resources = {r.id: r for d in sorted(devices) for r in select_resources(ctx, session, device=d)}
-        known = {d.name: d for d in list_devices(session)}
     counts: dict[str, Counter[str]] = {d: Counter() for d in devices}
-    for part in render_parts(ctx, list(resources.values()), known)[0]:
+    for part in parts_on(ctx, devices):
         want = part.intended
         if want.device in counts and want.protocol != "gnmi":
             counts[want.device].update(set(entry_labels(want.payload, want.filter)))

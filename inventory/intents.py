@@ -59,15 +59,20 @@ def render_parts(
     return parts, missing
 
 
-def other_intents(ctx: Context, devices: list[str], skip: Collection[str]) -> list[Intended]:
-    """The intents of the inventory resources with a part on `devices`, but those in `skip`."""
+def parts_on(ctx: Context, devices: Collection[str], skip: Collection[str] = ()) -> list[Part]:
+    """Every part of the inventory resources with a part on `devices` (each rendered for its own
+    device), but the resources in `skip`."""
     if not devices:
         return []
     with ctx.sessions() as session:
-        rows = {r.id: r for name in devices for r in select_resources(ctx, session, device=name)}
+        rows = {r.id: r for name in sorted(devices) for r in select_resources(ctx, session, device=name)}
         known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
-    parts, _ = render_parts(ctx, [r for rid, r in rows.items() if rid not in skip], known)
-    return [p.intended for p in parts]
+    return render_parts(ctx, [r for rid, r in rows.items() if rid not in skip], known)[0]
+
+
+def other_intents(ctx: Context, devices: list[str], skip: Collection[str]) -> list[Intended]:
+    """The intents of the inventory resources with a part on `devices`, but those in `skip`."""
+    return [p.intended for p in parts_on(ctx, devices, skip)]
 
 
 def select_resources(
