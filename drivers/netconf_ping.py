@@ -19,7 +19,10 @@ from drivers.base import DeviceTarget
 from drivers.errors import InvalidInput
 from drivers.gnoi import PingResult
 
-_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+
+def _parser() -> etree.XMLParser:
+    """A parser for one call: probes run in parallel threads, and an lxml parser is not thread-safe."""
+    return etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,14 @@ def netconf_ping(
 ) -> PingResult:
     """Send the rendered ping RPC on a new session and read the reply with ``parser``."""
     try:
-        operation = etree.fromstring(rpc_xml.strip().encode(), _PARSER)
+        operation = etree.fromstring(rpc_xml.strip().encode(), _parser())
     except etree.XMLSyntaxError as exc:
         raise InvalidInput(f"{target.name}: the ping RPC template is not XML: {exc}") from None
     session = open_session(target)
     try:
         with mapped_errors(target.name, "ping"):
             reply = session.manager.dispatch(operation)
-        root = etree.fromstring(reply.xml.encode(), _PARSER)
+        root = etree.fromstring(reply.xml.encode(), _parser())
     finally:
         session.close()
     return parser.parse(target.name, root, destination, vrf, count)

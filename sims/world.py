@@ -23,13 +23,13 @@ from sims.faults import ACTIONS, Fault, FaultState, check_fault
 from sims.kpi import Conditions
 from sims.models.base import NC_NS, DeviceModel, Environment, bind_environment
 from sims.network import Network, Reachability, reachability
+from sims.xml import parser
 
 log = logging.getLogger(__name__)
 REACHABILITY_NS = "urn:rom:sim:reachability"
 PING_TAG = f"{{{REACHABILITY_NS}}}ping"
 REACHABILITY_CAPABILITY = f"{REACHABILITY_NS}?module=rom-sim-reachability&revision=2025-01-01"
 OOB_SESSION = 0
-_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
 
 class DeviceLike(Protocol):
@@ -105,7 +105,7 @@ def ping_rpc(op: etree._Element, env: Environment | None) -> list[etree._Element
 def parse_config(xml: str) -> etree._Element:
     """An XML ``<config>`` (any other root is wrapped in one); ValueError if it is not XML."""
     try:
-        root = etree.fromstring(xml.strip().encode(), _PARSER)
+        root = etree.fromstring(xml.strip().encode(), parser())
     except etree.XMLSyntaxError as exc:
         raise ValueError(f"config is not well-formed XML: {exc}") from None
     if etree.QName(root).localname == "config":

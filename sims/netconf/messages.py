@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from sims.errors import RpcError
+from sims.xml import parser
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 BASE_10 = "urn:ietf:params:netconf:base:1.0"
@@ -18,7 +19,6 @@ BASE_CAPABILITIES = (
     "urn:ietf:params:netconf:capability:validate:1.1",
 )
 WRITABLE_RUNNING = "urn:ietf:params:netconf:capability:writable-running:1.0"
-_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def qn(local: str) -> str:
@@ -33,7 +33,7 @@ def _malformed(message: str) -> RpcError:
 def parse_xml(message: bytes) -> etree._Element:
     """Parse a message; raises RpcError malformed-message."""
     try:
-        return etree.fromstring(message, _PARSER)
+        return etree.fromstring(message, parser())
     except etree.XMLSyntaxError as exc:
         raise _malformed(f"not well-formed XML: {exc}") from None
 
