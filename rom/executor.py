@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from drivers import tasks
 from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
-from drivers.transaction import run_transaction
+from drivers.transaction import TransactionOutcome, run_transaction
 from intent.edits import Plan, changed_devices, changed_resources, order_edits
 from intent.fingerprint import PartPrint, part_prints
 from intent.planner import (
@@ -40,6 +41,15 @@ from telemetry.baseline import check_baselines, checks_from_spec
 
 log = logging.getLogger(__name__)
 CANCELLED = "cancellation requested"
+
+
+@dataclass
+class Trail:
+    """What an order's pushes leave for its final transaction, also when a push raises: the
+    transactions' outcomes (the audit trail) and the steps not yet in the step log."""
+
+    audited: list[TransactionOutcome] = field(default_factory=list)
+    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -71,22 +81,37 @@ def execute_order(ctx: Context, order_id: str) -> str:
     started = time.monotonic()
     items: list[PlannedItem] = []
     applied: set[str] | None = None
+    trail = Trail()
     try:
         planned = plan(ctx, request)
         items = planned.items
         groups = execution_groups(items, bool(request.get("partialAllowed")))
         if len(groups) == 1:
-            outcome = _push(ctx, order_id, planned)
+            outcome = _push(ctx, order_id, planned, trail)
         else:
-            outcome, applied = _push_groups(ctx, order_id, planned, groups)
+            outcome, applied = _push_groups(ctx, order_id, planned, groups, trail)
     except EXPECTED as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
         log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
-    final = finish_order(
-        ctx, order_id, items, outcome.problems, outcome.cancelled, outcome.remarks, applied, outcome.prints
-    )
+    try:
+        final = finish_order(
+            ctx,
+            order_id,
+            items,
+            outcome.problems,
+            outcome.cancelled,
+            outcome.remarks,
+            applied,
+            outcome.prints,
+            audited=trail.audited,
+            steps=trail.steps,
+        )
+    except Exception:  # the order stays for recovery; the devices' changes must still be audited
+        for tx in trail.audited:
+            for_order(ctx, order_id)(tx)
+        raise
     for problem in outcome.problems:  # one line per device and reason, as the order's notes say it
         log.warning("order %s: %s", order_id, " ".join(problem.split()))
     log.info("order %s %s (correlationId %s)", order_id, final, correlation_id)
@@ -110,14 +135,14 @@ def plan(ctx: Context, request: dict[str, Any]) -> Plan:
 
 
 def _push_groups(
-    ctx: Context, order_id: str, planned: Plan, groups: list[list[PlannedItem]]
+    ctx: Context, order_id: str, planned: Plan, groups: list[list[PlannedItem]], trail: Trail
 ) -> tuple[Outcome, set[str]]:
     """A partial order: each group its own all-or-nothing transaction; the item ids applied.
     A cancellation stops the groups not yet started (it cancels the order if none was applied)."""
     total, applied = Outcome(), set[str]()
     for group in groups:
         ids = ", ".join(i.item_id for i in group)
-        outcome = _push(ctx, order_id, planned.subset(group))
+        outcome = _push(ctx, order_id, planned.subset(group), trail)
         total.remarks.extend(outcome.remarks)
         total.prints.update(outcome.prints)
         if outcome.cancelled:
@@ -161,8 +186,10 @@ def kpi_baselines(ctx: Context, items: list[PlannedItem], remarks: list[str]) ->
     return check_baselines(targets, checks, window_s=window)
 
 
-def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
-    """The all-or-nothing push, with the read-back check and the cancellation point before confirm."""
+def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
+    """The all-or-nothing push, with the post-checks and the cancellation point before confirm.
+    The read-back, the KPI baselines and the reachability probes all read the committed network:
+    they run at the same time, and their problems are reported in that order."""
     if _cancel_requested(ctx, order_id):
         return Outcome(cancelled=True)
     names, items, intended = planned.devices, planned.items, planned.verify
@@ -181,20 +208,28 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
     def post_check() -> list[str]:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
-        actual = read_back(nr, intended)
-        problems = (
-            after_commit_problems(intended, actual, neighbours)
-            or kpi_baselines(ctx, checked, remarks)
-            or reachability.check_order(ctx, order_id, checked, remarks)
-        )
+        kpi_remarks: list[str] = []
+        with ThreadPoolExecutor(2, thread_name_prefix="rom-post-check") as pool:
+            kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks)
+            probes = pool.submit(reachability.check_order, ctx, checked)
+            actual = read_back(nr, intended)
+            problems = after_commit_problems(intended, actual, neighbours)
+            kpi_problems, probed = kpis.result(), probes.result()
+        remarks.extend(kpi_remarks + probed.remarks)
+        if probed.step is not None:
+            trail.steps.append(("reachability", probed.step))
+        problems = problems or kpi_problems or probed.problems
         if problems:
             return problems
         prints.update(part_prints(planned.owners, intended, actual))
         if _cancel_requested(ctx, order_id):
             cancelled = True
             return [CANCELLED]
-        with ctx.transaction() as session:
+        with ctx.transaction() as session:  # with the checks' steps: one write before confirm
+            for step, detail in trail.steps:
+                order_store.add_step(session, order_id, step, **detail)
             order_store.add_step(session, order_id, "committed", devices=names)
+        trail.steps.clear()
         return []
 
     result = run_transaction(
@@ -203,7 +238,7 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
-        on_outcome=for_order(ctx, order_id),
+        on_outcome=trail.audited.append,  # written in the order's final transaction
         waves=commit_waves(items),
     )
     if result.ok:

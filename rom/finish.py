@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.db import utcnow
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
+from drivers.transaction import TransactionOutcome
 from intent.fingerprint import PartPrint
 from intent.planner import PlannedItem
-from inventory import fingerprints
+from inventory import audit, fingerprints
 from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.intents import part_key
@@ -34,14 +37,23 @@ def finish_order(
     remarks: list[str] | None = None,
     applied: set[str] | None = None,
     prints: Mapping[tuple[str, int], PartPrint] | None = None,
+    audited: Sequence[TransactionOutcome] = (),
+    steps: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> str:
     """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks).
     `applied`: a partial order's item ids that were applied (None: all-or-nothing).
     `prints`: the fingerprints of the parts the post-check read back, recorded for the resources
-    (so drift learns the order's result without reading the devices again)."""
+    (so drift learns the order's result without reading the devices again).
+    `audited`: the order's transactions, whose audit entries are written here. `steps`: steps
+    the executor has not written yet (e.g. a failed post-check's probe results)."""
     with ctx.transaction() as session:
         row = order_store.get_order(session, order_id)
         assert row is not None
+        who = (row.correlation_id, audit.submitter(row.doc))
+        for tx in audited:
+            session.add_all(audit.entries(tx, order_id, *who, utcnow()))
+        for step, detail in steps:
+            order_store.add_step(session, order_id, step, **detail)
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
         done = [i for i in items if applied is None or i.item_id in applied]

@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from core.errors import EXPECTED, RomError
 from drivers.base import DeviceTarget
@@ -31,7 +32,6 @@ from intent.catalog import TEMPLATES_DIR
 from intent.planner import PlannedItem
 from inventory.context import Context
 from inventory.records import list_devices
-from rom import order_store
 
 log = logging.getLogger(__name__)
 PLATFORMS_FILE = TEMPLATES_DIR / "reachability" / "platforms.yaml"
@@ -128,7 +128,13 @@ def summary(probe: Probe, result: PingResult) -> str:
 
 
 def load_platforms(path: Path = PLATFORMS_FILE) -> dict[str, PlatformProbe]:
-    """The platforms' probe methods from the catalog."""
+    """The platforms' probe methods from the catalog (read again only when the file changes)."""
+    stat = path.stat()
+    return _platforms(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _platforms(path: Path, _mtime_ns: int, _size: int) -> dict[str, PlatformProbe]:
     raw = yaml.safe_load(path.read_text()) or {}
     out: dict[str, PlatformProbe] = {}
     for platform, entry in raw.items():
@@ -152,9 +158,14 @@ def load_platforms(path: Path = PLATFORMS_FILE) -> dict[str, PlatformProbe]:
     return out
 
 
-def _render(template: Path, probe: Probe) -> str:
+@lru_cache(maxsize=32)
+def _compiled(template: Path, _mtime_ns: int) -> Template:
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    return env.from_string(template.read_text()).render(
+    return env.from_string(template.read_text())
+
+
+def _render(template: Path, probe: Probe) -> str:
+    return _compiled(template, template.stat().st_mtime_ns).render(
         destination=probe.destination, networkInstance=probe.network_instance, count=probe.count, source=""
     )
 
@@ -215,27 +226,39 @@ def run_probes(
         return list(pool.map(one, probes))
 
 
-def check_order(ctx: Context, order_id: str, items: list[PlannedItem], remarks: list[str]) -> list[str]:
-    """The reachability post-check of an order's applied items: problems (empty: pass). Every result
-    goes into ``remarks`` (the order's note) and the order's step log (``reachability``)."""
+@dataclass(frozen=True)
+class Probed:
+    """What an order's reachability post-check found: its problems (empty: pass), one summary line
+    per answered probe for the order's note, and the ``reachability`` step's detail for its step
+    log (None: nothing was probed). The caller records the step with its next write."""
+
+    problems: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+    step: dict[str, Any] | None = None
+
+
+def check_order(ctx: Context, items: list[PlannedItem]) -> Probed:
+    """The reachability post-check of an order's applied items.
+
+    Hook: the 5G slice's gNB-side PE -> UPF N3 check is a ``pairs: each`` entry in the slice
+    specs' ``postChecks.reachability`` (``from: "{peDevice}"``, ``to: "{upfN3Address}"``,
+    ``networkInstance: ...``); ``from`` may name a device other than the item's. It is not declared
+    yet: the 5G specs are moving onto the 3GPP models, which will name those characteristics."""
     probes = probes_for(items)
     if not probes or not ctx.settings.reachability_checks:
-        return []
+        return Probed()
     with ctx.sessions() as session:
         targets = {d.name: ctx.target(d) for d in list_devices(session, sorted({p.device for p in probes}))}
     outcomes = run_probes(targets, probes)
-    remarks.extend(summary(probe, result) for probe, result, _ in outcomes if result is not None)
-    with ctx.transaction() as session:
-        order_store.add_step(
-            session,
-            order_id,
-            "reachability",
-            results=[
-                {"check": p.check, "pair": p.pair, **(r.to_dict() if r else {}), "problem": problem}
-                for p, r, problem in outcomes
-            ],
-        )
-    return [problem for _, _, problem in outcomes if problem]
+    results = [
+        {"check": p.check, "pair": p.pair, **(r.to_dict() if r else {}), "problem": problem}
+        for p, r, problem in outcomes
+    ]
+    return Probed(
+        problems=[problem for _, _, problem in outcomes if problem],
+        remarks=[summary(probe, result) for probe, result, _ in outcomes if result is not None],
+        step={"results": results},
+    )
 
 
 def ping_device(

@@ -18,6 +18,7 @@ from rom.executor import execute_order
 from rom.recovery import recover_order
 
 log = logging.getLogger(__name__)
+CONTENDED_RETRY = 0.01  # seconds before looking again after a claim lost to a busy database
 
 
 class OrderWorker:
@@ -31,6 +32,7 @@ class OrderWorker:
         self._lease = timedelta(seconds=lease_seconds)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Condition()
+        self._signals = 0  # notify() count: a wake that comes while a thread looks is not lost
         self._stop = threading.Event()
         self._running: set[str] = set()
         self._lock = threading.Lock()
@@ -47,6 +49,7 @@ class OrderWorker:
     def notify(self) -> None:
         """An order became runnable: look now rather than at the next poll."""
         with self._wake:
+            self._signals += 1
             self._wake.notify_all()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -64,10 +67,13 @@ class OrderWorker:
                 self._stop.wait(self._poll)
 
     def _run_one(self) -> None:
-        order_id = self._claim_next()
+        with self._wake:
+            seen = self._signals
+        order_id, contended = self._claim_next()
         if order_id is None:
             with self._wake:
-                self._wake.wait(self._poll)
+                if self._signals == seen:  # nothing submitted or freed since we looked
+                    self._wake.wait(CONTENDED_RETRY if contended else self._poll)
             return
         try:
             execute_order(self._ctx, order_id)
@@ -76,15 +82,18 @@ class OrderWorker:
                 self._running.discard(order_id)
         self.notify()  # its devices are free again
 
-    def _claim_next(self) -> str | None:
+    def _claim_next(self) -> tuple[str | None, bool]:
+        """(the order claimed, or None; whether a claim lost to the database's lock and may be
+        retried soon)."""
         now = utcnow()
+        contended = False
         try:
             with self._ctx.sessions() as session:
                 candidates = order_store.runnable_orders(session, now, limit=20)
                 busy = order_store.busy_devices(session)
         except OperationalError as exc:
             log.warning("cannot read runnable orders: %s", exc)
-            return None
+            return None, False
         for row in candidates:
             if busy & set(row.devices):
                 continue
@@ -92,12 +101,15 @@ class OrderWorker:
                 with self._ctx.transaction() as session:
                     if not order_store.claim_order(session, row, self.owner, now + self._lease):
                         continue
-            except (IntegrityError, OperationalError):
+            except IntegrityError:
                 continue  # another worker took one of its devices or the order first
+            except OperationalError:
+                contended = True  # the database was busy (SQLite's write lock): look again soon
+                continue
             with self._lock:
                 self._running.add(row.id)
-            return row.id
-        return None
+            return row.id, False
+        return None, contended
 
     def _keeper(self) -> None:
         """Renew our leases; adopt and recover orders whose owner stopped renewing theirs."""
