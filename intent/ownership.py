@@ -107,9 +107,9 @@ def path_conflicts(wanted: Sequence[Intended], owned: Iterable[tuple[Owner, Clai
         mine = wanted_by.get((have.device, have.family))
         if not mine:
             continue
-        for path, held in have.leaves.items():
-            value = mine.get(path)
-            if value is not None and value != held and (have.device, path) not in found:
+        for path in mine.keys() & have.leaves.keys():  # the shared leaves only (set ops, not a loop)
+            held, value = have.leaves[path], mine[path]
+            if value != held and (have.device, path) not in found:
                 found[(have.device, path)] = PathConflict(have.device, path, owner, held, value)
     return [found[k] for k in sorted(found)]
 

@@ -88,10 +88,16 @@ def select_resources(
         return list_resources(session, ids=sorted(resource_ids))
     if resource_id or not device:
         return list_resources(session, resource_id=resource_id)
+    return resources_on(ctx, session, [device])
+
+
+def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> list[Resource]:
+    """The resources with a part on any of `devices`, each once: two queries whatever their number."""
+    wanted = set(devices)
     multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
-    found = {r.id: r for r in list_resources(session, device=device)}
+    found = {r.id: r for r in list_resources(session, devices=sorted(wanted))}
     for r in list_resources(session, spec_ids=sorted(multi)) if multi else []:
         chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
-        if any(r.characteristics.get(c) == device for c in chars):
+        if any(r.characteristics.get(c) in wanted for c in chars):
             found.setdefault(r.id, r)
     return list(found.values())

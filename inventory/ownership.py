@@ -26,7 +26,7 @@ from intent.ownership import (
 )
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
-from inventory.intents import render_parts, select_resources
+from inventory.intents import render_parts, resources_on, select_resources
 from inventory.records import Device, Resource, list_devices, list_resources
 
 SETTING = frozenset({"add", "modify"})
@@ -65,7 +65,7 @@ def check_owners(
     skip = changed_resources(items)
     _check_repeats(ctx, session, setting, pending, skip)
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
-    rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id not in skip}
+    rows = {r.id: r for r in resources_on(ctx, session, devices) if r.id not in skip}
     known = {d.name: d for d in list_devices(session)}
     owned: list[tuple[Owner, Claims]] = []
     for row in rows.values():

@@ -71,10 +71,13 @@ def list_resources(
     resource_id: str | None = None,
     spec_ids: Sequence[str] | None = None,
     ids: Sequence[str] | None = None,
+    devices: Sequence[str] | None = None,
 ) -> list[Resource]:
     query = select(Resource).order_by(Resource.created, Resource.id)
     if device:
         query = query.where(Resource.device == device)
+    if devices is not None:
+        query = query.where(Resource.device.in_(devices))
     if resource_id:
         query = query.where(Resource.id == resource_id)
     if spec_ids is not None:
