@@ -64,6 +64,15 @@ def test_links_down_fail_the_order_at_reachability_and_roll_back(lab: Lab, p1_is
     assert "no path of up links" in notes  # the simulator's hint, from the gNOI trailing metadata
     assert {d: etree.tostring(running(lab, d)) for d in ("pe1", "pe2")} == before
     assert not any("CUST-R" in r["name"] for r in lab.api.get(RESOURCES).json())
+    # the audit trail says why each device was rolled back: the failing pairs, from the order's
+    # final transaction
+    entries = lab.api.get("/admin/audit", params={"orderId": final["id"]}).json()
+    assert sorted((e["device"], e["outcome"]) for e in entries) == [
+        ("pe1", "rolledBack"),
+        ("pe2", "rolledBack"),
+    ]
+    for entry in entries:
+        assert "reachability vrf-any-to-any pe1 -> 10.30.0.5 (pe2) in CUST-R: 100% loss" in entry["error"]
 
 
 def test_same_order_completes_with_reachability_results(lab: Lab) -> None:
