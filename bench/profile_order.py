@@ -28,6 +28,7 @@ from bench.order_path import rom_latency
 PROFILES = REPO / "bench" / "profiles"
 RATE = 250  # samples/s per thread
 
+OVERLAPPED = "post-check: waiting for the overlapped KPI baseline + reachability"
 # innermost match wins: (phase, function (last part of its qualified name), file fragment). Only
 # the order's own thread counts (a stack through `execute_order`): the Nornir pool threads' device
 # work is inside the order thread's wait in `Nornir.run`, which `_phases`' line says the phase of.
@@ -44,9 +45,17 @@ PHASES: list[tuple[str, str, str]] = [
     ("post-check: fingerprints", "part_prints", "intent/fingerprint.py"),
     ("post-check: KPI baseline", "kpi_baselines", "rom/executor.py"),
     ("post-check: reachability", "check_order", "rom/reachability.py"),
-    ("post-check: overlapped read-back + KPI + reachability", "_overlapped", "rom/executor.py"),
+    (
+        "post-check: waiting for the overlapped KPI baseline + reachability",
+        "result",
+        "concurrent/futures/_base.py",
+    ),
+    (
+        "post-check: waiting for the overlapped KPI baseline + reachability",
+        "shutdown",
+        "concurrent/futures/thread.py",
+    ),
     ("audit entries (who + write)", "record", "inventory/audit.py"),
-    ("audit entries (who + write)", "_audit_rows", "rom/finish.py"),
     ("finish (resources, states, outbox, fingerprints)", "finish_order", "rom/finish.py"),
 ]
 ORDER_THREAD = ("execute_order", "rom/executor.py")

@@ -1,0 +1,71 @@
+"""This checkout's order path beside an earlier commit's, interleaved on one fleet (fair on a loaded machine).
+
+Run: .venv/bin/python -m bench.order_ab [--before REF] [--rounds N]
+The 5G slice lab (simulators in their own process). Four `rom serve` processes run at once, each on
+its own database: REF and this checkout, each with reachability checks on and off. Each round sends
+one 5G slice order and one 2-PE L3VPN order (pe1, pe2 through p1: two probes of 3 pings) to each, one
+at a time, so load swings hit every cell alike. Then ROM's bare network transaction on the slice
+payloads (no API, database or checks), the issue's "2x" yardstick, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
+from bench.order_path import ms, rom_latency, transaction_only
+from bench.order_relayer import checkout
+
+BEFORE = "46cb9b3"
+SIDES = [("before", "true"), ("before", "false"), ("after", "true"), ("after", "false")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--before", default=BEFORE, help="the earlier commit to run beside this checkout")
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    samples: dict[tuple[str, str, str], list[float]] = {}
+    with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
+        repos = {"before": old, "after": REPO}
+        serves: dict[tuple[str, str], Any] = {}
+        try:
+            for number, (side, probes) in enumerate(SIDES):
+                cm = rom_serve(lab, repo=repos[side], ROM_REACHABILITY_CHECKS=probes)
+                client = cm.__enter__()
+                serves[(side, probes)] = (cm, client)
+                base = 10_000 * (number + 1)
+                rom_latency(client, [slice_order(base + i) for i in range(2)])  # warm-up
+                rom_latency(client, [l3vpn_order(["pe1", "pe2"], base + i) for i in range(2)])
+            for r in range(args.rounds):
+                for number, key in enumerate(serves):
+                    client = serves[key][1]
+                    n = 10_000 * (number + 1) + 100 + r
+                    for kind, body in (("slice", slice_order(n)), ("l3vpn", l3vpn_order(["pe1", "pe2"], n))):
+                        samples.setdefault((*key, kind), []).extend(rom_latency(client, [body]))
+        finally:
+            for cm, _ in serves.values():
+                cm.__exit__(None, None, None)
+        bare = summary(transaction_only(lab, [slice_order(90_000 + i) for i in range(args.rounds)]))
+    stats = {k: summary(v) for k, v in samples.items()}
+    print(
+        f"# Order path: {args.before} (before) and this checkout (after), {args.rounds} rounds interleaved\n"
+    )
+    print("| POST→completed p50 / p99 ms | 5G slice | L3VPN pe1+pe2 |")
+    print("|---|---|---|")
+    for side, probes in SIDES:
+        label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
+        print(f"| {label} | {ms(stats[(side, probes, 'slice')])} | {ms(stats[(side, probes, 'l3vpn')])} |")
+    print(f"| bare transaction (slice payloads, no order machinery) | {ms(bare)} | |")
+    for side in ("before", "after"):
+        on, off = stats[(side, "true", "l3vpn")], stats[(side, "false", "l3vpn")]
+        added = 1e3 * (on["p50"] - off["p50"])
+        ratio = stats[(side, "true", "slice")]["p50"] / bare["p50"]
+        print(f"\n{side}: reachability adds {added:.1f} ms to the L3VPN p50; slice / bare p50 = {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
