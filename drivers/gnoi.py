@@ -7,6 +7,8 @@ as in ``drivers._gnmi_session``. Messages and stubs: ``gnoi_pb`` (scripts/gen_gn
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from drivers.grpc_tls import GrpcTls, address, channel
 from gnoi_pb import system_pb2, system_pb2_grpc
 
 NS_PER_MS = 1_000_000
+SHARED_CHANNELS_MAX = 1024
 REASON_KEY = "rom-sim-reason"  # a hint the simulators add to their trailing metadata
 
 
@@ -80,13 +83,17 @@ class _Call:
 class GnoiClient:
     """One channel to a device's gNOI System service: ``with GnoiClient(target) as c: c.ping(...)``."""
 
-    def __init__(self, target: DeviceTarget) -> None:
+    def __init__(self, target: DeviceTarget, shared: bool = False) -> None:
+        """`shared`: use the process's channel to this endpoint (`shared_channel`), left open."""
         if target.gnmi_port is None:
             raise CapabilityMissing(f"{target.name}: no gNMI/gNOI port in the inventory for this device")
         self.target = target
         self.metadata = (("username", target.username), ("password", target.password))
-        self.channel: grpc.Channel = channel(
-            address(target.host, target.gnmi_port), GrpcTls.of(target), CHANNEL_OPTIONS
+        self.shared = shared
+        self.channel: grpc.Channel = (
+            shared_channel(target)
+            if shared
+            else channel(address(target.host, target.gnmi_port), GrpcTls.of(target), CHANNEL_OPTIONS)
         )
         self.stub = system_pb2_grpc.SystemStub(self.channel)
 
@@ -97,7 +104,8 @@ class GnoiClient:
         self.close()
 
     def close(self) -> None:
-        self.channel.close()
+        if not self.shared:
+            self.channel.close()
 
     def _stream(self, rpc: str, request: Any, timeout: float | None) -> _Call:
         out = _Call()
@@ -174,9 +182,40 @@ def trace_hops(responses: list[system_pb2.TracerouteResponse]) -> list[TraceHop]
     ]
 
 
+_CHANNELS: dict[tuple[Any, ...], grpc.Channel] = {}
+_CHANNELS_LOCK = threading.Lock()
+
+
+def _stamp(path: str | None) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns if path else None
+    except OSError:
+        return None
+
+
+def shared_channel(target: DeviceTarget) -> grpc.Channel:
+    """One channel per endpoint and TLS settings (and their files' versions) for the whole process:
+    each probe of an order no longer pays a TCP + HTTP/2 (+ TLS) set-up; gRPC reconnects a channel
+    whose device went away. Credentials travel as per-call metadata, so they are not part of it."""
+    assert target.gnmi_port is not None
+    tls = GrpcTls.of(target)
+    files = (tls.ca, tls.cert, tls.key) if tls else ()
+    key = (address(target.host, target.gnmi_port), tls, tuple(_stamp(f) for f in files))
+    with _CHANNELS_LOCK:
+        found = _CHANNELS.get(key)
+        if found is None:
+            if len(_CHANNELS) >= SHARED_CHANNELS_MAX:
+                for old in _CHANNELS.values():
+                    old.close()
+                _CHANNELS.clear()
+            found = _CHANNELS[key] = channel(key[0], tls, CHANNEL_OPTIONS)
+        return found
+
+
 @contextmanager
 def gnoi_client(target: DeviceTarget) -> Iterator[GnoiClient]:
-    client = GnoiClient(target)
+    """A client on the process's shared channel to `target` (see `shared_channel`)."""
+    client = GnoiClient(target, shared=True)
     try:
         yield client
     finally:
