@@ -28,8 +28,9 @@ import asyncio
 import contextlib
 import logging
 import operator
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -140,8 +141,32 @@ def evaluate(check: KpiCheck, samples: Mapping[str, list[Any]]) -> list[str]:
 SYNC_TIMEOUT_S = 10.0
 
 
+ChannelFor = Callable[[str, GrpcTls | None], contextlib.AbstractAsyncContextManager[grpc.aio.Channel]]
+
+
+@contextlib.asynccontextmanager
+async def _own_channel(where: str, tls: GrpcTls | None) -> AsyncIterator[grpc.aio.Channel]:
+    async with aio_channel(where, tls) as channel:
+        yield channel
+
+
+_SHARED: dict[tuple[Any, ...], grpc.aio.Channel] = {}  # touched on `_loop()` only
+
+
+@contextlib.asynccontextmanager
+async def _shared_channel(where: str, tls: GrpcTls | None) -> AsyncIterator[grpc.aio.Channel]:
+    """The synchronous path's channels, kept open on its one loop: an order's baseline does not
+    pay a TCP + HTTP/2 set-up per device (gRPC reconnects a channel whose device went away)."""
+    files = [f for f in ((tls.ca, tls.cert, tls.key) if tls else ()) if f]
+    key = (where, tls, tuple(os.stat(f).st_mtime_ns if os.path.exists(f) else None for f in files))
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = aio_channel(where, tls)
+    yield found
+
+
 async def _samples(
-    target: Target, checks: Sequence[KpiCheck], window_s: float
+    target: Target, checks: Sequence[KpiCheck], window_s: float, channel_for: ChannelFor = _own_channel
 ) -> dict[str, dict[str, list[Any]]]:
     """Per check name: per value path, the samples seen over the window."""
     assert target.gnmi_port is not None
@@ -159,7 +184,7 @@ async def _samples(
     synced = asyncio.Event()
 
     async def consume() -> None:
-        async with aio_channel(sub.address, GrpcTls.of(target)) as channel:
+        async with channel_for(sub.address, GrpcTls.of(target)) as channel:
             call = gnmi_pb2_grpc.gNMIStub(channel).Subscribe(iter([build_request(sub)]), metadata=metadata)
             async for response in call:
                 if response.WhichOneof("response") == "update":
@@ -207,9 +232,13 @@ def _collect(
 
 
 async def check_baselines_async(
-    targets: Iterable[Target], checks: Sequence[KpiCheck], window_s: float
+    targets: Iterable[Target],
+    checks: Sequence[KpiCheck],
+    window_s: float,
+    channel_for: ChannelFor = _own_channel,
 ) -> list[str]:
-    """Like ``check_baselines``, inside a running loop; devices are checked concurrently."""
+    """Like ``check_baselines``, inside a running loop; devices are checked concurrently.
+    `channel_for`: how a device's channel is had (default: one of its own, closed after)."""
     by_name = {target.name: target for target in targets}
     plan: dict[str, list[KpiCheck]] = {}
     problems: list[str] = []
@@ -223,7 +252,7 @@ async def check_baselines_async(
             plan.setdefault(name, []).append(KpiCheck(**{**check.__dict__, "device": name}))
     names = list(plan)
     results = await asyncio.gather(
-        *(_samples(by_name[n], plan[n], window_s) for n in names), return_exceptions=True
+        *(_samples(by_name[n], plan[n], window_s, channel_for) for n in names), return_exceptions=True
     )
     for name, result in zip(names, results, strict=True):
         if isinstance(result, BaseException):
@@ -248,7 +277,8 @@ def check_baselines(
     Synchronous: call it from a thread without a running event loop (the executor's post-check)."""
     if not checks:
         return []
-    future = asyncio.run_coroutine_threadsafe(check_baselines_async(list(targets), checks, window_s), _loop())
+    baselines = check_baselines_async(list(targets), checks, window_s, _shared_channel)
+    future = asyncio.run_coroutine_threadsafe(baselines, _loop())
     return future.result()
 
 
