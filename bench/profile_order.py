@@ -29,6 +29,7 @@ PROFILES = REPO / "bench" / "profiles"
 RATE = 250  # samples/s per thread
 
 OVERLAPPED = "post-check: waiting for the overlapped KPI baseline + reachability"
+POST_CHECK_OTHER = "post-check: other (cancel check, committed step)"
 # innermost match wins: (phase, function (last part of its qualified name), file fragment). Only
 # the order's own thread counts (a stack through `execute_order`): the Nornir pool threads' device
 # work is inside the order thread's wait in `Nornir.run`, which `_phases`' line says the phase of.
@@ -39,7 +40,7 @@ PHASES: list[tuple[str, str, str]] = [
     ("push: inventory, cancel checks, Nornir", "_push", "rom/executor.py"),
     ("transaction: book-keeping", "run_transaction", "drivers/transaction.py"),
     ("transaction: close sessions (back to the pool)", "close_connections", "nornir/core/__init__.py"),
-    ("post-check: other (cancel check, committed step)", "post_check", "rom/executor.py"),
+    (POST_CHECK_OTHER, "post_check", "rom/executor.py"),
     ("post-check: read-back", "read_back", "drivers/config_reads.py"),
     ("post-check: compare", "after_commit_problems", "intent/readback.py"),
     ("post-check: fingerprints", "part_prints", "intent/fingerprint.py"),
@@ -87,7 +88,10 @@ def phase_of(stack: list[str], lines: dict[int, str]) -> str | None:
     found = None
     for frame in stack:
         for phase, function, where in PHASES:
-            if _is(frame, function, where):
+            # a future waited on right under the post-check is an overlapped check (Nornir's
+            # runner waits on futures too)
+            overlapped = phase == OVERLAPPED and found == POST_CHECK_OTHER
+            if _is(frame, function, where) and (phase != OVERLAPPED or overlapped):
                 found = phase
         if _is(frame, "_phases", "drivers/transaction.py"):
             line = int(frame.rsplit(":", 1)[-1].rstrip(")"))
