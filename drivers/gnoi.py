@@ -62,6 +62,7 @@ class PingResult:
             "via": self.via,
             **({"reason": self.reason} if self.reason else {}),
             **({"path": list(self.path)} if self.path else {}),
+            **({"path": list(self.path)} if self.path else {}),
         }
 
 

@@ -6,7 +6,9 @@ the links are back, with its results in the order's note."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +45,17 @@ def _notes(order: dict[str, object]) -> str:
     return "\n".join(n["text"] for n in order.get("note", []) if isinstance(n, dict))  # type: ignore[attr-defined]
 
 
+def _recorded(lab: Lab, order_id: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The order's `reachability` step results and its events' payloads, from the lab's database."""
+    with sqlite3.connect(f"file:{lab.var_dir / 'rom.db'}?mode=ro", uri=True) as db:
+        steps = db.execute(
+            "SELECT detail FROM order_steps WHERE order_id = ? AND step = 'reachability'", (order_id,)
+        ).fetchall()
+        events = db.execute("SELECT payload FROM outbox WHERE key = ?", (order_id,)).fetchall()
+    assert len(steps) == 1, steps
+    return json.loads(steps[0][0])["results"], [text for (text,) in events]
+
+
 def _body() -> dict[str, object]:
     body = order_body("CUST-R", 300)
     for item, address in zip(body["orderItem"], ("10.30.0.1", "10.30.0.5"), strict=True):
@@ -73,6 +86,12 @@ def test_links_down_fail_the_order_at_reachability_and_roll_back(lab: Lab, p1_is
     ]
     for entry in entries:
         assert "reachability vrf-any-to-any pe1 -> 10.30.0.5 (pe2) in CUST-R: 100% loss" in entry["error"]
+    results, _ = _recorded(lab, final["id"])  # the step log keeps each pair's result and problem
+    assert sorted(r["pair"] for r in results) == [
+        "pe1 -> 10.30.0.5 (pe2) in CUST-R",
+        "pe2 -> 10.30.0.1 (pe1) in CUST-R",
+    ]
+    assert all(r["lossPercent"] == 100 and r["problem"] for r in results)
 
 
 def test_same_order_completes_with_reachability_results(lab: Lab) -> None:
@@ -83,6 +102,14 @@ def test_same_order_completes_with_reachability_results(lab: Lab) -> None:
     for pair in ("pe1 -> 10.30.0.5 (pe2)", "pe2 -> 10.30.0.1 (pe1)"):
         assert f"reachability vrf-any-to-any {pair} in CUST-R: 3/3 answered, 0% loss" in notes
     assert "(via gnoi)" in notes
+    results, events = _recorded(lab, final["id"])
+    assert [(r["sent"], r["received"], r["problem"]) for r in results] == [(3, 3, None), (3, 3, None)]
+    # a SOM reading the order's events sees the probe summary in the completed order's notes
+    done = [json.loads(e) for e in events if '"completed"' in e]
+    assert any(
+        "reachability vrf-any-to-any pe1 -> 10.30.0.5 (pe2) in CUST-R: 3/3 answered" in json.dumps(e)
+        for e in done
+    )
 
 
 def test_rom_device_ping_gives_the_post_check_result(lab: Lab) -> None:
