@@ -48,17 +48,25 @@ def lock_devices(session: Session, devices: Collection[str]) -> None:
     session.execute(query.with_for_update()).all()
 
 
+def own_intents(ctx: Context, items: Sequence[PlannedItem]) -> dict[str, list[Intended]]:
+    """What each add/modify item of an order renders to (pure: no database), so that intake can
+    render before it takes its device locks and pass the result to `check_owners`."""
+    return {i.item_id: _rendered(partial(intended_for, ctx.catalog, i)) for i in items if i.action in SETTING}
+
+
 def check_owners(
     ctx: Context,
     session: Session,
     items: Sequence[PlannedItem],
     pending: Sequence[tuple[Owner, PlannedItem]] = (),
+    rendered: Mapping[str, list[Intended]] | None = None,
 ) -> None:
     """Raise Conflict (409) naming the owning resource (id and name) and the path when an add
     repeats a live resource's identity, or an add/modify would set a leaf another live resource
     (or an earlier item of the order) holds with a different value. The resources this order
     modifies or deletes own nothing here: the order rewrites them. `pending`: the adds of orders
-    not finished yet (the caller knows orders), which own what they will create."""
+    not finished yet (the caller knows orders), which own what they will create. `rendered`: the
+    items' intents from `own_intents`, when the caller rendered them already."""
     setting = [i for i in items if i.action in SETTING]
     if not setting:
         return
@@ -75,7 +83,7 @@ def check_owners(
         if near & {t.device for t in other.targets}:
             owned.extend((owner, c) for c in _pending_claims(ctx, owner, other))
     for item in setting:
-        wants = _rendered(partial(intended_for, ctx.catalog, item))  # a failure fails the order later
+        wants = (rendered or own_intents(ctx, [item]))[item.item_id]  # a failure fails the order later
         found = path_conflicts(wants, owned)
         if found:
             more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""

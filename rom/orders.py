@@ -25,7 +25,7 @@ from intent.planner import CurrentResource, PlannedItem, modified_ids, plan_item
 from intent.yang.check import check_request
 from inventory.context import Context
 from inventory.intake import reserve_order
-from inventory.ownership import check_owners, lock_devices
+from inventory.ownership import check_owners, lock_devices, own_intents
 from inventory.records import Resource, list_devices
 from rom import order_store
 from rom.resource_refs import allocate_resource_ids
@@ -97,11 +97,12 @@ def _insert(
         items = plan_order(body, ctx.catalog, platforms, current)
         if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
+        wants = own_intents(ctx, items)  # rendered before the locks: intakes wait less on each other
         lock_devices(
             session, {t.device for i in items if i.action == "add" or i.action == "modify" for t in i.targets}
         )
         pending = unfinished_adds(ctx, session, items)
-        check_owners(ctx, session, items, pending)  # Conflict: a repeat, or a path another resource owns
+        check_owners(ctx, session, items, pending, wants)  # Conflict: a repeat, or a path another owns
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         request = allocate_resource_ids(request)
