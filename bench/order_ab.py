@@ -11,10 +11,11 @@ payloads (no API, database or checks), the issue's "2x" yardstick, in the same r
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
-from bench.order_path import ms, rom_latency, transaction_only
+from bench.order_path import intake, ms, rom_latency, transaction_only
 from bench.order_relayer import checkout
 
 BEFORE = "46cb9b3"
@@ -27,7 +28,17 @@ def main() -> None:
     )
     parser.add_argument("--before", default=BEFORE, help="the earlier commit to run beside this checkout")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--intake",
+        type=int,
+        default=0,
+        metavar="POSTS",
+        help="instead: intake (orders parked for a future start) on 3 routers, POSTS per round and side",
+    )
     args = parser.parse_args()
+    if args.intake:
+        intake_ab(args.before, args.rounds, args.intake)
+        return
     samples: dict[tuple[str, str, str], list[float]] = {}
     with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
         repos = {"before": old, "after": REPO}
@@ -65,6 +76,29 @@ def main() -> None:
         added = 1e3 * (on["p50"] - off["p50"])
         ratio = stats[(side, "true", "slice")]["p50"] / bare["p50"]
         print(f"\n{side}: reachability adds {added:.1f} ms to the L3VPN p50; slice / bare p50 = {ratio:.1f}x")
+
+
+def intake_ab(before: str, rounds: int, posts: int) -> None:
+    """Accepted POSTs/s (16 concurrent clients, SQLite) of both checkouts, alternating per round;
+    each round parks `posts` more orders on the same 3 routers (as `bench.order_path` does)."""
+    rates: dict[str, list[float]] = {"before": [], "after": []}
+    with checkout(before) as old, fleet(3) as endpoints:
+        repos = {"before": old, "after": REPO}
+        serves = {side: rom_serve(endpoints, repo=repo) for side, repo in repos.items()}
+        clients = {side: cm.__enter__() for side, cm in serves.items()}
+        try:
+            devices = ["r1", "r2", "r3"]
+            for r in range(rounds):
+                for side, client in clients.items():
+                    post_rate, _ = asyncio.run(intake(str(client.base_url), devices, posts, 1, 16, posts * r))
+                    rates[side].append(post_rate)
+        finally:
+            for cm in serves.values():
+                cm.__exit__(None, None, None)
+    print(f"# Intake: {before} (before) and this checkout (after), {rounds} rounds of {posts} POSTs\n")
+    for side, found in rates.items():
+        each = ", ".join(f"{x:.0f}" for x in found)
+        print(f"{side}: accepted POSTs/s per round {each}; median {summary(found)['p50']:.0f}")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def sustained(client: httpx.Client, devices: Sequence[str], count: int) -> float
 
 
 async def intake(
-    base_url: str, devices: Sequence[str], posts: int, gets: int, concurrency: int
+    base_url: str, devices: Sequence[str], posts: int, gets: int, concurrency: int, first: int = 0
 ) -> tuple[float, float]:
     """Accepted POSTs/s (orders that wait for a future start) and GETs/s by id."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
@@ -157,7 +157,7 @@ async def intake(
 
         async def post(i: int) -> str:
             body = {
-                **l3vpn_order([devices[i % len(devices)]], 3000 + i),
+                **l3vpn_order([devices[i % len(devices)]], 3000 + first + i),
                 "requestedStartDate": "2099-01-01T00:00:00Z",
             }
             async with gate:
