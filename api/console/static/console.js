@@ -59,6 +59,8 @@
       setState(existing.querySelector('[data-field="state"]'), o.state);
     } else if (!new URLSearchParams(window.location.search).get("offset")) {
       list.insertBefore(row(o), list.firstChild);
+      const total = document.getElementById("order-total");
+      if (total) total.textContent = String(Number(total.textContent) + 1);
     }
   });
 })();
