@@ -19,15 +19,19 @@ from api.console.session import LoginRequired, NotAllowed, Sessions, login_url
 
 
 class ConsoleSettings(BaseSettings):
-    """`ROM_CONSOLE_TOPOLOGIES`: the folder of containerlab files the topology page draws."""
+    """`ROM_CONSOLE_TOPOLOGIES`: the folder of containerlab files the topology page draws;
+    `ROM_CONSOLE_SLA_RULES`: the SLA rules file the slice charts draw thresholds from;
+    `ROM_CONSOLE_KPI_MINUTES`: how far back the slice charts go."""
 
     model_config = SettingsConfigDict(env_prefix="ROM_CONSOLE_")
     topologies: Path = Path("topologies")
+    sla_rules: Path | None = None
+    kpi_minutes: float = 10.0
 
 
 def mount(app: FastAPI, settings: ConsoleSettings | None = None) -> None:
     app.state.console_sessions = Sessions()
-    app.state.console_topologies = (settings or ConsoleSettings()).topologies
+    app.state.console = settings or ConsoleSettings()
     app.include_router(router)
     app.mount(
         "/console/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"

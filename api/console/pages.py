@@ -14,7 +14,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Unauthenticated
-from api.console import reads, topology
+from api.console import charts, kpis, reads, topology
 from api.console.live import order_changes
 from api.console.session import (
     COOKIE,
@@ -120,7 +120,7 @@ def orders(
     who: OrdersViewer,
     state: Annotated[str | None, Query(max_length=32)] = None,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> HTMLResponse:
     lines, total = reads.order_lines(ctx, offset, limit, state or None)
     return page(
@@ -146,7 +146,7 @@ def live(request: Request, ctx: ContextDep, _: OrdersViewer) -> StreamingRespons
 @router.get("/topology", response_class=HTMLResponse)
 def topology_page(request: Request, ctx: ContextDep, who: InventoryViewer) -> HTMLResponse:
     devices, per = reads.devices_with_resources(ctx)
-    labs = topology.read_labs(request.app.state.console_topologies)
+    labs = topology.read_labs(request.app.state.console.topologies)
     nodes, links = topology.nodes_and_links(
         labs,
         {d.name: (d.role, d.source) for d in devices},
@@ -240,6 +240,19 @@ async def drift_adopt(
 
 @router.get("/slices", response_class=HTMLResponse)
 def slices(request: Request, ctx: ContextDep, who: InventoryViewer) -> HTMLResponse:
+    settings = request.app.state.console
     resources = reads.slice_resources(ctx)
     history = reads.status_history(ctx, [r.id for r in resources])
-    return page(request, who, "slices.html", resources=resources, history=history)
+    pictures, problem = [], None
+    try:
+        rules = kpis.load_rules(settings.sla_rules)
+        found = kpis.recent_kpis(
+            ctx.settings.kafka_bootstrap, settings.kpi_minutes, [r.id for r in resources]
+        )
+        pictures = [(s, Markup(charts.chart(s, kpis.rule_for(rules, s)))) for s in found]
+    except EXPECTED as exc:
+        problem = str(exc)
+    return page(
+        request, who, "slices.html", resources=resources, history=history, charts=pictures, problem=problem,
+        minutes=settings.kpi_minutes, kafka=bool(ctx.settings.kafka_bootstrap),
+    )  # fmt: skip
