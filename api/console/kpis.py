@@ -1,9 +1,9 @@
 """The slices' KPIs over the last minutes, read back from the `rom.telemetry` topic (what
 `rom telemetry run` publishes), and the SLA rules they are judged by.
 
-A read assigns every partition, seeks to the first offset at or after `now - minutes` and reads up
-to the end offsets seen at the start (at most `MAX_EVENTS`, at most `READ_SECONDS`): no consumer
-group, nothing committed. Without `ROM_KAFKA_BOOTSTRAP` there is nothing to read.
+A read takes every partition (no consumer group, nothing committed), seeks to the first offset at
+or after `now - minutes` and reads up to the end offsets seen at the start (at most `MAX_EVENTS`,
+at most `READ_SECONDS`). Without `ROM_KAFKA_BOOTSTRAP` there is nothing to read.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from core.errors import RomError
 from telemetry.publish import TOPIC
@@ -34,15 +34,13 @@ class Series:
 
 
 async def _read(bootstrap: str, since_ms: int, resources: Collection[str]) -> dict[tuple[str, str], Series]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()  # without a group: every partition of the topic is ours, nothing committed
     out: dict[tuple[str, str], Series] = {}
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        partitions = [TopicPartition(TOPIC, p) for p in (consumer.partitions_for_topic(TOPIC) or set())]
+        partitions = sorted(consumer.assignment(), key=lambda tp: tp.partition)
         if not partitions:
             return out
-        consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.offsets_for_times({tp: since_ms for tp in partitions})
         todo = {}
@@ -74,10 +72,15 @@ def _add(out: dict[tuple[str, str], Series], value: bytes | None, resources: Col
         return  # not a telemetry event: the chart is a view, it skips what it cannot read
     if resource not in resources:
         return
-    for path, number in values.items():
-        if KPI_MARK in path and isinstance(number, int | float) and not isinstance(number, bool):
-            series = out.setdefault((resource, path), Series(resource, path))
-            series.points.append((stamp / 1e9, float(number)))
+    for path, raw in values.items():
+        if KPI_MARK not in path or isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            continue
+        try:
+            number = float(raw)  # JSON-encoded gNMI values may come as text
+        except ValueError:
+            continue
+        series = out.setdefault((resource, path), Series(resource, path))
+        series.points.append((stamp / 1e9, number))
 
 
 def recent_kpis(bootstrap: str | None, minutes: float, resources: Collection[str]) -> list[Series]:
