@@ -24,19 +24,25 @@ from telemetry.sla_rules import Rule, rules_from_yaml
 MAX_EVENTS = 20_000
 READ_SECONDS = 5.0
 KPI_MARK = "/kpis/"  # value paths of KPIs (the 3GPP models' kpis containers)
+IDENTIFIERS = frozenset({"sst", "sd"})  # leaves under kpis/ that name a slice rather than measure it
+NOT_KEYS = frozenset({"source", "subscription-name"})  # event tags that are not list keys
 
 
 @dataclass
 class Series:
     resource: str
     metric: str  # the value path
+    keys: tuple[tuple[str, str], ...] = ()  # the list keys of the entry (e.g. the slice's sst and sd)
     points: list[tuple[float, float]] = field(default_factory=list)  # (unix seconds, value)
 
 
-async def _read(bootstrap: str, since_ms: int, resources: Collection[str]) -> dict[tuple[str, str], Series]:
+Found = dict[tuple[str, str, tuple[tuple[str, str], ...]], Series]
+
+
+async def _read(bootstrap: str, since_ms: int, resources: Collection[str]) -> Found:
     consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()  # without a group: every partition of the topic is ours, nothing committed
-    out: dict[tuple[str, str], Series] = {}
+    out: Found = {}
     try:
         partitions = sorted(consumer.assignment(), key=lambda tp: tp.partition)
         if not partitions:
@@ -64,22 +70,27 @@ async def _read(bootstrap: str, since_ms: int, resources: Collection[str]) -> di
     return out
 
 
-def _add(out: dict[tuple[str, str], Series], value: bytes | None, resources: Collection[str]) -> None:
+def _add(out: Found, value: bytes | None, resources: Collection[str]) -> None:
     try:
         event = json.loads(value or b"")
         resource, stamp, values = event.get("resource"), event["timestamp"], event.get("values") or {}
+        keys = tuple(
+            sorted((str(k), str(v)) for k, v in (event.get("tags") or {}).items() if k not in NOT_KEYS)
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return  # not a telemetry event: the chart is a view, it skips what it cannot read
     if resource not in resources:
         return
     for path, raw in values.items():
-        if KPI_MARK not in path or isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        if KPI_MARK not in path or path.rsplit("/", 1)[-1] in IDENTIFIERS:
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             continue
         try:
             number = float(raw)  # JSON-encoded gNMI values may come as text
         except ValueError:
             continue
-        series = out.setdefault((resource, path), Series(resource, path))
+        series = out.setdefault((resource, path, keys), Series(resource, path, keys))
         series.points.append((stamp / 1e9, number))
 
 
@@ -94,7 +105,7 @@ def recent_kpis(bootstrap: str | None, minutes: float, resources: Collection[str
         raise RomError(f"telemetry could not be read from Kafka at {bootstrap}: {exc}") from None
     for series in found.values():
         series.points.sort()
-    return sorted(found.values(), key=lambda s: (s.resource, s.metric))
+    return sorted(found.values(), key=lambda s: (s.resource, s.metric, s.keys))
 
 
 def load_rules(path: Path | None) -> list[Rule]:
@@ -108,7 +119,14 @@ def load_rules(path: Path | None) -> list[Rule]:
 
 
 def rule_for(rules: list[Rule], series: Series) -> Rule | None:
+    keys = dict(series.keys)
     return next(
-        (r for r in rules if series.metric.endswith(r.metric) and r.resource in (None, series.resource)),
+        (
+            r
+            for r in rules
+            if series.metric.endswith(r.metric)
+            and r.resource in (None, series.resource)
+            and all(keys.get(k) == str(v) for k, v in (r.tags or {}).items())
+        ),
         None,
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,7 @@ from drift.remediate import adopt, remediate
 from drift.report import summary_line
 
 HERE = Path(__file__).parent
+audit_log = logging.getLogger("inventory.audit")  # the audit trail's channel, shown by rom serve
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
 ORDERS = "orders:read"
@@ -232,6 +234,8 @@ async def drift_adopt(
         result = await run_in_threadpool(adopt, ctx, d, r)
     except EXPECTED as exc:
         return page(request, who, "adopt.html", status=502, error=str(exc), result=None)
+    if result.adopted:  # no device changed, so no audit entry: the resources' events and this line say who
+        audit_log.info("console: %s adopted values into %s", who.principal.name, sorted(result.adopted))
     return page(request, who, "adopt.html", result=result, error=None)
 
 
@@ -255,4 +259,5 @@ def slices(request: Request, ctx: ContextDep, who: InventoryViewer) -> HTMLRespo
     return page(
         request, who, "slices.html", resources=resources, history=history, charts=pictures, problem=problem,
         minutes=settings.kpi_minutes, kafka=bool(ctx.settings.kafka_bootstrap),
+        names={r.id: r.name for r in resources},
     )  # fmt: skip

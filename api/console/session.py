@@ -25,6 +25,7 @@ from inventory.context import Context
 
 COOKIE = "rom_console"
 SESSION_SECONDS = 8 * 3600
+MAX_SESSIONS = 10_000  # an open console opens one per cookie-less visitor: bounded memory
 OPEN = Principal(
     "anonymous", frozenset({"orders:read", "orders:write", "inventory:read", "inventory:write", "admin"})
 )
@@ -72,6 +73,8 @@ class Sessions:
         session = Session(token, secrets.token_urlsafe(24), time.time() + SESSION_SECONDS)
         with self._lock:
             self._by_id = {k: v for k, v in self._by_id.items() if v.expires > time.time()}
+            while len(self._by_id) >= MAX_SESSIONS:  # the oldest go first (dicts keep insertion order)
+                del self._by_id[next(iter(self._by_id))]
             self._by_id[sid] = session
         return sid, session
 

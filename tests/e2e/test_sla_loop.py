@@ -244,6 +244,11 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             assert CONSOLE_ALARM in console and '<span class="state state-available">available' in console
             assert 'class="chart"' in console and "SLA rule urllc-latency: alarm when &gt; 3" in console
             assert 'class="over"' in console, "the chart marks the samples past the threshold"
+            if shots := os.environ.get("ROM_CONSOLE_SCREENSHOTS"):  # the docs' picture of the page
+                from tests.e2e.test_console_browser import screenshot
+
+                headers = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+                screenshot(str(api.base_url), "/console/slices", Path(shots) / "slices.png", headers)
             faults = httpx.get(f"{control}/faults", timeout=30).json()["faults"]
             assert [f["kind"] for f in faults] == ["load"], "the fault must still be there"
             orders = api.get(ORDERS).json()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
+from api.console import session
 from api.console.session import safe_next
 from api.console.topology import MAX_ROWS, Node, draw, layout, nodes_and_links, read_labs
 
@@ -56,3 +58,13 @@ def test_login_only_returns_to_console_paths() -> None:
     assert safe_next("/console/drift?device=pe1") == "/console/drift?device=pe1"
     for elsewhere in ("https://elsewhere.example/", "//elsewhere.example/console/", "/admin/audit", None, ""):
         assert safe_next(elsewhere) == "/console/orders"
+
+
+def test_sessions_are_bounded_and_closed_ones_are_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session, "MAX_SESSIONS", 3)
+    store = session.Sessions()
+    opened = [store.open(f"token-{i}")[0] for i in range(4)]
+    assert store.get(opened[0]) is None  # the oldest made room
+    assert [store.get(sid).token for sid in opened[1:]] == ["token-1", "token-2", "token-3"]  # type: ignore[union-attr]
+    store.close(opened[3])
+    assert store.get(opened[3]) is None and store.get(None) is None
