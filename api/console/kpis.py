@@ -25,7 +25,7 @@ MAX_EVENTS = 20_000
 READ_SECONDS = 5.0
 KPI_MARK = "/kpis/"  # value paths of KPIs (the 3GPP models' kpis containers)
 IDENTIFIERS = frozenset({"sst", "sd"})  # leaves under kpis/ that name a slice rather than measure it
-NOT_KEYS = frozenset({"source", "subscription-name"})  # event tags that are not list keys
+NOT_KEYS = frozenset({"source", "subscription-name", "resource"})  # event tags that are not list keys
 
 
 @dataclass
