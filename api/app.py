@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from api import admin, cancel, hub, resource, resource_order
 from api.auth import authorize
+from api.console import mount as mount_console
 from api.errors import install_error_handlers, tmf_error
 from api.jwt_auth import JwtVerifier
 from api.limits import BodyLimit, BodyTooLarge
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hub.hub_router(resource.router.prefix), dependencies=inventory)
     app.include_router(resource.router, dependencies=inventory)
     app.include_router(admin.router, dependencies=[Depends(authorize("admin"))])
+    mount_console(app)  # the operator console under /console (api/console/)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -72,6 +72,13 @@ def _jwt_principal(verifier: JwtVerifier, token: str) -> Principal:
     return Principal(subject, scopes)
 
 
+def identify(keys: list[ApiKey], verifier: JwtVerifier | None, token: str) -> Principal:
+    """Who presents `token`: a JWT when a verifier is configured and it looks like one, else a key."""
+    if verifier is not None and token.count(".") == 2:
+        return _jwt_principal(verifier, token)
+    return _key_principal(keys, token)
+
+
 def authorize(area: str) -> Callable[[Request, ContextDep], Principal]:
     """A dependency: the caller's principal, if it may read (GET) or write (others) `area`."""
 
@@ -84,10 +91,7 @@ def authorize(area: str) -> Callable[[Request, ContextDep], Principal]:
         token = presented_key(request)
         if token is None:
             raise Unauthenticated("credentials are required (Authorization: Bearer <token or API key>)")
-        if verifier is not None and token.count(".") == 2:
-            principal = _jwt_principal(verifier, token)
-        else:
-            principal = _key_principal(keys, token)
+        principal = identify(keys, verifier, token)
         needed = (
             area if area == "admin" else f"{area}:{'read' if request.method in READ_METHODS else 'write'}"
         )

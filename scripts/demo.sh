@@ -66,3 +66,9 @@ step "The audit trail of pe1: each change with its order, principal and outcome 
 rom audit list --device pe1
 
 step "Demo finished: both orders completed, the drift was found, and every change is in the audit trail"
+
+step "The operator console: ${ROM_API_URL}/console (orders, topology, drift, slices)"
+if [ "${CI:-}" != "true" ]; then
+  echo "ROM keeps running for the console; press Enter to stop the lab and ROM."
+  read -r _ || true  # no terminal (end of input): stop at once
+fi

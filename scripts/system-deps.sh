@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v yanglint >/dev/null 2>&1 || need+=(libyang2-tools)  # YANG checks (tests/yanglint.py)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # console browser tests (Playwright drives it)
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

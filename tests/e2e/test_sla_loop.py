@@ -46,6 +46,7 @@ SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order
 LATENCY = "/GNBDUFunction/NRCellDU/kpis/slice/latency"
 THRESHOLD_MS = 3.0  # URLLC base latency is 2 ms; load x6 against maxRatio 60 gives 4-6 ms
 GUARD_S = 45.0  # only a guard against hanging
+CONSOLE_ALARM = '<span class="state state-alarm">alarm</span>'
 OPERATOR_KEY, SLA_KEY = "operator-key-0123456789", "sla-monitor-key-0123456789"
 
 
@@ -158,6 +159,7 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
         "ROM_API_KEY": SLA_KEY,
         "ROM_KAFKA_BOOTSTRAP": broker.bootstrap,
         "ROM_RECONCILE_INTERVAL": "0",  # keep the run to the SLA loop
+        "ROM_CONSOLE_SLA_RULES": str(tmp_path / "rules.yaml"),  # the console's charts draw its threshold
     }
     env.pop("ROM_DATABASE_URL", None)
     with running_lab(env, TOPOLOGY), serving(env, tmp_path / "serve.log", port) as api:
@@ -219,6 +221,7 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             cell_slice = {"GNBDUFunction_id": "1", "NRCellDU_id": "1", "slice_sst": "2", "slice_sd": "00A0B1"}
             assert raised["keys"] == cell_slice
             assert api.get(f"{RESOURCES}/{ran}").json()["resourceStatus"] == "alarm"
+            assert CONSOLE_ALARM in api.get("/console/slices").text  # the console shows it too
             corrective = raised["correctiveOrder"]
             assert corrective["status"] == 201, corrective
 
@@ -237,6 +240,15 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             cleared = alarms.wait(lambda a: a["state"] == "cleared", "alarm cleared")
             assert cleared["alarmId"] == raised["alarmId"] and cleared["value"] <= THRESHOLD_MS
             assert api.get(f"{RESOURCES}/{ran}").json()["resourceStatus"] == "available"
+            console = api.get("/console/slices").text  # alarm history and the KPI chart with its rule
+            assert CONSOLE_ALARM in console and '<span class="state state-available">available' in console
+            assert 'class="chart"' in console and "SLA rule urllc-latency: alarm when &gt; 3" in console
+            assert 'class="over"' in console, "the chart marks the samples past the threshold"
+            if shots := os.environ.get("ROM_CONSOLE_SCREENSHOTS"):  # the docs' picture of the page
+                from tests.e2e.test_console_browser import screenshot
+
+                headers = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+                screenshot(str(api.base_url), "/console/slices", Path(shots) / "slices.png", headers)
             faults = httpx.get(f"{control}/faults", timeout=30).json()["faults"]
             assert [f["kind"] for f in faults] == ["load"], "the fault must still be there"
             orders = api.get(ORDERS).json()
