@@ -47,7 +47,9 @@ def fetch_schemas(target: DeviceTarget) -> FetchedSchemas:
         for module, revision in sorted(announced_modules(capabilities).items()):
             try:
                 with mapped_errors(target.name, f"get-schema {module}"):
-                    reply = session.manager.get_schema(module, version=revision or None, format="yang")
+                    reply = session.manager.get_schema(
+                        module, version=revision or None
+                    )  # format: yang (default)
             except DeviceRejected as exc:  # one module refused: reported, the others still fetched
                 result.refused[module] = " ".join(str(exc).split())
                 continue
