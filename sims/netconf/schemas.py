@@ -2,9 +2,10 @@
 
 Module files are looked up by name (``NAME.yang`` or ``NAME@REVISION.yang``) below the directories
 of ``SIM_YANG_PATH`` (``os.pathsep``-separated); by default the project's own modules (``yang/``)
-and the upstream reference modules beside the checkout (``../shared/reference/yang``). A module
-is served only if the device announces it in its hello, and a requested version must be one of
-the file's revision statements.
+the simulators' own (``sims/yang/``: KPI state, the ping RPC, ietf-netconf-monitoring) and the
+upstream reference modules beside the checkout (``../shared/reference/yang``). A module is served
+only if the device announces it in its hello, and a requested version must be one of the file's
+revision statements.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def directories() -> tuple[Path, ...]:
     setting = os.environ.get("SIM_YANG_PATH")
     if setting:
         return tuple(Path(part) for part in setting.split(os.pathsep) if part)
-    return (_REPO / "yang", _REPO.parent / "shared" / "reference" / "yang")
+    return (_REPO / "yang", _REPO / "sims" / "yang", _REPO.parent / "shared" / "reference" / "yang")
 
 
 @functools.cache
@@ -67,7 +68,7 @@ def get_schema(op: etree._Element, capabilities: tuple[str, ...]) -> etree._Elem
         raise RpcError(tag="missing-element", message="get-schema needs an identifier", error_type="protocol")
     if form.rsplit(":", 1)[-1] != "yang":
         raise _invalid(f"format '{form}' is not served (only yang)", "format")
-    if identifier not in announced(capabilities):
+    if identifier not in announced((*capabilities, CAPABILITY)):
         raise _invalid(f"module '{identifier}' is not implemented by this device", "identifier")
     path = _index(directories()).get(identifier)
     if path is None:
