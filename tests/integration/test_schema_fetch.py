@@ -92,3 +92,23 @@ def test_get_schema_refuses_a_module_the_device_does_not_implement(fleet: FleetT
             m.get_schema("_3gpp-5gc-nrm-upffunction")
         with pytest.raises(RPCError, match="no revision"):
             m.get_schema("rom-nr-rrm-ext", version="1999-01-01")
+
+
+def test_the_router_serves_its_openconfig_modules(fleet_router: FleetThread) -> None:
+    ep = fleet_router.endpoint("pe1")
+    with netconf_connect(ep.host, ep.netconf_port) as m:
+        announced = {
+            c.split("module=")[1].split("&")[0]: c.split("revision=")[1]
+            for c in m.server_capabilities
+            if "module=openconfig" in c
+        }
+        assert "openconfig-qos" in announced
+        for module, revision in announced.items():
+            text = m.get_schema(module, version=revision).data
+            assert f"module {module}" in text and revision in text, module
+
+
+@pytest.fixture(scope="module")
+def fleet_router() -> Iterator[FleetThread]:
+    with FleetThread([SimDeviceSpec("pe1")]) as running:
+        yield running
