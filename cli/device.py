@@ -112,3 +112,44 @@ def ping(
     if problem:
         typer.echo(problem, err=True)
         raise typer.Exit(1)
+
+
+schema_app = typer.Typer(help="The YANG modules a device implements, fetched with <get-schema> (RFC 6022).")
+app.add_typer(schema_app, name="schema")
+
+
+def _schema_dir(ctx: Context, name: str) -> Path:
+    return ctx.settings.var_dir / "yang" / name
+
+
+@schema_app.command("fetch")
+def schema_fetch(name: str) -> None:
+    """Fetch every module the device announces into var/yang/NAME/ (NAME@REVISION.yang); exit 1 if
+    the device refused some."""
+    from drivers.netconf_schema import fetch_schemas
+
+    ctx = Context.create(get_settings())
+    fetched = fetch_schemas(ctx.target(_device(ctx, name)))
+    where = _schema_dir(ctx, name)
+    where.mkdir(parents=True, exist_ok=True)
+    for old in where.glob("*.yang"):
+        old.unlink()
+    for module, (revision, text) in fetched.modules.items():
+        (where / (f"{module}@{revision}.yang" if revision else f"{module}.yang")).write_text(text)
+        typer.echo(f"{module}@{revision or '-'}: {len(text)} characters")
+    for module, reason in fetched.refused.items():
+        typer.echo(f"{module}: not served: {reason}", err=True)
+    typer.echo(f"{len(fetched.modules)} modules in {where}")
+    if fetched.refused:
+        raise typer.Exit(1)
+
+
+@schema_app.command("show")
+def schema_show(name: str) -> None:
+    """List the modules fetched for a device (`rom device schema fetch`)."""
+    ctx = Context.create(get_settings())
+    files = sorted(_schema_dir(ctx, name).glob("*.yang"))
+    if not files:
+        raise NotFound(f"no YANG modules fetched for {name!r}: run `rom device schema fetch {name}`")
+    for path in files:
+        typer.echo(path.stem)

@@ -125,7 +125,8 @@ class WorkerSettings(_FromEnv):
     yang_path: str = Field(
         "",
         description="Directories (os.pathsep-separated) holding the YANG modules of the platforms in "
-        "intent.yang.platforms; set: every rendered payload is validated at intake (422); empty: off.",
+        "intent.yang.platforms; set: every rendered payload is validated at intake, in a dry run and "
+        "before stage (422); empty: off.",
     )
     reachability_checks: bool = Field(
         True, description="Probe the specs' postChecks reachability pairs (gNOI Ping) before confirming."

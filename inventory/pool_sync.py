@@ -20,8 +20,13 @@ from inventory.pool_defs import Pool, define_pool, get_pool
 from inventory.records import list_devices
 
 POOL = "upf-sessions"
+ME = "urn:3gpp:sa5:_3gpp-common-managed-element"
 UPF = "urn:3gpp:sa5:_3gpp-5gc-nrm-upffunction"
-UPF_FILTER = f"<UPFFunction xmlns='{UPF}'><attributes><maxSessions/></attributes></UPFFunction>"
+EXT = "urn:rom:yang:rom-5g-slice-ext"  # ROM's augment of Release 17 (yang/rom-5g-slice-ext.yang)
+UPF_FILTER = (
+    f"<ManagedElement xmlns='{ME}'><UPFFunction xmlns='{UPF}'><attributes>"
+    f"<maxSessions xmlns='{EXT}'/></attributes></UPFFunction></ManagedElement>"
+)
 UPF_SPEC, UPF_ROLE = "slice-core", "upf"
 
 
@@ -34,7 +39,7 @@ class SyncResult:
 
 def upf_capacity(data: etree._Element) -> int | None:
     """The PDU sessions a `<data>` reply's UPF functions state (summed), or None if none does."""
-    values = [(v.text or "").strip() for v in data.iter(f"{{{UPF}}}maxSessions")]
+    values = [(v.text or "").strip() for v in data.iter(f"{{{EXT}}}maxSessions")]
     numbers = [int(v) for v in values if v.isdigit()]
     return sum(numbers) if numbers else None
 

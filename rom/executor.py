@@ -27,6 +27,7 @@ from intent.planner import (
     plan_order,
 )
 from intent.readback import after_commit_problems
+from intent.yang.check import check_items, search_path
 from inventory.context import Context
 from inventory.intents import other_intents
 from inventory.ownership import check_owners
@@ -128,6 +129,8 @@ def plan(ctx: Context, request: dict[str, Any]) -> Plan:
         platforms = {d.name: d.platform for d in list_devices(session)}
         current = current_resources(session, order)
     items = plan_order(order, ctx.catalog, platforms, current)
+    # 422 before stage (and in a dry run): a payload its device's YANG refuses reaches no device
+    check_items(ctx.catalog, items, platforms, search_path(ctx.settings.yang_path))
     others_by_device: dict[str, list[Intended]] = {}
     for want in other_intents(ctx, sorted(changed_devices(items)), changed_resources(items)):
         others_by_device.setdefault(want.device, []).append(want)

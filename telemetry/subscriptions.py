@@ -87,13 +87,13 @@ ROUTER = (
     ),
 )
 RAN = (
-    PathSpec("GNBDUFunction/NRCellDU/kpis", "sample", SAMPLE_KPI),
-    PathSpec("GNBDUFunction/kpis", "sample", SAMPLE_KPI),
-    PathSpec("GNBDUFunction/NRCellDU/attributes/operationalState", "on_change"),
+    PathSpec("ManagedElement/GNBDUFunction/NRCellDU/kpis", "sample", SAMPLE_KPI),
+    PathSpec("ManagedElement/GNBDUFunction/kpis", "sample", SAMPLE_KPI),
+    PathSpec("ManagedElement/GNBDUFunction/NRCellDU/attributes/operationalState", "on_change"),
 )
 CORE = (
-    PathSpec("*/kpis", "sample", SAMPLE_KPI),
-    PathSpec("*/attributes/operationalState", "on_change"),
+    PathSpec("ManagedElement/*/kpis", "sample", SAMPLE_KPI),
+    PathSpec("ManagedElement/*/attributes/operationalState", "on_change"),
 )
 # role first, then platform
 DEVICE_PROFILES: dict[str, tuple[PathSpec, ...]] = {
@@ -107,8 +107,15 @@ RESOURCE_PROFILES: dict[str, tuple[PathSpec, ...]] = {
         PathSpec("interfaces/interface[name={interface}]/subinterfaces/subinterface[index={vlanId}]/state"),
         PathSpec("network-instances/network-instance[name={vrfName}]/state", "on_change"),
     ),
-    "slice-core": (PathSpec("*/kpis/slice", "sample", 1.0), PathSpec("*/kpis/sessionUtilisation")),
-    "slice-ran": (PathSpec("GNBDUFunction[id={duId}]/NRCellDU[id={cellId}]/kpis", "sample", 1.0),),
+    "slice-core": (
+        PathSpec("ManagedElement/*/kpis/slice", "sample", 1.0),
+        PathSpec("ManagedElement/*/kpis/sessionUtilisation"),
+    ),
+    "slice-ran": (
+        PathSpec(
+            "ManagedElement[id={device}]/GNBDUFunction[id={duId}]/NRCellDU[id={cellId}]/kpis", "sample", 1.0
+        ),
+    ),
 }
 
 

@@ -29,12 +29,20 @@ def _fragment_pattern(self: InternalNode, inst: Any, ctype: ContentType) -> None
     """yangson's content-model check, less `missing-data` while a fragment is validated: one
     resource's payload is part of a datastore (an edit), so a mandatory node it does not carry
     (an interface's config/type) is the device's business, as with `yanglint -t edit`. Members
-    not allowed are still refused (they are checked before what is missing)."""
+    not allowed are still refused (they are checked before what is missing), and so is a list
+    entry without a key."""
     try:
         _check_pattern(self, inst, ctype)
     except SchemaError as exc:
-        if not (_FRAGMENT.get() and exc.tag == "missing-data"):
+        if not (_FRAGMENT.get() and exc.tag == "missing-data") or _names_a_key(self, exc):
             raise
+
+
+def _names_a_key(node: InternalNode, exc: SchemaError) -> bool:
+    """Whether a missing-data error is a list entry without one of its keys (never the device's
+    business: without its keys the entry is not one)."""
+    keys = {name for name, _module in getattr(node, "keys", None) or ()}
+    return any(exc.message == f"expected '{key}'" for key in keys)
 
 
 setattr(InternalNode, "_check_schema_pattern", _fragment_pattern)  # noqa: B010

@@ -22,7 +22,7 @@ from core.errors import RomError
 _IMPORT = re.compile(r"^\s*import\s+([\w.-]+)\s*\{", re.M)
 _INCLUDE = re.compile(r"^\s*include\s+([\w.-]+)\s*[{;]", re.M)
 _REVISION = re.compile(r"^\s*revision\s+\"?(\d{4}-\d{2}-\d{2})", re.M)
-_NAMESPACE = re.compile(r"^\s*namespace\s+\"([^\"]+)\"", re.M)
+_NAMESPACE = re.compile(r"^\s*namespace\s+\"?([^\";\s]+)", re.M)  # quoted or not (3GPP's are not)
 _COMMENT = re.compile(r"^\s*//[^\n]*|/\*.*?\*/", re.S | re.M)  # whole-line comments: "//" is in URLs
 
 

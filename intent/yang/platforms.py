@@ -1,8 +1,10 @@
 """The YANG modules each platform implements, by name (files come from `ROM_YANG_PATH`).
 
 The router simulator (`rom-router`) implements a subset of upstream OpenConfig under the upstream
-module names; a platform not listed here is not validated (SR Linux: its native modules are not
-shipped with ROM; the 5G simulators: not yet on the TS 28.541 tree, see issue 13).
+module names; the 5G simulators (`rom-5gc`, `rom-ran`) implement 3GPP TS 28.541 Release 17 plus
+ROM's own augment modules in `yang/` (put that directory on `ROM_YANG_PATH` beside the 3GPP
+modules). A platform not listed here is not validated (SR Linux: its native modules are not
+shipped with ROM).
 """
 
 from __future__ import annotations
@@ -18,5 +20,19 @@ PLATFORM_MODULES: dict[str, tuple[str, ...]] = {
         "openconfig-system",
         "openconfig-routing-policy",
         "iana-if-type",
+    ),
+    "rom-5gc": (
+        "_3gpp-common-managed-element",
+        "_3gpp-5gc-nrm-upffunction",
+        "_3gpp-5gc-nrm-smffunction",
+        "_3gpp-5gc-nrm-amffunction",
+        "rom-5g-slice-ext",
+    ),
+    "rom-ran": (
+        "_3gpp-common-managed-element",
+        "_3gpp-nr-nrm-gnbdufunction",
+        "_3gpp-nr-nrm-nrcelldu",
+        "_3gpp-nr-nrm-rrmpolicy",
+        "rom-nr-rrm-ext",
     ),
 }

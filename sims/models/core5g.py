@@ -1,15 +1,18 @@
-"""5G core network functions after 3GPP TS 28.541 NRM: UPF, SMF and AMF, one model each.
+"""5G core network functions on the 3GPP TS 28.541 Release 17 tree: UPF, SMF and AMF, one model each.
 
 They are separate models because they are separate network functions with their own management
 endpoints: an order reserves UPF capacity on one box and adds the slice to an SMF on another.
-Each uses one namespace (its ``_3gpp-5gc-nrm-*function`` module)::
+Each function augments ``ManagedElement`` (``_3gpp-common-managed-element``) from its
+``_3gpp-5gc-nrm-*function`` module; what Release 17 does not model (DNNs, the UPF's session
+capacity, the SMF's UPF associations) is in ROM's augment ``rom-5g-slice-ext`` (``yang/``)::
 
-    UPFFunction[id]/attributes/{userLabel, administrativeState, maxSessions,
-                                sNSSAIList[sst sd]/dnnList[dnn]}
-    SMFFunction[id]/attributes/{userLabel, administrativeState,
-                                sNSSAIList[sst sd]/dnnList[dnn], upfAssociationList[upfId]/n4Address}
-    AMFFunction[id]/attributes/{userLabel, administrativeState, pLMNIdList[mcc mnc],
-                                aMFIdentifier/{aMFRegionId, aMFSetId, aMFPointer}, sNSSAIList[sst sd]}
+    ManagedElement[id]/attributes/priorityLabel
+      UPFFunction[id]/attributes/{priorityLabel, userLabel, pLMNIdList[mcc mnc], managedNFProfile[idx],
+                                  sNSSAIList[sd sst]/ext:dnnList[dnn], ext:maxSessions}
+      SMFFunction[id]/attributes/{..., commModelList[groupId], sNSSAIList[sd sst]/ext:dnnList[dnn],
+                                  ext:upfAssociationList[upfId]/ext:n4Address}
+      AMFFunction[id]/attributes/{..., commModelList[groupId],
+                                  aMFIdentifier/{amfRegionId, amfSetId, amfPointer}, sNSSAIList[sd sst]}
 
 ``<get>`` adds ``attributes/operationalState`` and ``kpis`` (urn:rom:sim:kpi): ``sessionCount``
 (Open5GS ``fivegs_upffunction_upf_sessionnbr`` / ``fivegs_smffunction_sm_sessionnbr``),
@@ -26,38 +29,65 @@ from lxml import etree
 
 from sims.kpi import Conditions, CoreSlice, SessionKpis, profile, session_kpis
 from sims.models.base import NC_NS, DeviceModel, parse_data
-from sims.schema import UINT8, UINT32, LeafType, Schema, enum, uint
+from sims.schema import UINT8, UINT32, LeafType, Schema, uint
 
+ME = "urn:3gpp:sa5:_3gpp-common-managed-element"
+EXT = "urn:rom:yang:rom-5g-slice-ext"
 UPF = "urn:3gpp:sa5:_3gpp-5gc-nrm-upffunction"
 SMF = "urn:3gpp:sa5:_3gpp-5gc-nrm-smffunction"
 AMF = "urn:3gpp:sa5:_3gpp-5gc-nrm-amffunction"
 KPI = "urn:rom:sim:kpi"
-REVISION = "2023-09-18"
-DEFAULT_SLICE = "<sNSSAIList><sst>1</sst><sd>FFFFFF</sd>{dnns}</sNSSAIList>"
+REVISIONS = {  # of the Release 17 modules in ../shared/reference/yang/3gpp
+    "_3gpp-common-managed-element": "2021-01-16",
+    "_3gpp-5gc-nrm-upffunction": "2020-11-05",
+    "_3gpp-5gc-nrm-smffunction": "2020-11-05",
+    "_3gpp-5gc-nrm-amffunction": "2022-01-07",
+}
+EXT_MODULE = f"{EXT}?module=rom-5g-slice-ext&revision=2026-12-07"
+DEFAULT_SLICE = "<sNSSAIList><sd>FFFFFF</sd><sst>1</sst>{dnns}</sNSSAIList>"
+DEFAULT_DNNS = f"<dnnList xmlns='{EXT}'><dnn>internet</dnn></dnnList>"
+COMM_MODEL = (
+    "<commModelList><groupId>1</groupId>"
+    "<commModelType>DIRECT_COMMUNICATION_WITH_NRF</commModelType></commModelList>"
+)
 DEFAULT_MAX_SESSIONS = 10000
 
 
 def _schema(
-    ns: str, root: str, prefix: str, keys: dict[str, tuple[str, ...]], leaves: dict[str, LeafType]
+    ns: str,
+    root: str,
+    prefix: str,
+    leaves: dict[str, LeafType],
+    ext_keys: dict[str, tuple[str, ...]] | None = None,
+    ext_leaves: dict[str, LeafType] | None = None,
 ) -> Schema:
+    """The function's schema: ``leaves`` by local name in its namespace, ``ext_*`` in ROM's augment."""
     return Schema(
         keys={
+            f"{{{ME}}}ManagedElement": ("id",),
             f"{{{ns}}}{root}": ("id",),
-            f"{{{ns}}}sNSSAIList": ("sst", "sd"),
-            f"{{{ns}}}dnnList": ("dnn",),
+            f"{{{ns}}}sNSSAIList": ("sd", "sst"),
+            f"{{{ns}}}pLMNIdList": ("mcc", "mnc"),
+            f"{{{ns}}}managedNFProfile": ("idx",),
+            f"{{{ns}}}commModelList": ("groupId",),
+            f"{{{EXT}}}dnnList": ("dnn",),
             f"{{{KPI}}}slice": ("sst", "sd"),  # per-slice KPIs: one list entry per S-NSSAI
-            **{f"{{{ns}}}{name}": value for name, value in keys.items()},
+            **{f"{{{EXT}}}{name}": value for name, value in (ext_keys or {}).items()},
         },
         leaves={
             f"{{{ns}}}sst": uint(255, 1),
             f"{{{ns}}}sd": LeafType(pattern="[0-9A-Fa-f]{6}"),
-            f"{{{ns}}}dnn": LeafType(pattern=r"[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?"),
-            f"{{{ns}}}administrativeState": enum("LOCKED", "UNLOCKED", "SHUTTING_DOWN"),
+            f"{{{ns}}}mcc": LeafType(pattern="[0-9]{3}"),
+            f"{{{ns}}}mnc": LeafType(pattern="[0-9]{2,3}"),
+            f"{{{ns}}}priorityLabel": UINT32,
+            f"{{{ME}}}priorityLabel": UINT32,
+            f"{{{EXT}}}dnn": LeafType(pattern=r"[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?"),
             **{f"{{{ns}}}{name}": value for name, value in leaves.items()},
+            **{f"{{{EXT}}}{name}": value for name, value in (ext_leaves or {}).items()},
         },
-        prefixes={ns: prefix, KPI: "rom-kpi"},
-        roots=frozenset({f"{{{ns}}}{root}"}),
-        state=frozenset({f"{{{KPI}}}kpis", f"{{{ns}}}operationalState", f"{{{ns}}}associationState"}),
+        prefixes={ME: "me3gpp", ns: prefix, EXT: "rom5g", KPI: "rom-kpi"},
+        roots=frozenset({f"{{{ME}}}ManagedElement"}),
+        state=frozenset({f"{{{KPI}}}kpis", f"{{{ns}}}operationalState", f"{{{EXT}}}associationState"}),
     )
 
 
@@ -74,7 +104,7 @@ def _slices(ns: str, attributes: etree._Element) -> list[CoreSlice]:
     for entry in attributes.iterfind(f"{{{ns}}}sNSSAIList"):
         sst = _text(entry, f"{{{ns}}}sst")
         if sst.isdigit():
-            dnns = len(entry.findall(f"{{{ns}}}dnnList"))
+            dnns = len(entry.findall(f"{{{EXT}}}dnnList"))
             result.append(CoreSlice(int(sst), _text(entry, f"{{{ns}}}sd", "FFFFFF"), max(1, dnns)))
     return result
 
@@ -101,12 +131,11 @@ def _live_state(
 ) -> Callable[[etree._Element, float, Conditions], etree._Element]:
     def live(running: etree._Element, uptime: float, conditions: Conditions) -> etree._Element:
         data = copy.deepcopy(running)
-        for function in data.iterfind(f"{{{ns}}}{root}"):
+        for function in data.iterfind(f"{{{ME}}}ManagedElement/{{{ns}}}{root}"):
             attributes = function.find(f"{{{ns}}}attributes")
             if attributes is None:
                 attributes = etree.SubElement(function, f"{{{ns}}}attributes")
-            enabled = _text(attributes, f"{{{ns}}}administrativeState", "UNLOCKED") == "UNLOCKED"
-            _leaf(attributes, f"{{{ns}}}operationalState", "ENABLED" if enabled else "DISABLED")
+            _leaf(attributes, f"{{{ns}}}operationalState", "ENABLED")
             fill(function, attributes, uptime, conditions)
         return data
 
@@ -117,16 +146,10 @@ def _seed(ns: str, function: etree._Element) -> str:
     return _text(function, f"{{{ns}}}attributes/{{{ns}}}userLabel") or _text(function, f"{{{ns}}}id")
 
 
-def _enabled(ns: str, attributes: etree._Element) -> bool:
-    return _text(attributes, f"{{{ns}}}administrativeState", "UNLOCKED") == "UNLOCKED"
-
-
 def _fill_upf(function: etree._Element, attributes: etree._Element, uptime: float, cond: Conditions) -> None:
-    raw = _text(attributes, f"{{{UPF}}}maxSessions", str(DEFAULT_MAX_SESSIONS))
+    raw = _text(attributes, f"{{{EXT}}}maxSessions", str(DEFAULT_MAX_SESSIONS))
     capacity = int(raw) if raw.isdigit() else DEFAULT_MAX_SESSIONS
-    kpis = session_kpis(
-        _slices(UPF, attributes), uptime, _seed(UPF, function), cond, capacity, _enabled(UPF, attributes)
-    )
+    kpis = session_kpis(_slices(UPF, attributes), uptime, _seed(UPF, function), cond, capacity, True)
     counts = {
         "sessionCount": str(kpis.total),
         "maxSessions": str(capacity),
@@ -137,16 +160,15 @@ def _fill_upf(function: etree._Element, attributes: etree._Element, uptime: floa
 
 
 def _fill_smf(function: etree._Element, attributes: etree._Element, uptime: float, cond: Conditions) -> None:
-    enabled = _enabled(SMF, attributes)
-    for association in attributes.iterfind(f"{{{SMF}}}upfAssociationList"):
-        _leaf(association, f"{{{SMF}}}associationState", "ASSOCIATED" if enabled else "NOT_ASSOCIATED")
-    kpis = session_kpis(_slices(SMF, attributes), uptime, _seed(SMF, function), cond, None, enabled)
+    for association in attributes.iterfind(f"{{{EXT}}}upfAssociationList"):
+        _leaf(association, f"{{{EXT}}}associationState", "ASSOCIATED")
+    kpis = session_kpis(_slices(SMF, attributes), uptime, _seed(SMF, function), cond, None, True)
     _kpi_block(function, {"sessionCount": str(kpis.total)}, kpis, "sessions")
 
 
 def _fill_amf(function: etree._Element, attributes: etree._Element, uptime: float, cond: Conditions) -> None:
     slices = _slices(AMF, attributes)
-    kpis = session_kpis(slices, uptime, _seed(AMF, function), cond, None, _enabled(AMF, attributes))
+    kpis = session_kpis(slices, uptime, _seed(AMF, function), cond, None, True)
     ues = {s.key: round(kpis.per_slice.get(s.key, 0) * profile(s.sst).ues / 40) for s in slices}
     registered = SessionKpis(sum(ues.values()), ues, 0, {})
     _kpi_block(function, {"registeredUeCount": str(registered.total)}, registered, "ues")
@@ -156,9 +178,12 @@ def _initial(ns: str, root: str, body: Callable[[str], str]) -> Callable[[str], 
     def initial_config(hostname: str) -> etree._Element:
         name = escape(hostname)
         return parse_data(
-            f"<data xmlns='{NC_NS}'><{root} xmlns='{ns}'><id>{name}</id><attributes>"
-            f"<userLabel>{name}</userLabel><administrativeState>UNLOCKED</administrativeState>"
-            f"{body(hostname)}</attributes></{root}></data>"
+            f"<data xmlns='{NC_NS}'><ManagedElement xmlns='{ME}'><id>{name}</id><attributes>"
+            f"<priorityLabel>1</priorityLabel></attributes><{root} xmlns='{ns}'><id>{name}</id><attributes>"
+            f"<priorityLabel>1</priorityLabel><userLabel>{name}</userLabel>"
+            f"<pLMNIdList><mcc>001</mcc><mnc>01</mnc></pLMNIdList>{body(hostname)}"
+            f"<managedNFProfile><idx>1</idx><hostAddr>{name}</hostAddr><capacity>100</capacity>"
+            f"</managedNFProfile></attributes></{root}></ManagedElement></data>"
         )
 
     return initial_config
@@ -173,7 +198,9 @@ def _model(
         platform="rom-5gc",
         schema=schema,
         module_capabilities=(
-            f"{ns}?module={module}&revision={REVISION}",
+            f"{ME}?module=_3gpp-common-managed-element&revision={REVISIONS['_3gpp-common-managed-element']}",
+            f"{ns}?module={module}&revision={REVISIONS[module]}",
+            EXT_MODULE,
             f"{KPI}?module=rom-sim-kpi&revision=2025-01-01",
         ),
         initial_config=_initial(ns, root, body),
@@ -187,10 +214,10 @@ UPF_MODEL = _model(
     UPF,
     "UPFFunction",
     "_3gpp-5gc-nrm-upffunction",
-    _schema(UPF, "UPFFunction", "upf3gpp", {}, {"maxSessions": UINT32}),
+    _schema(UPF, "UPFFunction", "upf3gpp", {}, ext_leaves={"maxSessions": uint(4294967295, 1)}),
     lambda _host: (
-        f"<maxSessions>{DEFAULT_MAX_SESSIONS}</maxSessions>"
-        + DEFAULT_SLICE.format(dnns="<dnnList><dnn>internet</dnn></dnnList>")
+        DEFAULT_SLICE.format(dnns=DEFAULT_DNNS)
+        + f"<maxSessions xmlns='{EXT}'>{DEFAULT_MAX_SESSIONS}</maxSessions>"
     ),
     _fill_upf,
 )
@@ -199,8 +226,8 @@ SMF_MODEL = _model(
     SMF,
     "SMFFunction",
     "_3gpp-5gc-nrm-smffunction",
-    _schema(SMF, "SMFFunction", "smf3gpp", {"upfAssociationList": ("upfId",)}, {}),
-    lambda _host: DEFAULT_SLICE.format(dnns="<dnnList><dnn>internet</dnn></dnnList>"),
+    _schema(SMF, "SMFFunction", "smf3gpp", {}, ext_keys={"upfAssociationList": ("upfId",)}),
+    lambda _host: DEFAULT_SLICE.format(dnns=DEFAULT_DNNS) + COMM_MODEL,
     _fill_smf,
 )
 AMF_MODEL = _model(
@@ -212,19 +239,11 @@ AMF_MODEL = _model(
         AMF,
         "AMFFunction",
         "amf3gpp",
-        {"pLMNIdList": ("mcc", "mnc")},
-        {
-            "mcc": LeafType(pattern="[0-9]{3}"),
-            "mnc": LeafType(pattern="[0-9]{2,3}"),
-            "aMFRegionId": UINT8,
-            "aMFSetId": uint(1023),
-            "aMFPointer": uint(63),
-        },
+        {"amfRegionId": UINT8, "amfSetId": uint(1023), "amfPointer": uint(63)},
     ),
     lambda _host: (
-        "<pLMNIdList><mcc>001</mcc><mnc>01</mnc></pLMNIdList><aMFIdentifier><aMFRegionId>1"
-        "</aMFRegionId><aMFSetId>1</aMFSetId><aMFPointer>0</aMFPointer></aMFIdentifier>"
-        + DEFAULT_SLICE.format(dnns="")
+        "<aMFIdentifier><amfRegionId>1</amfRegionId><amfSetId>1</amfSetId><amfPointer>0</amfPointer>"
+        "</aMFIdentifier>" + DEFAULT_SLICE.format(dnns="") + COMM_MODEL
     ),
     _fill_amf,
 )

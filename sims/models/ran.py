@@ -1,13 +1,19 @@
-"""A gNB DU after 3GPP TS 28.541 NRM: NR cells, RRM policy ratios per S-NSSAI, KPIs as state.
+"""A gNB DU on the 3GPP TS 28.541 Release 17 tree: NR cells, RRM policy ratios per S-NSSAI, KPIs
+as state.
 
-Layout (one namespace per 3GPP module)::
+Layout (one namespace per module; ``ext`` is ROM's augment ``rom-nr-rrm-ext`` in ``yang/``, which
+places ``RRMPolicyRatio`` under the cell as later releases do, with Release 17's attributes)::
 
-    GNBDUFunction[id]/attributes/{gNBId, gNBIdLength, gNBDUId, gNBDUName}
-      NRCellDU[id]/attributes/{cellLocalId, administrativeState, nRPCI, prbCapacity}
-        RRMPolicyRatio[id]/attributes/{resourceType, rRMPolicyMaxRatio, rRMPolicyMinRatio,
-                                       rRMPolicyDedicatedRatio, rRMPolicyMemberList[sst sd]/{mcc, mnc}}
+    ManagedElement[id]/attributes/priorityLabel
+      GNBDUFunction[id]/attributes/{priorityLabel, resourceType, rRMPolicyMemberList[mcc mnc sd sst],
+                                    gNBId, gNBIdLength, gNBDUId, gNBDUName}
+        NRCellDU[id]/attributes/{cellLocalId, administrativeState, nRPCI, bSChannelBwDL, ... (the
+                                 cell's mandatory Release 17 attributes)}
+          ext:RRMPolicyRatio[id]/attributes/{resourceType, rRMPolicyMaxRatio, rRMPolicyMinRatio,
+                                  rRMPolicyDedicatedRatio, rRMPolicyMemberList[mcc mnc sd sst]}
 
-``prbCapacity`` stands in for the carrier bandwidth. Validate/commit enforce, per policy,
+The cell's PRB count follows its downlink bandwidth ``bSChannelBwDL`` (MHz, 30 kHz subcarriers,
+TS 38.101-1 table 5.3.2-1). Validate/commit enforce, per policy,
 dedicated <= min <= max (invalid-value) and, per cell, sum(dedicated) <= 100 and sum(min) <= 100
 (operation-failed). ``<get>`` adds ``attributes/operationalState`` and ``kpis`` (urn:rom:sim:kpi).
 """
@@ -26,22 +32,34 @@ from sims.kpi import CellKpis, CellSpec, Conditions, SliceKpis, SlicePolicy, cel
 from sims.models.base import NC_NS, DeviceModel, parse_data
 from sims.schema import UINT32, LeafType, Schema, enum, uint
 
+ME = "urn:3gpp:sa5:_3gpp-common-managed-element"
 GNBDU = "urn:3gpp:sa5:_3gpp-nr-nrm-gnbdufunction"
 CELL = "urn:3gpp:sa5:_3gpp-nr-nrm-nrcelldu"
-RRM = "urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy"
+RRM = "urn:rom:yang:rom-nr-rrm-ext"  # RRMPolicyRatio under NRCellDU (later-release placement)
 KPI = "urn:rom:sim:kpi"
 SD = LeafType(pattern="[0-9A-Fa-f]{6}")
 SST = uint(255, 1)
 RATIO = uint(100)
 PRB_TYPES = frozenset({"PRB", "PRB_DL"})
-INITIAL_CELLS = ((1, 273), (2, 106))  # (cellLocalId, PRBs): 100 MHz and 40 MHz carriers
+INITIAL_CELLS = ((1, 100), (2, 40))  # (cellLocalId, bSChannelBwDL MHz)
+PRBS_30KHZ = {  # bSChannelBwDL (MHz) -> PRBs at 30 kHz subcarrier spacing (TS 38.101-1 table 5.3.2-1)
+    **{5: 11, 10: 24, 15: 38, 20: 51, 25: 65, 30: 78, 40: 106},
+    **{50: 133, 60: 162, 70: 189, 80: 217, 90: 245, 100: 273},
+}
+MEMBER_KEYS = ("mcc", "mnc", "sd", "sst")
 
 SCHEMA = Schema(
     keys={
+        f"{{{ME}}}ManagedElement": ("id",),
         f"{{{GNBDU}}}GNBDUFunction": ("id",),
         f"{{{CELL}}}NRCellDU": ("id",),
         f"{{{RRM}}}RRMPolicyRatio": ("id",),
-        f"{{{RRM}}}rRMPolicyMemberList": ("sst", "sd"),
+        f"{{{RRM}}}rRMPolicyMemberList": MEMBER_KEYS,
+        f"{{{GNBDU}}}rRMPolicyMemberList": MEMBER_KEYS,
+        f"{{{CELL}}}rRMPolicyMemberList": MEMBER_KEYS,
+        f"{{{CELL}}}pLMNInfoList": MEMBER_KEYS,
+        f"{{{CELL}}}nPNIdentityList": ("idx",),
+        f"{{{CELL}}}plmnid": ("mcc", "mnc"),
         f"{{{KPI}}}slice": ("sst", "sd"),  # per-slice KPIs: one list entry per S-NSSAI
     },
     leaves={
@@ -51,7 +69,7 @@ SCHEMA = Schema(
         f"{{{CELL}}}cellLocalId": uint(16383),
         f"{{{CELL}}}administrativeState": enum("LOCKED", "UNLOCKED", "SHUTTING_DOWN"),
         f"{{{CELL}}}nRPCI": uint(1007),
-        f"{{{CELL}}}prbCapacity": uint(275, 1),
+        f"{{{CELL}}}bSChannelBwDL": enum(*(str(mhz) for mhz in PRBS_30KHZ)),
         f"{{{RRM}}}resourceType": enum("PRB", "PRB_UL", "PRB_DL", "RRC", "DRB"),
         f"{{{RRM}}}rRMPolicyMaxRatio": RATIO,
         f"{{{RRM}}}rRMPolicyMinRatio": RATIO,
@@ -61,8 +79,8 @@ SCHEMA = Schema(
         f"{{{RRM}}}mcc": LeafType(pattern="[0-9]{3}"),
         f"{{{RRM}}}mnc": LeafType(pattern="[0-9]{2,3}"),
     },
-    prefixes={GNBDU: "gnbdu3gpp", CELL: "nrcelldu3gpp", RRM: "rrmpolicy3gpp", KPI: "rom-kpi"},
-    roots=frozenset({f"{{{GNBDU}}}GNBDUFunction"}),
+    prefixes={ME: "me3gpp", GNBDU: "gnbdu3gpp", CELL: "nrcelldu3gpp", RRM: "romrrm", KPI: "rom-kpi"},
+    roots=frozenset({f"{{{ME}}}ManagedElement"}),
 )
 
 
@@ -89,7 +107,7 @@ def _error(schema: Schema, root: etree._Element, node: etree._Element, tag: str,
 def check_rrm(schema: Schema, root: etree._Element) -> list[RpcError]:
     """RRM policy rules of TS 28.541 (see the module docstring), plus unique cellLocalIds."""
     errors: list[RpcError] = []
-    for du in root.iterfind(f"{{{GNBDU}}}GNBDUFunction"):
+    for du in root.iterfind(f"{{{ME}}}ManagedElement/{{{GNBDU}}}GNBDUFunction"):
         seen: dict[str, str] = {}
         for cell in du.iterfind(f"{{{CELL}}}NRCellDU"):
             cell_id = _text(cell, f"{{{CELL}}}id")
@@ -139,19 +157,52 @@ SCHEMA = replace(
 )
 
 
+DEFAULT_MEMBER = "<mcc>001</mcc><mnc>01</mnc><sd>FFFFFF</sd><sst>1</sst>"
+RRM_BASE = (  # the mandatory attributes of a DU and a cell (priorityLabel, RRMPolicy_Grp)
+    "<priorityLabel>1</priorityLabel><resourceType>PRB</resourceType>"
+    f"<rRMPolicyMemberList>{DEFAULT_MEMBER}</rRMPolicyMemberList>"
+)
+
+
+def _cell(name: str, gnb_id: int, local: int, mhz: int) -> str:
+    """One unlocked NR cell with the attributes Release 17 makes mandatory (RIM-RS monitoring and
+    SSB values of a 3.5 GHz TDD carrier)."""
+    rim = "".join(
+        f"<rimRSMonitoring{leaf}>{value}</rimRSMonitoring{leaf}>"
+        for leaf, value in (
+            ("StartTime", "2026-01-01T00:00:00Z"),
+            ("StopTime", "2026-01-01T00:00:00Z"),
+            ("WindowDuration", 1),
+            ("WindowStartingOffset", 0),
+            ("WindowPeriodicity", 24),
+            ("OccasionInterval", 1),
+            ("OccasionStartingOffset", 0),
+        )
+    )
+    return (
+        f"<NRCellDU xmlns='{CELL}'><id>{local}</id><attributes>{RRM_BASE}<cellLocalId>{local}</cellLocalId>"
+        f"<administrativeState>UNLOCKED</administrativeState><pLMNInfoList>{DEFAULT_MEMBER}</pLMNInfoList>"
+        f"<nPNIdentityList><idx>1</idx><plmnid><mcc>001</mcc><mnc>01</mnc></plmnid><cAGIdList>-</cAGIdList>"
+        f"<nIDList>-</nIDList></nPNIdentityList><nRPCI>{(gnb_id + local) % 1008}</nRPCI>"
+        f"<arfcnDL>{630000 + 2000 * local}</arfcnDL><bSChannelBwDL>{mhz}</bSChannelBwDL>{rim}"
+        f"<ssbFrequency>{630000 + 2000 * local}</ssbFrequency><ssbPeriodicity>20</ssbPeriodicity>"
+        "<ssbSubCarrierSpacing>30</ssbSubCarrierSpacing><ssbOffset>0</ssbOffset><ssbDuration>1</ssbDuration>"
+        f"<nRSectorCarrierRef>ManagedElement={name},NRSectorCarrier={local}</nRSectorCarrierRef>"
+        f"<victimSetRef>ManagedElement={name},RimRSSet=victim</victimSetRef>"
+        f"<aggressorSetRef>ManagedElement={name},RimRSSet=aggressor</aggressorSetRef></attributes></NRCellDU>"
+    )
+
+
 def initial_config(hostname: str) -> etree._Element:
     """A gNB DU called ``hostname`` with two unlocked cells and no RRM policies."""
     gnb_id = zlib.crc32(hostname.encode()) % (1 << 22)
-    cells = "".join(
-        f"<NRCellDU xmlns='{CELL}'><id>{local}</id><attributes><cellLocalId>{local}</cellLocalId>"
-        f"<administrativeState>UNLOCKED</administrativeState><nRPCI>{(gnb_id + local) % 1008}</nRPCI>"
-        f"<prbCapacity>{prbs}</prbCapacity></attributes></NRCellDU>"
-        for local, prbs in INITIAL_CELLS
-    )
+    name = escape(hostname)
+    cells = "".join(_cell(name, gnb_id, local, mhz) for local, mhz in INITIAL_CELLS)
     return parse_data(
-        f"<data xmlns='{NC_NS}'><GNBDUFunction xmlns='{GNBDU}'><id>1</id><attributes>"
-        f"<gNBId>{gnb_id}</gNBId><gNBIdLength>22</gNBIdLength><gNBDUId>1</gNBDUId>"
-        f"<gNBDUName>{escape(hostname)}</gNBDUName></attributes>{cells}</GNBDUFunction></data>"
+        f"<data xmlns='{NC_NS}'><ManagedElement xmlns='{ME}'><id>{name}</id><attributes>"
+        f"<priorityLabel>1</priorityLabel></attributes><GNBDUFunction xmlns='{GNBDU}'><id>1</id><attributes>"
+        f"{RRM_BASE}<gNBId>{gnb_id}</gNBId><gNBIdLength>22</gNBIdLength><gNBDUId>1</gNBDUId>"
+        f"<gNBDUName>{name}</gNBDUName></attributes>{cells}</GNBDUFunction></ManagedElement></data>"
     )
 
 
@@ -159,7 +210,7 @@ def cell_spec(cell: etree._Element) -> CellSpec:
     """What the KPIs of an ``NRCellDU`` element depend on."""
     attributes = cell.find(f"{{{CELL}}}attributes")
     admin = _text(cell, f"{{{CELL}}}attributes/{{{CELL}}}administrativeState", "UNLOCKED")
-    raw_prbs = _text(cell, f"{{{CELL}}}attributes/{{{CELL}}}prbCapacity", "273")
+    raw_mhz = _text(cell, f"{{{CELL}}}attributes/{{{CELL}}}bSChannelBwDL", "100")
     policies: list[SlicePolicy] = []
     for policy in cell.iterfind(f"{{{RRM}}}RRMPolicyRatio/{{{RRM}}}attributes"):
         if _text(policy, f"{{{RRM}}}resourceType", "PRB") not in PRB_TYPES:
@@ -180,7 +231,7 @@ def cell_spec(cell: etree._Element) -> CellSpec:
             )
     return CellSpec(
         _text(cell, f"{{{CELL}}}id"),
-        int(raw_prbs) if raw_prbs.isdigit() else 0,
+        PRBS_30KHZ.get(int(raw_mhz), 0) if raw_mhz.isdigit() else 0,
         attributes is not None and admin == "UNLOCKED",
         tuple(policies),
     )
@@ -220,7 +271,7 @@ def _cell_state(cell: etree._Element, kpis: CellKpis) -> None:
 def live_state(running: etree._Element, uptime: float, conditions: Conditions) -> etree._Element:
     """Running config plus cell operational state and KPIs (per cell and per slice over the DU)."""
     data = copy.deepcopy(running)
-    for du in data.iterfind(f"{{{GNBDU}}}GNBDUFunction"):
+    for du in data.iterfind(f"{{{ME}}}ManagedElement/{{{GNBDU}}}GNBDUFunction"):
         seed = _text(du, f"{{{GNBDU}}}attributes/{{{GNBDU}}}gNBDUName") or _text(du, f"{{{GNBDU}}}id")
         all_kpis: list[CellKpis] = []
         for cell in du.iterfind(f"{{{CELL}}}NRCellDU"):
@@ -239,9 +290,11 @@ def operational(running: etree._Element, uptime: float) -> etree._Element:
 
 
 MODULES = (
-    (GNBDU, "_3gpp-nr-nrm-gnbdufunction", "2023-09-18"),
-    (CELL, "_3gpp-nr-nrm-nrcelldu", "2023-09-18"),
-    (RRM, "_3gpp-nr-nrm-rrmpolicy", "2023-09-18"),
+    (ME, "_3gpp-common-managed-element", "2021-01-16"),
+    (GNBDU, "_3gpp-nr-nrm-gnbdufunction", "2021-10-28"),
+    (CELL, "_3gpp-nr-nrm-nrcelldu", "2021-10-28"),
+    ("urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy", "_3gpp-nr-nrm-rrmpolicy", "2020-11-05"),
+    (RRM, "rom-nr-rrm-ext", "2026-12-07"),
     (KPI, "rom-sim-kpi", "2025-01-01"),
 )
 

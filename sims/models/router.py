@@ -92,15 +92,15 @@ SCHEMA = Schema(
     ),
 )
 
-MODULES = (
-    ("http://openconfig.net/yang/interfaces", "openconfig-interfaces", "2021-04-06"),
-    ("http://openconfig.net/yang/interfaces/ip", "openconfig-if-ip", "2023-02-06"),
+MODULES = (  # the upstream revisions in ../shared/reference/yang/openconfig (served by <get-schema>)
+    ("http://openconfig.net/yang/interfaces", "openconfig-interfaces", "2026-01-06"),
+    ("http://openconfig.net/yang/interfaces/ip", "openconfig-if-ip", "2025-06-20"),
     ("http://openconfig.net/yang/vlan", "openconfig-vlan", "2023-02-07"),
-    ("http://openconfig.net/yang/system", "openconfig-system", "2022-12-20"),
-    ("http://openconfig.net/yang/network-instance", "openconfig-network-instance", "2023-04-25"),
-    ("http://openconfig.net/yang/qos", "openconfig-qos", "2022-11-06"),
-    ("http://openconfig.net/yang/routing-policy", "openconfig-routing-policy", "2022-05-24"),
-    ("urn:ietf:params:xml:ns:yang:iana-if-type", "iana-if-type", "2023-01-26"),
+    ("http://openconfig.net/yang/system", "openconfig-system", "2026-03-31"),
+    ("http://openconfig.net/yang/network-instance", "openconfig-network-instance", "2026-03-17"),
+    ("http://openconfig.net/yang/qos", "openconfig-qos", "2026-04-30"),
+    ("http://openconfig.net/yang/routing-policy", "openconfig-routing-policy", "2024-11-26"),
+    ("urn:ietf:params:xml:ns:yang:iana-if-type", "iana-if-type", "2017-01-19"),
 )
 
 

@@ -22,6 +22,7 @@ from sims.netconf.messages import (
     reply_element,
     serialize,
 )
+from sims.netconf.schemas import MONITORING_NS, get_schema
 from sims.subtree import filter_tree
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,8 @@ class RpcHandler:
             reply = reply_element(rpc)
             reply.extend(custom(op, self.device.model.environment) or [etree.Element(qn("ok"))])
             return serialize(reply), False
+        if qname.namespace == MONITORING_NS and qname.localname == "get-schema":  # RFC 6022
+            return data_reply(rpc, get_schema(op, self.device.model.module_capabilities)), False
         if handler is None:
             raise protocol_error("operation-not-supported", f"operation '{qname.localname}' is not supported")
         data = handler(op)

@@ -29,6 +29,7 @@ from sims.netconf.messages import (
     parse_client_hello,
 )
 from sims.netconf.rpc import Outcome, RpcHandler
+from sims.netconf.schemas import CAPABILITY as SCHEMA_CAPABILITY
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def server_capabilities(device: SimDevice) -> list[str]:
     if device.model.writable_running:
         caps.append(WRITABLE_RUNNING)
     caps.extend(device.model.module_capabilities)
+    caps.append(SCHEMA_CAPABILITY)  # <get-schema> (RFC 6022)
     return caps
 
 

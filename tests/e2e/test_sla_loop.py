@@ -43,7 +43,7 @@ TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 RESOURCES = "/tmf-api/resourceInventoryManagement/v4/resource"
 SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
-LATENCY = "/GNBDUFunction/NRCellDU/kpis/slice/latency"
+LATENCY = "/ManagedElement/GNBDUFunction/NRCellDU/kpis/slice/latency"
 THRESHOLD_MS = 3.0  # URLLC base latency is 2 ms; load x6 against maxRatio 60 gives 4-6 ms
 GUARD_S = 45.0  # only a guard against hanging
 CONSOLE_ALARM = '<span class="state state-alarm">alarm</span>'
@@ -122,7 +122,8 @@ def run_order(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
 
 def rrm_policy(host: str, port: int, policy: str) -> dict[str, Any]:
     """The gNB's RRM policy as an independent gNMI client (pygnmi) reads it."""
-    path = f"/GNBDUFunction[id=1]/NRCellDU[id=1]/RRMPolicyRatio[id={policy}]/attributes"
+    cell = "/ManagedElement[id=gnb1]/GNBDUFunction[id=1]/NRCellDU[id=1]"
+    path = f"{cell}/RRMPolicyRatio[id={policy}]/attributes"
     with gNMIclient(target=(host, port), username="admin", password="admin", insecure=True) as gc:
         reply = gc.get(path=[path], datatype="config", encoding="json_ietf")
     value: dict[str, Any] = reply["notification"][0]["update"][0]["val"]
@@ -218,7 +219,8 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
 
             raised = alarms.wait(lambda a: a["state"] == "raised", "alarm raised")
             assert raised["resource"] == ran and raised["value"] > THRESHOLD_MS
-            cell_slice = {"GNBDUFunction_id": "1", "NRCellDU_id": "1", "slice_sst": "2", "slice_sd": "00A0B1"}
+            cell_slice = {"ManagedElement_id": "gnb1", "GNBDUFunction_id": "1", "NRCellDU_id": "1"}
+            cell_slice |= {"slice_sst": "2", "slice_sd": "00A0B1"}
             assert raised["keys"] == cell_slice
             assert api.get(f"{RESOURCES}/{ran}").json()["resourceStatus"] == "alarm"
             assert CONSOLE_ALARM in api.get("/console/slices").text  # the console shows it too

@@ -26,13 +26,14 @@ TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 OUT_OF_BAND_POLICY = (
     "<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'>"
+    "<ManagedElement xmlns='urn:3gpp:sa5:_3gpp-common-managed-element'><id>gnb1</id>"
     "<GNBDUFunction xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-gnbdufunction'><id>1</id>"
     "<NRCellDU xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-nrcelldu'><id>2</id>"
-    "<RRMPolicyRatio xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy'><id>embb-0</id><attributes>"
+    "<RRMPolicyRatio xmlns='urn:rom:yang:rom-nr-rrm-ext'><id>embb-0</id><attributes>"
     "<resourceType>PRB</resourceType><rRMPolicyMaxRatio>100</rRMPolicyMaxRatio>"
     "<rRMPolicyMinRatio>60</rRMPolicyMinRatio><rRMPolicyDedicatedRatio>60</rRMPolicyDedicatedRatio>"
-    "<rRMPolicyMemberList><sst>1</sst><sd>FFFFFF</sd></rRMPolicyMemberList></attributes>"
-    "</RRMPolicyRatio></NRCellDU></GNBDUFunction></config>"
+    "<rRMPolicyMemberList><mcc>001</mcc><mnc>01</mnc><sd>FFFFFF</sd><sst>1</sst></rRMPolicyMemberList>"
+    "</attributes></RRMPolicyRatio></NRCellDU></GNBDUFunction></ManagedElement></config>"
 )
 SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
 
@@ -114,7 +115,7 @@ def test_the_same_slice_twice_is_refused_naming_its_owner(lab: Slice) -> None:
     assert refused.status_code == 409, refused.text
     message = refused.json()["message"]
     assert f"repeats resource {owner['id']} ({owner['name']})" in message
-    assert "sNSSAIList[sst=2][sd=00A0B1]" in message and "on upf1" in message
+    assert "sNSSAIList[sd=00A0B1][sst=2]" in message and "on upf1" in message
     assert lab.reservations() == held and held
     assert lab.snapshot() == before
 

@@ -29,7 +29,8 @@ from tests.conftest import L3VPN_VALUES
 
 pytestmark = pytest.mark.integration
 DEVICES = {"upf1": "upf", "smf1": "smf", "gnb1": "gnb", "pe1": "router"}
-RRM = "urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy"
+RRM = "urn:rom:yang:rom-nr-rrm-ext"  # RRMPolicyRatio under the cell (ROM's augment of Rel-17)
+EXT = "urn:rom:yang:rom-5g-slice-ext"
 QOS = "http://openconfig.net/yang/qos"
 UPF = "urn:3gpp:sa5:_3gpp-5gc-nrm-upffunction"
 
@@ -144,8 +145,8 @@ def test_slice_commits_on_every_device_and_reads_back(fleet: FleetThread) -> Non
     now = fleet.call(lambda f: {n: f.device(n).datastore.running for n in DEVICES})
     assert now["gnb1"].findtext(f".//{{{RRM}}}rRMPolicyDedicatedRatio") == "20"
     assert now["pe1"].findtext(f".//{{{QOS}}}cir") == "1000000000"
-    assert now["upf1"].findtext(f".//{{{UPF}}}maxSessions") == "20000"
-    assert [e.text for e in now["upf1"].iter(f"{{{UPF}}}dnn")] == ["internet", "factory.urllc"]
+    assert now["upf1"].findtext(f".//{{{EXT}}}maxSessions") == "20000"
+    assert [e.text for e in now["upf1"].iter(f"{{{EXT}}}dnn")] == ["internet", "factory.urllc"]
     assert not fleet.call(lambda f: [n for n in DEVICES if f.device(n).datastore.confirmed_commit_pending])
 
 
@@ -154,13 +155,14 @@ def seed_gnb_policy(fleet: FleetThread, dedicated: int) -> None:
     ep = fleet.endpoint("gnb1")
     config = (
         "<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'>"
+        "<ManagedElement xmlns='urn:3gpp:sa5:_3gpp-common-managed-element'><id>gnb1</id>"
         "<GNBDUFunction xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-gnbdufunction'><id>1</id>"
         "<NRCellDU xmlns='urn:3gpp:sa5:_3gpp-nr-nrm-nrcelldu'><id>1</id>"
         f"<RRMPolicyRatio xmlns='{RRM}'><id>embb-0</id><attributes><resourceType>PRB</resourceType>"
         f"<rRMPolicyMaxRatio>100</rRMPolicyMaxRatio><rRMPolicyMinRatio>{dedicated}</rRMPolicyMinRatio>"
         f"<rRMPolicyDedicatedRatio>{dedicated}</rRMPolicyDedicatedRatio>"
-        "<rRMPolicyMemberList><sst>1</sst><sd>FFFFFF</sd></rRMPolicyMemberList></attributes>"
-        "</RRMPolicyRatio></NRCellDU></GNBDUFunction></config>"
+        "<rRMPolicyMemberList><mcc>001</mcc><mnc>01</mnc><sd>FFFFFF</sd><sst>1</sst></rRMPolicyMemberList>"
+        "</attributes></RRMPolicyRatio></NRCellDU></GNBDUFunction></ManagedElement></config>"
     )
     with netconf_connect(ep.host, ep.netconf_port, timeout=10) as m:
         m.edit_config(config=config, target="candidate")

@@ -32,14 +32,16 @@ from tests.integration.test_drift_sims import kinds
 
 pytestmark = pytest.mark.integration
 NC = 'xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"'
+ME = "urn:3gpp:sa5:_3gpp-common-managed-element"
 SMF = "urn:3gpp:sa5:_3gpp-5gc-nrm-smffunction"
+EXT = "urn:rom:yang:rom-5g-slice-ext"
 GNBDU = "urn:3gpp:sa5:_3gpp-nr-nrm-gnbdufunction"
 CELL = "urn:3gpp:sa5:_3gpp-nr-nrm-nrcelldu"
-RRM = "urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy"
+RRM = "urn:rom:yang:rom-nr-rrm-ext"
 QOS = "http://openconfig.net/yang/qos"
 RRM_PATH = (
-    "/_3gpp-nr-nrm-gnbdufunction:GNBDUFunction[id=1]/_3gpp-nr-nrm-nrcelldu:NRCellDU[id=1]"
-    "/_3gpp-nr-nrm-rrmpolicy:RRMPolicyRatio[id=urllc-1]"
+    "/_3gpp-common-managed-element:ManagedElement[id=gnb1]/_3gpp-nr-nrm-gnbdufunction:GNBDUFunction[id=1]"
+    "/_3gpp-nr-nrm-nrcelldu:NRCellDU[id=1]/rom-nr-rrm-ext:RRMPolicyRatio[id=urllc-1]"
 )
 QUEUE_PATH = (
     "/openconfig-qos:qos/interfaces/interface[interface-id=Ethernet1]/output/queues/queue[name=SLICE-URLLC]"
@@ -77,15 +79,17 @@ class Lab:
 
 def smf_slice(delete: bool = False, dnn: str = "factory.urllc") -> str:
     op = ' nc:operation="delete"' if delete else ""
-    dnns = "" if delete else f"<dnnList><dnn>{dnn}</dnn></dnnList>"
-    entry = f"<sNSSAIList{op}><sst>2</sst><sd>00A0B1</sd>{dnns}</sNSSAIList>"
-    return f'<SMFFunction xmlns="{SMF}"><id>smf1</id><attributes>{entry}</attributes></SMFFunction>'
+    dnns = "" if delete else f'<dnnList xmlns="{EXT}"><dnn>{dnn}</dnn></dnnList>'
+    entry = f"<sNSSAIList{op}><sd>00A0B1</sd><sst>2</sst>{dnns}</sNSSAIList>"
+    function = f'<SMFFunction xmlns="{SMF}"><id>smf1</id><attributes>{entry}</attributes></SMFFunction>'
+    return f'<ManagedElement xmlns="{ME}"><id>smf1</id>{function}</ManagedElement>'
 
 
 def rrm_policy(body: str) -> str:
     return (
-        f'<GNBDUFunction xmlns="{GNBDU}"><id>1</id><NRCellDU xmlns="{CELL}"><id>1</id>'
-        f'<RRMPolicyRatio xmlns="{RRM}"{body}</RRMPolicyRatio></NRCellDU></GNBDUFunction>'
+        f'<ManagedElement xmlns="{ME}"><id>gnb1</id><GNBDUFunction xmlns="{GNBDU}"><id>1</id>'
+        f'<NRCellDU xmlns="{CELL}"><id>1</id><RRMPolicyRatio xmlns="{RRM}"{body}</RRMPolicyRatio></NRCellDU>'
+        "</GNBDUFunction></ManagedElement>"
     )
 
 
@@ -143,7 +147,7 @@ def test_slice_core_smf_part_drifts_on_the_smf_and_is_remediated(lab: Lab) -> No
     parts = [(r.device, r.key) for r in reconcile(lab.ctx) if r.resource_id == core.id]
     assert sorted(parts) == [("smf1", f"{core.id}:smf"), ("upf1", core.id)]
     lab.oob("smf1", smf_slice(delete=True))
-    entry = "/SMFFunction[id=smf1]/attributes/sNSSAIList[sst=2][sd=00A0B1]"
+    entry = "/ManagedElement[id=smf1]/SMFFunction[id=smf1]/attributes/sNSSAIList[sd=00A0B1][sst=2]"
     report = reconcile(lab.ctx)
     assert kinds(report) == [("smf1", "missing", entry)] and exit_code(report) == EXIT_DRIFT
     assert '"device": "smf1"' in render_json([r for r in report if not r.in_sync])

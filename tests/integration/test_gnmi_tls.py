@@ -168,7 +168,9 @@ def test_telemetry_collector_streams_over_mtls(mtls_fleet: FleetThread, pki: Lab
 
 def test_kpi_baselines_are_read_over_mtls(mtls_fleet: FleetThread, pki: LabPki) -> None:
     ca, cert, key = _paths(pki)
-    check = KpiCheck("slice-latency", "*/kpis/slice/latency", "upf1", op="<=", threshold=1000.0)
+    check = KpiCheck(
+        "slice-latency", "ManagedElement/*/kpis/slice/latency", "upf1", op="<=", threshold=1000.0
+    )
     good = target(mtls_fleet, "upf1", gnmi_tls_ca=ca, gnmi_tls_cert=cert, gnmi_tls_key=key)
     assert check_baselines([good], [check], window_s=0.5) == []
     problems = check_baselines([target(mtls_fleet, "upf1", gnmi_tls_ca=ca)], [check], window_s=0.5)

@@ -25,7 +25,7 @@ from intent.catalog import Catalog
 from intent.planner import plan_order
 from inventory.context import Context
 from inventory.pool_store import CounterRow, ReservationRow
-from inventory.pool_sync import UPF, sync_upf_sessions
+from inventory.pool_sync import EXT, ME, UPF, sync_upf_sessions
 from inventory.pools import define_pool, get_pool, reservations_of
 from inventory.records import Device, Resource, upsert_device
 from inventory.resources import delete_resource
@@ -242,8 +242,9 @@ def set_max_sessions(fleet: FleetThread, device: str, sessions: int) -> None:
     ep = fleet.endpoint(device)
     config = (
         "<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'>"
-        f"<UPFFunction xmlns='{UPF}'><id>{device}</id><attributes><maxSessions>{sessions}</maxSessions>"
-        "</attributes></UPFFunction></config>"
+        f"<ManagedElement xmlns='{ME}'><id>{device}</id><UPFFunction xmlns='{UPF}'><id>{device}</id>"
+        f"<attributes><maxSessions xmlns='{EXT}'>{sessions}</maxSessions>"
+        "</attributes></UPFFunction></ManagedElement></config>"
     )
     with netconf_connect(ep.host, ep.netconf_port, timeout=10) as m:
         m.edit_config(config=config, target="candidate")

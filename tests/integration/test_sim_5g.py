@@ -16,7 +16,7 @@ from ncclient.operations.rpc import RPCError
 
 from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
-from sims.models.core5g import KPI, UPF
+from sims.models.core5g import EXT, KPI, ME, UPF
 from sims.models.ran import CELL, GNBDU, RRM
 from sims.world import REACHABILITY_NS, SimWorld
 from tests.unit.test_sim_network import l3vpn
@@ -24,7 +24,7 @@ from tests.unit.test_sim_network import l3vpn
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
-NS = {"g": GNBDU, "c": CELL, "k": KPI, "u": UPF, "r": REACHABILITY_NS}
+NS = {"me": ME, "g": GNBDU, "c": CELL, "k": KPI, "u": UPF, "r": REACHABILITY_NS}
 SPECS = [
     SimDeviceSpec("gnb1", model="gnb"),
     SimDeviceSpec("upf1", model="upf"),
@@ -57,12 +57,13 @@ def lab() -> Iterator[Lab]:
 
 def _policy(ident: str, high: int, low: int, dedicated: int, sd: str = "000001") -> str:
     return (
-        f"<config xmlns='{NC}'><GNBDUFunction xmlns='{GNBDU}'><id>1</id><NRCellDU xmlns='{CELL}'><id>1</id>"
+        f"<config xmlns='{NC}'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
+        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id><NRCellDU xmlns='{CELL}'><id>1</id>"
         f"<RRMPolicyRatio xmlns='{RRM}'><id>{ident}</id><attributes><resourceType>PRB</resourceType>"
-        f"<rRMPolicyMemberList><sst>1</sst><sd>{sd}</sd></rRMPolicyMemberList>"
+        f"<rRMPolicyMemberList><mcc>001</mcc><mnc>01</mnc><sd>{sd}</sd><sst>1</sst></rRMPolicyMemberList>"
         f"<rRMPolicyMaxRatio>{high}</rRMPolicyMaxRatio><rRMPolicyMinRatio>{low}</rRMPolicyMinRatio>"
         f"<rRMPolicyDedicatedRatio>{dedicated}</rRMPolicyDedicatedRatio></attributes></RRMPolicyRatio>"
-        "</NRCellDU></GNBDUFunction></config>"
+        "</NRCellDU></GNBDUFunction></ManagedElement></config>"
     )
 
 
@@ -76,8 +77,10 @@ def _ping(m: Manager, vrf: str, destination: str) -> tuple[bool, str]:
 
 
 def _slice_kpi(m: Manager, leaf: str) -> list[float]:
-    data = m.get(("subtree", f"<GNBDUFunction xmlns='{GNBDU}'/>")).data_ele
-    return [float(v) for v in data.xpath(f"g:GNBDUFunction/k:kpis/k:slice/k:{leaf}/text()", namespaces=NS)]
+    du = f"<ManagedElement xmlns='{ME}'><GNBDUFunction xmlns='{GNBDU}'/></ManagedElement>"
+    data = m.get(("subtree", du)).data_ele
+    path = f"me:ManagedElement/g:GNBDUFunction/k:kpis/k:slice/k:{leaf}/text()"
+    return [float(v) for v in data.xpath(path, namespaces=NS)]
 
 
 def test_gnb_configuration_and_kpis_over_netconf(lab: Lab) -> None:
@@ -119,8 +122,9 @@ def test_rrm_validation_errors_over_netconf(lab: Lab) -> None:
 
 def test_upf_capacity_and_sessions(lab: Lab) -> None:
     edit = (
-        f"<config xmlns='{NC}'><UPFFunction xmlns='{UPF}'><id>upf1</id><attributes>"
-        "<maxSessions>50</maxSessions></attributes></UPFFunction></config>"
+        f"<config xmlns='{NC}'><ManagedElement xmlns='{ME}'><id>upf1</id><UPFFunction xmlns='{UPF}'>"
+        f"<id>upf1</id><attributes><maxSessions xmlns='{EXT}'>50</maxSessions></attributes></UPFFunction>"
+        "</ManagedElement></config>"
     )
     with lab.connect("upf1") as m:
         m.edit_config(target="candidate", config=edit)

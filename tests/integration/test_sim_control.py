@@ -13,17 +13,19 @@ from fastapi.testclient import TestClient
 from sims.control import build_control_app
 from sims.errors import RpcError
 from sims.fleet import Fleet, SimDeviceSpec
-from sims.models.ran import CELL, GNBDU, KPI, RRM
+from sims.models.ran import CELL, GNBDU, KPI, ME, RRM
 from sims.world import SimWorld
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 POLICY = (
-    f"<config xmlns='{NC}'><GNBDUFunction xmlns='{GNBDU}'><id>1</id><NRCellDU xmlns='{CELL}'><id>1</id>"
-    f"<RRMPolicyRatio xmlns='{RRM}'><id>embb</id><attributes><rRMPolicyMemberList><sst>1</sst><sd>000001</sd>"
+    f"<config xmlns='{NC}'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
+    f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
+    f"<NRCellDU xmlns='{CELL}'><id>1</id><RRMPolicyRatio xmlns='{RRM}'><id>embb</id><attributes>"
+    "<resourceType>PRB</resourceType><rRMPolicyMemberList><mcc>001</mcc><mnc>01</mnc><sd>000001</sd><sst>1</sst>"
     "</rRMPolicyMemberList><rRMPolicyMaxRatio>50</rRMPolicyMaxRatio></attributes></RRMPolicyRatio>"
-    "</NRCellDU></GNBDUFunction></config>"
+    "</NRCellDU></GNBDUFunction></ManagedElement></config>"
 )
 
 
@@ -50,9 +52,10 @@ def client(fleet: Fleet, world: SimWorld) -> Iterator[TestClient]:
 def _slice_latency(fleet: Fleet) -> float:
     state = fleet.device("gnb1").operational()
     return float(
-        state.xpath("/*/g:GNBDUFunction/k:kpis/k:slice/k:latency/text()", namespaces={"g": GNBDU, "k": KPI})[
-            0
-        ]
+        state.xpath(
+            "/*/m:ManagedElement/g:GNBDUFunction/k:kpis/k:slice/k:latency/text()",
+            namespaces={"m": ME, "g": GNBDU, "k": KPI},
+        )[0]
     )
 
 

@@ -16,6 +16,7 @@ GNB = "_3gpp-nr-nrm-gnbdufunction:GNBDUFunction"
 CELL = "_3gpp-nr-nrm-nrcelldu:NRCellDU"
 UPF = "_3gpp-5gc-nrm-upffunction:UPFFunction"
 KPIS = "rom-sim-kpi:kpis"
+ME = "_3gpp-common-managed-element:ManagedElement"
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,10 @@ def get(fleet: FleetThread, name: str, datatype: str) -> Any:
 
 
 def test_gnb_state_get_returns_the_kpi_leaves(fleet: FleetThread) -> None:
-    gnb = get(fleet, "gnb1", "state")[GNB][0]
+    gnb = get(fleet, "gnb1", "state")[ME][0][GNB][0]
     cell = next(each for each in gnb[CELL] if each["id"] == "1")
     assert cell["attributes"] == {"operationalState": "ENABLED"}  # no config attribute left
+    assert "rom-nr-rrm-ext:RRMPolicyRatio" not in cell
     kpis = cell[KPIS]
     for leaf in ("RRU.PrbUsedDl", "DRB.UEThpDl", "DRB.RlcSduDelayDl", "RRC.ConnMean"):
         assert float(kpis[leaf]) >= 0.0, leaf
@@ -57,6 +59,6 @@ def test_gnb_config_get_has_no_state(fleet: FleetThread) -> None:
 
 
 def test_upf_state_get_returns_session_kpis(fleet: FleetThread) -> None:
-    upf = get(fleet, "upf1", "state")[UPF][0]
+    upf = get(fleet, "upf1", "state")[ME][0][UPF][0]
     assert upf["attributes"] == {"operationalState": "ENABLED"}
     assert int(upf[KPIS]["maxSessions"]) > 0 and "sessionCount" in upf[KPIS]

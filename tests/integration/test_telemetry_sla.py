@@ -222,7 +222,7 @@ def test_kpi_baselines_pass_and_fail(lab: Lab) -> None:
     targets = [_target(lab, "pe1"), _target(lab, "upf1")]
     checks = [
         *checks_from_spec(POST_CHECKS, {"interface": "Ethernet1"}, "pe1"),
-        KpiCheck("slice-latency", "*/kpis/slice/latency", "upf1", op="<=", threshold=15.0),
+        KpiCheck("slice-latency", "ManagedElement/*/kpis/slice/latency", "upf1", op="<=", threshold=15.0),
     ]
     assert check_baselines(targets, checks, window_s=1.5) == []
 

@@ -1,7 +1,8 @@
 """After the example orders (docs/examples), every simulated device's whole running datastore, read
 over NETCONF with a stock ncclient, validates against the upstream YANG modules as a datastore
 (`yanglint -t config`: types, keys, mandatory nodes, leafrefs), as a user with real equipment would
-check it. The 5G functions are not on the TS 28.541 tree yet: strict xfail, with the reason."""
+check it. The 5G functions are checked against 3GPP TS 28.541 Release 17 plus ROM's augment modules
+(yang/: DNNs, UPF capacity, SMF associations, RRMPolicyRatio under the cell)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,6 @@ pytestmark = pytest.mark.integration
 EXAMPLES = ("l3vpn-order.json", "5g-slice-order.json")
 DEVICES = {"pe1": "router", "pe2": "router", "upf1": "upf", "smf1": "smf", "gnb1": "gnb", "amf1": "amf"}
 FAMILY = {"router": "openconfig", "upf": "3gpp", "smf": "3gpp", "amf": "3gpp", "gnb": "3gpp"}
-NOT_YET = {
-    "upf": "issue 13: the UPF model is not yet on the TS 28.541 Rel-17 tree (ManagedElement augment)",
-    "smf": "issue 13: the SMF model is not yet on the TS 28.541 Rel-17 tree (ManagedElement augment)",
-    "amf": "issue 13: the AMF model is not yet on the TS 28.541 Rel-17 tree (ManagedElement augment)",
-    "gnb": "issue 13: the gNB model is not yet on the TS 28.541 Rel-17 tree (ManagedElement/GNBDUFunction)",
-}
 
 
 @dataclass
@@ -79,7 +74,6 @@ def _cases() -> list[object]:
         pytest.param(
             name,
             model,
-            marks=[pytest.mark.xfail(strict=True, reason=NOT_YET[model])] if model in NOT_YET else [],
             id=f"{name}.{model}",
         )
         for name, model in DEVICES.items()

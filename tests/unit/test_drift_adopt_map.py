@@ -57,12 +57,12 @@ def test_probing_gnmi_documents_maps_leaves_but_not_keys_or_scaled_values() -> N
     mapping = leaf_map(catalog, catalog.get("slice-ran"), "gnb1", "rom-ran", {**ran, **ratios})
     assert (
         mapping[
-            "/_3gpp-nr-nrm-gnbdufunction:GNBDUFunction[id=1]/_3gpp-nr-nrm-nrcelldu:NRCellDU[id=1]"
-            "/_3gpp-nr-nrm-rrmpolicy:RRMPolicyRatio[id=p]/attributes/rRMPolicyMaxRatio"
+            "/_3gpp-common-managed-element:ManagedElement[id=gnb1]/_3gpp-nr-nrm-gnbdufunction:GNBDUFunction[id=1]"
+            "/_3gpp-nr-nrm-nrcelldu:NRCellDU[id=1]/rom-nr-rrm-ext:RRMPolicyRatio[id=p]/attributes/rRMPolicyMaxRatio"
         ]
         == "maxRatio"
     )
-    assert not {"policyId", "cellId", "duId"} & set(mapping.values())  # they are in the path
+    assert not {"policyId", "cellId", "duId", "device"} & set(mapping.values())  # they are in the path
 
 
 def test_probing_renders_the_role_asked_for() -> None:
@@ -71,7 +71,7 @@ def test_probing_renders_the_role_asked_for() -> None:
     values |= {"upfFunctionId": "", "smfFunctionId": ""}
     spec = catalog.get("slice-core")
     upf = leaf_map(catalog, spec, "c1", "rom-5gc", values, role="upf")
-    assert upf == {"/UPFFunction[id=c1]/attributes/maxSessions": "upfMaxSessions"}
+    assert upf == {"/ManagedElement[id=c1]/UPFFunction[id=c1]/attributes/maxSessions": "upfMaxSessions"}
     assert leaf_map(catalog, spec, "c1", "rom-5gc", values) == upf  # the first role naming the device
     assert leaf_map(catalog, spec, "c1", "rom-5gc", values, role="smf") == {}  # keys only on the SMF
 

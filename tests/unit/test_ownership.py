@@ -89,7 +89,7 @@ def test_gnmi_leaves_conflict_leaf_by_leaf() -> None:
     assert path_conflicts(policy(60), [(owner, claims_of(w)) for w in policy(60)]) == []
     assert path_conflicts(policy(60, "other"), [(owner, claims_of(w)) for w in policy(100)]) == []
     [want] = policy(60)
-    assert where(want).endswith("/_3gpp-nr-nrm-rrmpolicy:RRMPolicyRatio[id=urllc-1]")
+    assert where(want).endswith("/rom-nr-rrm-ext:RRMPolicyRatio[id=urllc-1]")
     assert json.loads(claims(want)[where(want) + "/attributes/rRMPolicyMemberList"])[0]["sd"] == "00A0B1"
 
 

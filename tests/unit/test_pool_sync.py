@@ -5,18 +5,19 @@ from __future__ import annotations
 from lxml import etree
 
 from inventory.pool_defs import Pool
-from inventory.pool_sync import UPF, merged, upf_capacity
+from inventory.pool_sync import EXT, ME, UPF, merged, upf_capacity
 
 
 def data(*functions: str) -> etree._Element:
     body = "".join(
         f"<UPFFunction xmlns='{UPF}'><id>u{i}</id>{f}</UPFFunction>" for i, f in enumerate(functions)
     )
+    body = f"<ManagedElement xmlns='{ME}'><id>c1</id>{body}</ManagedElement>"
     return etree.fromstring(f"<data xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'>{body}</data>")
 
 
 def test_upf_capacity_sums_the_functions_and_skips_what_is_not_a_number() -> None:
-    sessions = "<attributes><maxSessions>{}</maxSessions></attributes>"
+    sessions = f"<attributes><maxSessions xmlns='{EXT}'>{{}}</maxSessions></attributes>"
     assert upf_capacity(data(sessions.format(700))) == 700
     assert upf_capacity(data(sessions.format(700), sessions.format(" 300 "))) == 1000
     assert upf_capacity(data(sessions.format("lots"), "<attributes/>")) is None

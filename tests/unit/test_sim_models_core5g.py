@@ -9,7 +9,7 @@ from sims.datastore import CANDIDATE, Datastore
 from sims.errors import RpcError
 from sims.kpi import Conditions
 from sims.models import get_model
-from sims.models.core5g import AMF, KPI, SMF, UPF
+from sims.models.core5g import AMF, EXT, KPI, ME, SMF, UPF
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 
@@ -21,8 +21,8 @@ def _store(name: str) -> Datastore:
 
 def _upf_edit(body: str) -> etree._Element:
     return etree.fromstring(
-        f"<config xmlns='{NC}'><UPFFunction xmlns='{UPF}'><id>upf1</id><attributes>{body}</attributes>"
-        "</UPFFunction></config>"
+        f"<config xmlns='{NC}'><ManagedElement xmlns='{ME}'><id>upf1</id><UPFFunction xmlns='{UPF}'>"
+        f"<id>upf1</id><attributes>{body}</attributes></UPFFunction></ManagedElement></config>"
     )
 
 
@@ -58,13 +58,14 @@ def test_upf_slice_and_capacity_drive_sessions() -> None:
     store = _store("upf")
     before = _sessions("upf", store.running)
     slice_xml = (
-        "<sNSSAIList><sst>2</sst><sd>000002</sd><dnnList><dnn>factory.example</dnn></dnnList></sNSSAIList>"
+        f"<sNSSAIList><sd>000002</sd><sst>2</sst><dnnList xmlns='{EXT}'><dnn>factory.example</dnn></dnnList>"
+        "</sNSSAIList>"
     )
     store.edit(CANDIDATE, _upf_edit(slice_xml), 1)
     store.commit(1)
     with_slice = _sessions("upf", store.running)
     assert with_slice > before
-    store.edit(CANDIDATE, _upf_edit("<maxSessions>100</maxSessions>"), 1)
+    store.edit(CANDIDATE, _upf_edit(f"<maxSessions xmlns='{EXT}'>100</maxSessions>"), 1)
     store.commit(1)
     assert 90 <= _sessions("upf", store.running) <= 100
     state = get_model("upf").operational(store.running, 10.0)
@@ -86,13 +87,15 @@ def test_upf_load_and_degradation() -> None:
 def test_smf_association_and_amf_registrations() -> None:
     store = _store("smf")
     association = (
-        f"<config xmlns='{NC}'><SMFFunction xmlns='{SMF}'><id>smf1</id><attributes><upfAssociationList>"
-        "<upfId>upf1</upfId><n4Address>10.0.0.10</n4Address></upfAssociationList></attributes></SMFFunction></config>"
+        f"<config xmlns='{NC}'><ManagedElement xmlns='{ME}'><id>smf1</id>"
+        f"<SMFFunction xmlns='{SMF}'><id>smf1</id>"
+        f"<attributes><upfAssociationList xmlns='{EXT}'><upfId>upf1</upfId><n4Address>10.0.0.10</n4Address>"
+        "</upfAssociationList></attributes></SMFFunction></ManagedElement></config>"
     )
     store.edit(CANDIDATE, etree.fromstring(association), 1)
     store.commit(1)
     state = get_model("smf").operational(store.running, 3.0)
-    assert state.xpath("//s:upfAssociationList/s:associationState/text()", namespaces={"s": SMF}) == [
+    assert state.xpath("//s:upfAssociationList/s:associationState/text()", namespaces={"s": EXT}) == [
         "ASSOCIATED"
     ]
     assert _sessions("smf", store.running) > 0

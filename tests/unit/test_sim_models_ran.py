@@ -9,21 +9,22 @@ from sims.datastore import CANDIDATE, Datastore
 from sims.errors import RpcError
 from sims.kpi import Conditions
 from sims.models import get_model
-from sims.models.ran import CELL, GNBDU, KPI, RRM
+from sims.models.ran import CELL, GNBDU, KPI, ME, RRM
 
 GNB = get_model("gnb")
-NS = {"du": GNBDU, "cell": CELL, "rrm": RRM, "kpi": KPI}
+NS = {"me": ME, "du": GNBDU, "cell": CELL, "rrm": RRM, "kpi": KPI}
 
 
 def _policy(ident: str, ratios: tuple[int, int, int], sst: int = 1, sd: str = "000001", cell: int = 1) -> str:
     high, low, dedicated = ratios
     return (
-        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
+        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
+        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
         f"<NRCellDU xmlns='{CELL}'><id>{cell}</id><RRMPolicyRatio xmlns='{RRM}'><id>{ident}</id><attributes>"
-        f"<resourceType>PRB</resourceType><rRMPolicyMemberList><sst>{sst}</sst><sd>{sd}</sd>"
+        f"<resourceType>PRB</resourceType><rRMPolicyMemberList><mcc>001</mcc><mnc>01</mnc><sd>{sd}</sd><sst>{sst}</sst>"
         f"</rRMPolicyMemberList><rRMPolicyMaxRatio>{high}</rRMPolicyMaxRatio>"
         f"<rRMPolicyMinRatio>{low}</rRMPolicyMinRatio><rRMPolicyDedicatedRatio>{dedicated}"
-        "</rRMPolicyDedicatedRatio></attributes></RRMPolicyRatio></NRCellDU></GNBDUFunction></config>"
+        "</rRMPolicyDedicatedRatio></attributes></RRMPolicyRatio></NRCellDU></GNBDUFunction></ManagedElement></config>"
     )
 
 
@@ -53,7 +54,8 @@ def test_valid_policy_commits_and_carries_slice_traffic() -> None:
         "//cell:NRCellDU[cell:id='1']/kpi:kpis/kpi:slice/kpi:throughputDl/text()", namespaces=NS
     )
     assert float(throughput) > 0
-    (total,) = state.xpath("/*/du:GNBDUFunction/kpi:kpis/kpi:slice[kpi:sst='1']/kpi:sd/text()", namespaces=NS)
+    totals = "/*/me:ManagedElement/du:GNBDUFunction/kpi:kpis/kpi:slice[kpi:sst='1']/kpi:sd/text()"
+    (total,) = state.xpath(totals, namespaces=NS)
     assert total == "000001"
     assert state.xpath("//cell:NRCellDU[cell:id='2']/kpi:kpis/kpi:slice", namespaces=NS) == []
     used = state.xpath("//cell:NRCellDU[cell:id='1']/kpi:kpis/kpi:RRU.PrbUsedDl/text()", namespaces=NS)
@@ -67,8 +69,8 @@ def test_dedicated_above_min_is_invalid_value_with_path() -> None:
         _apply(store, _policy("bad", (50, 10, 20)))
     error = caught.value
     assert error.tag == "invalid-value"
-    assert error.path is not None and error.path.endswith("rrmpolicy3gpp:rRMPolicyDedicatedRatio")
-    assert "RRMPolicyRatio[rrmpolicy3gpp:id='bad']" in error.path
+    assert error.path is not None and error.path.endswith("romrrm:rRMPolicyDedicatedRatio")
+    assert "RRMPolicyRatio[romrrm:id='bad']" in error.path
     assert store.running.xpath("//rrm:RRMPolicyRatio", namespaces=NS) == []
 
 
@@ -101,9 +103,10 @@ def test_out_of_range_leaves_are_refused_at_edit() -> None:
     with pytest.raises(RpcError):
         store.edit(CANDIDATE, etree.fromstring(_policy("x", (10, 0, 0), sd="XYZ")), 1)
     cell = (
-        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
+        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
+        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
         f"<NRCellDU xmlns='{CELL}'><id>9</id><attributes><cellLocalId>16384</cellLocalId></attributes>"
-        "</NRCellDU></GNBDUFunction></config>"
+        "</NRCellDU></GNBDUFunction></ManagedElement></config>"
     )
     with pytest.raises(RpcError) as caught:
         store.edit(CANDIDATE, etree.fromstring(cell), 1)
@@ -113,9 +116,10 @@ def test_out_of_range_leaves_are_refused_at_edit() -> None:
 def test_duplicate_cell_local_id_fails_commit() -> None:
     store = _store()
     cell = (
-        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
+        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
+        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
         f"<NRCellDU xmlns='{CELL}'><id>9</id><attributes><cellLocalId>1</cellLocalId></attributes>"
-        "</NRCellDU></GNBDUFunction></config>"
+        "</NRCellDU></GNBDUFunction></ManagedElement></config>"
     )
     with pytest.raises(RpcError) as caught:
         _apply(store, cell)
@@ -126,7 +130,7 @@ def test_live_state_sees_conditions() -> None:
     store = _store()
     _apply(store, _policy("embb", (100, 0, 0)))
     assert GNB.live_state is not None
-    path = "/*/du:GNBDUFunction/kpi:kpis/kpi:slice/kpi:latency/text()"
+    path = "/*/me:ManagedElement/du:GNBDUFunction/kpi:kpis/kpi:slice/kpi:latency/text()"
     base = float(GNB.live_state(store.running, 5.0, Conditions()).xpath(path, namespaces=NS)[0])
     worse = GNB.live_state(store.running, 5.0, Conditions(extra_latency_ms={"1-000001": 30.0}))
     assert float(worse.xpath(path, namespaces=NS)[0]) == pytest.approx(base + 30.0, abs=0.02)
@@ -135,9 +139,10 @@ def test_live_state_sees_conditions() -> None:
 def test_locked_cell_is_disabled() -> None:
     store = _store()
     lock = (
-        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
+        f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
+        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
         f"<NRCellDU xmlns='{CELL}'><id>2</id><attributes><administrativeState>LOCKED</administrativeState>"
-        "</attributes></NRCellDU></GNBDUFunction></config>"
+        "</attributes></NRCellDU></GNBDUFunction></ManagedElement></config>"
     )
     _apply(store, lock)
     state = GNB.operational(store.running, 5.0)
