@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 from core.errors import InvalidRequest
 
@@ -20,7 +21,7 @@ OPERATORS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "l
 class Column:
     """A filterable attribute: its column and how to read a query value for it."""
 
-    attr: InstrumentedAttribute[Any]
+    attr: SQLColumnExpression[Any]  # a mapped attribute, or a column of a union (inventory's list)
     kind: type = str
 
 
@@ -111,9 +112,14 @@ def fetch_page(
     to_doc: Callable[[Any], Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of documents and the total count, with every filter applied before paging."""
-    query = apply_filters(select(model), parse_filters(page.params, columns), columns)
+    query, total = page_query(session, select(model), columns, default_sort, page)
+    return [project(to_doc(r), page.fields) for r in session.scalars(query)], total
+
+
+def page_query(
+    session: Session, query: Select[Any], columns: Mapping[str, Column], default_sort: str, page: PageRequest
+) -> tuple[Select[Any], int]:
+    """`query` filtered, sorted and cut to the page, and the count of all it matches."""
+    query = apply_filters(query, parse_filters(page.params, columns), columns)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit)
-    )
-    return [project(to_doc(r), page.fields) for r in rows], total
+    return apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit), total
