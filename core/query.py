@@ -123,3 +123,29 @@ def page_query(
     query = apply_filters(query, parse_filters(page.params, columns), columns)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit), total
+
+
+def page_docs(
+    docs: Iterable[Mapping[str, Any]], filterable: Iterable[str], default_sort: str, page: PageRequest
+) -> tuple[list[dict[str, Any]], int]:
+    """The same rules over documents held in memory (the catalog): `name=a,b` filters on the
+    `filterable` top-level attributes, compared as text; sort, paging and `fields` as for a table."""
+    allowed = frozenset(filterable)
+    chosen = list(docs)
+    for key, raw in page.params:
+        if key in RESERVED:
+            continue
+        name, _, op = key.partition(".")
+        if name not in allowed:
+            raise InvalidRequest(f"cannot filter on {name!r} (filterable: {', '.join(sorted(allowed))})")
+        if op not in ("", "eq"):
+            raise InvalidRequest(f"unknown operator {op!r} in {key!r} (use eq)")
+        wanted = set(raw.split(","))
+        chosen = [d for d in chosen if str(d.get(name, "")) in wanted]
+    for item in reversed((page.sort or default_sort).split(",")):
+        name = item.lstrip("-+")
+        if name not in allowed:
+            raise InvalidRequest(f"cannot sort on {name!r}")
+        chosen.sort(key=lambda d: str(d.get(name, "")), reverse=item.startswith("-"))
+    window = chosen[page.offset : page.offset + page.limit]
+    return [project(d, page.fields) for d in window], len(chosen)
