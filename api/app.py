@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
-from api import admin, cancel, catalog, hub, resource, resource_order
+from api import admin, alarm, cancel, catalog, hub, resource, resource_order
 from api.auth import authorize
 from api.errors import install_error_handlers, tmf_error
 from api.jwt_auth import JwtVerifier
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hub.hub_router(resource.router.prefix), dependencies=inventory)
     app.include_router(resource.router, dependencies=inventory)
     app.include_router(catalog.router, dependencies=orders)  # what a SOM reads to order
+    app.include_router(alarm.router, dependencies=inventory)
+    app.include_router(hub.hub_router(alarm.router.prefix), dependencies=inventory)
     app.include_router(admin.router, dependencies=[Depends(authorize("admin"))])
 
     @app.get("/health", tags=["ops"])

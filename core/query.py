@@ -38,8 +38,8 @@ def parse_filters(params: Iterable[tuple[str, str]], columns: Mapping[str, Colum
     for key, raw in params:
         if key in RESERVED:
             continue
-        name, _, op = key.partition(".")
-        op = op or "eq"
+        name, _, op = key.rpartition(".") if key not in columns else (key, "", "eq")
+        name, op = (name, op) if name else (key, "eq")  # `alarmedObject.id` is a name, not an operator
         if name not in columns:
             raise InvalidRequest(f"cannot filter on {name!r} (filterable: {', '.join(sorted(columns))})")
         if op not in OPERATORS:

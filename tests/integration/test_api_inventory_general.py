@@ -86,5 +86,7 @@ def test_service_resources_rely_on_their_devices(rom: RomUnderTest) -> None:
     assert related == ["device-pe2"]
     device = rom.client.get(doc["resourceRelationship"][0]["resource"]["href"])
     assert device.status_code == 200 and device.json()["name"] == "pe2"
+    of_spec = rom.client.get(RESOURCES, params={"resourceSpecification.id": "l3vpn-endpoint"})
+    assert [d["name"] for d in of_spec.json()] == ["vpn"]  # a dotted attribute, not an operator
     everything = valid(rom.client.get(RESOURCES, params={"sort": "-name"}).json(), many=True)
     assert [d["name"] for d in everything] == ["vpn", "pe2", "pe1"]
