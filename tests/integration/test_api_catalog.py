@@ -70,6 +70,8 @@ def test_a_som_orders_from_the_catalog_alone(rom: RomUnderTest) -> None:
     }
     created = rom.client.post(ORDERS, json={"orderItem": [item]})
     assert created.status_code == 201, created.text
+    linked = created.json()["orderItem"][0]["resourceSpecification"]["href"]  # back to the catalog
+    assert rom.client.get(linked).json()["id"] == spec["id"]
     assert wait_order(rom.client, created.json()["id"])["state"] == "completed"
 
 
