@@ -121,6 +121,13 @@ def page_query(
 ) -> tuple[Select[Any], int]:
     """`query` filtered, sorted and cut to the page, and the count of all it matches."""
     query = apply_filters(query, parse_filters(page.params, columns), columns)
+    return sorted_page(session, query, columns, default_sort, page)
+
+
+def sorted_page(
+    session: Session, query: Select[Any], columns: Mapping[str, Column], default_sort: str, page: PageRequest
+) -> tuple[Select[Any], int]:
+    """`query` (filtered already) sorted and cut to the page, and the count of all it matches."""
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit), total
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import outbox
 from core.errors import InvalidRequest, NotFound
 from core.events import RESOURCE_TOPIC, resource_event
-from core.query import PageRequest, page_query, project
+from core.query import PageRequest, parse_filters, project, sorted_page
 from intent.catalog import Catalog, validate_characteristics
 from inventory.context import Context
 from inventory.intake import reserve_resource
@@ -173,7 +173,8 @@ def list_resources_page(ctx: Context, page: PageRequest) -> tuple[list[dict[str,
     """Every resource of the inventory: those of the catalog's specifications, plain ones, and
     the devices; filtered, sorted and paged together."""
     with ctx.sessions() as session:
-        query, total = page_query(session, listed(), COLUMNS, "name", page)
+        query, columns = listed(parse_filters(page.params, COLUMNS))
+        query, total = sorted_page(session, query, columns, "name", page)
         keys = [(str(kind), str(rid)) for kind, rid in session.execute(query)]
         docs = _docs(session, ctx.catalog, keys)
         return [project(docs[k], page.fields) for k in keys], total
