@@ -4,11 +4,17 @@ checked against the official TMF639 swagger."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.query import PageRequest
+from core.settings import Settings
+from inventory import resources
+from inventory.context import Context
 from inventory.records import Device, upsert_device
+from lab.postgres import PostgresServer
 from tests.integration.conftest import RomUnderTest, l3vpn_item
 from tests.tmf_schema import have_swagger, violations
 
@@ -90,3 +96,32 @@ def test_service_resources_rely_on_their_devices(rom: RomUnderTest) -> None:
     assert [d["name"] for d in of_spec.json()] == ["vpn"]  # a dotted attribute, not an operator
     everything = valid(rom.client.get(RESOURCES, params={"sort": "-name"}).json(), many=True)
     assert [d["name"] for d in everything] == ["vpn", "pe2", "pe1"]
+
+
+def test_the_inventory_list_on_postgresql(postgres: PostgresServer, tmp_path: Path) -> None:
+    """The union of service resources, plain resources and devices on PostgreSQL (types of the
+    literal columns, the device id expression), filtered, sorted and paged."""
+    ctx = Context.create(Settings(var_dir=tmp_path, database_url=postgres.url))
+    try:
+        with ctx.transaction() as session:
+            upsert_device(
+                session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router", role="pe")
+            )
+        card = resources.create_resource(ctx, {"name": "card", "category": "card"}, "c")
+        values = l3vpn_item("1", "pe1", "PG", 77)["resource"]
+        vpn = resources.create_resource(
+            ctx, {"name": "vpn", "resourceSpecification": {"id": "l3vpn-endpoint"}, **values}, "c"
+        )
+        page, total = resources.list_resources_page(ctx, PageRequest(sort="-name"))
+        assert [d["name"] for d in page] == ["vpn", "pe1", "card"] and total == 3
+        for params, names in [
+            ((("id", "device-pe1"),), ["pe1"]),
+            ((("id", f"{card['id']},{vpn['id']}"),), ["card", "vpn"]),
+            ((("resourceSpecification.id", "l3vpn-endpoint"),), ["vpn"]),
+            ((("category", "device"),), ["pe1"]),
+            ((("usageState", "active"),), ["pe1"]),
+        ]:
+            found, count = resources.list_resources_page(ctx, PageRequest(params))
+            assert [d["name"] for d in found] == names and count == len(names), params
+    finally:
+        ctx.engine.dispose()
