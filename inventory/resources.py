@@ -203,9 +203,12 @@ def patch_resource(
     with ctx.transaction() as session:
         row = session.get(Resource, resource_id)
         plain = session.get(PlainResource, resource_id) if row is None else None
-        if row is None and plain is None:
+        if row is not None:
+            before = service_doc(ctx.catalog, row)
+        elif plain is not None:
+            before = plain_doc(plain)
+        else:
             raise NotFound(f"resource {resource_id} not found")
-        before = service_doc(ctx.catalog, row) if row else plain_doc(plain)  # type: ignore[arg-type]
         try:
             after = jsonpatch.apply_patch(before, patch) if json_patch else merge_patch(before, patch)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError) as exc:
@@ -215,12 +218,12 @@ def patch_resource(
         changed = [k for k in IMMUTABLE if after.get(k) != before.get(k)]
         if changed:
             raise InvalidRequest(f"read-only field(s) cannot change: {', '.join(changed)}")
-        if row is None:
+        if row is not None:
+            doc, rid = _patch_service(session, ctx.catalog, row, after), row.id
+        else:
             assert plain is not None
             apply_plain(plain, after)
             doc, rid = plain_doc(plain), plain.id
-        else:
-            doc, rid = _patch_service(session, ctx.catalog, row, after), row.id
         state_changed = any(before.get(f) != doc.get(f) for f in STATES)
         other_changed = any(before.get(k) != doc.get(k) for k in set(before) | set(doc) if k not in STATES)
         for happened, kind in (
