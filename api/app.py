@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
-from api import admin, cancel, hub, resource, resource_order
+from api import admin, alarm, cancel, catalog, hub, resource, resource_order
 from api.auth import authorize
 from api.console import mount as mount_console
 from api.errors import install_error_handlers, tmf_error
@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hub.hub_router(resource_order.router.prefix), dependencies=orders)
     app.include_router(hub.hub_router(resource.router.prefix), dependencies=inventory)
     app.include_router(resource.router, dependencies=inventory)
+    app.include_router(catalog.router, dependencies=orders)  # what a SOM reads to order
+    app.include_router(alarm.router, dependencies=inventory)
+    app.include_router(hub.hub_router(alarm.router.prefix), dependencies=inventory)
     app.include_router(admin.router, dependencies=[Depends(authorize("admin"))])
     mount_console(app)  # the operator console under /console (api/console/)
 

@@ -52,3 +52,28 @@ def paged(response: Response, docs: list[dict[str, Any]], total: int) -> list[di
 def no_content() -> Response:
     """A 204 with the content type the TMF swaggers declare for every answer (`produces`)."""
     return Response(status_code=204, media_type="application/json;charset=utf-8")
+
+
+def absolute_hrefs(request: Request, doc: Any) -> Any:
+    """Every `href` that is a path on this server made an absolute URL, as TMF's examples give them
+    (a client may follow it as is). The stored documents keep paths: the host is the request's."""
+    if isinstance(doc, list):
+        return [absolute_hrefs(request, d) for d in doc]
+    if not isinstance(doc, dict):
+        return doc
+    base = str(request.base_url).rstrip("/")
+    return {
+        k: f"{base}{v}"
+        if k == "href" and isinstance(v, str) and v.startswith("/")
+        else absolute_hrefs(request, v)
+        for k, v in doc.items()
+    }
+
+
+def own_path(request: Request, body: Any) -> Any:
+    """A body's top-level `href` given as this server's absolute URL, back to the path ROM stores."""
+    base = str(request.base_url).rstrip("/")
+    href = body.get("href") if isinstance(body, dict) else None
+    if isinstance(href, str) and href.startswith(f"{base}/"):
+        return {**body, "href": href.removeprefix(base)}
+    return body

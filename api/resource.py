@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, no_content, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, no_content, own_path, paged
 from core.errors import InvalidRequest
 from inventory import resources
 
@@ -19,22 +19,32 @@ JSON_PATCH = "application/json-patch+json"
 
 @router.post("/resource", status_code=201)
 def create_resource(
-    body: Annotated[dict[str, Any], Body()], ctx: ContextDep, correlation: CorrelationDep, response: Response
+    body: Annotated[dict[str, Any], Body()],
+    ctx: ContextDep,
+    correlation: CorrelationDep,
+    request: Request,
+    response: Response,
 ) -> dict[str, Any]:
-    """Record an existing resource (brownfield adoption); nothing is pushed to the device."""
-    doc = resources.create_resource(ctx, body, correlation)
+    """Record a resource. With a `resourceSpecification` of ROM's catalog: an existing service
+    resource (brownfield adoption, nothing is pushed to the device); without one: a plain resource,
+    kept as given. Devices are resources too (`device-<name>`), written by `rom inventory import`."""
+    doc: dict[str, Any] = absolute_hrefs(request, resources.create_resource(ctx, body, correlation))
     response.headers["Location"] = doc["href"]
     return doc
 
 
 @router.get("/resource")
-def list_resource(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
-    return paged(response, *resources.list_resources_page(ctx, page))
+def list_resource(ctx: ContextDep, page: Page, request: Request, response: Response) -> list[dict[str, Any]]:
+    docs, total = resources.list_resources_page(ctx, page)
+    return paged(response, absolute_hrefs(request, docs), total)
 
 
 @router.get("/resource/{resource_id}")
-def retrieve_resource(resource_id: str, ctx: ContextDep, fields: FieldsQuery = None) -> dict[str, Any]:
-    return resources.get_resource(ctx, resource_id, fields)
+def retrieve_resource(
+    resource_id: str, ctx: ContextDep, request: Request, fields: FieldsQuery = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = absolute_hrefs(request, resources.get_resource(ctx, resource_id, fields))
+    return doc
 
 
 @router.patch("/resource/{resource_id}")
@@ -51,7 +61,10 @@ def patch_resource(
         raise InvalidRequest("a JSON patch is a list of operations")
     if not json_patch and not isinstance(body, dict):
         raise InvalidRequest("a merge patch is a JSON object")
-    return resources.patch_resource(ctx, resource_id, body, json_patch, correlation)
+    doc: dict[str, Any] = absolute_hrefs(
+        request, resources.patch_resource(ctx, resource_id, own_path(request, body), json_patch, correlation)
+    )
+    return doc
 
 
 @router.delete("/resource/{resource_id}", status_code=204)

@@ -42,3 +42,11 @@ def resource_event(event_type: str, resource: dict[str, Any], correlation_id: st
     return envelope(
         event_type, "resourceInventoryManagement", "resource", resource, correlation_id, event_type
     )
+
+
+ALARM_TOPIC = "rom.alarm.events"
+
+
+def alarm_event(event_type: str, alarm: dict[str, Any], correlation_id: str) -> dict[str, Any]:
+    """TMF642: AlarmCreateEvent, AlarmAttributeValueChangeEvent, AlarmStateChangeEvent, ..."""
+    return envelope(event_type, "alarmManagement", "alarm", alarm, correlation_id, event_type)

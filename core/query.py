@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 from core.errors import InvalidRequest
 
@@ -20,7 +21,7 @@ OPERATORS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "l
 class Column:
     """A filterable attribute: its column and how to read a query value for it."""
 
-    attr: InstrumentedAttribute[Any]
+    attr: SQLColumnExpression[Any]  # a mapped attribute, or a column of a union (inventory's list)
     kind: type = str
 
 
@@ -37,8 +38,8 @@ def parse_filters(params: Iterable[tuple[str, str]], columns: Mapping[str, Colum
     for key, raw in params:
         if key in RESERVED:
             continue
-        name, _, op = key.partition(".")
-        op = op or "eq"
+        name, _, op = key.rpartition(".") if key not in columns else (key, "", "eq")
+        name, op = (name, op) if name else (key, "eq")  # `alarmedObject.id` is a name, not an operator
         if name not in columns:
             raise InvalidRequest(f"cannot filter on {name!r} (filterable: {', '.join(sorted(columns))})")
         if op not in OPERATORS:
@@ -111,9 +112,47 @@ def fetch_page(
     to_doc: Callable[[Any], Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of documents and the total count, with every filter applied before paging."""
-    query = apply_filters(select(model), parse_filters(page.params, columns), columns)
+    query, total = page_query(session, select(model), columns, default_sort, page)
+    return [project(to_doc(r), page.fields) for r in session.scalars(query)], total
+
+
+def page_query(
+    session: Session, query: Select[Any], columns: Mapping[str, Column], default_sort: str, page: PageRequest
+) -> tuple[Select[Any], int]:
+    """`query` filtered, sorted and cut to the page, and the count of all it matches."""
+    query = apply_filters(query, parse_filters(page.params, columns), columns)
+    return sorted_page(session, query, columns, default_sort, page)
+
+
+def sorted_page(
+    session: Session, query: Select[Any], columns: Mapping[str, Column], default_sort: str, page: PageRequest
+) -> tuple[Select[Any], int]:
+    """`query` (filtered already) sorted and cut to the page, and the count of all it matches."""
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit)
-    )
-    return [project(to_doc(r), page.fields) for r in rows], total
+    return apply_sort(query, page.sort, columns, default_sort).offset(page.offset).limit(page.limit), total
+
+
+def page_docs(
+    docs: Iterable[Mapping[str, Any]], filterable: Iterable[str], default_sort: str, page: PageRequest
+) -> tuple[list[dict[str, Any]], int]:
+    """The same rules over documents held in memory (the catalog): `name=a,b` filters on the
+    `filterable` top-level attributes, compared as text; sort, paging and `fields` as for a table."""
+    allowed = frozenset(filterable)
+    chosen = list(docs)
+    for key, raw in page.params:
+        if key in RESERVED:
+            continue
+        name, _, op = key.partition(".")
+        if name not in allowed:
+            raise InvalidRequest(f"cannot filter on {name!r} (filterable: {', '.join(sorted(allowed))})")
+        if op not in ("", "eq"):
+            raise InvalidRequest(f"unknown operator {op!r} in {key!r} (use eq)")
+        wanted = set(raw.split(","))
+        chosen = [d for d in chosen if str(d.get(name, "")) in wanted]
+    for item in reversed((page.sort or default_sort).split(",")):
+        name = item.lstrip("-+")
+        if name not in allowed:
+            raise InvalidRequest(f"cannot sort on {name!r}")
+        chosen.sort(key=lambda d: str(d.get(name, "")), reverse=item.startswith("-"))
+    window = chosen[page.offset : page.offset + page.limit]
+    return [project(d, page.fields) for d in window], len(chosen)

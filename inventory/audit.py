@@ -136,9 +136,12 @@ def query_params(params: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ..
 
 
 def submitter(doc: dict[str, Any]) -> str:
-    """The principal recorded on an order (relatedParty with role submitter)."""
+    """The principal ROM recorded on an order written before orders kept it in a column: intake
+    appends its own submitter party after the client's relatedParty (kept as given, never trusted),
+    so it is the last one."""
     parties = doc.get("relatedParty") or []
-    return next((str(p.get("name")) for p in parties if p.get("role") == "submitter"), "unknown")
+    ours = [p for p in parties if p.get("role") == "submitter" and p.get("@referredType") == "APIClient"]
+    return str(ours[-1].get("name")) if ours else "unknown"
 
 
 def local_principal() -> str:

@@ -54,6 +54,24 @@ class Resource(Base):
     updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class PlainResource(Base):
+    """A TMF639 resource recorded without a specification of ROM's catalog (a card, a port, a
+    licence, ...): kept and reported as given, never configured or reconciled."""
+
+    __tablename__ = "plain_resources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(String(64), default="")
+    administrative_state: Mapped[str] = mapped_column(String(16), default="unlocked")
+    operational_state: Mapped[str] = mapped_column(String(16), default="enable")
+    resource_status: Mapped[str] = mapped_column(String(16), default="available")
+    usage_state: Mapped[str] = mapped_column(String(16), default="idle")
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the other TMF639 fields, as given
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
 def upsert_device(session: Session, device: Device) -> None:
     session.merge(device)
 

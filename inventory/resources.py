@@ -10,29 +10,32 @@ import uuid
 from typing import Any
 
 import jsonpatch
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
 from core.errors import InvalidRequest, NotFound
 from core.events import RESOURCE_TOPIC, resource_event
-from core.query import Column, PageRequest, fetch_page, project
+from core.query import PageRequest, parse_filters, project, sorted_page
 from intent.catalog import Catalog, validate_characteristics
 from inventory.context import Context
 from inventory.intake import reserve_resource
+from inventory.plain_resources import apply_plain, device_name, get_device_doc, refuse_device_change
 from inventory.pools import release_resource
-from inventory.records import Resource, list_devices
-from inventory.tmf639 import FREE_FIELDS, STATES, is_extension, kept_fields, resource_doc
+from inventory.records import PlainResource, Resource, list_devices
+from inventory.resource_list import COLUMNS, listed
+from inventory.tmf639 import (
+    FREE_FIELDS,
+    STATES,
+    checked_name,
+    checked_states,
+    device_doc,
+    is_extension,
+    kept_fields,
+    plain_doc,
+    resource_doc,
+)
 
-COLUMNS = {
-    "id": Column(Resource.id),
-    "name": Column(Resource.name),
-    "category": Column(Resource.category),
-    "resourceSpecification.id": Column(Resource.spec_id),
-    "administrativeState": Column(Resource.administrative_state),
-    "operationalState": Column(Resource.operational_state),
-    "resourceStatus": Column(Resource.resource_status),
-    "usageState": Column(Resource.usage_state),
-}
 IMMUTABLE = ("id", "href", "@type", "resourceSpecification")
 DEFAULT_STATES = {
     "administrativeState": "unlocked",
@@ -80,15 +83,7 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
         raise InvalidRequest(
             f"characteristic {spec.device_characteristic!r} cannot change (resource is on {row.device})"
         )
-    states = {}
-    for field, (attr, allowed) in STATES.items():
-        value = doc.get(field)
-        if not isinstance(value, str) or value not in allowed:
-            raise InvalidRequest(f"{field} must be one of {', '.join(sorted(allowed))}, got {value!r}")
-        states[attr] = value
-    name = doc.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidRequest("name is required and must be a string")
+    states, name = checked_states(doc), checked_name(doc)
     row.name, row.category, row.device, row.characteristics = (
         name,
         str(doc.get("category") or ""),
@@ -102,14 +97,22 @@ def _apply(session: Session, catalog: Catalog, row: Resource, doc: dict[str, Any
     row.extra = kept_fields(doc)
 
 
-def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> dict[str, Any]:
-    spec_ref = body.get("resourceSpecification")
-    if not isinstance(spec_ref, dict) or not spec_ref.get("id"):
-        raise InvalidRequest("resourceSpecification.id is required")
+def service_doc(catalog: Catalog, row: Resource) -> dict[str, Any]:
+    """A resource's document, relying on the device of each of its specification's roles."""
     try:
-        spec = ctx.catalog.get(str(spec_ref["id"]))
-    except NotFound as exc:
-        raise InvalidRequest(str(exc)) from None
+        spec = catalog.get(row.spec_id)
+    except NotFound:  # a specification since removed from the catalog
+        return resource_doc(row)
+    return resource_doc(
+        row, [str(row.characteristics.get(r.device_characteristic, "")) for r in spec.roles.values()]
+    )
+
+
+def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> dict[str, Any]:
+    """A resource of a catalog specification, or, without `resourceSpecification`, a plain one."""
+    spec_ref = body.get("resourceSpecification")
+    if "resourceSpecification" in body and (not isinstance(spec_ref, dict) or not spec_ref.get("id")):
+        raise InvalidRequest("resourceSpecification must be an object with an id")
     unknown = sorted(
         set(body)
         - FREE_FIELDS
@@ -123,13 +126,32 @@ def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> 
             "@type naming an extension of it, TMF630)"
         )
     body = {k: v for k, v in body.items() if k not in ("id", "href")}
+    if not isinstance(spec_ref, dict):
+        return _create_plain(ctx, body, correlation_id)
+    try:
+        spec = ctx.catalog.get(str(spec_ref["id"]))
+    except NotFound as exc:
+        raise InvalidRequest(str(exc)) from None
     with ctx.transaction() as session:
         row = Resource(id=str(uuid.uuid4()), spec_id=spec.id, spec_version=spec.version, device="")
         _apply(session, ctx.catalog, row, {**DEFAULT_STATES, **body})
         row.characteristics = reserve_resource(session, spec, row.id, row.characteristics, again=False)
         session.add(row)
         session.flush()
-        doc = resource_doc(row)
+        doc = service_doc(ctx.catalog, row)
+        outbox.add_event(
+            session, RESOURCE_TOPIC, row.id, resource_event("ResourceCreateEvent", doc, correlation_id)
+        )
+        return doc
+
+
+def _create_plain(ctx: Context, body: dict[str, Any], correlation_id: str) -> dict[str, Any]:
+    with ctx.transaction() as session:
+        row = PlainResource(id=str(uuid.uuid4()))
+        apply_plain(row, {**DEFAULT_STATES, **body})
+        session.add(row)
+        session.flush()
+        doc = plain_doc(row)
         outbox.add_event(
             session, RESOURCE_TOPIC, row.id, resource_event("ResourceCreateEvent", doc, correlation_id)
         )
@@ -138,25 +160,55 @@ def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> 
 
 def get_resource(ctx: Context, resource_id: str, fields: str | None = None) -> dict[str, Any]:
     with ctx.sessions() as session:
-        row = session.get(Resource, resource_id)
-        if row is None:
-            raise NotFound(f"resource {resource_id} not found")
-        return project(resource_doc(row), fields)
+        if (device := device_name(resource_id)) is not None:
+            return project(get_device_doc(session, device), fields)
+        if (row := session.get(Resource, resource_id)) is not None:
+            return project(service_doc(ctx.catalog, row), fields)
+        if (plain := session.get(PlainResource, resource_id)) is not None:
+            return project(plain_doc(plain), fields)
+        raise NotFound(f"resource {resource_id} not found")
 
 
 def list_resources_page(ctx: Context, page: PageRequest) -> tuple[list[dict[str, Any]], int]:
+    """Every resource of the inventory: those of the catalog's specifications, plain ones, and
+    the devices; filtered, sorted and paged together."""
     with ctx.sessions() as session:
-        return fetch_page(session, Resource, COLUMNS, "name", page, resource_doc)
+        query, columns = listed(parse_filters(page.params, COLUMNS))
+        query, total = sorted_page(session, query, columns, "name", page)
+        keys = [(str(kind), str(rid)) for kind, rid in session.execute(query)]
+        docs = _docs(session, ctx.catalog, keys)
+        return [project(docs[k], page.fields) for k in keys], total
+
+
+def _docs(
+    session: Session, catalog: Catalog, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The documents of (kind, id) keys, each kind read in one query."""
+    wanted = {kind: [rid for k, rid in keys if k == kind] for kind in ("service", "plain", "device")}
+    docs = {("service", r.id): service_doc(catalog, r) for r in _rows(session, Resource, wanted["service"])}
+    docs |= {("plain", r.id): plain_doc(r) for r in _rows(session, PlainResource, wanted["plain"])}
+    names = [device_name(rid) or "" for rid in wanted["device"]]
+    docs |= {("device", d["id"]): d for d in map(device_doc, list_devices(session, names))}
+    return docs
+
+
+def _rows(session: Session, model: type[Any], ids: list[str]) -> list[Any]:
+    return list(session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
 
 
 def patch_resource(
     ctx: Context, resource_id: str, patch: Any, json_patch: bool, correlation_id: str
 ) -> dict[str, Any]:
+    refuse_device_change(resource_id)
     with ctx.transaction() as session:
         row = session.get(Resource, resource_id)
-        if row is None:
+        plain = session.get(PlainResource, resource_id) if row is None else None
+        if row is not None:
+            before = service_doc(ctx.catalog, row)
+        elif plain is not None:
+            before = plain_doc(plain)
+        else:
             raise NotFound(f"resource {resource_id} not found")
-        before, before_values = resource_doc(row), dict(row.characteristics)
         try:
             after = jsonpatch.apply_patch(before, patch) if json_patch else merge_patch(before, patch)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError) as exc:
@@ -166,11 +218,12 @@ def patch_resource(
         changed = [k for k in IMMUTABLE if after.get(k) != before.get(k)]
         if changed:
             raise InvalidRequest(f"read-only field(s) cannot change: {', '.join(changed)}")
-        _apply(session, ctx.catalog, row, after)
-        if row.characteristics != before_values:  # Conflict if it takes another holder's value
-            spec = ctx.catalog.get(row.spec_id)
-            row.characteristics = reserve_resource(session, spec, row.id, row.characteristics, again=True)
-        doc = resource_doc(row)
+        if row is not None:
+            doc, rid = _patch_service(session, ctx.catalog, row, after), row.id
+        else:
+            assert plain is not None
+            apply_plain(plain, after)
+            doc, rid = plain_doc(plain), plain.id
         state_changed = any(before.get(f) != doc.get(f) for f in STATES)
         other_changed = any(before.get(k) != doc.get(k) for k in set(before) | set(doc) if k not in STATES)
         for happened, kind in (
@@ -178,16 +231,32 @@ def patch_resource(
             (other_changed, "ResourceAttributeValueChangeEvent"),
         ):
             if happened:
-                outbox.add_event(session, RESOURCE_TOPIC, row.id, resource_event(kind, doc, correlation_id))
+                outbox.add_event(session, RESOURCE_TOPIC, rid, resource_event(kind, doc, correlation_id))
         return doc
 
 
+def _patch_service(
+    session: Session, catalog: Catalog, row: Resource, after: dict[str, Any]
+) -> dict[str, Any]:
+    before_values = dict(row.characteristics)
+    _apply(session, catalog, row, after)
+    if row.characteristics != before_values:  # Conflict if it takes another holder's value
+        spec = catalog.get(row.spec_id)
+        row.characteristics = reserve_resource(session, spec, row.id, row.characteristics, again=True)
+    return service_doc(catalog, row)
+
+
 def delete_resource(ctx: Context, resource_id: str, correlation_id: str) -> None:
+    refuse_device_change(resource_id)
     with ctx.transaction() as session:
-        row = session.get(Resource, resource_id)
-        if row is None:
+        if (row := session.get(Resource, resource_id)) is not None:
+            remove_resource(session, row, correlation_id)
+        elif (plain := session.get(PlainResource, resource_id)) is not None:
+            session.delete(plain)
+            event = resource_event("ResourceDeleteEvent", plain_doc(plain), correlation_id)
+            outbox.add_event(session, RESOURCE_TOPIC, plain.id, event)
+        else:
             raise NotFound(f"resource {resource_id} not found")
-        remove_resource(session, row, correlation_id)
 
 
 def remove_resource(session: Session, row: Resource, correlation_id: str) -> None:

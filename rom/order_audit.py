@@ -16,6 +16,6 @@ def for_order(ctx: Context, order_id: str) -> audit.Observer:
             row = order_store.get_order(session, order_id)
             if row is None:
                 raise NotFound(f"resourceOrder {order_id} not found")
-            return row.correlation_id, audit.submitter(row.doc)
+            return row.correlation_id, row.submitted_by or audit.submitter(row.doc)
 
     return audit.observer(ctx, who, order_id, f"order {order_id}")

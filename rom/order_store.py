@@ -33,6 +33,8 @@ class OrderRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     correlation_id: Mapped[str] = mapped_column(String(128))
+    # the authenticated principal that submitted it (the audit's "who"); never the body's relatedParty
+    submitted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -124,6 +124,7 @@ def _insert(
                 devices=sorted({t.device for i in items for t in i.targets} | {i.device for i in items}),
                 idempotency_key=key,
                 request_hash=digest,
+                submitted_by=principal,
                 correlation_id=cid,
                 doc=doc,
                 request=request,

@@ -2,7 +2,8 @@
 
 An `add` item's resource does not exist yet: ROM, which owns the inventory, allocates its id when
 the order is accepted (an id or href the client put there is replaced), and the resource created
-when the order completes keeps that id. Items on an existing resource get its href.
+when the order completes keeps that id. Items on an existing resource get its href. Every item's
+specification links to ROM's TMF634 catalog.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from inventory.tmf634 import spec_href
 from inventory.tmf639 import RESOURCE_PATH
 
 
 def allocate_resource_ids(request: Mapping[str, Any]) -> dict[str, Any]:
-    """The request with every item's `resource.id` and `resource.href` set."""
+    """The request with every item's `resource.id` and `resource.href` set, and its
+    `resourceSpecification.href` the specification in ROM's TMF634 catalog."""
     out = copy.deepcopy(dict(request))
     for item in out.get("orderItem", []):
+        spec = item.get("resourceSpecification")
+        if isinstance(spec, dict) and spec.get("id"):
+            spec["href"] = spec_href(str(spec["id"]))
         resource = item.setdefault("resource", {})
         if item.get("action") == "add":
             resource["id"] = str(uuid.uuid4())

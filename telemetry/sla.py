@@ -5,6 +5,8 @@ For every alarm raised or cleared (``telemetry.sla_rules``) the monitor publishe
 ``resourceStatus`` in ROM's inventory (TMF639 merge-patch: ``alarm`` when raised, ``available``
 when cleared) and, when the rule names a corrective order, submits it to ROM's TMF652 API
 (``POST …/resourceOrder``, ``X-Correlation-ID`` = alarm id). ``submit`` may replace the HTTP call.
+With an API URL the alarm is also raised in ROM's TMF642 Alarm Management (``POST …/alarm``) and
+cleared there (``PATCH`` with its ``alarmClearedTime``).
 While the corrective order of a rule and subject has not ended (ROM's API says its state), a new
 alarm of theirs does not submit another one: its ``correctiveOrder`` names the running order.
 
@@ -24,10 +26,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from core.order_states import TERMINAL_STATES
+from inventory.tmf639 import device_resource_id
+from inventory.tmf642 import ALARM_PATH
 from telemetry import metrics
 from telemetry.events import Event
 from telemetry.publish import TOPIC as TELEMETRY_TOPIC
-from telemetry.sla_rules import Alarm, Rule, SlaEvaluator, corrective_order
+from telemetry.sla_rules import Alarm, Rule, SlaEvaluator, corrective_order, iso
 
 log = logging.getLogger(__name__)
 ALARMS_TOPIC = "rom.alarms"
@@ -90,6 +94,7 @@ class SlaMonitor:
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         self.published: list[dict[str, Any]] = []  # alarms published by this monitor, in order
         self._orders: dict[tuple[str, str], str] = {}  # (rule, subject) -> its last corrective order id
+        self._tmf642: dict[str, str] = {}  # alarm id -> the id of its TMF642 alarm in ROM
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -137,6 +142,8 @@ class SlaMonitor:
             metrics.ALARMS_ACTIVE.dec()
         if self.set_inventory_state and alarm.resource:
             await self._patch_resource(alarm.resource, "alarm" if alarm.state == "raised" else "available")
+        if self.api_url is not None:
+            await self._report_tmf642(alarm)
         message = alarm.to_dict()
         key = (alarm.resource or alarm.device).encode()
         await self.producer.send_and_wait(self.alarms_topic, json.dumps(message).encode(), key=key)
@@ -181,6 +188,30 @@ class SlaMonitor:
         status = int(answer.get("status", 0))
         metrics.CORRECTIVE_ORDERS.labels("accepted" if 200 <= status < 300 else "refused").inc()
         return answer
+
+    async def _report_tmf642(self, alarm: Alarm) -> None:
+        """Raise the alarm in ROM's TMF642 API (POST), or clear the one raised (PATCH)."""
+        assert self.api_url is not None
+        url = f"{self.api_url.rstrip('/')}{ALARM_PATH}"
+        try:
+            if alarm.state == "raised":
+                alarmed = alarm.resource or device_resource_id(alarm.device)
+                response = await self._http.post(url, json=alarm.to_tmf642(RESOURCE_PATH, alarmed))
+                if response.status_code == 201:
+                    self._tmf642[alarm.alarm_id] = str(response.json()["id"])
+            elif (tmf_id := self._tmf642.pop(alarm.alarm_id, None)) is not None:
+                assert alarm.cleared_ns is not None
+                clear = {"alarmClearedTime": iso(alarm.cleared_ns), "clearSystemId": "rom-sla"}
+                response = await self._http.patch(
+                    f"{url}/{tmf_id}", json=clear, headers={"Content-Type": "application/merge-patch+json"}
+                )
+            else:
+                return
+        except (httpx.HTTPError, OSError, ValueError, KeyError) as exc:
+            log.warning("TMF642: alarm %s not reported (%s): %s", alarm.alarm_id, alarm.state, exc)
+            return
+        if response.status_code >= 300:
+            log.warning("TMF642: alarm %s not reported (%s): %s", alarm.alarm_id, alarm.state, response.text)
 
     async def _patch_resource(self, resource_id: str, status: str) -> None:
         assert self.api_url is not None

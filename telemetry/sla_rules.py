@@ -110,6 +110,33 @@ class Alarm:
             "correctiveOrder": self.corrective,
         }
 
+    def to_tmf642(self, resource_path: str, alarmed_id: str) -> dict[str, Any]:
+        """The TMF642 Alarm_Create body of this alarm, on the TMF639 resource `alarmed_id`."""
+        rule = self.rule
+        return {
+            "externalAlarmId": self.alarm_id,
+            "alarmType": "qualityOfServiceAlarm",
+            "perceivedSeverity": rule.severity,
+            "probableCause": "thresholdCrossed",
+            "specificProblem": f"{rule.name}: {self.metric} {rule.op} {rule.threshold:g} for {rule.for_s:g}s",
+            "alarmedObject": {
+                "id": alarmed_id,
+                "href": f"{resource_path}/{alarmed_id}",
+                "@referredType": "Resource",
+            },
+            "alarmedObjectType": "Resource",
+            "sourceSystemId": "rom-sla",
+            "alarmRaisedTime": iso(self.raised_ns),
+            "isRootCause": True,
+            "crossedThresholdInformation": {
+                "threshold": {"id": rule.name, "name": rule.name},
+                "direction": "up" if rule.op in (">", ">=") else "down",
+                "indicatorName": self.metric,
+                "observedValue": f"{self.value:g}",
+                "thresholdCrossingDescription": f"{self.metric} {rule.op} {rule.threshold:g}",
+            },
+        }
+
 
 def iso(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

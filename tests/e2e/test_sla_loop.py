@@ -42,6 +42,9 @@ pytestmark = [
 TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"
 ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
 RESOURCES = "/tmf-api/resourceInventoryManagement/v4/resource"
+ALARM_API = "/tmf-api/alarmManagement/v4"
+ALARMS = f"{ALARM_API}/alarm"
+ASSURANCE_KEY = "assurance-key-0123456789"
 SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
 LATENCY = "/ManagedElement/GNBDUFunction/NRCellDU/kpis/slice/latency"
 THRESHOLD_MS = 3.0  # URLLC base latency is 2 ms; load x6 against maxRatio 60 gives 4-6 ms
@@ -151,6 +154,7 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
     keys = [  # access control on: the SLA monitor presents its own key (ROM_API_KEY)
         api_key("operator", OPERATOR_KEY, ["orders:read", "orders:write", "inventory:read"]),
         api_key("rom-sla", SLA_KEY, ["orders:read", "orders:write", "inventory:write"]),
+        api_key("assurance", ASSURANCE_KEY, ["inventory:read", "inventory:write"]),
     ]
     env = {
         **os.environ,
@@ -224,6 +228,13 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             assert raised["keys"] == cell_slice
             assert api.get(f"{RESOURCES}/{ran}").json()["resourceStatus"] == "alarm"
             assert CONSOLE_ALARM in api.get("/console/slices").text  # the console shows it too
+            # TMF642: the assurance system sees the alarm on the RAN resource and acknowledges it
+            on_ran = api.get(ALARMS, params={"alarmedObject.id": ran}).json()
+            assert [(a["state"], a["externalAlarmId"]) for a in on_ran] == [("raised", raised["alarmId"])]
+            assurance = {"Authorization": f"Bearer {ASSURANCE_KEY}"}
+            ack = {"ackUserId": "noc", "alarmPattern": [{"id": on_ran[0]["id"]}]}
+            acked = httpx.post(f"{api.base_url}{ALARM_API}/ackAlarms", json=ack, headers=assurance)
+            assert acked.status_code == 201 and len(acked.json()["ackedAlarm"]) == 1, acked.text
             corrective = raised["correctiveOrder"]
             assert corrective["status"] == 201, corrective
 
@@ -251,6 +262,13 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
 
                 headers = {"Authorization": f"Bearer {OPERATOR_KEY}"}
                 screenshot(str(api.base_url), "/console/slices", Path(shots) / "slices.png", headers)
+            seen = api.get(f"{ALARMS}/{on_ran[0]['id']}").json()
+            assert (seen["state"], seen["ackState"], seen["perceivedSeverity"]) == (
+                "cleared",
+                "acknowledged",
+                "cleared",
+            )
+            assert seen["alarmClearedTime"] == cleared["clearedTime"]
             faults = httpx.get(f"{control}/faults", timeout=30).json()["faults"]
             assert [f["kind"] for f in faults] == ["load"], "the fault must still be there"
             orders = api.get(ORDERS).json()

@@ -19,6 +19,7 @@ from lab.support import serving
 from tests.integration.conftest import l3vpn_item
 
 ORDERING, INVENTORY = "/tmf-api/resourceOrderingManagement/v4", "/tmf-api/resourceInventoryManagement/v4"
+CATALOG = "/tmf-api/resourceCatalog/v4"
 
 
 @dataclass
@@ -46,7 +47,15 @@ def seed(client: httpx.Client) -> dict[str, list[str]]:
     item = l3vpn_item("1", "pe1", "FA", 399)
     body = {"name": "adopted", "resourceSpecification": {"id": "l3vpn-endpoint"}, **item["resource"]}
     resource = created(f"{INVENTORY}/resource", body)
-    return {"/resourceOrder": orders, "/cancelResourceOrder": [task], "/hub": hubs, "/resource": [resource]}
+    return {
+        "/resourceOrder": orders,
+        "/cancelResourceOrder": [task],
+        "/hub": hubs,
+        "/resource": [resource, "device-pe1"],
+        "/resourceSpecification": ["l3vpn-endpoint", "slice-core"],
+        "/resourceCatalog": ["rom"],
+        "/resourceCategory": ["transport", "5g-core"],
+    }
 
 
 @contextmanager

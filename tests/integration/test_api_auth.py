@@ -13,6 +13,7 @@ from api.auth import key_digest
 from core.settings import ApiKey
 from inventory.context import Context
 from inventory.records import Device, upsert_device
+from rom import order_store
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order
 
 KEYS = {
@@ -58,10 +59,17 @@ def test_scopes_are_enforced(client: TestClient) -> None:
 
 
 def test_the_submitter_is_recorded(client: TestClient) -> None:
-    created = client.post(ORDERS, json=waiting_order(), headers={"Authorization": "Bearer som-key"})
+    """The submitter is the authenticated principal; a relatedParty the client sends as submitter
+    is kept as given and attributes nothing."""
+    spoof = {"id": "mallory", "name": "mallory", "role": "submitter", "@referredType": "APIClient"}
+    body = {**waiting_order(), "relatedParty": [spoof]}
+    created = client.post(ORDERS, json=body, headers={"Authorization": "Bearer som-key"})
     assert created.status_code == 201, created.text
     parties = created.json()["relatedParty"]
-    assert {"id": "som", "name": "som", "role": "submitter", "@referredType": "APIClient"} in parties
+    assert parties == [spoof, {"id": "som", "name": "som", "role": "submitter", "@referredType": "APIClient"}]
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    with ctx.sessions() as session:
+        assert order_store.get_order(session, created.json()["id"]).submitted_by == "som"
 
 
 def _operations(client: TestClient) -> list[tuple[str, str]]:

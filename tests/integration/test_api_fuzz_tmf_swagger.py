@@ -1,4 +1,4 @@
-"""schemathesis from the official TMF652 and TMF639 v4 swagger files (not the app's own OpenAPI)
+"""schemathesis from the official TMF652, TMF639 and TMF634 v4 swagger files (not the app's own OpenAPI)
 against a real `rom serve`: every operation the swaggers define for ROM's side (the `/listener`
 operations are the client's), valid and invalid input. The answer is never a 5xx, every body
 conforms to the swagger's response schema, and every answer has the declared content type.
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from tests.integration.conftest import l3vpn_item
-from tests.integration.fuzz_target import INVENTORY, ORDERING, Served, served_rom
+from tests.integration.fuzz_target import CATALOG, INVENTORY, ORDERING, Served, served_rom
 from tests.tmf_schema import have_swagger, swagger_path
 
 pytestmark = [
@@ -77,6 +77,12 @@ FUZZ = settings(
     derandomize="FUZZ_EXAMPLES" not in os.environ,
 )
 ORDERING_SCHEMA, INVENTORY_SCHEMA = (load(api) if have_swagger() else None for api in ("652", "639"))
+# TMF634: ROM implements the read side of the catalog (its specifications come from templates/)
+CATALOG_SCHEMA = (
+    load("634").include(method="GET", path_regex="^/resource(Specification|Catalog|Category)")
+    if have_swagger()
+    else None
+)
 
 
 def run(case: schemathesis.Case, served: Served, base: str) -> None:
@@ -85,7 +91,7 @@ def run(case: schemathesis.Case, served: Served, base: str) -> None:
     case.call_and_validate(base_url=f"{served.base_url}{base}", checks=CHECKS, timeout=30)
 
 
-if ORDERING_SCHEMA is not None and INVENTORY_SCHEMA is not None:
+if ORDERING_SCHEMA is not None and INVENTORY_SCHEMA is not None and CATALOG_SCHEMA is not None:
 
     @ORDERING_SCHEMA.parametrize()
     @FUZZ
@@ -96,6 +102,11 @@ if ORDERING_SCHEMA is not None and INVENTORY_SCHEMA is not None:
     @FUZZ
     def test_tmf639_from_the_official_swagger(case: schemathesis.Case, served: Served) -> None:
         run(case, served, INVENTORY)
+
+    @CATALOG_SCHEMA.parametrize()
+    @FUZZ
+    def test_tmf634_from_the_official_swagger(case: schemathesis.Case, served: Served) -> None:
+        run(case, served, CATALOG)
 
 
 def test_the_fuzzing_broke_nothing_behind_the_api(served: Served) -> None:

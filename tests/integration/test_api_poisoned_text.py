@@ -92,6 +92,18 @@ def waiting_order(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     return created(send(client, "POST", ORDERS, body))
 
 
+ALARM_API = "/tmf-api/alarmManagement/v4"
+ALARMS = f"{ALARM_API}/alarm"
+ALARM = {
+    "alarmType": "qualityOfServiceAlarm",
+    "perceivedSeverity": "major",
+    "probableCause": "thresholdCrossed",
+    "alarmedObject": {"id": "device-pe1"},
+    "sourceSystemId": "test",
+    "alarmRaisedTime": "2026-12-07T00:00:00Z",
+}
+
+
 def new_resource(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     vlan = next(VLANS)
     item = l3vpn_item("1", "pe1", f"R{vlan}", vlan)
@@ -183,6 +195,15 @@ def write_paths(client: httpx.Client, text: str) -> list[tuple[str, str, str, An
             json_patch,
         ),
         ("PATCH", f"{INVENTORY}/resource/{resource}", "name", {"name": text}, merge),
+        ("POST", f"{INVENTORY}/resource", "name", {"name": text, "category": "card"}, "application/json"),
+        ("POST", ALARMS, "specificProblem", {**ALARM, "specificProblem": text}, "application/json"),
+        (
+            "POST",
+            f"{ALARM_API}/ackAlarms",
+            "ackUserId",
+            {"ackUserId": text, "alarmPattern": [{"id": "x"}]},
+            "application/json",
+        ),
     ]
 
 
@@ -193,7 +214,7 @@ def test_text_a_device_cannot_carry_is_refused_naming_the_field_and_nothing_is_s
     client = served.client
     totals = {
         p: client.get(p).headers["X-Total-Count"]
-        for p in (ORDERS, f"{ORDERING}/cancelResourceOrder", f"{INVENTORY}/resource")
+        for p in (ORDERS, f"{ORDERING}/cancelResourceOrder", f"{INVENTORY}/resource", ALARMS)
     }
     for method, path, field, body, media in write_paths(client, text):
         response = send(client, method, path, body, media)
@@ -202,7 +223,10 @@ def test_text_a_device_cannot_carry_is_refused_naming_the_field_and_nothing_is_s
         assert {"code", "reason"} <= set(error) and field in error["message"], (field, error)
     for path, total in totals.items():  # write_paths itself added two orders, one cancellation, one resource
         grown = int(client.get(path).headers["X-Total-Count"]) - int(total)
-        assert grown == {ORDERS: 2, f"{ORDERING}/cancelResourceOrder": 0, f"{INVENTORY}/resource": 1}[path]
+        assert (
+            grown
+            == {ORDERS: 2, f"{ORDERING}/cancelResourceOrder": 0, f"{INVENTORY}/resource": 1, ALARMS: 0}[path]
+        )
     refused_party = send(
         client, "POST", ORDERS, order(l3vpn_item("1", "pe1", "K", 4000), **{"x\x00": 1, "@type": "X"})
     )

@@ -78,7 +78,7 @@ def test_resource_extensions_and_ids_in_a_create(rom: RomUnderTest) -> None:
     created = rom.client.post(resources, json=body)
     assert created.status_code == 201, created.text
     doc = created.json()
-    assert doc["id"] != "client-chosen" and doc["href"] == f"{resources}/{doc['id']}"
+    assert doc["id"] != "client-chosen" and doc["href"] == f"http://testserver{resources}/{doc['id']}"
     got = rom.client.get(doc["href"]).json()
     assert got["circuitId"] == "C-42" and got["@type"] == "CircuitEndpoint"
     assert got["@baseType"] == "LogicalResource"

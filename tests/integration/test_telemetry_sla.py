@@ -62,6 +62,7 @@ class Lab:
     fleet: FleetThread
     control_url: str
     posts: list[dict[str, Any]] = field(default_factory=list)
+    alarms: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # TMF642 POST and PATCH
     patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -85,11 +86,17 @@ def rom_stub(lab: Lab) -> Iterator[str]:
             return json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
 
         def do_POST(self) -> None:
+            if self.path.endswith("/alarm"):
+                lab.alarms.append(("POST", self._body()))
+                return self._answer(201, {"id": "al-1"})
             lab.posts.append({"body": self._body(), "correlation": self.headers.get("X-Correlation-ID")})
             httpx.delete(f"{lab.control_url}/faults", timeout=30).raise_for_status()
             self._answer(201, {"id": "co-1", "href": f"{self.path}/co-1", "state": "acknowledged"})
 
         def do_PATCH(self) -> None:
+            if "/alarm/" in self.path:
+                lab.alarms.append((self.path, self._body()))
+                return self._answer(200, {})
             lab.patches.append((self.path, self._body()))
             self._answer(200, {})
 
@@ -177,6 +184,13 @@ def test_sla_loop_degrade_alarm_corrective_order_recover_clear(
     assert order.orderItem[0].resource is not None and order.orderItem[0].resource.id == "slice-1"
     assert lab.posts[0]["correlation"] == raised["alarmId"]
     assert [body["resourceStatus"] for _path, body in lab.patches] == ["alarm", "available"]
+    (how, created), (path, clear) = lab.alarms  # TMF642: raised, then cleared
+    assert how == "POST" and created["externalAlarmId"] == raised["alarmId"]
+    assert created["alarmedObject"]["id"] == "slice-1" and created["alarmType"] == "qualityOfServiceAlarm"
+    assert (
+        path == "/tmf-api/alarmManagement/v4/alarm/al-1"
+        and clear["alarmClearedTime"] == cleared["clearedTime"]
+    )
     assert httpx.get(f"{lab.control_url}/faults").json() == {"faults": []}
 
     async def alarms_in_kafka() -> list[dict[str, Any]]:

@@ -138,7 +138,9 @@ def test_query_params_translate_and_refuse_bad_filters() -> None:
 
 
 def test_submitter_and_local_principal() -> None:
-    doc = {"relatedParty": [{"name": "x", "role": "customer"}, {"name": "som-1", "role": "submitter"}]}
+    spoofed = {"name": "mallory", "role": "submitter", "@referredType": "APIClient"}  # the client's
+    ours = {"name": "som-1", "role": "submitter", "@referredType": "APIClient"}  # appended by intake
+    doc = {"relatedParty": [{"name": "x", "role": "customer"}, spoofed, ours]}
     assert audit.submitter(doc) == "som-1" and audit.submitter({}) == "unknown"
     assert audit.local_principal().startswith("cli:")
 

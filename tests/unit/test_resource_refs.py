@@ -22,3 +22,12 @@ def test_add_items_get_a_new_id_others_keep_theirs_and_all_get_an_href() -> None
     assert request["orderItem"][0]["resource"]["id"] == "client", "the input is left alone"
     assert allocated_id(out, "2") == second["id"] and allocated_id(out, "9") is None
     assert allocated_id({"orderItem": [{"id": "1"}]}, "1") is None
+
+
+def test_item_specifications_link_to_the_catalog() -> None:
+    request = {"orderItem": [{"id": "1", "action": "add", "resourceSpecification": {"id": "l3vpn-endpoint"}}]}
+    spec = allocate_resource_ids(request)["orderItem"][0]["resourceSpecification"]
+    assert spec == {
+        "id": "l3vpn-endpoint",
+        "href": "/tmf-api/resourceCatalog/v4/resourceSpecification/l3vpn-endpoint",
+    }
