@@ -18,6 +18,7 @@ from rich.table import Table
 from core.errors import InvalidRequest, RomError
 from core.order_states import TERMINAL_STATES
 from core.settings import get_settings
+from rom.cancel import CANCEL_PATH
 from rom.orders import ORDER_PATH
 
 app = typer.Typer(help="Submit and follow TMF652 resource orders through `rom serve`.")
@@ -39,6 +40,13 @@ def _check(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def _check_list(response: httpx.Response) -> list[dict[str, Any]]:
+    if response.is_error:
+        _check(response)
+    body: list[dict[str, Any]] = response.json()
+    return body
+
+
 def show_order(order: dict[str, Any], console: Console) -> None:
     table = Table(title=f"resourceOrder {order['id']}: {order['state']}")
     for col in ("item", "action", "specification", "state", "resource"):
@@ -52,6 +60,18 @@ def show_order(order: dict[str, Any], console: Console) -> None:
     for note in order.get("note", []):
         if note.get("author") == "ROM":
             console.print(f"  [red]reason:[/] {escape(note['text'])}", highlight=False)
+
+
+def full_id(client: httpx.Client, order_id: str) -> str:
+    """The order id that `order_id` (a full id, or the short prefix `rom order list` shows) names."""
+    if len(order_id) >= 32:
+        return order_id
+    found = _check_list(client.get(ORDER_PATH, params={"fields": "id", "limit": 1000, "sort": "-orderDate"}))
+    matches = [o["id"] for o in found if str(o["id"]).startswith(order_id)]
+    if len(matches) == 1:
+        return str(matches[0])
+    what = "no order" if not matches else f"{len(matches)} orders"
+    raise InvalidRequest(f"{what} among the last 1000 has an id starting with {order_id!r}; give the full id")
 
 
 def wait_for(order_id: str, timeout: float, console: Console) -> dict[str, Any]:
@@ -100,7 +120,7 @@ def get(
 ) -> None:
     """Show one resource order."""
     with _client() as client:
-        order = _check(client.get(f"{ORDER_PATH}/{order_id}"))
+        order = _check(client.get(f"{ORDER_PATH}/{full_id(client, order_id)}"))
     if as_json:
         typer.echo(json.dumps(order, indent=2))
     else:
@@ -111,6 +131,8 @@ def get(
 def watch(order_id: str, timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 300.0) -> None:
     """Follow an order until it reaches a final state."""
     console = Console()
+    with _client() as client:
+        order_id = full_id(client, order_id)
     order = wait_for(order_id, timeout, console)
     show_order(order, console)
     raise typer.Exit(0 if order["state"] == "completed" else 1)
@@ -136,3 +158,65 @@ def show_dry_run(body: dict[str, Any], console: Console) -> None:
         for protocol, text in per_protocol.items():
             title = f"{device} ({protocol})"
             console.print(Panel(Syntax(text or "(no change)", "diff", word_wrap=True), title=escape(title)))
+
+
+def short_id(value: str, wide: bool) -> str:
+    """The first 8 characters of a UUID (enough to tell orders apart by eye), or all with --wide."""
+    return value if wide or len(value) <= 8 else value[:8]
+
+
+@app.command("list")
+def list_(
+    state: Annotated[str | None, typer.Option(help="Only orders in this state, e.g. inProgress.")] = None,
+    limit: Annotated[int, typer.Option(help="At most N orders, newest first.")] = 20,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Full ids instead of their first 8 characters.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the TMF JSON.")] = False,
+) -> None:
+    """List resource orders, newest first."""
+    params: dict[str, Any] = {"limit": limit, "sort": "-orderDate"}
+    if state:
+        params["state"] = state
+    with _client() as client:
+        response = client.get(ORDER_PATH, params=params)
+        orders = _check_list(response)
+    if as_json:
+        typer.echo(json.dumps(orders, indent=2))
+        return
+    total = response.headers.get("X-Total-Count", str(len(orders)))
+    table = Table(title=f"{len(orders)} of {total} resource order(s)")
+    table.add_column("id", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("date (UTC)", no_wrap=True)
+    table.add_column("items", justify="right")
+    table.add_column("name", overflow="ellipsis", no_wrap=not wide)
+    for order in orders:
+        date = str(order.get("orderDate", ""))[:19].replace("T", " ")
+        cells = (
+            short_id(order["id"], wide),
+            order["state"],
+            date,
+            len(order.get("orderItem", [])),
+            order.get("name", ""),
+        )
+        table.add_row(*(escape(str(c)) for c in cells))
+    Console().print(table)
+
+
+@app.command()
+def cancel(order_id: str) -> None:
+    """Ask ROM to cancel an order (TMF652 cancelResourceOrder); exit 1 if it had already ended.
+
+    A waiting order is cancelled at once; a running one at its next safe point (its devices are
+    rolled back)."""
+    with _client() as client:
+        order_id = full_id(client, order_id)
+        task = _check(client.post(CANCEL_PATH, json={"resourceOrder": {"id": order_id}}))
+    state = task.get("state")
+    message = task.get("errorMessage") or {
+        "done": f"order {order_id} cancelled",
+        "inProgress": f"order {order_id}: cancellation requested (`rom order watch {order_id}`)",
+    }.get(str(state), f"cancellation {state}")
+    typer.echo(message)
+    raise typer.Exit(1 if state == "terminatedWithError" else 0)

@@ -27,6 +27,7 @@ from intent.planner import (
 )
 from intent.readback import after_commit_problems
 from inventory.context import Context
+from inventory.intake import reserve_order
 from inventory.intents import other_intents
 from inventory.ownership import check_owners
 from inventory.records import list_devices
@@ -215,10 +216,17 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
+    order = ResourceOrderCreate.model_validate(request)
+    with ctx.sessions() as session:  # what intake would refuse, refused here too
+        platforms = {d.name: d.platform for d in list_devices(session)}
+        items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
+        check_owners(ctx, session, items, unfinished_adds(ctx, session, items))
+        # the values intake would allocate (e.g. a QoS scheduler's sequence), then nothing is kept
+        request = reserve_order(session, "dry-run", items, request)
+        session.rollback()
     planned = plan(ctx, request)
     payloads = participant_payloads(planned.edits)
-    with ctx.sessions() as session:  # what intake would refuse, refused here too
-        check_owners(ctx, session, planned.items, unfinished_adds(ctx, session, planned.items))
+    with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)
     try:
