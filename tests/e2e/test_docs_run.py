@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from lab.kafka_broker import kafka_available
+from lab.kafka_config import BrokerError, kafka_libdir
 from lab.support import REPO, free_port
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -64,6 +65,17 @@ def script(block: Block, port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kafka_available() -> bool:
+    """Java and the broker's jars (`make tools`) are there."""
+    if shutil.which("java") is None:
+        return False
+    try:
+        kafka_libdir(fetch=False)
+    except BrokerError:
+        return False
+    return True
+
+
 def runnable_docs() -> list[Path]:
     return [doc for doc in DOCS if blocks(doc)]
 
@@ -98,3 +110,13 @@ def test_doc_runs_as_written(doc: Path, tmp_path: Path) -> None:
             )
     assert done.returncode == 0, f"{done.stderr[-4000:]}\n--- stdout ---\n{done.stdout[-4000:]}"
     assert "Traceback" not in done.stderr, done.stderr[-4000:]
+
+
+def test_an_unexpected_exit_code_stops_the_block(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("text\n```sh runnable\ntrue\n(exit 1)   # exit 1: expected\nfalse\necho never\n```\n")
+    [block] = blocks(doc)
+    done = subprocess.run(["bash", "-c", script(block, 1)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 99
+    assert "doc.md:2 command 3: false: exit 1, expected 0" in done.stderr
+    assert "never" not in done.stdout
