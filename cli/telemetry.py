@@ -18,6 +18,7 @@ from rich.table import Table
 
 from core.errors import InvalidRequest
 from core.settings import get_settings
+from intent.catalog import did_you_mean
 
 app = typer.Typer(help="Streaming telemetry: gNMI Subscribe -> Kafka, SLA alarms.")
 
@@ -39,13 +40,39 @@ def _bootstrap(value: str | None) -> str:
     return bootstrap
 
 
-def _rules(path: Path) -> list[Any]:
+def _rules(path: Path, ctx: Any) -> list[Any]:
     from telemetry.sla_rules import rules_from_yaml
 
     try:
-        return rules_from_yaml(path.read_text())
+        rules = rules_from_yaml(path.read_text())
     except (OSError, ValueError) as exc:
         raise InvalidRequest(f"--rules {path}: {exc}") from None
+    with ctx.sessions() as session:
+        for rule in rules:
+            if problem := _unmatched(session, rule):
+                raise InvalidRequest(f"--rules {path}: rule {rule.name}: {problem}")
+    return rules
+
+
+def _unmatched(session: Any, rule: Any) -> str | None:
+    """Why `rule` can never act as meant on this inventory, or None."""
+    from sqlalchemy import select
+
+    from inventory.records import Device, Resource
+
+    if rule.resource is not None and session.get(Resource, rule.resource) is None:
+        ids = list(session.scalars(select(Resource.id)))
+        hint = did_you_mean(rule.resource, ids)
+        return f"resource {rule.resource!r} is not in the inventory{hint}; `rom inventory show` lists them"
+    if rule.device is not None and session.get(Device, rule.device) is None:
+        known = list(session.scalars(select(Device.name)))
+        return f"device {rule.device!r} is not in the inventory{did_you_mean(rule.device, known)}"
+    if rule.resource is None and "{resource}" in json.dumps(rule.corrective_order or {}):
+        return (
+            "its corrective order names {resource}, so the rule needs `resource:` (the inventory id of "
+            "the resource to correct); without it every resource reporting the metric raises its own alarm"
+        )
+    return None
 
 
 @app.command()
@@ -83,6 +110,7 @@ def run(
         with ctx.sessions() as session:
             return from_inventory(session)
 
+    loaded = _rules(rules, ctx) if rules else ()  # before Kafka: a bad rule is the first thing said
     options = RunOptions(
         bootstrap=_bootstrap(bootstrap),
         topic=topic,
@@ -92,7 +120,7 @@ def run(
         buffer_events=buffer,
         username=settings.device_username,
         password=settings.device_password.get_secret_value(),
-        rules=_rules(rules) if rules else (),
+        rules=loaded,
         api_url=settings.api_url,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         tls=GrpcTls.of(settings),

@@ -2,8 +2,9 @@
 (README.md, docs/*.md) is executed with bash from the repository root, one block after the other
 within one file, in a fresh ROM_VAR_DIR.
 
-Each command must exit 0, or the code its trailing comment names (`# exit 1: ...`). Two things
-differ from a person typing the block: `rom serve`'s port 8080 is replaced by a free port (other
+Each command must exit 0, or the code its trailing comment names (`# exit 1: ...`). The
+virtualenv's bin is first on PATH, as the README's first line leaves it. Two things differ from a
+person typing the block: `rom serve`'s port 8080 is replaced by a free port (other
 tests may hold 8080), and whatever the blocks left running (`rom serve &`, a lab, a Kafka broker)
 is stopped afterwards. A block that needs a tool (`needs=kafka`) is skipped when it is missing.
 """
@@ -15,6 +16,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +88,8 @@ def test_the_readme_walkthrough_is_runnable() -> None:
 
 @pytest.mark.parametrize("doc", runnable_docs(), ids=lambda p: p.name)
 def test_doc_runs_as_written(doc: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "ROM_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "80"}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # the venv active
+    env = {**os.environ, "PATH": path, "ROM_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "80"}
     for name in ("ROM_DATABASE_URL", "ROM_API_URL", "ROM_KAFKA_BOOTSTRAP", "ROM_API_KEYS", "ROM_API_KEY"):
         env.pop(name, None)
     port = free_port()

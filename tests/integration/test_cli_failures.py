@@ -145,3 +145,62 @@ def test_version_and_an_unreachable_api(var_dir: Path) -> None:
     assert down.returncode == 2
     [line] = down.stderr.splitlines()
     assert "cannot reach the ROM API at http://127.0.0.1:" in line and "rom serve" in line
+
+
+def sla_rule(**fields: Any) -> dict[str, Any]:
+    corrective = {
+        "orderItem": [
+            {
+                "id": "fix",
+                "action": "modify",
+                "resourceSpecification": {"id": "l3vpn-endpoint"},
+                "resource": {"id": "{resource}", "resourceCharacteristic": []},
+            }
+        ]
+    }
+    rule = {"name": "r1", "metric": "kpis/x", "op": ">", "threshold": 1, "for": 1}
+    return {**rule, "corrective_order": corrective, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"resource": "no-such-id"}, "rule r1: resource 'no-such-id' is not in the inventory"),
+        ({"resource": None, "device": "pe9"}, "rule r1: device 'pe9' is not in the inventory"),
+        ({}, "rule r1: its corrective order names {resource}, so the rule needs `resource:`"),
+    ],
+)
+def test_sla_rules_that_cannot_match_are_refused_before_kafka(
+    var_dir: Path, tmp_path: Path, fields: dict[str, Any], expected: str
+) -> None:
+    import yaml
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump([{k: v for k, v in sla_rule(**fields).items() if v is not None}]))
+    done = rom(var_dir, "telemetry", "run", "--rules", str(rules))  # no ROM_KAFKA_BOOTSTRAP either
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert expected in line, line
+
+
+def test_a_rule_on_an_inventory_resource_gets_past_the_rules(var_dir: Path, tmp_path: Path) -> None:
+    import yaml
+
+    ctx = Context.create(Settings(var_dir=var_dir))
+    with ctx.sessions() as session:
+        resource_id = session.query(Resource.id).filter(Resource.device == "pe1").scalar()
+    ctx.engine.dispose()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump([sla_rule(resource=resource_id, device="pe1")]))
+    done = rom(var_dir, "telemetry", "run", "--rules", str(rules))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: no Kafka broker: set ROM_KAFKA_BOOTSTRAP or pass --bootstrap"
+
+
+def test_lab_fault_without_a_lab_and_with_an_unknown_kind(var_dir: Path) -> None:
+    done = rom(var_dir, "lab", "fault", "gnb1", "lod")
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: unknown fault kind 'lod' (did you mean 'load'?); known: ")
+    done = rom(var_dir, "lab", "fault", "gnb1", "load")
+    assert done.returncode == 2
+    assert "no lab is running" in done.stderr and "rom lab up TOPOLOGY" in done.stderr
