@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from cli.tables import WideOption, short_id, short_time
 from core.errors import InvalidRequest, RomError
 from core.order_states import TERMINAL_STATES
 from core.settings import get_settings
@@ -160,18 +161,11 @@ def show_dry_run(body: dict[str, Any], console: Console) -> None:
             console.print(Panel(Syntax(text or "(no change)", "diff", word_wrap=True), title=escape(title)))
 
 
-def short_id(value: str, wide: bool) -> str:
-    """The first 8 characters of a UUID (enough to tell orders apart by eye), or all with --wide."""
-    return value if wide or len(value) <= 8 else value[:8]
-
-
 @app.command("list")
 def list_(
     state: Annotated[str | None, typer.Option(help="Only orders in this state, e.g. inProgress.")] = None,
     limit: Annotated[int, typer.Option(help="At most N orders, newest first.")] = 20,
-    wide: Annotated[
-        bool, typer.Option("--wide", help="Full ids instead of their first 8 characters.")
-    ] = False,
+    wide: WideOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the TMF JSON.")] = False,
 ) -> None:
     """List resource orders, newest first."""
@@ -188,11 +182,11 @@ def list_(
     table = Table(title=f"{len(orders)} of {total} resource order(s)")
     table.add_column("id", no_wrap=True)
     table.add_column("state", no_wrap=True)
-    table.add_column("date (UTC)", no_wrap=True)
+    table.add_column("date (UTC)", no_wrap=not wide)
     table.add_column("items", justify="right")
     table.add_column("name", overflow="ellipsis", no_wrap=not wide)
     for order in orders:
-        date = str(order.get("orderDate", ""))[:19].replace("T", " ")
+        date = short_time(order.get("orderDate"), wide)
         cells = (
             short_id(order["id"], wide),
             order["state"],

@@ -204,3 +204,26 @@ def test_lab_fault_without_a_lab_and_with_an_unknown_kind(var_dir: Path) -> None
     done = rom(var_dir, "lab", "fault", "gnb1", "load")
     assert done.returncode == 2
     assert "no lab is running" in done.stderr and "rom lab up TOPOLOGY" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("inventory", "show"),
+        ("catalog", "list"),
+        ("catalog", "show", "slice-core"),
+        ("lab", "fault", "--help"),
+    ],
+)
+def test_tables_fit_80_columns(var_dir: Path, args: tuple[str, ...]) -> None:
+    done = rom(var_dir, *args, COLUMNS="80")
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80, done.stdout
+    if args == ("inventory", "show"):
+        ctx = Context.create(Settings(var_dir=var_dir))
+        with ctx.sessions() as session:
+            ids = [r.id for r in session.query(Resource)]
+        ctx.engine.dispose()
+        assert all(f"│ {i[:8]} │" in done.stdout for i in ids)  # whole on one line, not folded
+        wide = rom(var_dir, *args, "--wide", COLUMNS="250")
+        assert all(i in wide.stdout for i in ids) and "vlanId=701" in wide.stdout
