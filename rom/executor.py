@@ -75,6 +75,8 @@ def execute_order(ctx: Context, order_id: str) -> str:
     try:
         planned = plan(ctx, request)
         items = planned.items
+        with ctx.sessions() as session:  # resources made since intake (TMF639, another order) own paths too
+            check_owners(ctx, session, items)
         groups = execution_groups(items, bool(request.get("partialAllowed")))
         if len(groups) == 1:
             outcome = _push(ctx, order_id, planned)
