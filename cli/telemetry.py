@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, RomError
 from core.settings import get_settings
 from intent.catalog import did_you_mean
 
@@ -186,17 +186,24 @@ def tail(
 ) -> None:
     """Print `rom.telemetry` or `rom.alarms` as they arrive."""
     from aiokafka import AIOKafkaConsumer
+    from aiokafka.errors import KafkaError
 
     name = topic or ("rom.telemetry" if stream is Stream.telemetry else "rom.alarms")
     console = Console()
 
     async def main() -> None:
+        servers = _bootstrap(bootstrap)
         consumer = AIOKafkaConsumer(
-            name,
-            bootstrap_servers=_bootstrap(bootstrap),
-            auto_offset_reset="earliest" if from_beginning else "latest",
+            name, bootstrap_servers=servers, auto_offset_reset="earliest" if from_beginning else "latest"
         )
-        await consumer.start()
+        try:
+            await consumer.start()
+        except KafkaError as exc:
+            await consumer.stop()
+            raise RomError(
+                f"cannot reach Kafka at {servers} ({exc}); start a broker "
+                "(`python -m lab.kafka_broker start --data-dir var/kafka`) or set ROM_KAFKA_BOOTSTRAP"
+            ) from None
         seen = 0
         try:
             while not limit or seen < limit:

@@ -227,3 +227,17 @@ def test_tables_fit_80_columns(var_dir: Path, args: tuple[str, ...]) -> None:
         assert all(f"│ {i[:8]} │" in done.stdout for i in ids)  # whole on one line, not folded
         wide = rom(var_dir, *args, "--wide", COLUMNS="250")
         assert all(i in wide.stdout for i in ids) and "vlanId=701" in wide.stdout
+
+
+def test_kafka_down_is_one_line_and_aiokafka_speaks_only_with_debug(var_dir: Path) -> None:
+    """aiokafka logs every failed connection at ERROR: quiet by default (cli/logs.py), back with --debug."""
+    bootstrap = f"127.0.0.1:{closed_port()}"
+    args = ("telemetry", "tail", "--bootstrap", bootstrap, "--limit", "1")
+    done = rom(var_dir, *args)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach Kafka at {bootstrap} (KafkaConnectionError: ")
+    assert "ROM_KAFKA_BOOTSTRAP" in line
+    debug = rom(var_dir, "--debug", *args)
+    assert debug.returncode == 2
+    assert any(" aiokafka" in line and "ERROR" in line for line in debug.stderr.splitlines()), debug.stderr
