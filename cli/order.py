@@ -48,14 +48,15 @@ def _check_list(response: httpx.Response) -> list[dict[str, Any]]:
     return body
 
 
-def show_order(order: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"resourceOrder {order['id']}: {order['state']}")
+def show_order(order: dict[str, Any], console: Console, wide: bool = False) -> None:
+    console.print(f"resourceOrder {order['id']}: [bold]{escape(order['state'])}[/]", highlight=False)
+    table = Table()
     for col in ("item", "action", "specification", "state", "resource"):
         table.add_column(col)
     for item in order.get("orderItem", []):
         spec = (item.get("resourceSpecification") or {}).get("id", "")
         resource = item.get("resource") or {}
-        cells = (item["id"], item["action"], spec, item.get("state", ""), resource.get("id", ""))
+        cells = (item["id"], item["action"], spec, item.get("state", ""), short_id(resource.get("id"), wide))
         table.add_row(*(escape(str(c)) for c in cells))
     console.print(table)
     for note in order.get("note", []):
@@ -75,11 +76,64 @@ def full_id(client: httpx.Client, order_id: str) -> str:
     raise InvalidRequest(f"{what} among the last 1000 has an id starting with {order_id!r}; give the full id")
 
 
+class Phases:
+    """The order's transaction phases from its step log (rom.progress), when `rom serve` shares
+    this CLI's database (ROM_VAR_DIR / ROM_DATABASE_URL); nothing otherwise."""
+
+    def __init__(self, order_id: str) -> None:
+        from inventory.context import Context
+
+        self.order_id, self.seen = order_id, 0
+        self.ctx = Context.create(get_settings())
+
+    def new_lines(self) -> list[str]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from rom import order_store
+
+        try:
+            with self.ctx.sessions() as session:
+                steps = order_store.steps(session, self.order_id)
+        except SQLAlchemyError:  # another database than the server's, or none yet
+            return []
+        fresh, self.seen = steps[self.seen :], len(steps)
+        return [
+            _phase_line(s.step, s.detail or {}) for s in fresh if s.step in ("started", "phase", "committed")
+        ]
+
+
+PHASE_NAMES = {"_read": "read-back"}  # Nornir task names as people say them
+STEP_LINES = {
+    "started": "  started",
+    "committed": "  post-checks: [green]ok[/] (read-back, KPI baselines, reachability)",
+}
+
+
+def _phase_line(step: str, detail: dict[str, Any]) -> str:
+    if step != "phase":
+        return STEP_LINES[step]
+    failed = detail.get("failed") or []
+    outcome = f"[red]failed on {escape(', '.join(failed))}[/]" if failed else "[green]ok[/]"
+    devices = escape(", ".join(detail.get("devices") or []))
+    phase = str(detail.get("phase"))
+    return f"  {escape(PHASE_NAMES.get(phase, phase))}: {devices} {outcome}"
+
+
 def wait_for(order_id: str, timeout: float, console: Console) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
+    phases, state = Phases(order_id), ""
     with _client() as client, console.status(f"order {order_id}") as status:
         while True:
             order = _check(client.get(f"{ORDER_PATH}/{order_id}"))
+            lines = phases.new_lines()
+            ended = order["state"] in TERMINAL_STATES
+            for line in lines if ended else []:  # an order's last phases come before its end
+                console.print(line, highlight=False)
+            if order["state"] != state and not ended:  # the end: show_order says it
+                state = order["state"]
+                console.print(f"order {order_id}: {escape(state)}", highlight=False)
+            for line in [] if ended else lines:
+                console.print(line, highlight=False)
             status.update(f"order {order_id}: {order['state']}")
             if order["state"] in TERMINAL_STATES:
                 return order
@@ -108,8 +162,9 @@ def submit(
         return
     with _client() as client:
         order = _check(client.post(ORDER_PATH, json=body))
-    console.print(f"order {order['id']} {order['state']}")
-    if wait:
+    if not wait:
+        console.print(f"order {order['id']} {order['state']}")
+    else:
         order = wait_for(order["id"], timeout, console)
         show_order(order, console)
         raise typer.Exit(0 if order["state"] == "completed" else 1)
@@ -117,7 +172,9 @@ def submit(
 
 @app.command()
 def get(
-    order_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print the TMF JSON.")] = False
+    order_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the TMF JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """Show one resource order."""
     with _client() as client:
@@ -125,7 +182,7 @@ def get(
     if as_json:
         typer.echo(json.dumps(order, indent=2))
     else:
-        show_order(order, Console())
+        show_order(order, Console(), wide)
 
 
 @app.command()

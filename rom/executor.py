@@ -36,6 +36,7 @@ from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
 from rom.orders import current_resources, unfinished_adds
+from rom.progress import PhaseSteps
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
 
@@ -173,7 +174,8 @@ def _push(ctx: Context, order_id: str, planned: Plan) -> Outcome:
         return Outcome()
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
-    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
+    steps = PhaseSteps(ctx, order_id)  # each phase in the step log: the CLI's progress
+    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
     cancelled = False
     remarks: list[str] = []
     prints: dict[tuple[str, int], PartPrint] = {}
