@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import signal
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.tables import short_id
 from core.errors import InvalidRequest, RomError
 from core.settings import get_settings
 from intent.catalog import did_you_mean
@@ -144,7 +146,7 @@ def _row(stream: Stream, body: dict[str, Any]) -> list[str]:
             str(body.get("alarmId")),
             str(body.get("state")),
             str(body.get("perceivedSeverity")),
-            str(body.get("resource") or body.get("device")),
+            short_id(body.get("resource")) or str(body.get("device")),
             str(body.get("specificProblem")),
             str(body.get("value")),
         ]
@@ -155,17 +157,25 @@ def _row(stream: Stream, body: dict[str, Any]) -> list[str]:
     }
     values = ", ".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in (body.get("values") or {}).items())
     return [
-        str(body.get("timestamp")),
+        _clock(body.get("timestamp")),
         str(body.get("device")),
         str(body.get("name")),
-        str(body.get("resource") or ""),
+        short_id(body.get("resource")),
         " ".join(f"{k}={v}" for k, v in tags.items()),
         values[:160],
     ]
 
 
+def _clock(ns: Any) -> str:
+    """A telemetry timestamp (ns since the epoch) as UTC `HH:MM:SS.mmm`."""
+    try:
+        return datetime.fromtimestamp(int(ns) / 1e9, tz=UTC).strftime("%H:%M:%S.%f")[:-3]
+    except (TypeError, ValueError, OverflowError):
+        return str(ns)
+
+
 HEADERS = {
-    Stream.telemetry: ["timestamp (ns)", "device", "subscription", "resource", "keys", "values"],
+    Stream.telemetry: ["time (UTC)", "device", "subscription", "resource", "keys", "values"],
     Stream.alarms: ["time", "alarm", "state", "severity", "subject", "problem", "value"],
 }
 
