@@ -18,10 +18,11 @@ import pytest
 
 from core.settings import Settings
 from inventory.context import Context
+from inventory.pool_store import ReservationRow
 from inventory.records import Device, Resource
 from lab.support import REPO
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.integration.conftest import l3vpn_item, order, register_fleet
+from tests.integration.conftest import l3vpn_item, order, qos_item, register_fleet
 
 
 def closed_port() -> int:
@@ -241,3 +242,17 @@ def test_kafka_down_is_one_line_and_aiokafka_speaks_only_with_debug(var_dir: Pat
     debug = rom(var_dir, "--debug", *args)
     assert debug.returncode == 2
     assert any(" aiokafka" in line and "ERROR" in line for line in debug.stderr.splitlines()), debug.stderr
+
+
+def test_dry_run_previews_what_intake_would_allocate_and_keeps_nothing(var_dir: Path, tmp_path: Path) -> None:
+    """A transport-qos add without schedulerSequence renders with the sequence intake would take."""
+    body = tmp_path / "order.json"
+    body.write_text(json.dumps(order(qos_item("q", "pe1", "DRYQ"))))
+    for _ in range(2):  # nothing is kept: the second preview takes the same sequence
+        done = rom(var_dir, "order", "submit", "--dry-run", str(body))
+        assert done.returncode == 0, done.stderr
+        assert "scheduler[sequence=1]" in done.stdout and "DRYQ" in done.stdout
+    ctx = Context.create(Settings(var_dir=var_dir))
+    with ctx.sessions() as session:
+        assert session.query(ReservationRow).filter(ReservationRow.pool == "qos-scheduler").count() == 0
+    ctx.engine.dispose()
