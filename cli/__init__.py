@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from cli import audit, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
+from cli import audit, catalog, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
 from core.errors import EXPECTED
 
 app = typer.Typer(
@@ -54,6 +54,8 @@ def root(
 
 app.command("serve")(serve.serve)
 app.command("sims")(serve.sims)
+app.command("health")(serve.health)
+app.add_typer(catalog.app, name="catalog")
 app.add_typer(lab.app, name="lab")
 app.add_typer(order.app, name="order")
 app.add_typer(drift.app, name="drift")

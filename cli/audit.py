@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from cli.order import _check, _client
+from cli.tables import WideOption, short_id, short_time
 from inventory.audit import AUDIT_PATH
 
 app = typer.Typer(help="Who changed which device, for which order, with which diff (needs scope admin).")
@@ -46,6 +47,7 @@ def list_(
     until: Annotated[str | None, typer.Option(help="Before this time (ISO 8601).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many entries.")] = 50,
     fmt: FormatOption = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Device changes, newest first."""
     filters = {
@@ -61,14 +63,22 @@ def list_(
     if fmt is Format.json:
         typer.echo(json.dumps(entries, indent=2))
         return
-    table = Table(title=f"audit trail ({len(entries)} entries)")
-    for col in ("id", "time", "device", "action", "outcome", "order", "correlationId", "principal", "error"):
-        table.add_column(col)
+    table = Table(title=f"audit trail ({len(entries)} entries; `rom audit show ID`: the diff)")
+    columns = ["id", "time (UTC)", "device", "action", "outcome", "order", "principal"]
+    for col in columns + (["correlationId", "error"] if wide else []):
+        table.add_column(col, overflow="fold", no_wrap=col in ("id", "time (UTC)", "order"))
     for e in entries:
-        cells = (e["id"], e["time"], e["device"], e["action"], e["outcome"], e["orderId"] or "")
-        more = (e["correlationId"], e["principal"], (e["error"] or "")[:80])
-        table.add_row(*(escape(str(c)) for c in (*cells, *more)))
-    Console().print(table)
+        cells = [e["id"], short_time(e["time"], wide), e["device"], e["action"], e["outcome"]]
+        cells += [short_id(e["orderId"], wide), e["principal"]]
+        if wide:
+            cells += [e["correlationId"], e["error"] or ""]
+        table.add_row(*(escape(str(c)) for c in cells))
+    console = Console()
+    console.print(table)
+    if not wide:  # a failure's reason, one line each, under the table
+        for e in entries:
+            if e["error"]:
+                console.print(f"  [red]{e['id']}:[/] {escape(e['error'])}", highlight=False)
 
 
 @app.command("show")

@@ -10,6 +10,9 @@ EXIT_CODES = {
     "order submit": "Exit codes: 0 completed (or the dry run shown); 1 the order failed or was partial; "
     f"{ERROR} (a 400/409/422 refusal included).",
     "order watch": f"Exit codes: 0 completed; 1 failed, partial or cancelled; {ERROR}.",
+    "order cancel": "Exit codes: 0 cancelled or cancellation requested; 1 the order had already ended; "
+    f"{ERROR}.",
+    "health": "Exit codes: 0 the API answers; 2 it does not (within --wait), or an error.",
     "drift report": "Exit codes: 0 in sync; 1 drift or unmanaged entries; "
     "2 a device unreachable, or an error.",
     "drift remediate": "Exit codes: 0 remediated, or nothing to remediate; 1 a dry run that would push; "

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
+from cli.tables import WideOption, short_id
 from core.errors import EXPECTED, RomError
 from core.settings import get_settings
 from drivers.errors import DriverError
@@ -32,20 +33,27 @@ app = typer.Typer(help="The TMF639 resource inventory.")
 def show(
     device: Annotated[str | None, typer.Option(help="Only resources on this device.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print TMF639 JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
-    """List resources with their characteristics and states."""
+    """List resources with their states (--wide: and their characteristics)."""
     ctx = Context.create(get_settings())
     with ctx.sessions() as session:
         resources = list_resources(session, device=device)
     if as_json:
         typer.echo(json.dumps([resource_doc(r) for r in resources], indent=2, default=str))
         return
-    table = Table(title="resources")
-    for col in ("id", "name", "specification", "device", "status", "characteristics"):
+    hint = "" if wide else " (--wide: full ids and characteristics)"
+    table = Table(title=f"{len(resources)} resource(s){hint}")
+    table.add_column("id", no_wrap=True)
+    for col in ("name", "specification", "device", "status"):
         table.add_column(col, overflow="fold")
+    if wide:
+        table.add_column("characteristics", overflow="fold")
     for r in resources:
-        values = ", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device")
-        table.add_row(*(escape(c) for c in (r.id, r.name, r.spec_id, r.device, r.resource_status, values)))
+        cells = [short_id(r.id, wide), r.name, r.spec_id, r.device, r.resource_status]
+        if wide:
+            cells.append(", ".join(f"{k}={v}" for k, v in r.characteristics.items() if k != "device"))
+        table.add_row(*(escape(str(c)) for c in cells))
     Console().print(table)
 
 

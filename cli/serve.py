@@ -83,3 +83,28 @@ def sims(
         topology=doc,
         control_port=control_port,
     )
+
+
+def health(
+    wait: Annotated[
+        float, typer.Option(help="Seconds to keep trying while the API is not up yet (0: ask once).")
+    ] = 0.0,
+) -> None:
+    """Ask `rom serve` at ROM_API_URL whether it is up, e.g. right after starting it in the background."""
+    import time
+
+    import httpx
+
+    from cli.order import _check, _client
+
+    deadline = time.monotonic() + wait
+    with _client() as http:
+        while True:
+            try:
+                body = _check(http.get("/health"))
+                break
+            except httpx.TransportError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+    typer.echo(f"ROM API at {http.base_url}: {body.get('status', 'ok')}")

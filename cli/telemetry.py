@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import signal
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from core.errors import InvalidRequest
+from cli.tables import short_id
+from core.errors import InvalidRequest, RomError
 from core.settings import get_settings
+from intent.catalog import did_you_mean
 
 app = typer.Typer(help="Streaming telemetry: gNMI Subscribe -> Kafka, SLA alarms.")
 
@@ -39,13 +42,39 @@ def _bootstrap(value: str | None) -> str:
     return bootstrap
 
 
-def _rules(path: Path) -> list[Any]:
+def _rules(path: Path, ctx: Any) -> list[Any]:
     from telemetry.sla_rules import rules_from_yaml
 
     try:
-        return rules_from_yaml(path.read_text())
+        rules = rules_from_yaml(path.read_text())
     except (OSError, ValueError) as exc:
         raise InvalidRequest(f"--rules {path}: {exc}") from None
+    with ctx.sessions() as session:
+        for rule in rules:
+            if problem := _unmatched(session, rule):
+                raise InvalidRequest(f"--rules {path}: rule {rule.name}: {problem}")
+    return rules
+
+
+def _unmatched(session: Any, rule: Any) -> str | None:
+    """Why `rule` can never act as meant on this inventory, or None."""
+    from sqlalchemy import select
+
+    from inventory.records import Device, Resource
+
+    if rule.resource is not None and session.get(Resource, rule.resource) is None:
+        ids = list(session.scalars(select(Resource.id)))
+        hint = did_you_mean(rule.resource, ids)
+        return f"resource {rule.resource!r} is not in the inventory{hint}; `rom inventory show` lists them"
+    if rule.device is not None and session.get(Device, rule.device) is None:
+        known = list(session.scalars(select(Device.name)))
+        return f"device {rule.device!r} is not in the inventory{did_you_mean(rule.device, known)}"
+    if rule.resource is None and "{resource}" in json.dumps(rule.corrective_order or {}):
+        return (
+            "its corrective order names {resource}, so the rule needs `resource:` (the inventory id of "
+            "the resource to correct); without it every resource reporting the metric raises its own alarm"
+        )
+    return None
 
 
 @app.command()
@@ -83,6 +112,7 @@ def run(
         with ctx.sessions() as session:
             return from_inventory(session)
 
+    loaded = _rules(rules, ctx) if rules else ()  # before Kafka: a bad rule is the first thing said
     options = RunOptions(
         bootstrap=_bootstrap(bootstrap),
         topic=topic,
@@ -92,7 +122,7 @@ def run(
         buffer_events=buffer,
         username=settings.device_username,
         password=settings.device_password.get_secret_value(),
-        rules=_rules(rules) if rules else (),
+        rules=loaded,
         api_url=settings.api_url,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         tls=GrpcTls.of(settings),
@@ -116,7 +146,7 @@ def _row(stream: Stream, body: dict[str, Any]) -> list[str]:
             str(body.get("alarmId")),
             str(body.get("state")),
             str(body.get("perceivedSeverity")),
-            str(body.get("resource") or body.get("device")),
+            short_id(body.get("resource")) or str(body.get("device")),
             str(body.get("specificProblem")),
             str(body.get("value")),
         ]
@@ -127,17 +157,25 @@ def _row(stream: Stream, body: dict[str, Any]) -> list[str]:
     }
     values = ", ".join(f"{k.rsplit('/', 1)[-1]}={v}" for k, v in (body.get("values") or {}).items())
     return [
-        str(body.get("timestamp")),
+        _clock(body.get("timestamp")),
         str(body.get("device")),
         str(body.get("name")),
-        str(body.get("resource") or ""),
+        short_id(body.get("resource")),
         " ".join(f"{k}={v}" for k, v in tags.items()),
         values[:160],
     ]
 
 
+def _clock(ns: Any) -> str:
+    """A telemetry timestamp (ns since the epoch) as UTC `HH:MM:SS.mmm`."""
+    try:
+        return datetime.fromtimestamp(int(ns) / 1e9, tz=UTC).strftime("%H:%M:%S.%f")[:-3]
+    except (TypeError, ValueError, OverflowError):
+        return str(ns)
+
+
 HEADERS = {
-    Stream.telemetry: ["timestamp (ns)", "device", "subscription", "resource", "keys", "values"],
+    Stream.telemetry: ["time (UTC)", "device", "subscription", "resource", "keys", "values"],
     Stream.alarms: ["time", "alarm", "state", "severity", "subject", "problem", "value"],
 }
 
@@ -158,17 +196,24 @@ def tail(
 ) -> None:
     """Print `rom.telemetry` or `rom.alarms` as they arrive."""
     from aiokafka import AIOKafkaConsumer
+    from aiokafka.errors import KafkaError
 
     name = topic or ("rom.telemetry" if stream is Stream.telemetry else "rom.alarms")
     console = Console()
 
     async def main() -> None:
+        servers = _bootstrap(bootstrap)
         consumer = AIOKafkaConsumer(
-            name,
-            bootstrap_servers=_bootstrap(bootstrap),
-            auto_offset_reset="earliest" if from_beginning else "latest",
+            name, bootstrap_servers=servers, auto_offset_reset="earliest" if from_beginning else "latest"
         )
-        await consumer.start()
+        try:
+            await consumer.start()
+        except KafkaError as exc:
+            await consumer.stop()
+            raise RomError(
+                f"cannot reach Kafka at {servers} ({exc}); start a broker "
+                "(`python -m lab.kafka_broker start --data-dir var/kafka`) or set ROM_KAFKA_BOOTSTRAP"
+            ) from None
         seen = 0
         try:
             while not limit or seen < limit:

@@ -106,8 +106,12 @@ def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
     rows = _rows(report, reachable_only=True)
     if rows:
         table = Table(title="Drift report", show_lines=False)
-        for column in ("device", "resource", "status", "path", "intended", "actual"):
-            table.add_column(column, overflow="fold")
+        table.add_column("device", no_wrap=True)
+        table.add_column("resource", overflow="fold", max_width=24)
+        table.add_column("status", no_wrap=True)
+        table.add_column("path", overflow="fold", ratio=1)  # what is left at 80 columns goes to the path
+        table.add_column("intended", overflow="fold", max_width=16)
+        table.add_column("actual", overflow="fold", max_width=16)
         styles = {
             "in-sync": "green",
             "changed": "yellow",

@@ -207,3 +207,28 @@ def owner_problems(ctx: Context, session: Session, device: str | None = None) ->
         owned.extend((owner, c) for c in _resource_claims(ctx, row, known))
     repeats = [tuple(g) for _, g in sorted(groups.items()) if len(g) > 1]
     return OwnerProblems(repeats, disagreements(owned))
+
+
+def check_resource_owners(ctx: Context, session: Session, row: Resource) -> None:
+    """A TMF639 create, as intake checks an order's add: Conflict (409) naming the owner when `row`
+    repeats a live resource's identity, or its configuration would set a path another live resource
+    holds with a different value. (The adds of unfinished orders are the order layer's to know: they
+    are not seen here.)"""
+    spec = ctx.catalog.get(row.spec_id)
+    key = identity(spec, row.characteristics or {})
+    known = {d.name: d for d in list_devices(session)}
+    wants = _rendered(partial(_parts, ctx, row, known))
+    devices = sorted({w.device for w in wants} | {row.device})
+    lock_devices(session, devices)
+    for other in list_resources(session, device=row.device, spec_ids=[row.spec_id]):
+        if other.id != row.id and identity(spec, other.characteristics or {}) == key:
+            raise Conflict(
+                f"resource {row.name!r} repeats {Owner(other.id, other.name)}; "
+                "modify or delete that resource instead"
+            )
+    rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id != row.id}
+    owned = [(Owner(r.id, r.name), c) for r in rows.values() for c in _resource_claims(ctx, r, known)]
+    found = path_conflicts(wants, owned)
+    if found:
+        more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""
+        raise Conflict(f"resource {row.name!r}: {found[0].message().replace('this item', 'it')}{more}")

@@ -10,7 +10,9 @@ Discrete pools (`range`, `prefix`, `asn-number`) hand out values, each at most o
 (unless `shareBy` lets holders with the same value of that characteristic share it, as endpoints
 of one VRF share its route distinguisher); `allocate: true` picks the lowest free value when the
 characteristic is omitted. `capacity` pools hand out amounts (the characteristic's value) until
-the scope's capacity is used up. Explicit values are reserved as given: a pool's range only bounds
+the scope's capacity is used up; `setsCapacity: <characteristic>` makes an item that sets that
+characteristic (a UPF's `upfMaxSessions`) set its scope's capacity too, refused if less is already
+reserved there. Explicit values are reserved as given: a pool's range only bounds
 what it allocates. Conflicts raise `Conflict` (TMF 409) before anything is written.
 """
 
@@ -45,6 +47,9 @@ class ReservationRule(BaseModel):
     scope: list[str] = []
     allocate: bool = False
     share_by: str | None = Field(None, alias="shareBy")
+    # a capacity pool: the characteristic that states the scope's capacity on the device (e.g. a
+    # UPF's upfMaxSessions); an item that sets it sets the pool's capacity for its scope
+    sets_capacity: str | None = Field(None, alias="setsCapacity")
 
 
 def rules(spec: ResourceSpec) -> list[ReservationRule]:
@@ -53,7 +58,7 @@ def rules(spec: ResourceSpec) -> list[ReservationRule]:
     except ValidationError as exc:
         raise InvalidRequest(f"{spec.id}: invalid reservations: {exc}") from None
     for rule in found:
-        names = [rule.characteristic, *rule.scope, *([rule.share_by] if rule.share_by else [])]
+        names = [rule.characteristic, *rule.scope, *(n for n in (rule.share_by, rule.sets_capacity) if n)]
         unknown = [n for n in names if n not in spec.characteristics]
         if unknown:
             raise InvalidRequest(f"{spec.id}: reservation names unknown characteristic(s) {unknown}")
@@ -103,6 +108,8 @@ def reserve(
         scope = "/".join(str(values.get(c)) for c in rule.scope) or "*"
         value = values.get(rule.characteristic)
         if pool.kind == "capacity":
+            if rule.sets_capacity and values.get(rule.sets_capacity) is not None:
+                pool = _set_capacity(session, pool, scope, int(values[rule.sets_capacity]), rule)
             amount = int(value or 0) - int((before or {}).get(rule.characteristic) or 0)
             if amount > 0:
                 _take_capacity(session, pool, scope, amount, rule, holder)
@@ -121,6 +128,23 @@ def reserve(
             _claim(session, pool, scope, text, tag, rule)
         session.add(_row(pool, scope, text, 0, rule, holder))
     return allocated
+
+
+def _set_capacity(session: Session, pool: Pool, scope: str, capacity: int, rule: ReservationRule) -> Pool:
+    """The pool with `scope`'s capacity set to what the item puts on the device; a Conflict if less
+    is already reserved there (the order would leave the pool out of step with the device)."""
+    if pool.capacity(scope) == capacity:
+        return pool
+    used = session.scalar(
+        select(CounterRow.used).where(CounterRow.pool == pool.name, CounterRow.scope == scope)
+    )
+    if used is not None and used > capacity:
+        raise Conflict(
+            f"{rule.sets_capacity} {capacity} is below the {used} {rule.characteristic} already reserved "
+            f"on {scope} (pool {pool.name})"
+        )
+    capacities = {**(pool.definition.get("capacities") or {}), scope: capacity}
+    return define_pool(session, pool.name, pool.kind, {**pool.definition, "capacities": capacities})
 
 
 def _row(pool: Pool, scope: str, value: str, amount: int, rule: ReservationRule, h: Holder) -> ReservationRow:

@@ -20,6 +20,7 @@ from core.query import PageRequest, parse_filters, project, sorted_page
 from intent.catalog import Catalog, validate_characteristics
 from inventory.context import Context
 from inventory.intake import reserve_resource
+from inventory.ownership import check_resource_owners
 from inventory.plain_resources import apply_plain, device_name, get_device_doc, refuse_device_change
 from inventory.pools import release_resource
 from inventory.records import PlainResource, Resource, list_devices
@@ -135,6 +136,7 @@ def create_resource(ctx: Context, body: dict[str, Any], correlation_id: str) -> 
     with ctx.transaction() as session:
         row = Resource(id=str(uuid.uuid4()), spec_id=spec.id, spec_version=spec.version, device="")
         _apply(session, ctx.catalog, row, {**DEFAULT_STATES, **body})
+        check_resource_owners(ctx, session, row)  # 409: a repeat, or a path another resource owns
         row.characteristics = reserve_resource(session, spec, row.id, row.characteristics, again=False)
         session.add(row)
         session.flush()

@@ -29,6 +29,7 @@ from intent.planner import (
 from intent.readback import after_commit_problems
 from intent.yang.check import check_items, search_path
 from inventory.context import Context
+from inventory.intake import reserve_order
 from inventory.intents import other_intents
 from inventory.ownership import check_owners
 from inventory.records import list_devices
@@ -37,6 +38,7 @@ from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
 from rom.orders import current_resources, unfinished_adds
+from rom.progress import PhaseSteps
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
 
@@ -86,6 +88,8 @@ def execute_order(ctx: Context, order_id: str) -> str:
     try:
         planned = plan(ctx, request)
         items = planned.items
+        with ctx.sessions() as session:  # resources made since intake (TMF639, another order) own paths too
+            check_owners(ctx, session, items)
         groups = execution_groups(items, bool(request.get("partialAllowed")))
         if len(groups) == 1:
             outcome = _push(ctx, order_id, planned, trail)
@@ -200,7 +204,8 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         return Outcome()
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
-    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor()])
+    steps = PhaseSteps(ctx, order_id)  # each phase in the step log: the CLI's progress
+    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
     cancelled = False
     remarks: list[str] = []
     prints: dict[tuple[str, int], PartPrint] = {}
@@ -253,10 +258,17 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
+    order = ResourceOrderCreate.model_validate(request)
+    with ctx.sessions() as session:  # what intake would refuse, refused here too
+        platforms = {d.name: d.platform for d in list_devices(session)}
+        items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
+        check_owners(ctx, session, items, unfinished_adds(ctx, session, items))
+        # the values intake would allocate (e.g. a QoS scheduler's sequence), then nothing is kept
+        request = reserve_order(session, "dry-run", items, request)
+        session.rollback()
     planned = plan(ctx, request)
     payloads = participant_payloads(planned.edits)
-    with ctx.sessions() as session:  # what intake would refuse, refused here too
-        check_owners(ctx, session, planned.items, unfinished_adds(ctx, session, planned.items))
+    with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)
     try:

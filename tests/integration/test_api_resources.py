@@ -158,3 +158,26 @@ def test_unknown_ids_and_inventory_hub(rom: RomUnderTest) -> None:
         f"{API}/hub", json={"callback": "http://127.0.0.1:9/x", "query": "eventType=ResourceDeleteEvent"}
     )
     assert hub.status_code == 201 and hub.headers["Location"].startswith(f"{API}/hub/")
+
+
+def test_a_create_that_repeats_or_contradicts_a_resource_is_409_naming_it(rom: RomUnderTest) -> None:
+    first = adopt(rom, name="owner")
+    chars = [{"name": k, "value": v} for k, v in VALUES.items()]
+    body = {
+        "name": "again",
+        "resourceSpecification": {"id": "l3vpn-endpoint"},
+        "resourceCharacteristic": chars,
+    }
+    repeat = rom.client.post(RESOURCES, json=body)
+    assert repeat.status_code == 409, repeat.text
+    assert f"repeats resource {first['id']} ({first['name']})" in repeat.json()["message"]
+
+    other_rd = {"routeDistinguisher": "65000:8", "vlanId": 72, "ipv4Address": "10.70.0.5"}
+    body["resourceCharacteristic"] = [{"name": k, "value": other_rd.get(k, v)} for k, v in VALUES.items()]
+    contradicts = rom.client.post(RESOURCES, json=body)
+    assert contradicts.status_code == 409, contradicts.text
+    message = contradicts.json()["message"]
+    assert "route-distinguisher on pe1 is owned by" in message and first["id"] in message
+    assert "'65000:7'" in message and "'65000:8'" in message
+    listed = rom.client.get(RESOURCES).json()
+    assert [r["id"] for r in listed] == [first["id"]]  # nothing else was created

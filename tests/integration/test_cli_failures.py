@@ -18,10 +18,11 @@ import pytest
 
 from core.settings import Settings
 from inventory.context import Context
+from inventory.pool_store import ReservationRow
 from inventory.records import Device, Resource
 from lab.support import REPO
 from sims.fleet import FleetThread, SimDeviceSpec
-from tests.integration.conftest import l3vpn_item, order, register_fleet
+from tests.integration.conftest import l3vpn_item, order, qos_item, register_fleet
 
 
 def closed_port() -> int:
@@ -145,3 +146,113 @@ def test_version_and_an_unreachable_api(var_dir: Path) -> None:
     assert down.returncode == 2
     [line] = down.stderr.splitlines()
     assert "cannot reach the ROM API at http://127.0.0.1:" in line and "rom serve" in line
+
+
+def sla_rule(**fields: Any) -> dict[str, Any]:
+    corrective = {
+        "orderItem": [
+            {
+                "id": "fix",
+                "action": "modify",
+                "resourceSpecification": {"id": "l3vpn-endpoint"},
+                "resource": {"id": "{resource}", "resourceCharacteristic": []},
+            }
+        ]
+    }
+    rule = {"name": "r1", "metric": "kpis/x", "op": ">", "threshold": 1, "for": 1}
+    return {**rule, "corrective_order": corrective, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"resource": "no-such-id"}, "rule r1: resource 'no-such-id' is not in the inventory"),
+        ({"resource": None, "device": "pe9"}, "rule r1: device 'pe9' is not in the inventory"),
+        ({}, "rule r1: its corrective order names {resource}, so the rule needs `resource:`"),
+    ],
+)
+def test_sla_rules_that_cannot_match_are_refused_before_kafka(
+    var_dir: Path, tmp_path: Path, fields: dict[str, Any], expected: str
+) -> None:
+    import yaml
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump([{k: v for k, v in sla_rule(**fields).items() if v is not None}]))
+    done = rom(var_dir, "telemetry", "run", "--rules", str(rules))  # no ROM_KAFKA_BOOTSTRAP either
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert expected in line, line
+
+
+def test_a_rule_on_an_inventory_resource_gets_past_the_rules(var_dir: Path, tmp_path: Path) -> None:
+    import yaml
+
+    ctx = Context.create(Settings(var_dir=var_dir))
+    with ctx.sessions() as session:
+        resource_id = session.query(Resource.id).filter(Resource.device == "pe1").scalar()
+    ctx.engine.dispose()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump([sla_rule(resource=resource_id, device="pe1")]))
+    done = rom(var_dir, "telemetry", "run", "--rules", str(rules))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: no Kafka broker: set ROM_KAFKA_BOOTSTRAP or pass --bootstrap"
+
+
+def test_lab_fault_without_a_lab_and_with_an_unknown_kind(var_dir: Path) -> None:
+    done = rom(var_dir, "lab", "fault", "gnb1", "lod")
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: unknown fault kind 'lod' (did you mean 'load'?); known: ")
+    done = rom(var_dir, "lab", "fault", "gnb1", "load")
+    assert done.returncode == 2
+    assert "no lab is running" in done.stderr and "rom lab up TOPOLOGY" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("inventory", "show"),
+        ("catalog", "list"),
+        ("catalog", "show", "slice-core"),
+        ("lab", "fault", "--help"),
+    ],
+)
+def test_tables_fit_80_columns(var_dir: Path, args: tuple[str, ...]) -> None:
+    done = rom(var_dir, *args, COLUMNS="80")
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80, done.stdout
+    if args == ("inventory", "show"):
+        ctx = Context.create(Settings(var_dir=var_dir))
+        with ctx.sessions() as session:
+            ids = [r.id for r in session.query(Resource)]
+        ctx.engine.dispose()
+        assert all(f"│ {i[:8]} │" in done.stdout for i in ids)  # whole on one line, not folded
+        wide = rom(var_dir, *args, "--wide", COLUMNS="250")
+        assert all(i in wide.stdout for i in ids) and "vlanId=701" in wide.stdout
+
+
+def test_kafka_down_is_one_line_and_aiokafka_speaks_only_with_debug(var_dir: Path) -> None:
+    """aiokafka logs every failed connection at ERROR: quiet by default (cli/logs.py), back with --debug."""
+    bootstrap = f"127.0.0.1:{closed_port()}"
+    args = ("telemetry", "tail", "--bootstrap", bootstrap, "--limit", "1")
+    done = rom(var_dir, *args)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach Kafka at {bootstrap} (KafkaConnectionError: ")
+    assert "ROM_KAFKA_BOOTSTRAP" in line
+    debug = rom(var_dir, "--debug", *args)
+    assert debug.returncode == 2
+    assert any(" aiokafka" in line and "ERROR" in line for line in debug.stderr.splitlines()), debug.stderr
+
+
+def test_dry_run_previews_what_intake_would_allocate_and_keeps_nothing(var_dir: Path, tmp_path: Path) -> None:
+    """A transport-qos add without schedulerSequence renders with the sequence intake would take."""
+    body = tmp_path / "order.json"
+    body.write_text(json.dumps(order(qos_item("q", "pe1", "DRYQ"))))
+    for _ in range(2):  # nothing is kept: the second preview takes the same sequence
+        done = rom(var_dir, "order", "submit", "--dry-run", str(body))
+        assert done.returncode == 0, done.stderr
+        assert "scheduler[sequence=1]" in done.stdout and "DRYQ" in done.stdout
+    ctx = Context.create(Settings(var_dir=var_dir))
+    with ctx.sessions() as session:
+        assert session.query(ReservationRow).filter(ReservationRow.pool == "qos-scheduler").count() == 0
+    ctx.engine.dispose()

@@ -139,3 +139,32 @@ def test_existing_duplicates_are_flagged(rom: RomUnderTest) -> None:
     assert lines[1].startswith(f"conflict: {policy}/scheduler[sequence=")  # the queue's weight (priority)
     assert "/config/weight on pe1: " in lines[1], lines[1]
     assert """want '"0"'""" in lines[1] and """want '"7"'""" in lines[1] and len(lines) == 2
+
+
+def test_the_executor_checks_again_what_appeared_since_intake(rom: RomUnderTest) -> None:
+    """A resource adopted through TMF639 while an order waits takes the VRF's RD first: the order,
+    once it runs, fails naming that resource, and pushes nothing."""
+    waiting = post(rom, order(l3vpn_item("1", "pe1", "LATE", 311, "10.31.0.1"), requestedStartDate=LATER))
+    other_rd = l3vpn_item("x", "pe1", "LATE", 312, "10.31.0.3")["resource"]["resourceCharacteristic"]
+    other_rd[2]["value"] = "65000:9"
+    adopted = rom.client.post(
+        "/tmf-api/resourceInventoryManagement/v4/resource",
+        json={
+            "name": "late",
+            "resourceSpecification": {"id": "l3vpn-endpoint"},
+            "resourceCharacteristic": other_rd,
+        },
+    )
+    assert adopted.status_code == 201, adopted.text  # the inventory does not see unfinished orders
+    before = etree.tostring(running(rom, "pe1"))
+    released = rom.client.patch(
+        f"{ORDERS}/{waiting['id']}",
+        json={"requestedStartDate": "2000-01-01T00:00:00Z"},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert released.status_code == 200, released.text
+    done = wait_state(rom, waiting["id"], {"completed", "failed"})
+    assert done["state"] == "failed"
+    notes = " ".join(n["text"] for n in done.get("note", []))
+    assert f"is owned by resource {adopted.json()['id']}" in notes and "route-distinguisher" in notes
+    assert etree.tostring(running(rom, "pe1")) == before

@@ -93,7 +93,12 @@ def test_the_slice_specs_declare_both_pools() -> None:
         {"pool": "prb", "characteristic": "minRatio", "scope": ["device", "duId", "cellId"]}
     ]
     assert catalog.get("slice-core").reservations == [
-        {"pool": "upf-sessions", "characteristic": "pduSessions", "scope": ["upfDevice"]}
+        {
+            "pool": "upf-sessions",
+            "characteristic": "pduSessions",
+            "scope": ["upfDevice"],
+            "setsCapacity": "upfMaxSessions",
+        }
     ]
 
 
@@ -285,3 +290,28 @@ def test_pool_sync_takes_each_upf_capacity_from_the_device(
         with ctx.sessions() as session:
             assert get_pool(session, "upf-sessions").capacity("upf1") == 4000
         ctx.engine.dispose()
+
+
+def with_max_sessions(item: dict[str, Any], max_sessions: int) -> dict[str, Any]:
+    item["resource"]["resourceCharacteristic"].append({"name": "upfMaxSessions", "value": max_sessions})
+    return item
+
+
+def test_an_order_that_sets_upf_max_sessions_sets_the_pool_capacity(ctx: Context) -> None:
+    with ctx.transaction() as session:
+        define_pool(session, "upf-sessions", "capacity", {"capacity": 10_000, "capacities": {"upf1": 10_000}})
+    submit(ctx, core("1", 8_000))
+    with pytest.raises(Conflict, match=r"not enough capacity"):
+        submit(ctx, core("2", 4_000))  # 12,000 on a 10,000 UPF
+    with pytest.raises(
+        Conflict, match=r"upfMaxSessions 5000 is below the 8000 pduSessions already reserved on upf1"
+    ):
+        submit(ctx, with_max_sessions(core("5", 100), 5_000))
+    submit(ctx, with_max_sessions(core("3", 4_000), 20_000))  # the order raises the UPF: its 4,000 fit
+    with ctx.sessions() as session:
+        assert get_pool(session, "upf-sessions").capacity("upf1") == 20_000
+        assert session.scalar(select(CounterRow.capacity).where(CounterRow.scope == "upf1")) == 20_000
+    with pytest.raises(Conflict, match=r"maxSessions on upf1 is owned by"):  # one owner per path
+        submit(ctx, with_max_sessions(core("4", 100), 15_000))
+    with ctx.sessions() as session:
+        assert get_pool(session, "upf-sessions").capacity("upf1") == 20_000  # refusals changed nothing
