@@ -87,6 +87,17 @@ class Serve:
         self.proc.wait()
         return pid
 
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:  # a graceful stop that hangs is itself a finding: logged
+            self.log.write(b"soak: rom serve did not stop within 30 s of SIGTERM; killed\n")
+            self.proc.kill()
+            self.proc.wait()
+
     def sample(self) -> dict[str, int] | None:
         if self.proc is None or self.proc.poll() is not None:
             return None
@@ -188,7 +199,7 @@ def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
     postgres = PostgresServer()
     postgres.start()
     broker = KafkaBroker(work / "kafka", lib_dir=kafka_libdir(fetch=True))
-    broker.start()
+    broker.start(timeout=180)
     env = {
         **os.environ,
         "ROM_VAR_DIR": str(work),
@@ -199,60 +210,17 @@ def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
     }
     for name in ("ROM_LEASE_SECONDS", "ROM_API_KEYS"):
         env.pop(name, None)
-    engine = create_engine(postgres.url)
+    engine = create_engine(postgres.url, pool_pre_ping=True)  # it outlives PostgreSQL restarts
     log = open(work / "serve.log", "ab")  # noqa: SIM115
     report: dict[str, Any] = {"seed": seed, "seconds": seconds, "rate": rate, "faults": [], "samples": []}
     try:
         with running_lab(env, TOPOLOGY):
             serves = [Serve(env, log), Serve(env, log)]
-            for serve in serves:
-                serve.start()
-            load = Load(serves, rate)
-            load.start()
-            began = time.monotonic()
-            while time.monotonic() - began < seconds:
-                time.sleep(rng.uniform(4, 10))
-                report["samples"].append(_sample(serves, engine, time.monotonic() - began))
-                fault = rng.choice(["kill", "kill", "broker", "postgres"])
-                at = round(time.monotonic() - began, 1)
-                if fault == "kill":
-                    serve = rng.choice(serves)
-                    since = time.monotonic()
-                    pid = serve.kill()
-                    waiter: list[float | None] = []
-                    watcher = threading.Thread(target=_watch, args=(waiter, engine, pid, since))
-                    watcher.start()
-                    time.sleep(1)
-                    serve.start()
-                    watcher.join()
-                    report["faults"].append({"at": at, "fault": "kill -9 rom serve", "takeover_s": waiter[0]})
-                elif fault == "broker":
-                    broker.stop()
-                    time.sleep(5)
-                    broker.start()
-                    report["faults"].append({"at": at, "fault": "Kafka broker stopped 5 s"})
-                else:
-                    postgres.halt("fast")
-                    time.sleep(2)
-                    postgres.resume()
-                    report["faults"].append({"at": at, "fault": "PostgreSQL restarted (2 s)"})
-            load.stop.set()
-            load.join(60)
-            report["samples"].append(_sample(serves, engine, time.monotonic() - began))
-            report.update(_settle(engine, load.accepted))
-            drift = subprocess.run(
-                [sys.executable, "-m", "cli", "drift", "report", "--format", "json"],
-                env=env,
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            report["drift_exit"] = drift.returncode
-            for serve in serves:
-                if serve.proc and serve.proc.poll() is None:
-                    serve.proc.terminate()
-                    serve.proc.wait(30)
+            try:
+                _run(serves, rng, seconds, engine, broker, postgres, env, report)
+            finally:
+                for serve in serves:
+                    serve.stop()
         ids = report.pop("event_ids")
         seen = asyncio.run(kafka_event_ids(broker.bootstrap, len(ids)))
         report["events"] = len(ids)
@@ -264,6 +232,63 @@ def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
         broker.stop()
         postgres.stop()
     return report
+
+
+def _run(
+    serves: list[Serve],
+    rng: random.Random,
+    seconds: float,
+    engine: Any,
+    broker: KafkaBroker,
+    postgres: PostgresServer,
+    env: dict[str, str],
+    report: dict[str, Any],
+) -> None:
+    """The load and the fault schedule, then the settled outcome, into `report`."""
+    for serve in serves:
+        serve.start()
+    load = Load(serves, report["rate"])
+    load.start()
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        time.sleep(rng.uniform(4, 10))
+        report["samples"].append(_sample(serves, engine, time.monotonic() - began))
+        fault = rng.choice(["kill", "kill", "broker", "postgres"])
+        at = round(time.monotonic() - began, 1)
+        if fault == "kill":
+            serve = rng.choice(serves)
+            since = time.monotonic()
+            pid = serve.kill()
+            waiter: list[float | None] = []
+            watcher = threading.Thread(target=_watch, args=(waiter, engine, pid, since))
+            watcher.start()
+            time.sleep(1)
+            serve.start()
+            watcher.join()
+            report["faults"].append({"at": at, "fault": "kill -9 rom serve", "takeover_s": waiter[0]})
+        elif fault == "broker":
+            broker.stop()
+            time.sleep(5)
+            broker.start(timeout=180)  # a loaded machine may take a while
+            report["faults"].append({"at": at, "fault": "Kafka broker stopped 5 s"})
+        else:
+            postgres.halt("fast")
+            time.sleep(2)
+            postgres.resume()
+            report["faults"].append({"at": at, "fault": "PostgreSQL restarted (2 s)"})
+    load.stop.set()
+    load.join(60)
+    report["samples"].append(_sample(serves, engine, time.monotonic() - began))
+    report.update(_settle(engine, load.accepted))
+    drift = subprocess.run(
+        [sys.executable, "-m", "cli", "drift", "report", "--format", "json"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report["drift_exit"] = drift.returncode
 
 
 def _sample(serves: list[Serve], engine: Any, at: float) -> dict[str, Any]:
