@@ -4,6 +4,8 @@ an upgrade takes a schema lock, and a `rom serve` started meanwhile waits for it
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from sqlalchemy import Engine, create_engine
 
@@ -14,7 +16,10 @@ app = typer.Typer(help="The database schema: upgrade it to this ROM's revision, 
 
 
 def _engine() -> Engine:
-    return create_engine(get_settings().effective_database_url)
+    url = get_settings().effective_database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url)
 
 
 @app.command()
