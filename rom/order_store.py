@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
+from core.errors import RomError
 from core.liveness import is_dead
 
 
@@ -118,7 +119,7 @@ def claim_order(session: Session, row: OrderRow, owner: str, lease_until: dateti
     return True
 
 
-class DeviceBusy(Exception):
+class DeviceBusy(RomError):
     """Another order holds one of this order's devices (the claim must roll back)."""
 
 
