@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from api import admin, alarm, cancel, catalog, hub, resource, resource_order
 from api.auth import authorize
+from api.auth_first import CredentialsFirst
 from api.console import mount as mount_console
 from api.errors import install_error_handlers, tmf_error
 from api.jwt_auth import JwtVerifier
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
+    guarded = [(resource_order.router.prefix, "orders"), (resource.router.prefix, "inventory")]
+    app.add_middleware(CredentialsFirst, areas=[*guarded, (admin.router.prefix, "admin")])
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:

@@ -79,25 +79,30 @@ def identify(keys: list[ApiKey], verifier: JwtVerifier | None, token: str) -> Pr
     return _key_principal(keys, token)
 
 
+def principal_of(request: Request, area: str, keys: list[ApiKey], verifier: JwtVerifier | None) -> Principal:
+    """The caller, if it may read (GET) or write (others) `area`; raises Unauthenticated or
+    Forbidden. Reads only headers: it runs before anything reads the body (api.auth_first)."""
+    if not keys and verifier is None:
+        return ANONYMOUS
+    token = presented_key(request)
+    if token is None:
+        raise Unauthenticated("credentials are required (Authorization: Bearer <token or API key>)")
+    principal = identify(keys, verifier, token)
+    needed = area if area == "admin" else f"{area}:{'read' if request.method in READ_METHODS else 'write'}"
+    if needed not in principal.scopes:
+        raise Forbidden(f"{principal.name!r} lacks the scope {needed!r}")
+    return principal
+
+
 def authorize(area: str) -> Callable[[Request, ContextDep], Principal]:
-    """A dependency: the caller's principal, if it may read (GET) or write (others) `area`."""
+    """A dependency: the caller's principal, if it may read (GET) or write (others) `area`
+    (already checked by api.auth_first when the path is one of its areas)."""
 
     def check(request: Request, ctx: ContextDep) -> Principal:
-        keys = ctx.settings.api_keys
-        verifier: JwtVerifier | None = request.app.state.jwt
-        if not keys and verifier is None:
-            request.state.principal = ANONYMOUS
-            return ANONYMOUS
-        token = presented_key(request)
-        if token is None:
-            raise Unauthenticated("credentials are required (Authorization: Bearer <token or API key>)")
-        principal = identify(keys, verifier, token)
-        needed = (
-            area if area == "admin" else f"{area}:{'read' if request.method in READ_METHODS else 'write'}"
-        )
-        if needed not in principal.scopes:
-            raise Forbidden(f"{principal.name!r} lacks the scope {needed!r}")
-        request.state.principal = principal
-        return principal
+        checked: Principal | None = getattr(request.state, "principal", None)
+        if checked is None:
+            checked = principal_of(request, area, ctx.settings.api_keys, request.app.state.jwt)
+            request.state.principal = checked
+        return checked
 
     return check

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from cli import audit, catalog, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
+from cli import audit, catalog, db, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
 from core.errors import EXPECTED
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ app.add_typer(device.app, name="device")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(audit.app, name="audit")
+app.add_typer(db.app, name="db")
 exit_codes.document(app)
 
 

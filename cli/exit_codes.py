@@ -21,7 +21,8 @@ EXIT_CODES = {
     "inventory owners": f"Exit codes: 0 one owner per path; 1 repeats or conflicting values found; {ERROR}.",
     "inventory pool-sync": f"Exit codes: 0 every UPF read; 1 some could not be read; {ERROR}.",
     "device schema fetch": f"Exit codes: 0 every announced module fetched; 1 some refused; {ERROR}.",
-    "serve": "Exit codes: 0 stopped; 1 it could not start (e.g. the port is taken); 2 invalid settings.",
+    "serve": "Exit codes: 0 stopped; 1 it could not start (e.g. the port is taken); 2 invalid settings, "
+    "or a database behind this ROM's schema (run `rom db upgrade`).",
     "sims": "Exit codes: 0 stopped; 2 invalid topology or settings.",
 }
 

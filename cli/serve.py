@@ -14,15 +14,26 @@ from core.settings import get_settings
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port for the TMF APIs.")] = 8080,
+    upgrade_db: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade-db", help="Upgrade a database behind this ROM's schema first (else: refuse to start)."
+        ),
+    ] = False,
 ) -> None:
     """Run the TMF652/TMF639 API and the order worker."""
     import uvicorn
 
     from api.app import create_app
+    from core.db import make_engine
 
+    settings = get_settings()
+    if upgrade_db:
+        settings = settings.model_copy(update={"db_upgrade": True})
+    make_engine(settings.effective_database_url, upgrade=settings.db_upgrade).dispose()  # refuse early
     for name in ("rom", "core", "intent", "events", "inventory.audit"):  # the order path's own logs
         logging.getLogger(name).setLevel(logging.INFO)
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 def sims(

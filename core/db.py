@@ -6,18 +6,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
+from core import schema
 from core.text import loads as text_loads
 
 
 class Base(DeclarativeBase):
-    """Every table's base: a table exists once the module that defines it has been imported
-    (each store imports its neighbours' tables that it needs; `make_engine` creates them)."""
+    """Every table's base. The tables themselves are built by the migrations (`core.schema`);
+    a test checks that the newest revision equals these models."""
 
 
 def utcnow() -> datetime:
@@ -41,8 +40,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with every imported table created; SQLite gets WAL and a busy timeout."""
+def make_engine(url: str, *, upgrade: bool = False) -> Engine:
+    """An engine on a database at the code's schema revision (`core.schema`): an empty database
+    is built, one behind is refused (SchemaError) unless `upgrade`. SQLite gets WAL and a busy
+    timeout."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
@@ -52,27 +53,11 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, json_deserializer=text_loads)
     try:
-        Base.metadata.create_all(engine)
-    except DBAPIError:  # another process created the same tables at the same moment
-        Base.metadata.create_all(engine)
-    _add_new_columns(engine)
+        schema.ensure(engine, upgrade=upgrade)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
-
-
-def _add_new_columns(engine: Engine) -> None:
-    """Columns added to a model since its table was created (they must be nullable or have a
-    server default), so an existing database keeps working after an upgrade."""
-    existing = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        have = {c["name"] for c in existing.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in have and (column.nullable or column.server_default is not None):
-                ddl = CreateColumn(column).compile(dialect=engine.dialect)
-                try:
-                    with engine.begin() as conn:
-                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
-                except DBAPIError:  # another process added it at the same moment
-                    pass
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
+from core.liveness import is_dead
 
 
 class HubRow(Base):
@@ -58,7 +59,7 @@ class OutboxRow(Base):
     key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    delivered: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    delivered: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
 
 
 def add_event(session: Session, topic: str, key: str, payload: dict[str, Any]) -> None:
@@ -73,15 +74,16 @@ def list_events(session: Session, topic: str | None = None) -> list[OutboxRow]:
 
 
 def take_lease(session: Session, name: str, owner: str, now: datetime, until: datetime) -> bool:
-    """Hold the named lease if it is free, expired or already ours."""
+    """Hold the named lease if it is free, expired, held by a dead process (core.liveness) or ours."""
     row = session.get(LeaseRow, name)
     if row is None:
         session.add(LeaseRow(name=name, owner=owner, until=until))
         session.flush()
         return True
+    holder = row.owner if is_dead(row.owner) else owner  # a dead process's lease passes at once
     result = session.execute(
         update(LeaseRow)
-        .where(LeaseRow.name == name, (LeaseRow.owner == owner) | (LeaseRow.until < now))
+        .where(LeaseRow.name == name, LeaseRow.owner.in_({owner, holder}) | (LeaseRow.until < now))
         .values(owner=owner, until=until)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -29,6 +29,9 @@ class StateSettings(_FromEnv):
 
 class DatabaseSettings(StateSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under var_dir.")
+    db_upgrade: bool = Field(
+        False, description="Upgrade a database behind this ROM's schema at start instead of refusing it."
+    )
 
     @property
     def effective_database_url(self) -> str:

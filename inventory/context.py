@@ -26,7 +26,7 @@ class Context:
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
-        engine = make_engine(settings.effective_database_url)
+        engine = make_engine(settings.effective_database_url, upgrade=settings.db_upgrade)
         return cls(settings, engine, make_sessionmaker(engine))
 
     @contextmanager

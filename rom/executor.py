@@ -78,7 +78,10 @@ def execute_order(ctx: Context, order_id: str) -> str:
             row.owner, row.lease_until = None, None
             return row.state
         set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-        order_store.add_step(session, order_id, "started", attempt=row.attempts, owner=row.owner)
+        again = order_store.last_step(session, order_id) == "requeued"  # after recovery: one run
+        order_store.add_step(
+            session, order_id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
+        )
         request, correlation_id = row.request, row.correlation_id
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()

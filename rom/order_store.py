@@ -6,9 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Integer, String, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
+from core.errors import RomError
+from core.liveness import is_dead
 
 
 class OrderRow(Base):
@@ -98,8 +102,9 @@ def lock_if_waiting(session: Session, order_id: str) -> bool:
 def claim_order(session: Session, row: OrderRow, owner: str, lease_until: datetime) -> bool:
     """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state).
 
-    Run inside the caller's transaction: a device lock held by another order makes the insert
-    fail, and the caller rolls the whole claim back.
+    Run inside the caller's transaction: a device lock held by another order raises DeviceBusy,
+    and the caller rolls the whole claim back. The locks are inserted with ON CONFLICT DO NOTHING,
+    so contention is counted here, never logged by the database as a duplicate key.
     """
     waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
     if session.scalar(select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)) is None:
@@ -111,9 +116,23 @@ def claim_order(session: Session, row: OrderRow, owner: str, lease_until: dateti
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    session.add_all(DeviceLockRow(device=d, order_id=row.id) for d in row.devices)
-    session.flush()
+    if _insert_locks(session, row.id, row.devices) < len(set(row.devices)):
+        raise DeviceBusy(row.id)
     return True
+
+
+class DeviceBusy(RomError):
+    """Another order holds one of this order's devices (the claim must roll back)."""
+
+
+def _insert_locks(session: Session, order_id: str, devices: list[str]) -> int:
+    """How many of the devices this call locked (those free until now)."""
+    if not devices:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"device": d, "order_id": order_id} for d in sorted(set(devices))]
+    statement = insert(DeviceLockRow).values(rows).on_conflict_do_nothing().returning(DeviceLockRow.device)
+    return len(session.scalars(statement).all())
 
 
 def release_devices(session: Session, order_id: str) -> None:
@@ -132,17 +151,25 @@ def renew_lease(session: Session, order_ids: list[str], owner: str, lease_until:
     )
 
 
-def expired_leases(session: Session, now: datetime) -> list[str]:
-    """Claimed orders whose worker stopped renewing its lease (crashed or killed)."""
-    query = select(OrderRow.id).where(OrderRow.owner.is_not(None), OrderRow.lease_until < now)
-    return list(session.scalars(query))
+def orphaned(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """Claimed orders, with their owner, whose worker stopped renewing its lease or whose process
+    has exited (core.liveness: known at once on this host)."""
+    query = select(OrderRow.id, OrderRow.owner, OrderRow.lease_until).where(OrderRow.owner.is_not(None))
+    return [
+        (order_id, owner or "")
+        for order_id, owner, until in session.execute(query)
+        if (until is not None and until < now) or is_dead(owner or "")
+    ]
 
 
-def take_over(session: Session, order_id: str, owner: str, now: datetime, lease_until: datetime) -> bool:
-    """Become the owner of an order whose lease expired (a compare-and-set on the lease)."""
+def take_over(
+    session: Session, order_id: str, owner: str, now: datetime, lease_until: datetime, dead: str = ""
+) -> bool:
+    """Become the owner of an order whose lease expired, or whose owner `dead` has exited
+    (a compare-and-set on the lease or the owner)."""
     result = session.execute(
         update(OrderRow)
-        .where(OrderRow.id == order_id, OrderRow.lease_until < now)
+        .where(OrderRow.id == order_id, (OrderRow.lease_until < now) | (OrderRow.owner == dead))
         .values(owner=owner, lease_until=lease_until)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -150,6 +177,11 @@ def take_over(session: Session, order_id: str, owner: str, now: datetime, lease_
 
 def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
     session.add(StepRow(order_id=order_id, step=step, detail=detail))
+
+
+def last_step(session: Session, order_id: str) -> str | None:
+    query = select(StepRow.step).where(StepRow.order_id == order_id).order_by(StepRow.seq.desc()).limit(1)
+    return session.scalar(query)
 
 
 def steps(session: Session, order_id: str) -> list[StepRow]:

@@ -92,7 +92,8 @@ def _release(ctx: Context, order_id: str, state: str | None) -> str:
         assert row is not None
         if state is not None:
             set_state(session, row, state)
-            order_store.add_step(session, order_id, "compensated")
+            # the cause of the next `started` step: the step log reads as one run, retried once
+            order_store.add_step(session, order_id, "requeued", cause="its worker stopped before any commit")
         order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
         return row.state

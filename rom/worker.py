@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.db import utcnow
+from core.liveness import owner_id
 from inventory.context import Context
 from rom import order_store
 from rom.executor import execute_order
@@ -19,6 +17,7 @@ from rom.recovery import recover_order
 
 log = logging.getLogger(__name__)
 CONTENDED_RETRY = 0.01  # seconds before looking again after a claim lost to a busy database
+KEEPER_INTERVAL = 1.0  # seconds between the lease keeper's passes, at most
 
 
 class OrderWorker:
@@ -30,7 +29,7 @@ class OrderWorker:
         self._ctx = ctx
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner_id()
         self._wake = threading.Condition()
         self._signals = 0  # notify() count: a wake that comes while a thread looks is not lost
         self._stop = threading.Event()
@@ -101,7 +100,7 @@ class OrderWorker:
                 with self._ctx.transaction() as session:
                     if not order_store.claim_order(session, row, self.owner, now + self._lease):
                         continue
-            except IntegrityError:
+            except (order_store.DeviceBusy, IntegrityError):
                 continue  # another worker took one of its devices or the order first
             except OperationalError:
                 contended = True  # the database was busy (SQLite's write lock): look again soon
@@ -121,19 +120,20 @@ class OrderWorker:
                 with self._ctx.transaction() as session:
                     if mine:
                         order_store.renew_lease(session, mine, self.owner, now + self._lease)
-                    orphans = order_store.expired_leases(session, now)
+                    orphans = order_store.orphaned(session, now)
                 with self._lock:  # ours but not renewed (database outage): still running here
-                    orphans = [o for o in orphans if o not in self._running]
-                for order_id in orphans:
-                    self._recover(order_id)
+                    orphans = [o for o in orphans if o[0] not in self._running]
+                for order_id, dead in orphans:
+                    self._recover(order_id, dead)
             except Exception:  # keep renewing whatever one pass hit
                 log.exception("lease keeper: unexpected error; continuing")
-            self._stop.wait(self._lease.total_seconds() / 3)
+            # often enough that a dead process's orders move on within seconds (core.liveness)
+            self._stop.wait(min(self._lease.total_seconds() / 3, KEEPER_INTERVAL))
 
-    def _recover(self, order_id: str) -> None:
+    def _recover(self, order_id: str, dead: str) -> None:
         now = utcnow()
         with self._ctx.transaction() as session:
-            if not order_store.take_over(session, order_id, self.owner, now, now + self._lease):
+            if not order_store.take_over(session, order_id, self.owner, now, now + self._lease, dead):
                 return
         with self._lock:
             self._running.add(order_id)

@@ -10,8 +10,15 @@ cleared there (``PATCH`` with its ``alarmClearedTime``).
 While the corrective order of a rule and subject has not ended (ROM's API says its state), a new
 alarm of theirs does not submit another one: its ``correctiveOrder`` names the running order.
 
+That memory survives restarts because it lives in ROM: the n-th corrective order of a rule and
+subject has the externalId ``rom-sla:<rule>:<subject>:<n>`` (unless the rule's template sets one),
+ROM's idempotency key. A monitor that does not know a rule and subject yet (it just started, or
+took the partition over) reads the last of them from ROM first; two monitors submitting the same
+n get one order (a replay, or a 409 that names it).
+
 Rule state lives in memory: after a rebalance or a restart the new owner of a partition rebuilds
-it from the telemetry it reads (an alarm raised before may be raised again with a new id).
+it from the telemetry it reads (an alarm raised before may be raised again with a new id, but
+finds its corrective order still running in ROM).
 """
 
 from __future__ import annotations
@@ -60,6 +67,11 @@ def http_submitter(api_url: str, client: httpx.AsyncClient) -> Submit:
     return submit
 
 
+def corrective_external_id(key: tuple[str, str], seq: int) -> str:
+    """The externalId of the `seq`-th corrective order of a (rule, subject)."""
+    return f"rom-sla:{key[0]}:{key[1]}:{seq}"
+
+
 class SlaMonitor:
     """``await start()``, ``await run()`` (until cancelled or ``stop()``), ``await stop()``."""
 
@@ -93,7 +105,8 @@ class SlaMonitor:
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         self.published: list[dict[str, Any]] = []  # alarms published by this monitor, in order
-        self._orders: dict[tuple[str, str], str] = {}  # (rule, subject) -> its last corrective order id
+        # (rule, subject) -> its last corrective order's id and number (None: ROM holds none)
+        self._orders: dict[tuple[str, str], tuple[str, int] | None] = {}
         self._tmf642: dict[str, str] = {}  # alarm id -> the id of its TMF642 alarm in ROM
         self._stopping = asyncio.Event()
 
@@ -153,15 +166,44 @@ class SlaMonitor:
     async def _corrective(self, alarm: Alarm, body: dict[str, Any]) -> dict[str, Any]:
         """Submit the corrective order, unless the previous one for this rule and subject still runs."""
         key = (alarm.rule.name, alarm.subject)
+        if self.api_url and key not in self._orders:
+            self._orders[key] = await self._last_in_rom(key)  # after a restart: ROM remembers
         previous = self._orders.get(key) if self.api_url else None
-        state = await self._order_state(previous) if previous else None
+        state = await self._order_state(previous[0]) if previous else None
         if previous and state not in ENDED:
             metrics.CORRECTIVE_ORDERS.labels("running").inc()
-            return {"id": previous, "state": state, "note": "the previous corrective order has not ended"}
+            return {"id": previous[0], "state": state, "note": "the previous corrective order has not ended"}
+        seq = previous[1] + 1 if previous else 1
+        body = {"externalId": corrective_external_id(key, seq), **body}
         answer = await self._submit(body, alarm.alarm_id)
+        if answer.get("status") == 409 and self.api_url:  # another monitor submitted this one
+            found = await self._order_id(corrective_external_id(key, seq))
+            answer = {**answer, "id": found} if found else answer
         if answer.get("id"):
-            self._orders[key] = str(answer["id"])
+            self._orders[key] = (str(answer["id"]), seq)
         return answer
+
+    async def _last_in_rom(self, key: tuple[str, str]) -> tuple[str, int] | None:
+        """The newest corrective order ROM holds for this rule and subject, with its number."""
+        last, seq = None, 1
+        while (found := await self._order_id(corrective_external_id(key, seq))) is not None:
+            last, seq = (found, seq), seq + 1
+        return last
+
+    async def _order_id(self, external_id: str) -> str | None:
+        assert self.api_url is not None
+        url = f"{self.api_url.rstrip('/')}{ORDERS_PATH}"
+        try:
+            response = await self._http.get(
+                url, params={"externalId": external_id, "fields": "id,externalId"}
+            )
+            found = response.json() if response.status_code == 200 else []
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            log.warning("corrective orders not read from ROM: %s", exc)
+            return None
+        if not isinstance(found, list):
+            return None
+        return next((str(o["id"]) for o in found if o.get("externalId") == external_id), None)
 
     async def _order_state(self, order_id: str) -> str | None:
         """The order's state from ROM's API (``gone`` once deleted); None if it cannot be read (then

@@ -97,3 +97,23 @@ def test_every_operation_needs_a_key_and_its_scope(client: TestClient) -> None:
             refused = client.request(method, path, json={}, headers=viewer)
             assert refused.status_code == 403, (method, path, refused.status_code)
     assert client.get(ORDERS, headers=viewer).headers["X-Total-Count"] == "0"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe", b'{"orderItem": 1}', b"[" * 5000])
+def test_credentials_are_checked_before_the_body(client: TestClient, body: bytes) -> None:
+    """A malformed body never turns a 401 or 403 into a 400: the body is not read before the
+    credentials (api/auth_first.py)."""
+    writes = [op for op in _operations(client) if op[0] in ("POST", "PATCH", "PUT", "DELETE")]
+    assert len(writes) >= 5
+    json_type = {"Content-Type": "application/json"}
+    for method, path in writes:
+        anonymous = client.request(method, path, content=body, headers=json_type)
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+        assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+        unknown = client.request(method, path, content=body, headers={**json_type, "X-API-Key": "nope"})
+        assert unknown.status_code == 401, (method, path, unknown.text)
+        viewer = client.request(method, path, content=body, headers={**json_type, "X-API-Key": "viewer-key"})
+        assert viewer.status_code == 403, (method, path, viewer.text)
+        assert viewer.json()["@type"] == "Error"
+    som = {**json_type, "Authorization": "Bearer som-key"}
+    assert client.post(ORDERS, content=b"{not json", headers=som).status_code == 400  # then the body

@@ -1,0 +1,365 @@
+"""Chaos soak: two `rom serve` on one PostgreSQL, the L3VPN lab, a Kafka broker, a steady stream
+of orders, and a seeded schedule of faults: `kill -9` of a `rom serve` (restarted 1 s later), the
+broker stopped for 5 s, PostgreSQL restarted. Default settings (30 s order lease), so the takeover
+times measure core/liveness.py.
+
+    .venv/bin/python -m bench.soak --minutes 30 --seed 16 [--json out.json]
+
+At the end: every order final, none started twice, none ended twice, every outbox event
+relayed and in Kafka exactly once by event id, `rom drift report` in sync (exit 0); per kill, how
+long the dead process's orders waited before a live process took them; per `rom serve`, threads,
+open fds and RSS sampled over time (first and last sample). Exit 1 if an invariant failed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from core.events import ORDER_TOPIC, RESOURCE_TOPIC
+from core.outbox import OutboxRow
+from lab.kafka_broker import KafkaBroker, kafka_libdir
+from lab.postgres import PostgresServer
+from lab.support import REPO, free_port, running_lab, start_serve, wait_healthy
+from rom.order_store import OrderRow, StepRow
+
+TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
+ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
+FINAL = {"completed", "failed", "partial", "cancelled"}
+
+
+def order_body(i: int) -> dict[str, Any]:
+    devices = [("pe1",), ("pe2",), ("pe1", "pe2")][i % 3]
+    items = []
+    for n, device in enumerate(devices, start=1):
+        values = {
+            "device": device,
+            "vrfName": f"S{i}",
+            "routeDistinguisher": f"65002:{i}",
+            "interface": "Ethernet3",
+            "vlanId": 100 + i % 3900,
+            "ipv4Address": f"10.{100 + i // 250 % 100}.{i % 250}.{n}",
+            "prefixLength": 30,
+        }
+        items.append(
+            {
+                "id": str(n),
+                "action": "add",
+                "resourceSpecification": {"id": "l3vpn-endpoint"},
+                "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
+            }
+        )
+    return {"externalId": f"soak-{i}", "orderItem": items}
+
+
+@dataclass
+class Serve:
+    env: dict[str, str]
+    log: Any
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = start_serve(self.env, self.port, self.log)
+        with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10) as client:
+            wait_healthy(client, self.proc, timeout=120)
+
+    def kill(self) -> int:
+        assert self.proc is not None
+        pid = self.proc.pid
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        return pid
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:  # a graceful stop that hangs is itself a finding: logged
+            self.log.write(b"soak: rom serve did not stop within 30 s of SIGTERM; killed\n")
+            self.proc.kill()
+            self.proc.wait()
+
+    def sample(self) -> dict[str, int] | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        pid = self.proc.pid
+        status = Path(f"/proc/{pid}/status").read_text()
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        return {
+            "pid": pid,
+            "threads": int(fields["Threads"]),
+            "fds": len(os.listdir(f"/proc/{pid}/fd")),
+            "rss_kb": int(fields["VmRSS"].split()[0]),
+        }
+
+
+class Load(threading.Thread):
+    """Orders at `rate` per second, spread over the live `rom serve`s; a refused or failed POST is
+    retried with the same externalId (a replay), so none is lost and none is duplicated."""
+
+    def __init__(self, serves: list[Serve], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.serves, self.rate, self.stop = serves, rate, threading.Event()
+        self.accepted: dict[int, str] = {}
+
+    def run(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            self._submit(i)
+            i += 1
+            self.stop.wait(1 / self.rate)
+
+    def _submit(self, i: int) -> None:
+        for attempt in range(200):
+            serve = self.serves[(i + attempt) % len(self.serves)]
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{serve.port}{ORDERS}", json=order_body(i), timeout=10)
+            except httpx.HTTPError:
+                time.sleep(0.1)
+                continue
+            if answer.status_code in (200, 201):
+                self.accepted[i] = answer.json()["id"]
+                return
+            if answer.status_code < 500 and answer.status_code != 409:
+                return  # refused for good (not counted as accepted)
+            time.sleep(0.1)
+
+
+def _watch(into: list[float | None], engine: Any, pid: int, since: float) -> None:
+    into.append(takeover_delay(engine, pid, since))
+
+
+def takeover_delay(engine: Any, dead_pid: int, since: float, limit: float = 120) -> float | None:
+    """Seconds from the kill until no order is owned by the dead process any more (None: none was)."""
+    marker = f":{dead_pid}:"
+    with Session(engine) as session:
+        held = [
+            o
+            for o in session.scalars(select(OrderRow.owner).where(OrderRow.owner.is_not(None)))
+            if marker in (o or "")
+        ]
+    if not held:
+        return None
+    while time.monotonic() - since < limit:
+        with Session(engine) as session:
+            owners = list(session.scalars(select(OrderRow.owner).where(OrderRow.owner.is_not(None))))
+        if not any(marker in (o or "") for o in owners):
+            return time.monotonic() - since
+        time.sleep(0.1)
+    return limit
+
+
+async def kafka_event_ids(bootstrap: str, expected: int) -> Counter[str]:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        ORDER_TOPIC,
+        RESOURCE_TOPIC,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    seen: Counter[str] = Counter()
+    deadline = time.monotonic() + 120
+    try:
+        while sum(seen.values()) < expected and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            seen.update(json.loads(r.value)["eventId"] for rs in batch.values() for r in rs)
+        extra = await consumer.getmany(timeout_ms=2000)
+        seen.update(json.loads(r.value)["eventId"] for rs in extra.values() for r in rs)
+    finally:
+        await consumer.stop()
+    return seen
+
+
+def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
+    rng = random.Random(seed)
+    postgres = PostgresServer()
+    postgres.start()
+    broker = KafkaBroker(work / "kafka", lib_dir=kafka_libdir(fetch=True))
+    broker.start(timeout=180)
+    env = {
+        **os.environ,
+        "ROM_VAR_DIR": str(work),
+        "ROM_DATABASE_URL": postgres.url,
+        "ROM_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "ROM_CONFIRM_TIMEOUT": "60",
+        "ROM_ORDER_THREADS": "3",
+    }
+    for name in ("ROM_LEASE_SECONDS", "ROM_API_KEYS"):
+        env.pop(name, None)
+    engine = create_engine(postgres.url, pool_pre_ping=True)  # it outlives PostgreSQL restarts
+    log = open(work / "serve.log", "ab")  # noqa: SIM115
+    report: dict[str, Any] = {"seed": seed, "seconds": seconds, "rate": rate, "faults": [], "samples": []}
+    try:
+        with running_lab(env, TOPOLOGY):
+            serves = [Serve(env, log), Serve(env, log)]
+            try:
+                _run(serves, rng, seconds, engine, broker, postgres, env, report)
+            finally:
+                for serve in serves:
+                    serve.stop()
+        ids = report.pop("event_ids")
+        seen = asyncio.run(kafka_event_ids(broker.bootstrap, len(ids)))
+        report["events"] = len(ids)
+        report["events_lost"] = len(set(ids) - set(seen))
+        report["events_duplicated"] = sum(1 for n in seen.values() if n > 1)
+    finally:
+        log.close()
+        engine.dispose()
+        broker.stop()
+        postgres.stop()
+    return report
+
+
+def _run(
+    serves: list[Serve],
+    rng: random.Random,
+    seconds: float,
+    engine: Any,
+    broker: KafkaBroker,
+    postgres: PostgresServer,
+    env: dict[str, str],
+    report: dict[str, Any],
+) -> None:
+    """The load and the fault schedule, then the settled outcome, into `report`."""
+    for serve in serves:
+        serve.start()
+    load = Load(serves, report["rate"])
+    load.start()
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        time.sleep(rng.uniform(4, 10))
+        report["samples"].append(_sample(serves, engine, time.monotonic() - began))
+        fault = rng.choice(["kill", "kill", "broker", "postgres"])
+        at = round(time.monotonic() - began, 1)
+        if fault == "kill":
+            serve = rng.choice(serves)
+            since = time.monotonic()
+            pid = serve.kill()
+            waiter: list[float | None] = []
+            watcher = threading.Thread(target=_watch, args=(waiter, engine, pid, since))
+            watcher.start()
+            time.sleep(1)
+            serve.start()
+            watcher.join()
+            report["faults"].append({"at": at, "fault": "kill -9 rom serve", "takeover_s": waiter[0]})
+        elif fault == "broker":
+            broker.stop()
+            time.sleep(5)
+            broker.start(timeout=180)  # a loaded machine may take a while
+            report["faults"].append({"at": at, "fault": "Kafka broker stopped 5 s"})
+        else:
+            postgres.halt("fast")
+            time.sleep(2)
+            postgres.resume()
+            report["faults"].append({"at": at, "fault": "PostgreSQL restarted (2 s)"})
+    load.stop.set()
+    load.join(60)
+    report["samples"].append(_sample(serves, engine, time.monotonic() - began))
+    report.update(_settle(engine, load.accepted))
+    drift = subprocess.run(
+        [sys.executable, "-m", "cli", "drift", "report", "--format", "json"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report["drift_exit"] = drift.returncode
+
+
+def _sample(serves: list[Serve], engine: Any, at: float) -> dict[str, Any]:
+    with Session(engine) as session:
+        backlog = session.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.delivered.is_(None))
+        )
+    return {"at": round(at, 1), "outbox_backlog": backlog, "serves": [s.sample() for s in serves]}
+
+
+def _settle(engine: Any, accepted: dict[int, str], timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as session:
+            states = dict(session.execute(select(OrderRow.id, OrderRow.state)).all())
+            undelivered = session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.delivered.is_(None))
+            )
+        if (all(s in FINAL for s in states.values()) and not undelivered) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    with Session(engine) as session:
+        steps = list(session.execute(select(StepRow.order_id, StepRow.step)).all())
+        query = select(OutboxRow.payload).where(OutboxRow.topic.in_([ORDER_TOPIC, RESOURCE_TOPIC]))
+        event_ids = [p["eventId"] for p in session.scalars(query)]
+    starts = Counter(o for o, s in steps if s == "started")
+    ends = Counter(o for o, s in steps if s in FINAL)
+    return {
+        "orders_accepted": len(accepted),
+        "orders_missing": len(set(accepted.values()) - set(states)),
+        "orders_by_state": dict(Counter(states.values())),
+        "orders_not_final": sum(1 for s in states.values() if s not in FINAL),
+        "started_twice": sum(1 for n in starts.values() if n > 1),
+        "ended_twice": sum(1 for n in ends.values() if n > 1),
+        "resumed_after_recovery": sum(1 for _, s in steps if s == "resumed"),
+        "outbox_undelivered": undelivered,
+        "event_ids": event_ids,
+    }
+
+
+def held(report: dict[str, Any]) -> list[str]:
+    """The invariants that failed (empty: all held)."""
+    checks = {
+        "an accepted order is missing": report["orders_missing"] == 0,
+        "an order is not final": report["orders_not_final"] == 0,
+        "an order started twice": report["started_twice"] == 0,
+        "an order ended twice": report["ended_twice"] == 0,
+        "an outbox event was not relayed": report["outbox_undelivered"] == 0,
+        "an event is missing from Kafka": report["events_lost"] == 0,
+        "an event is in Kafka twice": report["events_duplicated"] == 0,
+        "the devices drifted from the inventory": report["drift_exit"] == 0,
+    }
+    return [name for name, ok in checks.items() if not ok]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=2.0, help="orders per second")
+    parser.add_argument("--json", type=Path, help="write the report here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rom-soak-") as work:
+        report = soak(args.minutes * 60, args.seed, args.rate, Path(work))
+    report["failed"] = held(report)
+    text = json.dumps(report, indent=1)
+    if args.json:
+        args.json.write_text(text)
+    sys.stdout.write(text + "\n")
+    sys.exit(1 if report["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
