@@ -179,5 +179,5 @@ def test_a_create_that_repeats_or_contradicts_a_resource_is_409_naming_it(rom: R
     message = contradicts.json()["message"]
     assert "route-distinguisher on pe1 is owned by" in message and first["id"] in message
     assert "'65000:7'" in message and "'65000:8'" in message
-    listed = rom.client.get(RESOURCES).json()
+    listed = rom.client.get(RESOURCES, params={"resourceSpecification.id": "l3vpn-endpoint"}).json()
     assert [r["id"] for r in listed] == [first["id"]]  # nothing else was created
