@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import subprocess
 import threading
 import time
@@ -213,6 +214,11 @@ def test_subscribe_stream_on_change_sees_a_set(gnmic: Path, fleet: FleetThread) 
         stream.stop()
 
 
+def next_prompt(output: str, start: int) -> int:
+    found = [at for prompt in PROMPTS if (at := output.find(prompt, start)) >= 0]
+    return min(found, default=-1)
+
+
 def test_subscribe_poll(gnmic: Path, fleet: FleetThread) -> None:
     """gnmic asks which target and subscription to poll on a terminal: answer with Enter twice and
     expect a second full response, with a later counter value, after the initial one."""
@@ -225,10 +231,12 @@ def test_subscribe_poll(gnmic: Path, fleet: FleetThread) -> None:
         stdin=slave, stdout=slave, stderr=slave, close_fds=True,
     )  # fmt: skip
     os.close(slave)
-    output, prompts = "", 0
+    output, seen = "", 0
     deadline = time.monotonic() + 30
     try:
-        while time.monotonic() < deadline and len(values(output, "in-octets")) < 2:
+        while time.monotonic() < deadline and output.count("received sync response") < 2:
+            if not select.select([master], [], [], 0.5)[0]:
+                continue
             try:
                 chunk = os.read(master, 65536)
             except OSError:
@@ -236,9 +244,12 @@ def test_subscribe_poll(gnmic: Path, fleet: FleetThread) -> None:
             if not chunk:
                 break
             output += chunk.decode(errors="replace")
-            if prompts < len(PROMPTS) and PROMPTS[prompts] in output:
-                os.write(master, b"\r")  # Enter: the first (only) target, then its only subscription
-                prompts += 1
+            # Enter at each prompt: the first (only) target, then its only subscription. A prompt
+            # drawn again (a key that came before the terminal was raw) is answered again.
+            while (at := next_prompt(output, seen)) >= 0:
+                time.sleep(0.2)  # let the prompt switch the terminal to raw mode
+                os.write(master, b"\r")
+                seen = at + 1
     finally:
         os.close(master)
         proc.kill()
