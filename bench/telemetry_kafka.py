@@ -1,6 +1,6 @@
 """gNMI → Kafka side by side: ROM's collector + publisher, then gnmic's Kafka output, in one run.
 
-    .venv/bin/python bench/telemetry_kafka.py [--devices 100] [--interfaces 16] [--counters 8]
+    .venv/bin/python bench/telemetry_kafka.py [--devices 20,100] [--interfaces 16] [--counters 8]
         [--interval 0.1] [--fleet-processes 2] [--duration 20] [--write bench/RESULTS.md]
 
 One Kafka broker (KRaft, loopback, ``lab.kafka_broker``); per run a fresh fleet of the same
@@ -47,6 +47,7 @@ SECTION = "## Telemetry: ROM beside gnmic (issue 15)"
 PARTITIONS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PATH = "interfaces/interface/state/counters"
+LINGER_MS = [5]  # ROM publisher's linger (--linger-ms), set in main
 
 
 # -- the fleet --------------------------------------------------------------------------------
@@ -84,6 +85,7 @@ def rom_cmd(
     return [
         sys.executable, "-W", "ignore", str(Path(__file__)), "--rom-child", "--bootstrap", bootstrap,
         "--topic", topic, "--devices-file", str(spec), "--interval", str(interval),
+        "--linger-ms", str(LINGER_MS[0]),
     ]  # fmt: skip
 
 
@@ -124,7 +126,9 @@ async def rom_child(args: argparse.Namespace) -> None:
     from telemetry.subscriptions import PathSpec, Subscription
 
     devices = json.loads(Path(args.devices_file).read_text())
-    publisher = TelemetryPublisher(args.bootstrap, args.topic, buffer_events=2_000_000)
+    publisher = TelemetryPublisher(
+        args.bootstrap, args.topic, buffer_events=2_000_000, linger_ms=args.linger_ms
+    )
     await publisher.start()
     collector = Collector(publisher.offer)
     spec = (PathSpec(PATH, "sample", args.interval),)
@@ -297,13 +301,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--devices", type=int, default=100)
+    parser.add_argument(
+        "--devices",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=[100],
+        help="fleet sizes, comma-separated: one table each",
+    )
     parser.add_argument("--interfaces", type=int, default=16)
     parser.add_argument("--counters", type=int, default=8)
     parser.add_argument("--interval", type=float, default=0.1, help="sample interval of every device (s)")
     parser.add_argument("--fleet-processes", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--duration", type=float, default=20.0, help="measured window per collector (s)")
+    parser.add_argument("--linger-ms", type=int, default=5, help="ROM publisher linger (ms)")
     parser.add_argument("--only", choices=("rom", "gnmic"), help="run one side only")
     parser.add_argument("--write", type=Path, help="update this RESULTS.md section")
     parser.add_argument("--rom-child", action="store_true", help=argparse.SUPPRESS)
@@ -311,22 +321,27 @@ def main() -> None:
     parser.add_argument("--topic", help=argparse.SUPPRESS)
     parser.add_argument("--devices-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    LINGER_MS[0] = args.linger_ms
     if args.rom_child:
         asyncio.run(rom_child(args))
         return
-    results: dict[str, dict[str, Any]] = {}
+    rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="rom-bench-telemetry-") as tmp:
         broker = KafkaBroker(Path(tmp) / "kafka", heap_mb=768)
         broker.start()
         try:
-            for name, make in (("rom", rom_cmd), ("gnmic", gnmic_cmd)):
-                if args.only in (None, name):
-                    results[name] = one_run(name, make, broker.bootstrap, args, Path(tmp))
+            for devices in args.devices:
+                results: dict[str, dict[str, Any]] = {}
+                size = argparse.Namespace(**{**vars(args), "devices": devices})
+                for name, make in (("rom", rom_cmd), ("gnmic", gnmic_cmd)):
+                    if args.only in (None, name):
+                        results[name] = one_run(name, make, broker.bootstrap, size, Path(tmp))
+                if len(results) == 2:
+                    rows += table(size, results["rom"], results["gnmic"])
         finally:
             broker.stop()
-    if len(results) < 2:
+    if not rows:
         return
-    rows = table(args, results["rom"], results["gnmic"])
     print("\n".join(rows))
     if args.write:
         write_section(args.write, args, rows)
@@ -340,7 +355,8 @@ def write_section(path: Path, args: argparse.Namespace, rows: list[str]) -> None
             f"Measured {time.strftime('%Y-%m-%d %H:%M')} UTC on this 2-vCPU VM, shared with other work at the"
             " time (figures are indicative), CPython"
             f" {sys.version.split()[0]}, Kafka from `lab.kafka_broker`, gnmic v0.47.0. Fleet:"
-            f" `sims.gnmi.loadgen` in {args.fleet_processes} processes; {args.warmup:g} s warm-up, then"
+            f" `sims.gnmi.loadgen` in {args.fleet_processes} processes, {args.interfaces} interfaces x"
+            f" {args.counters} counters per device; {args.warmup:g} s warm-up, then"
             f" {args.duration:g} s measured per collector, one collector after the other.", "",
             command, "",
             *rows,
