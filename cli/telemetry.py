@@ -96,11 +96,19 @@ def run(
     rules: Annotated[
         Path | None, typer.Option(help="SLA rules YAML (docs/sla.md): also run the SLA monitor.")
     ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option(help="Share the devices with the other --cluster collectors on this database."),
+    ] = False,
+    cluster_ttl: Annotated[
+        float, typer.Option(help="A silent collector's devices move to the others after N seconds.")
+    ] = 6.0,
 ) -> None:
     """Subscribe to every inventory device (and resource KPIs) and publish to Kafka until Ctrl-C."""
     from drivers.grpc_tls import GrpcTls
     from inventory.context import Context
     from inventory.records import Device  # noqa: F401 - registers the tables
+    from telemetry.cluster import Membership
     from telemetry.runner import RunOptions, run_telemetry
     from telemetry.subscriptions import from_inventory
 
@@ -133,9 +141,13 @@ def run(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_telemetry(options, inventory, stop)
+        await run_telemetry(options, inventory, stop, membership)
 
-    Console(stderr=True).print(f"telemetry -> {options.bootstrap} topic {topic}; Ctrl-C stops")
+    if cluster_ttl <= 0:
+        raise InvalidRequest("--cluster-ttl must be > 0")
+    membership = Membership(ctx.transaction, ttl_s=cluster_ttl) if cluster else None
+    shared = f" as cluster member {membership.me}" if membership else ""
+    Console(stderr=True).print(f"telemetry -> {options.bootstrap} topic {topic}{shared}; Ctrl-C stops")
     asyncio.run(main())
 
 

@@ -157,9 +157,7 @@ class Collector:
 
     async def _stream(self, sub: Subscription, status: StreamStatus) -> None:
         requests: asyncio.Queue[gnmi_pb2.SubscribeRequest | None] = asyncio.Queue()
-        requests.put_nowait(build_request(sub))
-        if sub.kind == "poll":
-            requests.put_nowait(gnmi_pb2.SubscribeRequest(poll=gnmi_pb2.Poll()))
+        requests.put_nowait(build_request(sub))  # a POLL target answers it with the first round
 
         async def outgoing() -> AsyncIterator[gnmi_pb2.SubscribeRequest]:
             while (request := await requests.get()) is not None:

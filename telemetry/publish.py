@@ -54,7 +54,7 @@ class TelemetryPublisher:
         topic: str = TOPIC,
         *,
         buffer_events: int = 200_000,
-        linger_ms: int = 20,
+        linger_ms: int = 5,
         max_batch_bytes: int = 512 * 1024,
         compression: str | None = "gzip",
         retry_backoff_s: float = 0.5,

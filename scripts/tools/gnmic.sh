@@ -1,117 +1,62 @@
 #!/usr/bin/env bash
-# Build gnmic (an independent gNMI client) once and cache the binary.
+# gnmic (github.com/openconfig/gnmic v0.47.0), the independent gNMI client of the interop tests and
+# the gNMI -> Kafka peer of bench/telemetry_kafka.py. The build itself is the shared peer script,
+# ../shared/peers/gnmic/build.sh beside the repository (it builds from a source snapshot and caches
+# the binary; about 7 minutes cold on 2 cores, instant after). This wrapper only serialises builds
+# and lets `make tools` start one in the background so it overlaps with lint, typecheck and tests.
 #
-#   scripts/tools/gnmic.sh          # build if missing, print the binary's path on stdout
-#   scripts/tools/gnmic.sh --force  # rebuild even when cached
+#   scripts/tools/gnmic.sh                 # build if needed (waits for a running build), print the path
+#   scripts/tools/gnmic.sh --background    # start a detached build (if none runs) and return at once
+#   scripts/tools/gnmic.sh --wait SECONDS  # wait up to SECONDS for a running build, then as the first form
 #
-# gnmic's own go.mod carries `replace` directives (pkg/api, pkg/cache -> ./pkg/...), so
-# `go install github.com/openconfig/gnmic@vX` refuses it. Instead we build it from a throw-away
-# wrapper module that *requires* gnmic at a pinned version: replace directives of a dependency are
-# ignored, and pkg/api and pkg/cache are published as modules of their own, so the wrapper pins the
-# versions gnmic's go.mod names for them.
-#
-# Everything lives under ${ROM_TOOLS_DIR:-$HOME/.cache/rom-tools}: the binary in bin/, and GOPATH,
-# GOMODCACHE and GOCACHE in go/, so a rerun (or a rebuild after a version bump) is fast.
-# Progress goes to stderr; stdout carries only the path.
+# ROM_GNMIC_BUILD overrides the build script, ROM_GNMIC a ready binary (then nothing is built).
+# Log and state under ${ROM_TOOLS_DIR:-~/.cache/rom-tools}/gnmic-build/: build.log, build.rc
+# (exit code of the last background build), build.lock (held while a build runs).
+# Exit 3: no Go toolchain or no build script here; other non-zero: the build failed (see the log).
 set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${ROM_GNMIC_BUILD:-$repo/../shared/peers/gnmic/build.sh}
+state=${ROM_TOOLS_DIR:-$HOME/.cache/rom-tools}/gnmic-build
+lock=$state/build.lock
 
-# STATUS (measured on this machine): no gnmic version the module proxy serves here can be built
-# against the *published* pkg/api and pkg/cache. The proxy serves gnmic v0.45.0, v0.46.0 and
-# v0.47.0 only (older releases and patch releases are refused), pkg/api v0.1.11 and pkg/cache v0.1.3:
-#   v0.47.0, v0.46.0  in-tree pkg/api and pkg/cache moved on without a new tag: missing
-#                     TargetConfig.RedactedDeepCopy, Target.SetSubscriptionConfig,
-#                     Target.SubscribeClientStates, and *slog.Logger where v0.1.x take *log.Logger.
-#   v0.45.0           needs inet.af/netaddr (via gomplate/v3 v3.11.8), which is not served; with
-#                     gomplate/v3 replaced by v3.9.0 (no netaddr) it still misses
-#                     Target.SubscribeClientStates in pkg/api v0.1.11.
-# The script therefore fails with exit code 5 ("not buildable here") and records the failure, so
-# later runs answer at once instead of spending minutes on the same error (--force retries).
-# Override GNMIC_VERSION / GNMIC_API_VERSION / GNMIC_CACHE_VERSION once compatible versions are
-# served.
-GNMIC_VERSION="${GNMIC_VERSION:-v0.47.0}"
-# The versions gnmic's go.mod at GNMIC_VERSION requires (and replaces with its local copies).
-GNMIC_API_VERSION="${GNMIC_API_VERSION:-v0.1.11}"
-GNMIC_CACHE_VERSION="${GNMIC_CACHE_VERSION:-v0.1.3}"
-
-TOOLS_DIR="${ROM_TOOLS_DIR:-$HOME/.cache/rom-tools}"
-BIN_DIR="$TOOLS_DIR/bin"
-BIN="$BIN_DIR/gnmic"
-STAMP="$BIN_DIR/.gnmic-version"
-FAILED="$BIN_DIR/.gnmic-failed"
-BUILD_ID="$GNMIC_VERSION api=$GNMIC_API_VERSION cache=$GNMIC_CACHE_VERSION go=$(go env GOVERSION 2>/dev/null || true)"
-
-force=0
-case "${1:-}" in
-  --force) force=1 ;;
-  "") ;;
-  -h | --help)
-    sed -n '2,15p' "$0"
-    exit 0
-    ;;
-  *)
-    echo "usage: $0 [--force]" >&2
-    exit 2
-    ;;
-esac
-
-if [[ $force -eq 0 && -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$BUILD_ID" ]]; then
-  echo "$BIN"
+if [[ -n "${ROM_GNMIC:-}" ]]; then
+  [[ -x "$ROM_GNMIC" ]] || { echo "gnmic.sh: ROM_GNMIC=$ROM_GNMIC is not an executable" >&2; exit 2; }
+  echo "$ROM_GNMIC"
   exit 0
 fi
-
-if ! command -v go >/dev/null 2>&1; then
-  echo "gnmic.sh: the Go toolchain (go) is not on PATH" >&2
+if [[ ! -f "$build" ]]; then
+  echo "gnmic.sh: no gnmic build script at $build (the shared peers folder beside the repository)" >&2
   exit 3
 fi
+command -v go >/dev/null || { echo "gnmic.sh: no Go toolchain on PATH" >&2; exit 3; }
+mkdir -p "$state"
 
-if [[ $force -eq 0 && -f "$FAILED" && "$(head -n1 "$FAILED")" == "$BUILD_ID" ]]; then
-  echo "gnmic.sh: gnmic $GNMIC_VERSION is not buildable here (recorded; --force retries):" >&2
-  tail -n +2 "$FAILED" >&2
-  exit 5
+wait_s=0
+case "${1:-}" in
+  "") wait_s=3600 ;;
+  --wait) wait_s=${2:?usage: gnmic.sh --wait SECONDS} ;;
+  --background)
+    # flock -n in the detached child: when a build already holds the lock there is nothing to do.
+    rm -f "$state/build.rc"
+    setsid nohup bash -c '
+      flock -n 9 || exit 0
+      set +e; bash "$1" >"$2/build.log" 2>&1; echo $? >"$2/build.rc"
+    ' gnmic-build "$build" "$state" 9>"$lock" </dev/null >/dev/null 2>&1 &
+    echo "gnmic.sh: building in the background (log: $state/build.log)" >&2
+    exit 0
+    ;;
+  -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+  *) echo "usage: $0 [--background | --wait SECONDS]" >&2; exit 2 ;;
+esac
+
+exec 9>"$lock"
+if ! flock -w "$wait_s" 9; then
+  echo "gnmic.sh: a gnmic build still runs after ${wait_s} s (log: $state/build.log)" >&2
+  exit 4
 fi
-
-mkdir -p "$BIN_DIR" "$TOOLS_DIR/go"
-export GOPATH="$TOOLS_DIR/go/path"
-export GOMODCACHE="$TOOLS_DIR/go/path/pkg/mod"
-export GOCACHE="$TOOLS_DIR/go/build-cache"
-export GOFLAGS="-mod=mod"
-export CGO_ENABLED=0
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/rom-gnmic.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-
-cat >"$work/go.mod" <<EOF
-module rom.invalid/gnmic-wrapper
-
-go 1.25.0
-
-require (
-	github.com/openconfig/gnmic $GNMIC_VERSION
-	github.com/openconfig/gnmic/pkg/api $GNMIC_API_VERSION
-	github.com/openconfig/gnmic/pkg/cache $GNMIC_CACHE_VERSION
-)
-EOF
-
-echo "gnmic.sh: building gnmic $GNMIC_VERSION (pkg/api $GNMIC_API_VERSION, pkg/cache $GNMIC_CACHE_VERSION)" \
-  "into $BIN; the first build downloads many modules and takes minutes" >&2
-start=$SECONDS
-ldflags="-s -w -X github.com/openconfig/gnmic/pkg/version.Version=${GNMIC_VERSION#v}"
-ldflags+=" -X github.com/openconfig/gnmic/pkg/version.Commit=module"
-ldflags+=" -X github.com/openconfig/gnmic/pkg/version.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-ldflags+=" -X github.com/openconfig/gnmic/pkg/version.GitURL=https://github.com/openconfig/gnmic"
-if ! (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$work/gnmic" github.com/openconfig/gnmic \
-  2>"$work/build.log"); then
-  grep -v '^go: downloading' "$work/build.log" | head -n 20 >&2 || true
-  {
-    echo "$BUILD_ID"
-    grep -v '^go: downloading' "$work/build.log" | head -n 12
-  } >"$FAILED"
-  echo "gnmic.sh: building gnmic $GNMIC_VERSION failed after $((SECONDS - start)) s;" \
-    "see the STATUS note at the top of $0" >&2
-  exit 5
+if [[ -f "$state/build.rc" && "$(cat "$state/build.rc")" != 0 ]]; then
+  echo "gnmic.sh: the background build failed (exit $(cat "$state/build.rc")); its log ends:" >&2
+  tail -n 20 "$state/build.log" >&2 || true
+  echo "gnmic.sh: building again in the foreground" >&2
 fi
-rm -f "$FAILED"
-mv -f "$work/gnmic" "$BIN"
-echo "$BUILD_ID" >"$STAMP"
-echo "gnmic.sh: built in $((SECONDS - start)) s" >&2
-echo "$BIN"
+bash "$build" | tail -n 1

@@ -138,11 +138,15 @@ class SubscribeSession:
 
     # -- modes -------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Begin: ONCE queues everything and the end; STREAM starts its loops; POLL waits for polls."""
+        """Begin: ONCE queues everything and the end; STREAM starts its loops; POLL sends the initial
+        updates and sync (unless updates_only, as the spec's maintainers read 3.5.2.3) and then waits
+        for polls."""
         mode = self.request.mode
         if mode == ListMode.ONCE:
             self.send_all()
             self.queue.put_nowait(None)
+        elif mode == ListMode.POLL:
+            self.send_all()
         elif mode == ListMode.STREAM:
             snapshots = self.send_all()
             for plan, snap in zip(self.plans, snapshots, strict=True):

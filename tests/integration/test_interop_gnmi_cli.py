@@ -1,6 +1,6 @@
 """Interop: OpenConfig's reference client gnmi_cli (Go, independent of ROM) against the simulator.
 
-gnmic cannot be built from the module versions served here (docs/tools.md); gnmi_cli can.
+A second independent client beside gnmic (test_interop_gnmic.py).
 It reads the password from a terminal, so each call runs on a pseudo-terminal.
 """
 
