@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ROM", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=s.max_body_bytes)
-    guarded = [(resource_order.router.prefix, "orders"), (resource.router.prefix, "inventory")]
+    guarded = [(resource_order.router.prefix, "orders"), (catalog.router.prefix, "orders")]
+    guarded += [(resource.router.prefix, "inventory"), (alarm.router.prefix, "inventory")]
     app.add_middleware(CredentialsFirst, areas=[*guarded, (admin.router.prefix, "admin")])
 
     @app.exception_handler(BodyTooLarge)
