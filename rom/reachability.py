@@ -3,8 +3,11 @@
 A check names, with ``{characteristic}`` placeholders, the device a probe starts from (``from``),
 the address it pings (``to``) and the network instance (``networkInstance``); ``pairs: mesh`` pairs
 each item of the spec in the order with every other item of the same ``group`` (an L3VPN's
-endpoints of one VRF), ``pairs: each`` makes one probe per item. ``count`` probes are sent; the
-check passes when loss <= ``maxLossPercent`` and the largest round trip <= ``maxRttMs``.
+endpoints of one VRF), ``pairs: each`` makes one probe per item (``peer`` names the device holding
+``to``, for the note); ``from`` may name a device other than the item's (the 5G slice: the gNB-side
+PE to the UPF's N3 address), and an entry whose ``from`` or ``to`` is empty in an item (an optional
+characteristic left out) makes no probe. ``count`` probes are sent; the check passes when loss <=
+``maxLossPercent`` and the largest round trip <= ``maxRttMs``.
 
 How a device probes is its platform's business (``templates/reachability/platforms.yaml``): gNOI
 System.Ping on the gNMI endpoint, or a NETCONF RPC (``drivers.netconf_ping``). Probes run in
@@ -88,8 +91,13 @@ def probes_for(items: Iterable[PlannedItem]) -> list[Probe]:
                 max_loss_percent=float(raw.get("maxLossPercent", 0)),
                 max_rtt_ms=float(raw["maxRttMs"]) if raw.get("maxRttMs") is not None else None,
             )
+            if not source:
+                continue
             if raw.get("pairs", "each") != "mesh":
-                probes.append(replace(base, destination=_fill(raw["to"], context)))
+                destination = _fill(raw["to"], context)
+                if destination:
+                    peer = _fill(raw.get("peer", ""), context)
+                    probes.append(replace(base, destination=destination, peer=peer))
                 continue
             group = _fill(raw.get("group", ""), context)
             for other in items:
@@ -238,12 +246,8 @@ class Probed:
 
 
 def check_order(ctx: Context, items: list[PlannedItem]) -> Probed:
-    """The reachability post-check of an order's applied items.
-
-    Hook: the 5G slice's gNB-side PE -> UPF N3 check is a ``pairs: each`` entry in the slice
-    specs' ``postChecks.reachability`` (``from: "{peDevice}"``, ``to: "{upfN3Address}"``,
-    ``networkInstance: ...``); ``from`` may name a device other than the item's. It is not declared
-    yet: the 5G specs are moving onto the 3GPP models, which will name those characteristics."""
+    """The reachability post-check of an order's applied items (the L3VPN's VRF mesh, the 5G
+    slice core's gNB-side PE -> UPF N3 address)."""
     probes = probes_for(items)
     if not probes or not ctx.settings.reachability_checks:
         return Probed()

@@ -5,6 +5,10 @@ are configured consistently (an enabled L3VRF of the same name, equal route-dist
 import/export policies, the subinterface present, enabled and addressed) and a path of up links
 joins A and B. A link end ``ethN`` maps to the device's ``EthernetN``; a disabled interface makes
 its links unusable.
+
+A node that is not a router (a UPF's N3 interface) holds the addresses of its topology label
+``rom.sim/addresses`` (comma-separated): the routers' default instance (the transport's global
+table) reaches them over any path of up links, with the routing protocol taken as converged.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from sims.models.router import IF, IP, NI
 from sims.reachability import Reachability
 
 PORT = re.compile(r"eth(\d+)")
+ADDRESSES_LABEL = "rom.sim/addresses"
+DEFAULT_INSTANCE = "default"
 
 
 @dataclass(frozen=True)
@@ -56,9 +62,10 @@ def _endpoint(text: str) -> tuple[str, str]:
 class Network:
     """Links between devices and whether each is up."""
 
-    def __init__(self, links: Iterable[Link] = ()) -> None:
+    def __init__(self, links: Iterable[Link] = (), hosts: Mapping[str, str] | None = None) -> None:
         self.links: dict[str, Link] = {}
         self._down: set[str] = set()
+        self.hosts: dict[str, str] = dict(hosts or {})  # address -> the device holding it
         for link in links:
             self.links[link.id] = link
 
@@ -66,11 +73,24 @@ class Network:
     def from_topology(cls, topology: Mapping[str, Any]) -> Network:
         """Links of a containerlab topology (``topology.links[].endpoints: ["a:eth1", "b:eth1"]``)."""
         network = cls()
-        for entry in (topology.get("topology") or {}).get("links") or []:
+        body = topology.get("topology") or {}
+        for entry in body.get("links") or []:
             ends = entry.get("endpoints") or []
             if len(ends) == 2:
                 network.add_link(ends[0], ends[1])
+        for name, node in (body.get("nodes") or {}).items():
+            labels = (node or {}).get("labels") or {}
+            for text in str(labels.get(ADDRESSES_LABEL) or "").split(","):
+                if text.strip():
+                    network.add_host(text, str(name))
         return network
+
+    def add_host(self, address: str, device: str) -> None:
+        """``device`` holds ``address`` in the default instance; ValueError if it is not IPv4."""
+        try:
+            self.hosts[str(ipaddress.IPv4Address(address.strip()))] = device
+        except ValueError:
+            raise ValueError(f"{device}: '{address.strip()}' is not an IPv4 address") from None
 
     def add_link(self, end_a: str, end_b: str) -> Link:
         """Add a link between two ``device:port`` ends (returns the existing one if present)."""
@@ -260,6 +280,44 @@ def _owner(
     return fallback
 
 
+def _usable(configs: Mapping[str, etree._Element]) -> Callable[[Link], bool]:
+    """Whether a link's ends are enabled interfaces (on the devices whose config is known)."""
+
+    def usable(link: Link) -> bool:
+        return all(
+            end not in configs or interface_enabled(configs[end], link.port_of(end))
+            for end in (link.a, link.b)
+        )
+
+    return usable
+
+
+def _no_path(network: Network, source: str, target: str) -> Reachability:
+    down = sorted(link.id for link in network.links.values() if not network.is_up(link.id))
+    detail = f" (down: {', '.join(down)})" if down else ""
+    return Reachability(False, f"no path of up links from {source} to {target}{detail}")
+
+
+def _to_host(
+    network: Network, configs: Mapping[str, etree._Element], source: str, holder: str, destination: str
+) -> Reachability:
+    """From ``source``'s default instance to an address a (non-router) node holds."""
+    config = configs.get(source)
+    if config is None:
+        return Reachability(False, f"{source} is unknown")
+    for instance in config.iterfind(f"{{{NI}}}network-instances/{{{NI}}}network-instance"):
+        if _text(instance, f"{{{NI}}}name") == DEFAULT_INSTANCE:
+            if _text(instance, f"{{{NI}}}config/{{{NI}}}enabled", "true") == "false":
+                return Reachability(False, f"network-instance {DEFAULT_INSTANCE} on {source} is disabled")
+            break
+    else:
+        return Reachability(False, f"network-instance {DEFAULT_INSTANCE} is not configured on {source}")
+    path = network.path(source, holder, _usable(configs))
+    if path is None:
+        return _no_path(network, source, holder)
+    return Reachability(True, f"{destination} ({holder}) reachable via {' > '.join(path)}", tuple(path))
+
+
 def reachability(
     network: Network, configs: Mapping[str, etree._Element], source: str, vrf: str, destination: str
 ) -> Reachability:
@@ -268,6 +326,9 @@ def reachability(
         address = ipaddress.IPv4Address(destination.strip())
     except ValueError:
         return Reachability(False, f"'{destination}' is not an IPv4 address")
+    holder = network.hosts.get(str(address))
+    if vrf == DEFAULT_INSTANCE and holder is not None:
+        return _to_host(network, configs, source, holder, destination)
     local = vrf_endpoint(source, configs[source], vrf) if source in configs else None
     problem = _usable_problem(local, source, vrf)
     if problem is not None or local is None:
@@ -293,15 +354,7 @@ def reachability(
             False, f"import/export policies of {vrf} differ between {source} and {remote.device}"
         )
 
-    def usable(link: Link) -> bool:
-        return all(
-            end not in configs or interface_enabled(configs[end], link.port_of(end))
-            for end in (link.a, link.b)
-        )
-
-    path = network.path(source, remote.device, usable)
+    path = network.path(source, remote.device, _usable(configs))
     if path is None:
-        down = sorted(link.id for link in network.links.values() if not network.is_up(link.id))
-        detail = f" (down: {', '.join(down)})" if down else ""
-        return Reachability(False, f"no path of up links from {source} to {remote.device}{detail}")
+        return _no_path(network, source, remote.device)
     return Reachability(True, f"reachable via {' > '.join(path)}", tuple(path))

@@ -1,12 +1,15 @@
 """The seed's 5G slice order through the TMF652 API: RAN (gNMI), transport QoS (gNMI) and core (NETCONF),
-read back with independent clients (pygnmi, ncclient); a PRB share over the cell's capacity is refused
-at intake; a RAN refusal rolls every device back."""
+read back with independent clients (pygnmi, ncclient); the gNB-side PE's probe of the UPF's N3
+address is recorded, and with the PE-UPF link down (the simulators' control API) the order fails at
+that check with every device as before; a PRB share over the cell's capacity is refused at intake; a
+RAN refusal rolls every device back."""
 
 from __future__ import annotations
 
 import copy
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,14 +39,27 @@ OUT_OF_BAND_POLICY = (
     "</attributes></RRMPolicyRatio></NRCellDU></GNBDUFunction></ManagedElement></config>"
 )
 SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order.json").read_text())
+N3_PAIR = "pe1 -> 10.3.0.10 (upf1) in default"
 
 
 class Slice:
     def __init__(self, var_dir: Path, api: httpx.Client) -> None:
         self.api = api
         self.database = f"sqlite:///{var_dir / 'rom.db'}"  # what `rom serve` uses there
+        self.var_dir = var_dir
         data = json.loads((var_dir / "lab" / "rom-5g-slice" / "endpoints.json").read_text())
         self.devices = {d["name"]: d for d in data["devices"]}
+        self.control_url = data["control_url"]
+
+    def probes(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's `reachability` step results, from the lab's database."""
+        with sqlite3.connect(f"file:{self.var_dir / 'rom.db'}?mode=ro", uri=True) as db:
+            rows = db.execute(
+                "SELECT detail FROM order_steps WHERE order_id = ? AND step = 'reachability'", (order_id,)
+            ).fetchall()
+        assert len(rows) == 1, rows
+        results: list[dict[str, Any]] = json.loads(rows[0][0])["results"]
+        return results
 
     def netconf_running(self, device: str) -> bytes:
         ep = self.devices[device]
@@ -103,6 +119,10 @@ def test_slice_order_configures_ran_transport_and_core(lab: Slice) -> None:
     for device in ("upf1", "smf1"):
         running = lab.netconf_running(device).decode()
         assert "factory.urllc" in running and "00A0B1" in running.upper()
+    notes = " ".join(n["text"] for n in order["note"])
+    assert f"reachability gnb-pe-to-upf-n3 {N3_PAIR}: 3/3 answered, 0% loss" in notes
+    [probe] = lab.probes(order["id"])
+    assert (probe["pair"], probe["sent"], probe["received"], probe["problem"]) == (N3_PAIR, 3, 3, None)
 
 
 def test_the_same_slice_twice_is_refused_naming_its_owner(lab: Slice) -> None:
@@ -133,6 +153,27 @@ def variant(values: dict[str, Any]) -> dict[str, Any]:
         for ch in item["resource"]["resourceCharacteristic"]:
             ch["value"] = values.get(ch["name"], ch["value"])
     return body
+
+
+def test_pe_to_upf_link_down_fails_the_slice_at_its_n3_check(lab: Slice) -> None:
+    """pe2-upf1 down: pe1 no longer reaches the UPF's N3 address; the order fails at the reachability
+    check naming the pair, every device of every protocol reads back as before, nothing is kept."""
+    before, held = lab.snapshot(), lab.reservations()
+    with httpx.Client(base_url=lab.control_url, timeout=10) as control:
+        fault = control.post("/faults", json={"kind": "link-down", "link": "pe2--upf1"})
+        assert fault.status_code == 201, fault.text
+        try:
+            order = lab.run(variant({}))
+        finally:
+            control.delete(f"/faults/{fault.json()['id']}")
+    assert order["state"] == "failed"
+    reasons = " ".join(n["text"] for n in order["note"] if n.get("author") == "ROM")
+    assert f"reachability gnb-pe-to-upf-n3 {N3_PAIR}: 100% loss" in reasons
+    assert "no path of up links from pe1 to upf1" in reasons
+    assert lab.snapshot() == before
+    assert lab.reservations() == held
+    [probe] = lab.probes(order["id"])
+    assert probe["lossPercent"] == 100 and probe["problem"]
 
 
 def test_prb_share_over_capacity_is_refused_before_anything_is_pushed(lab: Slice) -> None:

@@ -65,6 +65,31 @@ def test_a_single_endpoint_has_nothing_to_probe() -> None:
     assert _probes(_item("1", "pe1", "A", "10.0.0.1")) == []
 
 
+def _slice_core(**extra: object) -> dict[str, object]:
+    values = {"upfDevice": "upf1", "smfDevice": "smf1", "sst": 1, "dnn": "internet", **extra}
+    return {
+        "id": "core",
+        "action": "add",
+        "resourceSpecification": {"id": "slice-core"},
+        "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
+    }
+
+
+def test_a_slice_core_probes_the_upf_n3_address_from_the_gnb_side_pe() -> None:
+    order = ResourceOrderCreate.model_validate(
+        {"orderItem": [_slice_core(gnbPeDevice="pe1", upfN3Address="10.3.0.10")]}
+    )
+    [probe] = probes_for(plan_order(order, Catalog.load(), {"upf1": "rom-5gc", "smf1": "rom-5gc"}))
+    assert probe == Probe("gnb-pe-to-upf-n3", "pe1", "10.3.0.10", "default", 3, 0, 50, peer="upf1")
+    assert probe.pair == "pe1 -> 10.3.0.10 (upf1) in default"
+
+
+@pytest.mark.parametrize("extra", [{}, {"gnbPeDevice": "pe1"}, {"upfN3Address": "10.3.0.10"}])
+def test_a_slice_core_without_both_n3_ends_has_nothing_to_probe(extra: dict[str, object]) -> None:
+    order = ResourceOrderCreate.model_validate({"orderItem": [_slice_core(**extra)]})
+    assert probes_for(plan_order(order, Catalog.load(), {"upf1": "rom-5gc", "smf1": "rom-5gc"})) == []
+
+
 PROBE = Probe("vrf-any-to-any", "pe1", "10.0.0.5", "A", count=3, max_rtt_ms=5, peer="pe2")
 
 

@@ -128,3 +128,25 @@ def test_source_problems(network: Network) -> None:
     assert "not an IPv4 address" in reachability(network, configs, "pe2", "CUST-A", "nope").reason
     with pytest.raises(ValueError):
         network.add_link("pe1", "pe2:eth1")
+
+
+def test_a_node_address_is_reached_in_the_default_instance_over_up_links() -> None:
+    """The 5G lab: upf1 holds its N3 address (label rom.sim/addresses); pe1's default instance reaches
+    it over pe1 > p1 > pe2 > upf1, and no longer once the pe2-upf1 link is down."""
+    topology = yaml.safe_load((REPO / "topologies" / "5g-slice.clab.yml").read_text())
+    network = Network.from_topology(topology)
+    assert network.hosts == {"10.3.0.10": "upf1"}
+    configs = {name: configured(name) for name in ("pe1", "p1", "pe2")}
+    result = reachability(network, configs, "pe1", "default", "10.3.0.10")
+    assert result.success, result.reason
+    assert result.path == ("pe1", "p1", "pe2", "upf1")
+    assert not reachability(network, configs, "pe1", "CUST-A", "10.3.0.10").success  # not in a VRF
+    network.set_up(network.find("pe2--upf1").id, False)
+    down = reachability(network, configs, "pe1", "default", "10.3.0.10")
+    assert not down.success
+    assert "no path of up links from pe1 to upf1 (down: pe2:eth2--upf1:eth1)" in down.reason
+    network.set_up(network.find("pe2--upf1").id, True)
+    configs["p1"] = configured("p1", disable("Ethernet2"))  # p1's port towards pe2
+    assert not reachability(network, configs, "pe1", "default", "10.3.0.10").success
+    with pytest.raises(ValueError, match="not an IPv4 address"):
+        network.add_host("10.3.0", "upf1")
