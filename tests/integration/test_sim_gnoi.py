@@ -1,6 +1,7 @@
 """gNOI System.Ping/Traceroute: ROM's client (drivers.gnoi) against the simulators' server, which
 answers from the fleet's network model and follows link faults set through the control API; and the
-NETCONF fallback (the platform's <ping> RPC from the catalog) on the same model."""
+NETCONF fallback (the platform's <ping> RPC from the catalog) on the same model; and the 5G lab's
+N3 probe, from the gNB-side PE to the address upf1 holds (its rom.sim/addresses label)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from dataclasses import replace
 
 import httpx
 import pytest
+import yaml
 
 from drivers.errors import DeviceRejected
 from drivers.gnoi import GnoiClient
-from lab.support import fleet_target
+from lab.support import REPO, fleet_target
 from rom.reachability import Probe, load_platforms, ping
-from sims.fleet import FleetThread
+from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import vpn_fleet
 
 pytestmark = pytest.mark.integration
@@ -85,3 +87,24 @@ def test_failing_probe_is_traced_and_reported(fleet: FleetThread, p1_down: None)
     probe = Probe("vrf-any-to-any", "pe1", "10.10.0.5", "CUST-A", count=3, peer="pe2")
     result = ping(fleet_target(fleet, "pe1", gnmi=True), probe, load_platforms()["rom-router"])
     assert result.loss_percent == 100.0 and result.path == ("pe1", "*")
+
+
+def test_n3_probe_from_the_gnb_side_pe_over_gnoi_and_netconf() -> None:
+    topology = yaml.safe_load((REPO / "topologies" / "5g-slice.clab.yml").read_text())
+    specs = [SimDeviceSpec(n) for n in ("pe1", "p1", "pe2")] + [SimDeviceSpec("upf1", "upf")]
+    probe = Probe("gnb-pe-to-upf-n3", "pe1", "10.3.0.10", "default", count=3, max_rtt_ms=50, peer="upf1")
+    platform = load_platforms()["rom-router"]
+    with FleetThread(specs, topology=topology) as fleet:
+        over_gnoi = ping(fleet_target(fleet, "pe1", gnmi=True), probe, platform)
+        over_netconf = ping(fleet_target(fleet, "pe1"), probe, platform)
+        assert (over_gnoi.via, over_gnoi.received, over_gnoi.max_ms) == ("gnoi", 3, pytest.approx(0.3))
+        assert (over_netconf.via, over_netconf.received) == ("netconf", 3)
+        assert over_netconf.path == ("pe1", "p1", "pe2", "upf1")
+        assert fleet.control_url is not None
+        with httpx.Client(base_url=fleet.control_url) as control:
+            fault = control.post("/faults", json={"kind": "link-down", "link": "pe2--upf1"})
+            assert fault.status_code == 201, fault.text
+        down = ping(fleet_target(fleet, "pe1", gnmi=True), probe, platform)
+        assert (down.loss_percent, down.path) == (100.0, ("pe1", "*"))
+        assert "no path of up links from pe1 to upf1" in down.reason
+        assert ping(fleet_target(fleet, "pe1"), probe, platform).received == 0
