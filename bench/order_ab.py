@@ -5,7 +5,9 @@ The 5G slice lab (simulators in their own process). Four `rom serve` processes r
 its own database: REF and this checkout, each with reachability checks on and off. Each round sends
 one 5G slice order and one 2-PE L3VPN order (pe1, pe2 through p1: two probes of 3 pings) to each, one
 at a time, so load swings hit every cell alike. Then ROM's bare network transaction on the slice
-payloads (no API, database or checks), the issue's "2x" yardstick, in the same run.
+payloads (no API, database or checks), the issue's "2x" yardstick, in the same run. The slice
+orders of the "after" side name the N3 probe's ends (gnbPeDevice, upfN3Address); REF's do not
+(a checkout before that check refuses them).
 """
 
 from __future__ import annotations
@@ -49,13 +51,14 @@ def main() -> None:
                 client = cm.__enter__()
                 serves[(side, probes)] = (cm, client)
                 base = 10_000 * (number + 1)
-                rom_latency(client, [slice_order(base + i) for i in range(2)])  # warm-up
+                rom_latency(client, [slice_order(base + i, n3=side == "after") for i in range(2)])  # warm-up
                 rom_latency(client, [l3vpn_order(["pe1", "pe2"], base + i) for i in range(2)])
             for r in range(args.rounds):
                 for number, key in enumerate(serves):
                     client = serves[key][1]
                     n = 10_000 * (number + 1) + 100 + r
-                    for kind, body in (("slice", slice_order(n)), ("l3vpn", l3vpn_order(["pe1", "pe2"], n))):
+                    sliced = slice_order(n, n3=key[0] == "after")
+                    for kind, body in (("slice", sliced), ("l3vpn", l3vpn_order(["pe1", "pe2"], n))):
                         samples.setdefault((*key, kind), []).extend(rom_latency(client, [body]))
         finally:
             for cm, _ in serves.values():
@@ -74,8 +77,13 @@ def main() -> None:
     for side in ("before", "after"):
         on, off = stats[(side, "true", "l3vpn")], stats[(side, "false", "l3vpn")]
         added = 1e3 * (on["p50"] - off["p50"])
-        ratio = stats[(side, "true", "slice")]["p50"] / bare["p50"]
-        print(f"\n{side}: reachability adds {added:.1f} ms to the L3VPN p50; slice / bare p50 = {ratio:.1f}x")
+        on_slice, off_slice = stats[(side, "true", "slice")], stats[(side, "false", "slice")]
+        slice_added = 1e3 * (on_slice["p50"] - off_slice["p50"])
+        ratio = on_slice["p50"] / bare["p50"]
+        print(
+            f"\n{side}: reachability adds {added:.1f} ms to the L3VPN p50, {slice_added:.1f} ms to the "
+            f"slice p50; slice / bare p50 = {ratio:.1f}x"
+        )
 
 
 def intake_ab(before: str, rounds: int, posts: int) -> None:
