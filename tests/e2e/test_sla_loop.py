@@ -225,7 +225,7 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             assert latency_of(healthy, ran) == pytest.approx(2.0), "the slice is congested before the fault"
             console = browser.new_context(base_url=str(api.base_url), viewport=VIEWPORT).new_page()
             log_in(console, OPERATOR_KEY, "/console/slices")  # the operator's browser, open all along
-            ran_status = console.locator(f'tr[data-resource="{ran}"] .state')
+            ran_status = console.locator(f'table.slices tr[data-resource="{ran}"] .state')
             expect(ran_status).to_have_text("available")
             fault = {"kind": "load", "device": "gnb1", "slice": "2-00A0B1", "load": 6}
             httpx.post(f"{control}/faults", json=fault, timeout=30).raise_for_status()
