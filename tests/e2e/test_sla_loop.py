@@ -221,12 +221,13 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
         kpis = Tail(env, "telemetry", "--device", "gnb1")
         alarms = Tail(env, "alarms")
         try:
-            healthy = kpis.wait(lambda e: latency_of(e, ran) is not None, "slice latency telemetry")
-            assert latency_of(healthy, ran) == pytest.approx(2.0), "the slice is congested before the fault"
             console = browser.new_context(base_url=str(api.base_url), viewport=VIEWPORT).new_page()
-            log_in(console, OPERATOR_KEY, "/console/slices")  # the operator's browser, open all along
+            # the operator's browser, open all along (logging in while the collector starts)
+            log_in(console, OPERATOR_KEY, "/console/slices")
             ran_status = console.locator(f'table.slices tr[data-resource="{ran}"] .state')
             expect(ran_status).to_have_text("available")
+            healthy = kpis.wait(lambda e: latency_of(e, ran) is not None, "slice latency telemetry")
+            assert latency_of(healthy, ran) == pytest.approx(2.0), "the slice is congested before the fault"
             fault = {"kind": "load", "device": "gnb1", "slice": "2-00A0B1", "load": 6}
             httpx.post(f"{control}/faults", json=fault, timeout=30).raise_for_status()
 
