@@ -3,14 +3,16 @@ of 1,000 devices, served by a real `rom serve` over loopback HTTP.
 
     .venv/bin/python bench/console_pages.py [--orders 10000] [--devices 1000] [--runs 10]
 
-The SQLite inventory is filled directly (completed orders, so the worker leaves them alone; one
-resource per device, every tenth in alarm); the drift monitor is off. Each figure is the time from
+The SQLite inventory is filled directly (completed orders, so the worker leaves them alone, each
+with the stored TMF document of docs/examples/l3vpn-order.json, ~1.5 KiB; one resource per device,
+every tenth in alarm); the drift monitor is off. Each figure is the time from
 sending the GET to the last byte of the page, median of `--runs`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -30,6 +32,9 @@ from inventory.records import Device, Resource
 from lab.support import serving
 from rom.order_store import OrderRow
 
+EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "docs/examples/l3vpn-order.json").read_text())
+SUBMITTER = {"name": "som-bench", "role": "submitter", "@referredType": "APIClient"}
+
 
 def fill(var_dir: Path, orders: int, devices: int) -> None:
     ctx = Context.create(Settings(var_dir=var_dir))
@@ -37,17 +42,14 @@ def fill(var_dir: Path, orders: int, devices: int) -> None:
     rows = []
     for i in range(orders):
         oid = str(uuid.uuid4())
-        doc = {
-            "id": oid,
-            "state": "completed",
-            "orderItem": [{"id": "1", "action": "add"}, {"id": "2", "action": "add"}],
-            "relatedParty": [{"name": "som-bench", "role": "submitter"}],
-        }
+        items = [item | {"state": "completed"} for item in EXAMPLE["orderItem"]]
+        doc = EXAMPLE | {"id": oid, "state": "completed", "orderItem": items, "relatedParty": [SUBMITTER]}
         at = start + timedelta(seconds=i)
         rows.append(
             {
                 "id": oid, "state": "completed", "order_date": at, "updated": at, "request_hash": "-",
                 "correlation_id": f"bench-{i}", "doc": doc, "request": {}, "devices": [], "attempts": 1,
+                "submitted_by": "som-bench", "name": EXAMPLE["name"],
             }
         )  # fmt: skip
     with ctx.transaction() as session:

@@ -40,11 +40,10 @@ async def order_changes(request: Request, ctx: Context, last_event_id: str | Non
     ends = time.monotonic() + STREAM_SECONDS
     beat = time.monotonic()
     while time.monotonic() < ends and not await request.is_disconnected():
-        lines, newest = await run_in_threadpool(changed_since, ctx, since)
-        for line in lines:
+        for updated, line in await run_in_threadpool(changed_since, ctx, since):
             data = json.dumps(line.to_json())
-            yield f"id: {line.updated.isoformat()}\nevent: order\ndata: {data}\n\n"
-        since = newest
+            yield f"id: {updated.isoformat()}\nevent: order\ndata: {data}\n\n"
+            since = updated
         if time.monotonic() - beat > HEARTBEAT_SECONDS:
             beat = time.monotonic()
             yield ": still here\n\n"

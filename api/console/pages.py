@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,15 +15,18 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Unauthenticated
-from api.console import charts, kpis, reads, topology
+from api.console import charts, kpis, order_rows, reads, topology
 from api.console.live import order_changes
 from api.console.session import (
     COOKIE,
+    LOGIN_COOKIE,
+    LOGIN_FORM_SECONDS,
     SESSION_SECONDS,
     Sessions,
     Viewer,
     check_token,
     form_fields,
+    login_form_checked,
     safe_next,
     viewer,
 )
@@ -45,15 +48,6 @@ InventoryViewer = Annotated[Viewer, Depends(viewer(INVENTORY))]
 DriftWriter = Annotated[Viewer, Depends(viewer(*DRIFT_WRITE))]
 
 
-def age(at: datetime) -> str:
-    seconds = int((datetime.now(UTC) - at).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{max(seconds, 0)}s"
-
-
-templates.env.filters["age"] = age
 templates.env.filters["iso"] = reads.iso
 
 
@@ -84,23 +78,36 @@ def home() -> RedirectResponse:
     return RedirectResponse("/console/orders", status_code=303)
 
 
+def login_page(request: Request, then: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    """The login form with a fresh CSRF token, in the form and in its own cookie (double submit)."""
+    token = secrets.token_urlsafe(24)
+    response = page(request, None, "login.html", status=status, then=then, error=error, login_csrf=token)
+    response.set_cookie(
+        LOGIN_COOKIE, token, LOGIN_FORM_SECONDS, httponly=True, samesite="strict", path="/console/login"
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return page(request, None, "login.html", then=safe_next(next), error=None)
+    return login_page(request, safe_next(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     form = await form_fields(request)
     token, then = form.get("token", "").strip()[:8192], safe_next(form.get("next"))
+    if refused := login_form_checked(request, form):
+        return login_page(request, then, refused, status=403)
     try:
         check_token(request, token)
     except Unauthenticated as exc:
-        return page(request, None, "login.html", status=401, then=then, error=str(exc))
+        return login_page(request, then, str(exc), status=401)
     sessions: Sessions = request.app.state.console_sessions
     sid, _ = sessions.open(token)
     response = RedirectResponse(then, status_code=303)
     set_cookie(response, sid)
+    response.delete_cookie(LOGIN_COOKIE, path="/console/login")
     return response
 
 
@@ -126,8 +133,9 @@ def orders(
 ) -> HTMLResponse:
     lines, total = reads.order_lines(ctx, offset, limit, state or None)
     return page(
-        request, who, "orders.html", lines=lines, total=total, state=state, offset=offset, limit=limit
-    )
+        request, who, "orders.html", rows=order_rows.rows(lines), shown=len(lines), total=total, state=state,
+        offset=offset, limit=limit,
+    )  # fmt: skip
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

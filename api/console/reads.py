@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, null, select
 
 from core import outbox
 from core.errors import NotFound
@@ -27,7 +27,6 @@ class OrderLine:
     id: str
     state: str
     order_date: datetime
-    updated: datetime
     items: int
     submitter: str
     correlation_id: str
@@ -67,30 +66,24 @@ def iso(at: datetime) -> str:
 
 
 Order = order_store.OrderRow
-LINE_COLUMNS = (
+LINE_COLUMNS = (  # not `updated`: one date column less to parse is a tenth of a 10,000-row page
     Order.id,
     Order.state,
     Order.order_date,
-    Order.updated,
-    Order.doc,
+    func.coalesce(func.json_array_length(Order.doc["orderItem"]), 0),  # counted by the database
+    Order.submitted_by,
+    case((Order.submitted_by == "", Order.doc), else_=null()),  # only rows from before the column
     Order.correlation_id,
     Order.name,
 )
 
 
 def _line(row: Any) -> OrderLine:
-    """A list line from LINE_COLUMNS (not the ORM entity: a page of 10,000 stays cheap)."""
-    oid, state, order_date, updated, doc, correlation_id, name = row
-    return OrderLine(
-        oid,
-        state,
-        order_date,
-        updated,
-        len(doc.get("orderItem") or []),
-        audit.submitter(doc),
-        correlation_id,
-        name,
-    )
+    """A list line from LINE_COLUMNS: no ORM entity and no `doc` parsed (a page of 10,000 stays
+    cheap), except for orders stored before `submitted_by` existed."""
+    oid, state, order_date, items, submitted_by, legacy_doc, correlation_id, name = row
+    submitter = submitted_by or audit.submitter(legacy_doc or {})
+    return OrderLine(oid, state, order_date, items, submitter, correlation_id, name)
 
 
 def order_lines(
@@ -108,12 +101,11 @@ def order_lines(
         return [_line(r) for r in rows], int(session.scalar(counted) or 0)
 
 
-def changed_since(ctx: Context, since: datetime) -> tuple[list[OrderLine], datetime]:
-    """Orders updated after `since`, and the newest update time seen (for the next poll)."""
-    query = select(*LINE_COLUMNS).where(Order.updated > since).order_by(Order.updated).limit(500)
+def changed_since(ctx: Context, since: datetime) -> list[tuple[datetime, OrderLine]]:
+    """Orders updated after `since`, oldest update first, each with its update time."""
+    query = select(Order.updated, *LINE_COLUMNS).where(Order.updated > since).order_by(Order.updated)
     with ctx.sessions() as session:
-        lines = [_line(r) for r in session.execute(query)]
-    return lines, max((line.updated for line in lines), default=since)
+        return [(r[0], _line(r[1:])) for r in session.execute(query.limit(500))]
 
 
 def order_view(ctx: Context, order_id: str) -> OrderView:

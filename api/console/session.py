@@ -3,8 +3,10 @@ browser session cookie after the login page, or presented per request as the API
 
 A session holds the token it was opened with and checks it again on every request (an expired JWT
 or a removed key ends it). Each session has a CSRF token that every POST form carries; POSTs from
-another origin are refused. With neither keys nor JWTs configured the console is open, as the API
-is, and a session (for its CSRF token) is opened on the first visit.
+another origin are refused. The login form, before any session, is a double submit: its token sits
+in the form and in a short-lived cookie of its own, and the two must match. With neither keys nor
+JWTs configured the console is open, as the API is, and a session (for its CSRF token) is opened on
+the first visit.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from core.errors import RomError
 from inventory.context import Context
 
 COOKIE = "rom_console"
+LOGIN_COOKIE = "rom_console_login"  # the login form's CSRF token (double submit), path /console/login
+LOGIN_FORM_SECONDS = 3600
 SESSION_SECONDS = 8 * 3600
 MAX_SESSIONS = 10_000  # an open console opens one per cookie-less visitor: bounded memory
 OPEN = Principal(
@@ -101,6 +105,20 @@ def check_token(request: Request, token: str) -> Principal:
     return identify(ctx.settings.api_keys, verifier, token)
 
 
+def same_token(sent: str, expected: str) -> bool:
+    """Constant-time, and any text a form sends (compare_digest refuses non-ASCII str)."""
+    return bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())
+
+
+def login_form_checked(request: Request, form: dict[str, str]) -> str | None:
+    """Why a POSTed login form is refused (None: its CSRF token matches its cookie, same origin)."""
+    if not same_token(form.get("csrf", ""), request.cookies.get(LOGIN_COOKIE, "")):
+        return "the login form's CSRF token is missing or stale: reload the page"
+    if not _same_origin(request):
+        return "a login form from another origin"
+    return None
+
+
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin or origin == "null":
@@ -139,7 +157,7 @@ def viewer(*scopes: str) -> Callable[[Request], Awaitable[Viewer]]:
             raise NotAllowed(f"{who.principal.name!r} lacks the scope {' or '.join(map(repr, scopes))}")
         if request.method == "POST":
             form = await form_fields(request)
-            if not who.csrf or not secrets.compare_digest(form.get("csrf", ""), who.csrf):
+            if not same_token(form.get("csrf", ""), who.csrf):
                 raise NotAllowed("the form's CSRF token is missing or stale: reload the page")
             if not _same_origin(request):
                 raise NotAllowed("a form from another origin")

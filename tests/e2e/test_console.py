@@ -56,7 +56,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 def browser(lab: Lab, key: str) -> httpx.Client:
     """A client that logged in through the form: it holds the session cookie and nothing else."""
     client = httpx.Client(base_url=str(lab.api.base_url), timeout=60)
-    answer = client.post("/console/login", data={"token": key, "next": "/console/topology"})
+    form = {"token": key, "next": "/console/topology", "csrf": csrf(client.get("/console/login").text)}
+    answer = client.post("/console/login", data=form)
     assert answer.status_code == 303 and answer.headers["location"] == "/console/topology", answer.text
     assert "rom_console" in client.cookies
     return client
@@ -80,15 +81,42 @@ def test_pages_need_a_login_and_scopes(lab: Lab) -> None:
     to_login = anonymous.get("/console/orders?state=completed")
     assert to_login.status_code == 303
     assert to_login.headers["location"] == "/console/login?next=%2Fconsole%2Forders%3Fstate%3Dcompleted"
-    assert anonymous.get("/console/login").status_code == 200
-    wrong = anonymous.post("/console/login", data={"token": "not-a-key", "next": "/console/orders"})
+    form = anonymous.get("/console/login")
+    assert form.status_code == 200 and "rom_console_login" in anonymous.cookies
+    wrong = anonymous.post("/console/login", data={"token": "not-a-key", "csrf": csrf(form.text)})
     assert wrong.status_code == 401 and "unknown API key" in wrong.text
     assert "rom_console" not in anonymous.cookies
     bad_bearer = anonymous.get("/console/orders", headers={"Authorization": "Bearer nope"})
     assert bad_bearer.status_code == 401
     assert anonymous.post("/console/drift/adopt", data={}).status_code == 401
-    offsite = anonymous.post("/console/login", data={"token": NOC_KEY, "next": "https://elsewhere.example/"})
+    offsite = anonymous.post(
+        "/console/login",
+        data={"token": NOC_KEY, "next": "https://elsewhere.example/", "csrf": csrf(wrong.text)},
+    )
     assert offsite.status_code == 303 and offsite.headers["location"] == "/console/orders"
+    assert "rom_console_login" not in anonymous.cookies  # spent with the login
+
+
+def test_the_login_form_refuses_a_forged_post(lab: Lab) -> None:
+    """Login CSRF: another site's form, or a script without the form's cookie, logs no one in."""
+    victim = httpx.Client(base_url=str(lab.api.base_url), timeout=30)
+    no_token = victim.post("/console/login", data={"token": NOC_KEY})
+    assert no_token.status_code == 403 and "CSRF token is missing or stale" in no_token.text
+    assert "rom_console" not in victim.cookies
+    attacker = httpx.Client(base_url=str(lab.api.base_url), timeout=30)
+    theirs = csrf(attacker.get("/console/login").text)  # a real token, but of another browser
+    victim.cookies.clear()
+    victim.get("/console/login")
+    stolen = victim.post("/console/login", data={"token": NOC_KEY, "csrf": theirs})
+    assert stolen.status_code == 403 and "rom_console" not in victim.cookies
+    mine = csrf(victim.get("/console/login").text)
+    foreign = victim.post(
+        "/console/login", data={"token": NOC_KEY, "csrf": mine}, headers={"Origin": "http://evil.example"}
+    )
+    assert foreign.status_code == 403 and "another origin" in foreign.text
+    assert "rom_console" not in victim.cookies
+    odd = victim.post("/console/login", data={"token": NOC_KEY, "csrf": "é" * 32})  # not ASCII: no 500
+    assert odd.status_code == 403
 
     noc = browser(lab, NOC_KEY)
     page = noc.get("/console/drift?device=p1")

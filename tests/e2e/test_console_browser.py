@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from lab.support import wait_order
 from tests.e2e.conftest import REPO, Lab
@@ -20,6 +20,7 @@ from tests.e2e.test_order_to_device import EXAMPLE, order_body
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+VIEWPORT: ViewportSize = {"width": 1366, "height": 800}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def page(lab: Lab, browser: Browser) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(base_url=str(lab.api.base_url), viewport={"width": 1366, "height": 800})
+    context = browser.new_context(base_url=str(lab.api.base_url), viewport=VIEWPORT)
     opened = context.new_page()
     yield opened
     context.close()
@@ -118,16 +119,4 @@ def test_drift_is_seen_and_remediated_with_a_dry_run_first(lab: Lab, page: Page,
 
     page.get_by_role("link", name="Slices & alarms").click()
     expect(page.get_by_role("heading", name="Alarm history")).to_be_visible()
-    assert unlabelled(page) == []  # slices.png comes from the SLA loop test, with an alarm in it
-
-
-def screenshot(base_url: str, path: str, into: Path, headers: dict[str, str]) -> None:
-    """One page as a browser shows it, for the docs (the API's headers instead of a login)."""
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = launched.new_context(
-            base_url=base_url, viewport={"width": 1366, "height": 800}, extra_http_headers=headers
-        )
-        context.new_page().goto(path)
-        context.pages[0].screenshot(path=into, full_page=True)
-        launched.close()
+    assert unlabelled(page) == []  # slices.png: the SLA loop test's browser, alarm and all

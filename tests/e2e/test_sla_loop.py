@@ -7,7 +7,9 @@ a `load` fault on the gNB makes the slice demand more PRBs than its RRM policy g
 latency rises (sims/kpi.py: congestion). The monitor raises an alarm, marks the RAN resource
 `alarm` and submits the rule's corrective order (a TMF652 `modify` raising `maxRatio`) through
 ROM's API (with its own API key); ROM pushes it to the gNB over gNMI. The fault stays in place:
-the latency falls because the slice now gets the PRBs it asks for, and the alarm clears.
+the latency falls because the slice now gets the PRBs it asks for, and the alarm clears. An
+operator watches it in the console: Chromium (Playwright) logs in, opens the slices page, and sees
+the RAN resource go to `alarm` and back.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ import httpx
 import pytest
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from playwright.sync_api import Browser, expect
 from pygnmi.client import gNMIclient
 
 from lab.containerlab import read_control_url, read_endpoints
 from lab.kafka_broker import KafkaBroker, kafka_libdir
 from lab.support import REPO, free_port, running_lab, serving, wait_order
+from tests.e2e.test_console_browser import VIEWPORT, browser, log_in  # noqa: F401 - `browser`: a fixture
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,7 +53,6 @@ SLICE: dict[str, Any] = json.loads((REPO / "docs" / "examples" / "5g-slice-order
 LATENCY = "/ManagedElement/GNBDUFunction/NRCellDU/kpis/slice/latency"
 THRESHOLD_MS = 3.0  # URLLC base latency is 2 ms; load x6 against maxRatio 60 gives 4-6 ms
 GUARD_S = 45.0  # only a guard against hanging
-CONSOLE_ALARM = '<span class="state state-alarm">alarm</span>'
 OPERATOR_KEY, SLA_KEY = "operator-key-0123456789", "sla-monitor-key-0123456789"
 
 
@@ -148,7 +151,9 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
 
 
 def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
-    tmp_path: Path, broker: KafkaBroker
+    tmp_path: Path,
+    broker: KafkaBroker,
+    browser: Browser,  # noqa: F811
 ) -> None:
     port = free_port()
     keys = [  # access control on: the SLA monitor presents its own key (ROM_API_KEY)
@@ -216,6 +221,11 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
         kpis = Tail(env, "telemetry", "--device", "gnb1")
         alarms = Tail(env, "alarms")
         try:
+            console = browser.new_context(base_url=str(api.base_url), viewport=VIEWPORT).new_page()
+            # the operator's browser, open all along (logging in while the collector starts)
+            log_in(console, OPERATOR_KEY, "/console/slices")
+            ran_status = console.locator(f'table.slices tr[data-resource="{ran}"] .state')
+            expect(ran_status).to_have_text("available")
             healthy = kpis.wait(lambda e: latency_of(e, ran) is not None, "slice latency telemetry")
             assert latency_of(healthy, ran) == pytest.approx(2.0), "the slice is congested before the fault"
             fault = {"kind": "load", "device": "gnb1", "slice": "2-00A0B1", "load": 6}
@@ -227,7 +237,8 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             cell_slice |= {"slice_sst": "2", "slice_sd": "00A0B1"}
             assert raised["keys"] == cell_slice
             assert api.get(f"{RESOURCES}/{ran}").json()["resourceStatus"] == "alarm"
-            assert CONSOLE_ALARM in api.get("/console/slices").text  # the console shows it too
+            console.reload()
+            expect(ran_status).to_have_text("alarm")  # the operator sees it raised
             # TMF642: the assurance system sees the alarm on the RAN resource and acknowledges it
             on_ran = api.get(ALARMS, params={"alarmedObject.id": ran}).json()
             assert [(a["state"], a["externalAlarmId"]) for a in on_ran] == [("raised", raised["alarmId"])]
@@ -253,15 +264,15 @@ def test_degraded_slice_latency_is_corrected_by_rom_and_the_alarm_clears(
             cleared = alarms.wait(lambda a: a["state"] == "cleared", "alarm cleared")
             assert cleared["alarmId"] == raised["alarmId"] and cleared["value"] <= THRESHOLD_MS
             assert api.get(f"{RESOURCES}/{ran}").json()["resourceStatus"] == "available"
-            console = api.get("/console/slices").text  # alarm history and the KPI chart with its rule
-            assert CONSOLE_ALARM in console and '<span class="state state-available">available' in console
-            assert 'class="chart"' in console and "SLA rule urllc-latency: alarm when &gt; 3" in console
-            assert 'class="over"' in console, "the chart marks the samples past the threshold"
+            console.reload()
+            expect(ran_status).to_have_text("available")  # ... and cleared
+            history = console.locator(f'table.history tr[data-resource="{ran}"] .state')
+            assert history.all_text_contents()[:2] == ["available", "alarm"]  # newest first
+            chart = console.locator("svg.chart").filter(has_text="SLA rule urllc-latency: alarm when > 3")
+            expect(chart.first).to_be_visible()
+            expect(chart.locator("circle.over").first).to_be_attached()  # samples past the threshold
             if shots := os.environ.get("ROM_CONSOLE_SCREENSHOTS"):  # the docs' picture of the page
-                from tests.e2e.test_console_browser import screenshot
-
-                headers = {"Authorization": f"Bearer {OPERATOR_KEY}"}
-                screenshot(str(api.base_url), "/console/slices", Path(shots) / "slices.png", headers)
+                console.screenshot(path=Path(shots) / "slices.png", full_page=True)
             seen = api.get(f"{ALARMS}/{on_ran[0]['id']}").json()
             assert (seen["state"], seen["ackState"], seen["perceivedSeverity"]) == (
                 "cleared",
