@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, paged
 from core.tmf652 import CancelResourceOrderCreate
 from rom import cancel
 
@@ -15,20 +15,26 @@ router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["cance
 
 @router.post("/cancelResourceOrder", status_code=201)
 def create_cancel(
-    body: CancelResourceOrderCreate, ctx: ContextDep, correlation: CorrelationDep, response: Response
+    body: CancelResourceOrderCreate,
+    ctx: ContextDep,
+    correlation: CorrelationDep,
+    request: Request,
+    response: Response,
 ) -> dict[str, Any]:
-    doc = cancel.request_cancellation(ctx, body, correlation)
+    doc: dict[str, Any] = absolute_hrefs(request, cancel.request_cancellation(ctx, body, correlation))
     response.headers["Location"] = doc["href"]
     return doc
 
 
 @router.get("/cancelResourceOrder")
-def list_cancels(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
-    return paged(response, *cancel.list_cancellations(ctx, page))
+def list_cancels(ctx: ContextDep, page: Page, request: Request, response: Response) -> list[dict[str, Any]]:
+    docs, total = cancel.list_cancellations(ctx, page)
+    return paged(response, absolute_hrefs(request, docs), total)
 
 
 @router.get("/cancelResourceOrder/{task_id}")
 def retrieve_cancel(
-    task_id: str, ctx: ContextDep, fields: Annotated[str | None, Query()] = None
+    task_id: str, ctx: ContextDep, request: Request, fields: Annotated[str | None, Query()] = None
 ) -> dict[str, Any]:
-    return cancel.get_cancellation(ctx, task_id, fields)
+    doc: dict[str, Any] = absolute_hrefs(request, cancel.get_cancellation(ctx, task_id, fields))
+    return doc

@@ -54,9 +54,22 @@ def no_content() -> Response:
     return Response(status_code=204, media_type="application/json;charset=utf-8")
 
 
+# The TMF APIs ROM serves: an href on one of these paths is ROM's to make absolute; any other
+# (a party's, another system's) is the client's and stays as given.
+OWN_API_PATHS = tuple(
+    f"/tmf-api/{api}/"
+    for api in (
+        "resourceOrderingManagement",
+        "resourceInventoryManagement",
+        "resourceCatalog",
+        "alarmManagement",
+    )
+)
+
+
 def absolute_hrefs(request: Request, doc: Any) -> Any:
-    """Every `href` that is a path on this server made an absolute URL, as TMF's examples give them
-    (a client may follow it as is). The stored documents keep paths: the host is the request's."""
+    """Every `href` that is a path of ROM's TMF APIs made an absolute URL, as TMF's examples give
+    them (a client may follow it as is). The stored documents keep paths: the host is the request's."""
     if isinstance(doc, list):
         return [absolute_hrefs(request, d) for d in doc]
     if not isinstance(doc, dict):
@@ -64,7 +77,7 @@ def absolute_hrefs(request: Request, doc: Any) -> Any:
     base = str(request.base_url).rstrip("/")
     return {
         k: f"{base}{v}"
-        if k == "href" and isinstance(v, str) and v.startswith("/")
+        if k == "href" and isinstance(v, str) and v.startswith(OWN_API_PATHS)
         else absolute_hrefs(request, v)
         for k, v in doc.items()
     }

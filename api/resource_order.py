@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, no_content, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, no_content, paged
 from core.errors import InvalidRequest
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from rom import orders
@@ -34,6 +34,7 @@ def create_resource_order(
     if not replayed:
         ORDERS_SUBMITTED.inc()
         request.app.state.worker.notify()
+    doc = absolute_hrefs(request, doc)
     response.headers["Location"] = doc["href"]
     response.headers["X-Correlation-ID"] = correlation
     if replayed:
@@ -42,13 +43,19 @@ def create_resource_order(
 
 
 @router.get("/resourceOrder")
-def list_resource_orders(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
-    return paged(response, *orders.list_orders(ctx, page))
+def list_resource_orders(
+    ctx: ContextDep, page: Page, request: Request, response: Response
+) -> list[dict[str, Any]]:
+    docs, total = orders.list_orders(ctx, page)
+    return paged(response, absolute_hrefs(request, docs), total)
 
 
 @router.get("/resourceOrder/{order_id}")
-def retrieve_resource_order(order_id: str, ctx: ContextDep, fields: FieldsQuery = None) -> dict[str, Any]:
-    return orders.get_order(ctx, order_id, fields)
+def retrieve_resource_order(
+    order_id: str, ctx: ContextDep, request: Request, fields: FieldsQuery = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = absolute_hrefs(request, orders.get_order(ctx, order_id, fields))
+    return doc
 
 
 @router.patch("/resourceOrder/{order_id}")
@@ -60,7 +67,8 @@ def patch_resource_order(
 ) -> dict[str, Any]:
     doc = orders.patch_order(ctx, order_id, patch)
     request.app.state.worker.notify()
-    return doc
+    patched: dict[str, Any] = absolute_hrefs(request, doc)
+    return patched
 
 
 @router.delete("/resourceOrder/{order_id}", status_code=204)

@@ -28,6 +28,7 @@ from inventory.resource_list import COLUMNS, listed
 from inventory.tmf639 import (
     FREE_FIELDS,
     STATES,
+    check_status_change,
     checked_name,
     checked_states,
     device_doc,
@@ -220,6 +221,7 @@ def patch_resource(
         changed = [k for k in IMMUTABLE if after.get(k) != before.get(k)]
         if changed:
             raise InvalidRequest(f"read-only field(s) cannot change: {', '.join(changed)}")
+        check_status_change(before.get("resourceStatus"), after.get("resourceStatus"))
         if row is not None:
             doc, rid = _patch_service(session, ctx.catalog, row, after), row.id
         else:

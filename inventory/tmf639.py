@@ -5,17 +5,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, Unprocessable
 from inventory.records import Device, PlainResource, Resource
 
 RESOURCE_PATH = "/tmf-api/resourceInventoryManagement/v4/resource"
+# The resourceStatus lifecycle: from a status (key), the statuses a change may lead to, and why
+# the others are refused (422). A status is always kept (a no-op). tmf-lint's table (after
+# TMF639 v4 §5.1), with `unknown` reachable from available and alarm: ROM's reconciliation sets
+# it when a device cannot be read (drift.monitor changes only available, alarm and unknown).
+STATUS_CHANGES: dict[str, tuple[frozenset[str], str]] = {
+    "available": (frozenset({"reserved", "standby", "alarm", "suspended", "unknown"}), ""),
+    "reserved": (
+        frozenset({"available", "suspended"}),
+        "a reserved resource carries no service yet; release it (available) first",
+    ),
+    "standby": (
+        frozenset({"available", "suspended"}),
+        "a resource on standby carries no service; bring it into service (available) first",
+    ),
+    "alarm": (
+        frozenset({"available", "suspended", "unknown"}),
+        "clear the alarm (available) first",
+    ),
+    "unknown": (
+        frozenset({"available", "standby", "alarm", "suspended"}),
+        "reserve it once it is known to be available",
+    ),
+    "suspended": (
+        frozenset({"available"}),
+        "a suspended resource is out of service on purpose, and only releasing it (available) ends that",
+    ),
+}
 STATES = {
     "administrativeState": ("administrative_state", frozenset({"locked", "unlocked", "shutdown"})),
     "operationalState": ("operational_state", frozenset({"enable", "disable"})),
-    "resourceStatus": (
-        "resource_status",
-        frozenset({"standby", "alarm", "available", "reserved", "unknown", "suspended"}),
-    ),
+    "resourceStatus": ("resource_status", frozenset(STATUS_CHANGES)),
     "usageState": ("usage_state", frozenset({"idle", "active", "busy"})),
 }
 # Kept as given: TMF639 fields ROM stores but does not interpret.
@@ -76,6 +100,19 @@ def checked_states(doc: dict[str, Any]) -> dict[str, str]:
             raise InvalidRequest(f"{field} must be one of {', '.join(sorted(allowed))}, got {value!r}")
         states[attr] = value
     return states
+
+
+def check_status_change(before: Any, after: Any) -> None:
+    """Unprocessable (422) when a change of resourceStatus leaves the lifecycle (STATUS_CHANGES);
+    values outside the enumeration are `checked_states`' to refuse."""
+    if before == after or before not in STATUS_CHANGES or after not in STATUS_CHANGES:
+        return
+    allowed, why = STATUS_CHANGES[before]
+    if after not in allowed:
+        raise Unprocessable(
+            f"resourceStatus cannot change from {before} to {after}: {why} "
+            f"(from {before}: {', '.join(sorted(allowed))})"
+        )
 
 
 def checked_name(doc: dict[str, Any]) -> str:

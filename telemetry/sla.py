@@ -2,8 +2,9 @@
 
 For every alarm raised or cleared (``telemetry.sla_rules``) the monitor publishes the alarm
 (keyed by its subject: the resource id, else the device), optionally sets the resource's
-``resourceStatus`` in ROM's inventory (TMF639 merge-patch: ``alarm`` when raised, ``available``
-when cleared) and, when the rule names a corrective order, submits it to ROM's TMF652 API
+``resourceStatus`` in ROM's inventory (TMF639 PATCH: ``alarm`` when raised, which ROM's
+lifecycle refuses on a suspended resource; ``available`` when cleared, if still ``alarm``) and,
+when the rule names a corrective order, submits it to ROM's TMF652 API
 (``POST …/resourceOrder``, ``X-Correlation-ID`` = alarm id). ``submit`` may replace the HTTP call.
 With an API URL the alarm is also raised in ROM's TMF642 Alarm Management (``POST …/alarm``) and
 cleared there (``PATCH`` with its ``alarmClearedTime``).
@@ -154,7 +155,7 @@ class SlaMonitor:
             metrics.ALARMS_CLEARED.labels(alarm.rule.name).inc()
             metrics.ALARMS_ACTIVE.dec()
         if self.set_inventory_state and alarm.resource:
-            await self._patch_resource(alarm.resource, "alarm" if alarm.state == "raised" else "available")
+            await self._patch_resource(alarm.resource, alarm.state == "raised")
         if self.api_url is not None:
             await self._report_tmf642(alarm)
         message = alarm.to_dict()
@@ -255,14 +256,25 @@ class SlaMonitor:
         if response.status_code >= 300:
             log.warning("TMF642: alarm %s not reported (%s): %s", alarm.alarm_id, alarm.state, response.text)
 
-    async def _patch_resource(self, resource_id: str, status: str) -> None:
+    async def _patch_resource(self, resource_id: str, raised: bool) -> None:
+        """`alarm` on a raise (ROM refuses it, 422, on a suspended or reserved resource); back to
+        `available` on a clear only if the resource is still in `alarm` (a JSON patch's `test`), so
+        a clear never releases a resource an operator suspended meanwhile."""
         assert self.api_url is not None
         url = f"{self.api_url.rstrip('/')}{RESOURCE_PATH}/{resource_id}"
+        status = "alarm" if raised else "available"
+        if raised:
+            body: Any = {"resourceStatus": status}
+            content_type = "application/merge-patch+json"
+        else:
+            body = [
+                {"op": "test", "path": "/resourceStatus", "value": "alarm"},
+                {"op": "replace", "path": "/resourceStatus", "value": status},
+            ]
+            content_type = "application/json-patch+json"
         try:
             response = await self._http.patch(
-                url,
-                content=json.dumps({"resourceStatus": status}),
-                headers={"Content-Type": "application/merge-patch+json"},
+                url, content=json.dumps(body), headers={"Content-Type": content_type}
             )
         except (httpx.HTTPError, OSError) as exc:
             log.warning("inventory: resource %s not set to %s: %s", resource_id, status, exc)

@@ -55,7 +55,9 @@ def test_order_completes_and_lands_on_both_routers(lab: Lab) -> None:
     assert created.status_code == 201, created.text
     order = created.json()
     assert order["state"] == "acknowledged"
-    assert created.headers["Location"] == f"{ORDERS}/{order['id']}"
+    assert (
+        created.headers["Location"] == order["href"] == str(lab.api.base_url.join(f"{ORDERS}/{order['id']}"))
+    )
 
     final = wait_order(lab.api, order["id"])
     assert final["state"] == "completed", final.get("note")

@@ -1,78 +1,25 @@
-"""TMF634 Resource Catalog: a SOM discovers what ROM offers and orders it from those answers only.
+"""TMF634 Resource Catalog queries: filters, fields, paging, sort, catalog and categories.
 
-Every body is checked against the official TMF634 swagger; the order runs on simulated routers.
+Every body is checked against the official TMF634 swagger. A SOM ordering from the catalog's
+answers alone, against a real `rom serve` and the lab: tests/e2e/test_catalog_order.py.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
-from lab.support import wait_order
-from tests.integration.conftest import ORDERS, RomUnderTest
+from tests.integration.conftest import RomUnderTest
 from tests.tmf_schema import have_swagger, violations
 
 pytestmark = pytest.mark.skipif(not have_swagger(), reason="official TMF swagger files not found")
 CATALOG = "/tmf-api/resourceCatalog/v4"
-DEVICES = "/tmf-api/resourceInventoryManagement/v4/resource"
-# What the SOM knows of its customer's service, by the names the catalog gives
-SERVICE = {"vrfName": "CUST1", "routeDistinguisher": "65000:42", "interface": "Ethernet2",
-           "ipv4Address": "10.42.0.1", "prefixLength": 31}  # fmt: skip
 
 
 def valid(definition: str, body: Any, many: bool = False) -> Any:
     assert violations("634", definition, body, many) == []
     return body
-
-
-def conforms(value: Any, char: dict[str, Any]) -> bool:
-    """A value the catalog allows: its type, regex and range."""
-    kinds = {"string": str, "integer": int, "boolean": bool}
-    if not isinstance(value, kinds[char["valueType"]]):
-        return False
-    if "regex" in char and not re.fullmatch(char["regex"], str(value)):
-        return False
-    ranges = [v for v in char["resourceSpecCharacteristicValue"] if "valueFrom" in v or "valueTo" in v]
-    return all(r.get("valueFrom", value) <= value <= r.get("valueTo", value) for r in ranges)
-
-
-def test_a_som_orders_from_the_catalog_alone(rom: RomUnderTest) -> None:
-    specs = valid("ResourceSpecification", rom.client.get(f"{CATALOG}/resourceSpecification").json(), True)
-    assert {s["id"] for s in specs} >= {"l3vpn-endpoint", "slice-core", "transport-qos"}
-    href = next(s["href"] for s in specs if s["category"] == "transport" and s["name"] == "L3VPN endpoint")
-    spec = valid("ResourceSpecification", rom.client.get(href).json())
-    chars = {c["name"]: c for c in spec["resourceSpecCharacteristic"]}
-    vlan = chars["vlanId"]
-    assert vlan["valueType"] == "integer" and vlan["minCardinality"] == 0
-    assert {k: vlan["resourceSpecCharacteristicValue"][0][k] for k in ("valueFrom", "valueTo")} == {
-        "valueFrom": 1,
-        "valueTo": 4094,
-    }
-    assert chars["description"]["resourceSpecCharacteristicValue"][0] == {
-        "value": "", "valueType": "string", "isDefault": True, "@type": "CharacteristicValueSpecification"
-    }  # fmt: skip
-    # The device characteristic names a TMF639 device resource.
-    assert "device-<name>" in chars["device"]["description"]
-    devices = rom.client.get(DEVICES, params={"category": "device"}).json()
-    values = {**SERVICE, "device": devices[0]["name"]}
-    required = [n for n, c in chars.items() if c["minCardinality"] == 1]
-    assert set(required) <= set(values), f"the SOM lacks {set(required) - set(values)}"
-    assert all(conforms(values[n], chars[n]) for n in values)
-    item = {
-        "id": "1",
-        "action": "add",
-        "resourceSpecification": {"id": spec["id"], "href": spec["href"], "version": spec["version"]},
-        "resource": {
-            "resourceCharacteristic": [{"name": n, "value": values[n]} for n in chars if n in values]
-        },
-    }
-    created = rom.client.post(ORDERS, json={"orderItem": [item]})
-    assert created.status_code == 201, created.text
-    linked = created.json()["orderItem"][0]["resourceSpecification"]["href"]  # back to the catalog
-    assert rom.client.get(linked).json()["id"] == spec["id"]
-    assert wait_order(rom.client, created.json()["id"])["state"] == "completed"
 
 
 def test_catalog_queries(rom: RomUnderTest) -> None:

@@ -98,6 +98,42 @@ def test_service_resources_rely_on_their_devices(rom: RomUnderTest) -> None:
     assert [d["name"] for d in everything] == ["vpn", "pe2", "pe1"]
 
 
+@pytest.mark.parametrize("specified", [False, True], ids=["plain", "of-a-specification"])
+def test_resource_status_follows_its_lifecycle(rom: RomUnderTest, specified: bool) -> None:
+    body: dict[str, Any] = {"name": "lifecycle", "resourceStatus": "available"}
+    if specified:
+        body |= {
+            "resourceSpecification": {"id": "l3vpn-endpoint"},
+            **l3vpn_item("1", "pe1", "LC", 130)["resource"],
+        }
+    created = rom.client.post(RESOURCES, json=body)
+    assert created.status_code == 201, created.text
+    url = f"{RESOURCES}/{created.json()['id']}"
+
+    def status_after(patch: Any, content_type: str = MERGE["Content-Type"]) -> tuple[int, str]:
+        answer = rom.client.patch(url, json=patch, headers={"Content-Type": content_type})
+        stored = valid(rom.client.get(url).json())["resourceStatus"]
+        return answer.status_code, answer.json().get("message", "") if answer.status_code >= 400 else stored
+
+    assert status_after({"resourceStatus": "suspended"}) == (200, "suspended")
+    assert status_after({"resourceStatus": "suspended"}) == (200, "suspended")  # a no-op
+    code, message = status_after({"resourceStatus": "alarm"})
+    assert code == 422 and "from suspended to alarm" in message and "(from suspended: available)" in message
+    assert status_after({"resourceStatus": "reserved", "description": "x"})[0] == 422
+    # the SLA monitor's clear only applies to a resource still in alarm: a suspended one stays
+    clear = [
+        {"op": "test", "path": "/resourceStatus", "value": "alarm"},
+        {"op": "replace", "path": "/resourceStatus", "value": "available"},
+    ]
+    assert status_after(clear, "application/json-patch+json")[0] == 400
+    assert valid(rom.client.get(url).json())["resourceStatus"] == "suspended"
+    assert status_after({"resourceStatus": "available"}) == (200, "available")
+    assert status_after({"resourceStatus": "alarm"}) == (200, "alarm")
+    assert status_after({"resourceStatus": "reserved"})[0] == 422
+    assert status_after(clear, "application/json-patch+json") == (200, "available")
+    assert status_after({"resourceStatus": "sleeping"})[0] == 400  # not a status at all
+
+
 def test_the_inventory_list_on_postgresql(postgres: PostgresServer, tmp_path: Path) -> None:
     """The union of service resources, plain resources and devices on PostgreSQL (types of the
     literal columns, the device id expression), filtered, sorted and paged."""

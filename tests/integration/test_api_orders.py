@@ -165,3 +165,29 @@ def test_kpi_baseline_failure_rolls_back_and_missing_gnmi_is_remarked(rom: RomUn
     done = wait_state(rom, post(rom, order(l3vpn_item("1", "pe2", "VK", 901)))["id"], {"completed", "failed"})
     assert done["state"] == "completed", done.get("note")
     assert any("skipped on pe2: no gNMI endpoint" in n["text"] for n in done["note"])
+
+
+def test_hrefs_are_absolute_urls_but_a_partys_stays_as_given(rom: RomUnderTest) -> None:
+    base = "http://testserver"
+    party = {"id": "p1", "href": "/partyManagement/v4/individual/p1", "@referredType": "Individual"}
+    created = rom.client.post(ORDERS, json=order(l3vpn_item("1", "pe1", "ABS", 700), relatedParty=[party]))
+    doc = created.json()
+    assert created.headers["Location"] == doc["href"] == f"{base}{ORDERS}/{doc['id']}"
+    item = doc["orderItem"][0]
+    assert item["resource"]["href"].startswith(f"{base}/tmf-api/resourceInventoryManagement/v4/resource/")
+    assert item["resourceSpecification"]["href"].startswith(f"{base}/tmf-api/resourceCatalog/v4/")
+    assert next(p for p in doc["relatedParty"] if p["id"] == "p1")["href"] == party["href"]
+    for listed in (
+        rom.client.get(ORDERS).json()[0],
+        rom.client.get(doc["href"], params={"fields": "state"}).json(),
+    ):
+        assert listed["href"] == doc["href"]
+    cancel = rom.client.post(
+        f"{API}/cancelResourceOrder", json={"resourceOrder": {"id": doc["id"], "href": doc["href"]}}
+    )
+    task = cancel.json()
+    assert cancel.headers["Location"] == task["href"] and task["href"].startswith(
+        f"{base}{API}/cancelResourceOrder/"
+    )
+    assert task["resourceOrder"]["href"] == doc["href"]
+    assert rom.client.get(f"{API}/cancelResourceOrder").json()[0]["href"] == task["href"]

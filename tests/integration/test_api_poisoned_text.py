@@ -4,9 +4,12 @@ and every read still answers.
 Text a device cannot carry (lone surrogates sent as JSON escapes, NUL and other control characters,
 U+FFFE/U+FFFF) is refused at intake with a 400 TMF error that names the field, and nothing is
 stored; odd but carryable text (emoji, bidi overrides, markup, template syntax) is stored as data.
-Rows written before intake refused such text (put straight into the database here) still read
-back 200, with each lone surrogate as U+FFFD, and an order whose stored request is poisoned still
-runs to an end instead of killing its worker.
+Every write path: orders (create, patch, cancel), hubs, TMF639 resources with and without a
+specification (create, merge and JSON patch), TMF642 alarms (create, patch, ackAlarms, clearAlarms).
+Rows written before intake refused such text (put straight into the database here: orders,
+cancellations, resources, plain resources, alarms, hubs) still read back 200 in lists and by id,
+with each lone surrogate as U+FFFD, can still be changed, and an order whose stored request is
+poisoned still runs to an end instead of killing its worker.
 """
 
 from __future__ import annotations
@@ -116,6 +119,16 @@ def new_resource(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     return created(send(client, "POST", f"{INVENTORY}/resource", body))
 
 
+def new_plain(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    """A resource without a catalog specification (kept as given)."""
+    body = {"name": "line card", "category": "card", "resourceCharacteristic": [{"name": "slot", "value": 1}]}
+    return created(send(client, "POST", f"{INVENTORY}/resource", {**body, **fields}))
+
+
+def new_alarm(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    return created(send(client, "POST", ALARMS, {**ALARM, **fields}))
+
+
 def with_vrf(item: dict[str, Any], vrf: str) -> dict[str, Any]:
     """A copy of the item with another VRF name."""
     chars = [
@@ -129,6 +142,7 @@ def write_paths(client: httpx.Client, text: str) -> list[tuple[str, str, str, An
     """(method, path, field the text is in, body, media type) for every write the API offers."""
     target = waiting_order(client)["id"]
     resource = new_resource(client)["id"]
+    plain, alarm = new_plain(client)["id"], new_alarm(client)["id"]
     vlan = next(VLANS)
     merge, json_patch = "application/merge-patch+json", "application/json-patch+json"
     item = l3vpn_item("1", "pe1", f"W{vlan}", vlan)
@@ -196,12 +210,89 @@ def write_paths(client: httpx.Client, text: str) -> list[tuple[str, str, str, An
         ),
         ("PATCH", f"{INVENTORY}/resource/{resource}", "name", {"name": text}, merge),
         ("POST", f"{INVENTORY}/resource", "name", {"name": text, "category": "card"}, "application/json"),
+        *plain_resource_writes(plain, text),
+        *alarm_writes(alarm, text),
+    ]
+
+
+def plain_resource_writes(plain: str, text: str) -> list[tuple[str, str, str, Any, str]]:
+    """Writes of a resource without a specification: create, merge and JSON patch."""
+    resource, url = {"name": "card", "category": "card"}, f"{INVENTORY}/resource/{plain}"
+    merge, json_patch = "application/merge-patch+json", "application/json-patch+json"
+    return [
+        ("POST", f"{INVENTORY}/resource", "name", {"name": text, "category": "card"}, "application/json"),
+        ("POST", f"{INVENTORY}/resource", "category", {**resource, "category": text}, "application/json"),
+        (
+            "POST",
+            f"{INVENTORY}/resource",
+            "description",
+            {**resource, "description": text},
+            "application/json",
+        ),
+        (
+            "POST",
+            f"{INVENTORY}/resource",
+            "resourceCharacteristic[0].value",
+            {**resource, "resourceCharacteristic": [{"name": "serial", "value": text}]},
+            "application/json",
+        ),
+        (
+            "POST",
+            f"{INVENTORY}/resource",
+            "resourceCharacteristic[0].name",
+            {**resource, "resourceCharacteristic": [{"name": text, "value": 1}]},
+            "application/json",
+        ),
+        ("PATCH", url, "description", {"description": text}, merge),
+        ("PATCH", url, "category", {"category": text}, merge),
+        (
+            "PATCH",
+            url,
+            "resourceCharacteristic[0].value",
+            {"resourceCharacteristic": [{"name": "slot", "value": text}]},
+            merge,
+        ),
+        ("PATCH", url, "[0].value", [{"op": "replace", "path": "/name", "value": text}], json_patch),
+    ]
+
+
+def alarm_writes(alarm: str, text: str) -> list[tuple[str, str, str, Any, str]]:
+    """TMF642 writes: raise, change (merge patch), and the ackAlarms/clearAlarms tasks."""
+    url, merge = f"{ALARMS}/{alarm}", "application/merge-patch+json"
+    return [
         ("POST", ALARMS, "specificProblem", {**ALARM, "specificProblem": text}, "application/json"),
+        ("POST", ALARMS, "alarmedObject.id", {**ALARM, "alarmedObject": {"id": text}}, "application/json"),
+        ("POST", ALARMS, "externalAlarmId", {**ALARM, "externalAlarmId": text}, "application/json"),
+        (
+            "POST",
+            ALARMS,
+            "comment[0].comment",
+            {**ALARM, "comment": [{"comment": text, "userId": "noc"}]},
+            "application/json",
+        ),
+        ("PATCH", url, "specificProblem", {"specificProblem": text}, merge),
+        ("PATCH", url, "comment[0].comment", {"comment": [{"comment": text}]}, merge),
+        ("PATCH", url, "ackUserId", {"ackState": "acknowledged", "ackUserId": text}, merge),
+        ("PATCH", url, "clearUserId", {"perceivedSeverity": "cleared", "clearUserId": text}, merge),
         (
             "POST",
             f"{ALARM_API}/ackAlarms",
             "ackUserId",
-            {"ackUserId": text, "alarmPattern": [{"id": "x"}]},
+            {"ackUserId": text, "alarmPattern": [{"id": alarm}]},
+            "application/json",
+        ),
+        (
+            "POST",
+            f"{ALARM_API}/clearAlarms",
+            "clearUserId",
+            {"clearUserId": text, "alarmPattern": [{"id": alarm}]},
+            "application/json",
+        ),
+        (
+            "POST",
+            f"{ALARM_API}/clearAlarms",
+            "alarmPattern[0].specificProblem",
+            {"alarmPattern": [{"specificProblem": text}]},
             "application/json",
         ),
     ]
@@ -221,12 +312,10 @@ def test_text_a_device_cannot_carry_is_refused_naming_the_field_and_nothing_is_s
         assert response.status_code == 400, (method, path, field, response.text)
         error = response.json()
         assert {"code", "reason"} <= set(error) and field in error["message"], (field, error)
-    for path, total in totals.items():  # write_paths itself added two orders, one cancellation, one resource
-        grown = int(client.get(path).headers["X-Total-Count"]) - int(total)
-        assert (
-            grown
-            == {ORDERS: 2, f"{ORDERING}/cancelResourceOrder": 0, f"{INVENTORY}/resource": 1, ALARMS: 0}[path]
-        )
+    # write_paths itself added two orders, two resources (one without a specification), one alarm
+    added = {ORDERS: 2, f"{ORDERING}/cancelResourceOrder": 0, f"{INVENTORY}/resource": 2, ALARMS: 1}
+    for path, total in totals.items():
+        assert int(client.get(path).headers["X-Total-Count"]) - int(total) == added[path], path
     refused_party = send(
         client, "POST", ORDERS, order(l3vpn_item("1", "pe1", "K", 4000), **{"x\x00": 1, "@type": "X"})
     )
@@ -257,6 +346,29 @@ def test_odd_but_carryable_text_is_stored_as_data(served: Served, text: str) -> 
         send(client, "POST", f"{ORDERING}/hub", {"callback": "http://127.0.0.1:9/l", "query": query})
     )
     assert client.get(f"{ORDERING}/hub/{hub['id']}").json()["query"] == query
+    plain = new_plain(client, description=text, resourceCharacteristic=[{"name": text, "value": text}])
+    url = f"{INVENTORY}/resource/{plain['id']}"
+    patched = send(client, "PATCH", url, {"category": text}, "application/merge-patch+json")
+    assert patched.status_code == 200, patched.text
+    got = client.get(url).json()
+    assert (got["description"], got["category"]) == (text, text)
+    assert got["resourceCharacteristic"] == [{"name": text, "value": text}]
+    alarm = new_alarm(client, specificProblem=text, alarmedObject={"id": text})
+    url = f"{ALARMS}/{alarm['id']}"
+    comment = {"comment": [{"comment": text}]}
+    assert send(client, "PATCH", url, comment, "application/merge-patch+json").status_code == 200
+    created(
+        send(
+            client,
+            "POST",
+            f"{ALARM_API}/ackAlarms",
+            {"ackUserId": text, "alarmPattern": [{"id": alarm["id"]}]},
+        )
+    )
+    got = client.get(url).json()
+    assert (got["specificProblem"], got["comment"], got["ackUserId"]) == (text, comment["comment"], text)
+    by_object = client.get(ALARMS, params={"alarmedObject.id": text}).json()
+    assert [a["id"] for a in by_object] == [alarm["id"]]
 
 
 def poison_stored_rows(served: Served) -> dict[str, str]:
@@ -273,7 +385,7 @@ def poison_stored_rows(served: Served) -> dict[str, str]:
             {"resourceOrder": {"id": waiting_order(client)["id"]}},
         )
     )
-    resource = new_resource(client)
+    resource, plain, alarm = new_resource(client), new_plain(client), new_alarm(client)
     hub = created(send(client, "POST", f"{INVENTORY}/hub", {"callback": "http://127.0.0.1:9/l"}))
     bad = "\udc80\x00\x07"
     with sqlite3.connect(served.db) as db:
@@ -309,12 +421,34 @@ def poison_stored_rows(served: Served) -> dict[str, str]:
             ),
         )
         db.execute("UPDATE hubs SET query = ? WHERE id = ?", ("q=\x00\x07", hub["id"]))
+        plain_doc = {
+            "description": bad,
+            f"key{bad}": bad,
+            "resourceCharacteristic": [{"name": bad, "value": [bad, {bad: bad}]}],
+            "note": [{"text": "\ud800"}],
+        }
+        db.execute(
+            "UPDATE plain_resources SET doc = ?, name = ?, category = ? WHERE id = ?",
+            (json.dumps(plain_doc), "n\x00\x07", "c\x1b\x00", plain["id"]),
+        )
+        alarm_doc = {
+            **alarm,
+            "specificProblem": bad,
+            "alarmedObject": {"id": bad, "href": bad},
+            "comment": [{"comment": bad, f"k{bad}": bad}],
+        }
+        db.execute(
+            "UPDATE alarms SET doc = ?, alarmed_object = ?, external_id = ? WHERE id = ?",
+            (json.dumps(alarm_doc), "o\x00\x07", "e\x00\x07", alarm["id"]),
+        )
     return {
         "order": waiting["id"],
         "running": running["id"],
         "task": task["id"],
         "resource": resource["id"],
         "hub": hub["id"],
+        "plain": plain["id"],
+        "alarm": alarm["id"],
     }
 
 
@@ -325,6 +459,20 @@ def test_every_stored_row_reads_back_even_rows_written_before_intake_refused_the
     assert got.status_code == 200 and got.json()["description"] == "\ufffd\x00\x07"
     resource = client.get(f"{INVENTORY}/resource/{ids['resource']}")
     assert resource.status_code == 200 and resource.json()["description"] == "\ufffd\x00\x07"
+    plain = client.get(f"{INVENTORY}/resource/{ids['plain']}")
+    assert plain.status_code == 200 and plain.json()["description"] == "\ufffd\x00\x07", plain.text
+    assert plain.json()["name"] == "n\x00\x07"
+    alarm = client.get(f"{ALARMS}/{ids['alarm']}")
+    assert alarm.status_code == 200 and alarm.json()["specificProblem"] == "\ufffd\x00\x07", alarm.text
+    # and writes over them still work: the poisoned plain resource changed, the alarm cleared
+    merge = "application/merge-patch+json"
+    changed = send(
+        client, "PATCH", f"{INVENTORY}/resource/{ids['plain']}", {"resourceStatus": "standby"}, merge
+    )
+    assert changed.status_code == 200 and changed.json()["resourceStatus"] == "standby", changed.text
+    cleared = send(client, "POST", f"{ALARM_API}/clearAlarms", {"alarmPattern": [{"id": ids["alarm"]}]})
+    assert [a["id"] for a in created(cleared)["clearedAlarm"]] == [ids["alarm"]]
+    assert client.get(f"{ALARMS}/{ids['alarm']}").json()["state"] == "cleared"
     # a poisoned stored request still runs to an end (the device is unreachable: failed), no crash
     started = send(
         client,
@@ -340,14 +488,15 @@ def test_every_stored_row_reads_back_even_rows_written_before_intake_refused_the
         ORDERS,
         f"{ORDERING}/cancelResourceOrder",
         f"{INVENTORY}/resource",
+        ALARMS,
         "/admin/audit",
         "/admin/deadLetters",
     ]
     for path in lists:
-        for params in ({}, {"fields": "name,description"}, {"limit": "1000"}):
+        for params in ({}, {"fields": "name,description,specificProblem"}, {"limit": "1000"}):
             response = client.get(path, params=params)
             assert response.status_code == 200, (path, response.text)
-            for doc in response.json() if path in lists[:3] else []:
+            for doc in response.json() if path in lists[:4] else []:
                 one = client.get(f"{path}/{doc['id']}")
                 assert one.status_code == 200, (path, doc["id"], one.text)
     hub = client.get(f"{INVENTORY}/hub/{ids['hub']}")

@@ -63,7 +63,7 @@ class Lab:
     control_url: str
     posts: list[dict[str, Any]] = field(default_factory=list)
     alarms: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # TMF642 POST and PATCH
-    patches: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    patches: list[tuple[str, Any]] = field(default_factory=list)  # TMF639 merge or JSON patches
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def rom_stub(lab: Lab) -> Iterator[str]:
     """Stands in for ROM's API: records orders and patches; a POSTed order clears every fault."""
 
     class Handler(BaseHTTPRequestHandler):
-        def _body(self) -> dict[str, Any]:
+        def _body(self) -> Any:
             return json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
 
         def do_POST(self) -> None:
@@ -183,7 +183,12 @@ def test_sla_loop_degrade_alarm_corrective_order_recover_clear(
     order = ResourceOrderCreate.model_validate(lab.posts[0]["body"])  # what ROM's API would accept
     assert order.orderItem[0].resource is not None and order.orderItem[0].resource.id == "slice-1"
     assert lab.posts[0]["correlation"] == raised["alarmId"]
-    assert [body["resourceStatus"] for _path, body in lab.patches] == ["alarm", "available"]
+    raise_patch, clear_patch = (body for _path, body in lab.patches)
+    assert raise_patch == {"resourceStatus": "alarm"}  # a merge patch; the clear tests it is still alarm
+    assert clear_patch == [
+        {"op": "test", "path": "/resourceStatus", "value": "alarm"},
+        {"op": "replace", "path": "/resourceStatus", "value": "available"},
+    ]
     (how, created), (path, clear) = lab.alarms  # TMF642: raised, then cleared
     assert how == "POST" and created["externalAlarmId"] == raised["alarmId"]
     assert created["alarmedObject"]["id"] == "slice-1" and created["alarmType"] == "qualityOfServiceAlarm"
