@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from cli import audit, catalog, db, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
+from cli import audit, catalog, db, device, drift, help_format, inventory, lab, logs, order, serve, telemetry
 from core.errors import EXPECTED
 
 app = typer.Typer(
@@ -46,8 +46,7 @@ def root(
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version),
     ] = False,
 ) -> None:
-    """Exit codes: 0 success, 1 the work failed or found drift, 2 an error (refused, unreachable,
-    invalid input)."""
+    """Options for every command (its exit codes: cli/exit_codes.py ROOT)."""
     if debug:  # main() configured the default already
         logs.configure(debug=True)
 
@@ -64,7 +63,7 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
-exit_codes.document(app)
+help_format.apply(app)
 
 
 def main() -> None:
