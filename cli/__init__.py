@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from typer._click.exceptions import ClickException
 
 from cli import audit, catalog, db, device, drift, help_format, inventory, lab, logs, order, serve, telemetry
 from core.errors import EXPECTED
@@ -70,7 +71,16 @@ def main() -> None:
     """Entry point: ROM's own errors become one line on stderr and exit code 2."""
     logs.configure()
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="rom")  # usage errors come here: one line, as below
+    except ClickException as exc:
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            Console(stderr=True).print(
+                f"[red]error:[/] {escape(usage_error(exc))}", highlight=False, soft_wrap=True
+            )
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(1)
     except EXPECTED as exc:
         if logs.debugging():
             Console(stderr=True).print_exception()
@@ -85,6 +95,14 @@ def main() -> None:
         problems = "; ".join(_setting(exc.title, err["loc"]) + err["msg"] for err in exc.errors())
         Console(stderr=True).print(f"[red]error:[/] invalid {exc.title}: {problems}", highlight=False)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: ClickException) -> str:
+    """typer's message (which names the valid choices) and where the help is, on one line."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return " ".join(exc.format_message().split()).rstrip(".") + where
 
 
 def unreachable_api(exc: httpx.HTTPError) -> str:
