@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 from typer import _click
 from typer.core import TyperCommand, TyperGroup, TyperOption
@@ -35,6 +37,12 @@ def _typers_own(cls: object, base: type) -> bool:
     return cls is None or cls is base or isinstance(cls, DefaultPlaceholder)
 
 
+def _unwrapped(doc: str) -> str:
+    """A docstring with its source line breaks joined (typer's rich mode would keep them, leaving
+    ragged lines); blank lines still separate paragraphs."""
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(doc).split("\n\n"))
+
+
 def apply(app: typer.Typer, prefix: str = "") -> None:
     """Give `app`, its commands and its groups (recursively) this help: call once, after wiring."""
     if not prefix and _typers_own(app.info.cls, TyperGroup):
@@ -47,6 +55,8 @@ def apply(app: typer.Typer, prefix: str = "") -> None:
         )
         if _typers_own(command.cls, TyperCommand):
             command.cls = Command
+        if command.help is None and command.callback is not None and command.callback.__doc__:
+            command.help = _unwrapped(command.callback.__doc__)
         if command.epilog is None:
             command.epilog = exit_codes.epilog(f"{prefix}{name}")
     for group in app.registered_groups:
