@@ -73,6 +73,7 @@ TABLES = [
     ("lab", "status"),
     ("lab", "faults"),
     ("order", "list"),
+    ("order", "get", "{order}"),
     ("audit", "list"),
     ("drift", "report"),
     ("db", "current"),
@@ -83,6 +84,10 @@ TABLES = [
 @pytest.mark.parametrize("args", TABLES, ids=" ".join)
 def test_table_fits_80_columns_without_folding(filled: Lab, args: tuple[str, ...]) -> None:
     """The same command at 400 columns is the reference: each of its words must survive at 80."""
+    ids = {
+        "order": json.loads(rom(filled, 80, "order", "list", "--json").stdout)[0]["id"][:8],
+    }
+    args = tuple(arg.format(**ids) for arg in args)
     narrow, wide = rom(filled, 80, *args), rom(filled, 400, *args)
     assert narrow.returncode in (0, 1) and narrow.returncode == wide.returncode, narrow.stderr
     assert narrow.stdout.strip(), args
