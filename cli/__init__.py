@@ -11,8 +11,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from typer._click.exceptions import ClickException
 
-from cli import audit, catalog, db, device, drift, exit_codes, inventory, lab, logs, order, serve, telemetry
+from cli import audit, catalog, db, device, drift, help_format, inventory, lab, logs, order, serve, telemetry
 from core.errors import EXPECTED
 
 app = typer.Typer(
@@ -46,8 +47,7 @@ def root(
         typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version),
     ] = False,
 ) -> None:
-    """Exit codes: 0 success, 1 the work failed or found drift, 2 an error (refused, unreachable,
-    invalid input)."""
+    """Options for every command (its exit codes: cli/exit_codes.py ROOT)."""
     if debug:  # main() configured the default already
         logs.configure(debug=True)
 
@@ -64,14 +64,23 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
-exit_codes.document(app)
+help_format.apply(app)
 
 
 def main() -> None:
     """Entry point: ROM's own errors become one line on stderr and exit code 2."""
     logs.configure()
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="rom")  # usage errors come here: one line, as below
+    except ClickException as exc:
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            Console(stderr=True).print(
+                f"[red]error:[/] {escape(usage_error(exc))}", highlight=False, soft_wrap=True
+            )
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(1)
     except EXPECTED as exc:
         if logs.debugging():
             Console(stderr=True).print_exception()
@@ -86,6 +95,14 @@ def main() -> None:
         problems = "; ".join(_setting(exc.title, err["loc"]) + err["msg"] for err in exc.errors())
         Console(stderr=True).print(f"[red]error:[/] invalid {exc.title}: {problems}", highlight=False)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: ClickException) -> str:
+    """typer's message (which names the valid choices) and where the help is, on one line."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return " ".join(exc.format_message().split()).rstrip(".") + where
 
 
 def unreachable_api(exc: httpx.HTTPError) -> str:

@@ -89,8 +89,8 @@ def show(
     table.add_column("name", no_wrap=True)
     table.add_column("type", no_wrap=True)
     table.add_column("required", no_wrap=True)
-    table.add_column("default", overflow="fold")
-    table.add_column("allowed", overflow="fold")
+    table.add_column("default", overflow="ellipsis")
+    table.add_column("allowed", overflow="ellipsis")  # a long pattern ends in …; --format json has it whole
     for row in rows:
         default = "" if row["default"] is None else json.dumps(row["default"])
         cells = (row["name"], row["type"], "yes" if row["required"] else "no", default, row["allowed"])

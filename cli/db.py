@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 from sqlalchemy import Engine, create_engine
 
 from core import schema
@@ -56,5 +59,9 @@ def current() -> None:
 @app.command()
 def history() -> None:
     """Every schema revision, newest first."""
+    table = Table.grid(padding=(0, 2))  # the description wraps between words, indented under itself
+    table.add_column(no_wrap=True)
+    table.add_column()
     for rev in schema.history():
-        typer.echo(f"{rev.id}  {rev.doc}")
+        table.add_row(rev.id, escape(" ".join(rev.doc.split())))
+    Console().print(table, highlight=False)

@@ -17,6 +17,7 @@ from core.settings import get_settings
 from drivers.nornir_plugins import make_nornir
 from drivers.registry import default_protocol, driver_for
 from drivers.transaction import run_transaction
+from intent.catalog import did_you_mean
 from inventory import audit
 from inventory.context import Context
 from inventory.records import Device, list_devices
@@ -25,11 +26,16 @@ from rom.reachability import ping_device, summary
 app = typer.Typer(help="Inspect and change devices directly (out-of-band: the inventory is not updated).")
 
 
-def _device(ctx: Context, name: str) -> Device:
+def known_device(ctx: Context, name: str) -> Device:
+    """The inventory's device `name`, or NotFound naming the closest and every known one."""
     with ctx.sessions() as session:
         found = list_devices(session, [name])
+        known = [d.name for d in list_devices(session)] if not found else []
     if not found:
-        raise NotFound(f"device {name!r} is not in the inventory")
+        raise NotFound(
+            f"device {name!r} is not in the inventory{did_you_mean(name, known)}; "
+            f"known: {', '.join(known) or 'none (`rom lab up` or `rom inventory import`)'}"
+        )
     return found[0]
 
 
@@ -63,7 +69,7 @@ def get_config(
 ) -> None:
     """Print a device's running configuration."""
     ctx = Context.create(get_settings())
-    driver = driver_for(ctx.target(_device(ctx, name)))
+    driver = driver_for(ctx.target(known_device(ctx, name)))
     driver.open()
     try:
         data = etree.fromstring(driver.get_config(_read(filter_file)).encode())
@@ -79,7 +85,7 @@ def edit_config(name: str, config_file: Path) -> None:
     ctx = Context.create(get_settings())
     payload = _read(config_file)
     assert payload is not None
-    device = _device(ctx, name)
+    device = known_device(ctx, name)
     correlation_id = f"cli-{uuid.uuid4()}"
     outcome = run_transaction(
         make_nornir([ctx.target(device)], workers=1),
@@ -129,7 +135,7 @@ def schema_fetch(name: str) -> None:
     from drivers.netconf_schema import fetch_schemas
 
     ctx = Context.create(get_settings())
-    fetched = fetch_schemas(ctx.target(_device(ctx, name)))
+    fetched = fetch_schemas(ctx.target(known_device(ctx, name)))
     where = _schema_dir(ctx, name)
     where.mkdir(parents=True, exist_ok=True)
     for old in where.glob("*.yang"):

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from cli.device import known_device
 from core.errors import EXPECTED
 from core.settings import get_settings
 from drift.reconcile import Mode, reconcile
@@ -54,10 +55,12 @@ def report(
     console = Console(stderr=fmt is not Format.table)
     mode: Mode = "check-sync" if check_sync else "compare-all" if full else "full"
     try:
+        if device:
+            known_device(ctx, device)
         with console.status("collecting device state…"):
             result = reconcile(ctx, device=device, resource_id=resource, mode=mode)
     except EXPECTED as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     if fmt is Format.json:
         typer.echo(render_json(result))
@@ -82,10 +85,12 @@ def remediate(
     ctx = Context.create(get_settings())
     console = Console()
     try:
+        if device:
+            known_device(ctx, device)
         with console.status("reading devices…" if not apply else "remediating…"):
             result = push_intended(ctx, device, resource, apply=apply, prune_unmanaged=prune_unmanaged)
     except EXPECTED as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     for name in result.skipped:
         console.print(f"[yellow]{escape(name)}: unreachable, skipped[/]")
@@ -113,7 +118,7 @@ def adopt(device: Device = None, resource: ResourceId = None) -> None:
     try:
         result = adopt_values(ctx, device, resource)
     except EXPECTED as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     for rid, values in result.adopted.items():
         console.print(f"adopted into {escape(rid)}: {escape(json.dumps(values))}")

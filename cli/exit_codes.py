@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import typer
-
 ERROR = "2 an error: invalid input or usage, a refusal, the API or a device unreachable"
 DEFAULT = f"Exit codes: 0 done; {ERROR}."
+ROOT = (
+    f"Exit codes: 0 success; 1 the work failed or found drift; {ERROR}. Each command's --help gives its own."
+)
+GROUP = "Exit codes: each command's --help gives its own; 2 an unknown command or option."
 EXIT_CODES = {
     "order submit": "Exit codes: 0 completed (or the dry run shown); 1 the order failed or was partial; "
     f"{ERROR} (a 400/409/422 refusal included).",
@@ -27,14 +29,6 @@ EXIT_CODES = {
 }
 
 
-def document(app: typer.Typer, prefix: str = "") -> None:
-    """Give every command of `app` (and its groups) its exit codes as the help epilog."""
-    for command in app.registered_commands:
-        name = command.name or (
-            command.callback.__name__.strip("_").replace("_", "-") if command.callback else ""
-        )
-        if command.epilog is None:
-            command.epilog = EXIT_CODES.get(f"{prefix}{name}", DEFAULT)
-    for group in app.registered_groups:
-        if group.typer_instance is not None:
-            document(group.typer_instance, f"{prefix}{group.name} ")
+def epilog(command: str) -> str:
+    """The exit codes of `command` ("order submit"), as its --help ends."""
+    return EXIT_CODES.get(command, DEFAULT)

@@ -76,17 +76,19 @@ def owners(device: Annotated[str | None, typer.Option(help="Only resources on th
 
 
 @app.command()
-def devices() -> None:
+def devices(wide: WideOption = False) -> None:
     """The managed devices: where they are reached and the name of their credentials (never a value)."""
     ctx = Context.create(get_settings())
     with ctx.sessions() as session:
         rows = list_devices(session)
-    table = Table(title="devices")
-    for col in ("name", "host", "netconf", "gnmi", "platform", "role", "credentials", "source"):
-        table.add_column(col, overflow="fold")
+    table = Table(title="devices" if wide else "devices (--wide: where each came from)")
+    columns = ["name", "host", "netconf", "gnmi", "platform", "role", "credentials"]
+    for col in columns + (["source"] if wide else []):
+        table.add_column(col, overflow="ellipsis", min_width=min(len(col), 8))
     for d in rows:
-        cells = (d.name, d.host, str(d.port), str(d.gnmi_port or "-"), d.platform, d.role)
-        table.add_row(*(escape(c) for c in (*cells, d.credentials or "(default)", d.source)))
+        cells = [d.name, d.host, str(d.port), str(d.gnmi_port or "-"), d.platform, d.role]
+        cells += [d.credentials or "(default)", *([d.source] if wide else [])]
+        table.add_row(*(escape(c) for c in cells))
     Console().print(table)
 
 
@@ -108,8 +110,11 @@ def pools() -> None:
     """Resource pools: definition and what is reserved from each."""
     ctx = Context.create(get_settings())
     table = Table(title="resource pools")
-    for col in ("pool", "kind", "definition", "reserved values", "capacity used"):
-        table.add_column(col, overflow="fold")
+    table.add_column("pool", overflow="ellipsis")
+    table.add_column("kind", overflow="ellipsis")
+    table.add_column("definition", overflow="ellipsis", min_width=21)  # prefix=10.255.0.0/16 whole
+    for col in ("reserved values", "capacity used"):
+        table.add_column(col, justify="right", max_width=9)
     with ctx.sessions() as session:
         names = sorted(set(DEFAULT_POOLS) | set(session.scalars(select(PoolRow.name))))
         for name in names:
@@ -118,10 +123,15 @@ def pools() -> None:
                 select(func.count()).where(ReservationRow.pool == name, ReservationRow.amount == 0)
             )
             used = session.scalar(select(func.sum(CounterRow.used)).where(CounterRow.pool == name))
-            table.add_row(
-                name, pool.kind, escape(json.dumps(pool.definition)), str(held or 0), str(used or 0)
-            )
+            table.add_row(name, pool.kind, escape(_words(pool.definition)), str(held or 0), str(used or 0))
     Console().print(table)
+
+
+def _words(definition: dict[str, object]) -> str:
+    """`prefix=10.255.0.0/16 length=32`: words a narrow column wraps between, never inside."""
+    return " ".join(
+        f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}" for k, v in definition.items()
+    )
 
 
 @app.command("pool-define")

@@ -101,29 +101,33 @@ def _rows(report: Sequence[ResourceDrift], reachable_only: bool = False) -> list
     return rows
 
 
+STYLES = {
+    "in-sync": "green",
+    "changed": "yellow",
+    "missing": "red",
+    "unexpected": "magenta",
+    "unknown": "cyan",
+}
+TABLE_WIDTH = 100  # narrower than this, a path would fold inside its cell: one block per row instead
+
+
 def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
-    """The compared rows as a table, then one line per unreachable device, then the counts."""
+    """The compared rows as a table (as blocks on a narrow terminal), then one line per unreachable
+    device, then the counts."""
     rows = _rows(report, reachable_only=True)
-    if rows:
+    if rows and console.width < TABLE_WIDTH:
+        _render_blocks(rows, console)
+    elif rows:
         table = Table(title="Drift report", show_lines=False)
         table.add_column("device", no_wrap=True)
-        table.add_column("resource", overflow="fold", max_width=24)
+        table.add_column("resource", overflow="ellipsis")
         table.add_column("status", no_wrap=True)
-        table.add_column("path", overflow="fold", ratio=1)  # what is left at 80 columns goes to the path
-        table.add_column("intended", overflow="fold", max_width=16)
-        table.add_column("actual", overflow="fold", max_width=16)
-        styles = {
-            "in-sync": "green",
-            "changed": "yellow",
-            "missing": "red",
-            "unexpected": "magenta",
-            "unknown": "cyan",
-        }
+        table.add_column("path", overflow="fold")
+        table.add_column("intended", overflow="ellipsis")
+        table.add_column("actual", overflow="ellipsis")
         for row in rows:
-            status = row["status"] or ""
             cells = [escape(row[k] or "") for k in ("device", "resource", "path", "intended", "actual")]
-            style = styles.get(status.split(" ")[0], "red")
-            table.add_row(*cells[:2], f"[{style}]{escape(status)}[/]", *cells[2:])
+            table.add_row(*cells[:2], _status(row), *cells[2:])
         console.print(table)
     for u in unreachable(report):
         console.print(
@@ -132,7 +136,38 @@ def render_table(report: Sequence[ResourceDrift], console: Console) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    console.print(summary_line(report), highlight=False, soft_wrap=True)
+    console.print(summary_line(report), highlight=False)
+
+
+def _status(row: dict[str, str | None]) -> str:
+    status = row["status"] or ""
+    return f"[{STYLES.get(status.split(' ')[0], 'red')}]{escape(status)}[/]"
+
+
+def _render_blocks(rows: list[dict[str, str | None]], console: Console) -> None:
+    """One block per row: `device resource: status`, then the path (broken before a `/` where it
+    must), intended and actual, each on its own indented lines."""
+    console.print("[bold]Drift report[/] (device resource: status; path, intended, actual)", highlight=False)
+    for row in rows:
+        head = f"{escape(row['device'] or '')} {escape(row['resource'] or '(unmanaged)')}: {_status(row)}"
+        console.print(head, highlight=False)
+        if row["path"]:
+            for n, line in enumerate(_break_path(row["path"], console.width - 7)):
+                console.print(f"  {'path' if n == 0 else '    '} {escape(line)}", highlight=False)
+        for key in ("intended", "actual"):
+            if row[key] is not None:
+                console.print(f"  {key} {escape(row[key] or '')}", highlight=False)
+
+
+def _break_path(path: str, width: int) -> list[str]:
+    """`path` in lines of at most `width` characters, broken only before a `/`."""
+    lines: list[str] = []
+    for segment in ["/" + part for part in path.lstrip("/").split("/")] if path.startswith("/") else [path]:
+        if lines and len(lines[-1]) + len(segment) <= width:
+            lines[-1] += segment
+        else:
+            lines.append(segment)
+    return lines
 
 
 def render_json(report: Sequence[ResourceDrift]) -> str:
