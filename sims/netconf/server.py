@@ -112,7 +112,13 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
             try:
                 caps = parse_client_hello(message)
             except RpcError as exc:
-                log.warning("%s session %s: bad hello: %s", self.device.name, self.session_id, exc)
+                log.warning(  # with the bytes received: an intermittent case is still unexplained
+                    "%s session %s: bad hello: %s (received %r)",
+                    self.device.name,
+                    self.session_id,
+                    exc,
+                    message[:160],
+                )
                 self.close()
                 return
             self._handler = RpcHandler(self.device, self.session_id)
