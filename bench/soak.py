@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from core.events import ORDER_TOPIC, RESOURCE_TOPIC
 from core.outbox import OutboxRow
 from lab.kafka_broker import KafkaBroker, kafka_libdir
+from lab.order_events import event_ids
 from lab.postgres import PostgresServer
 from lab.support import REPO, free_port, running_lab, start_serve, wait_healthy
 from rom.order_store import OrderRow, StepRow
@@ -168,32 +169,6 @@ def takeover_delay(engine: Any, dead_pid: int, since: float, limit: float = 120)
     return limit
 
 
-async def kafka_event_ids(bootstrap: str, expected: int) -> Counter[str]:
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(
-        ORDER_TOPIC,
-        RESOURCE_TOPIC,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        isolation_level="read_committed",
-    )
-    await consumer.start()
-    seen: Counter[str] = Counter()
-    deadline = time.monotonic() + 120
-    try:
-        while sum(seen.values()) < expected and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            seen.update(json.loads(r.value)["eventId"] for rs in batch.values() for r in rs)
-        extra = await consumer.getmany(timeout_ms=2000)
-        seen.update(json.loads(r.value)["eventId"] for rs in extra.values() for r in rs)
-    finally:
-        await consumer.stop()
-    return seen
-
-
 def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
     rng = random.Random(seed)
     postgres = PostgresServer()
@@ -222,7 +197,7 @@ def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
                 for serve in serves:
                     serve.stop()
         ids = report.pop("event_ids")
-        seen = asyncio.run(kafka_event_ids(broker.bootstrap, len(ids)))
+        seen = asyncio.run(event_ids(broker.bootstrap, len(ids), timeout=120))
         report["events"] = len(ids)
         report["events_lost"] = len(set(ids) - set(seen))
         report["events_duplicated"] = sum(1 for n in seen.values() if n > 1)

@@ -8,7 +8,6 @@ order path); after the restart a consumer counts every outbox event in Kafka exa
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import time
@@ -18,12 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from core.events import ORDER_TOPIC, RESOURCE_TOPIC
 from core.outbox import OutboxRow
+from lab import order_events
 from lab.kafka_broker import KafkaBroker, kafka_libdir
 from lab.support import running_lab, serving
 from tests.e2e.conftest import TOPOLOGY
@@ -73,31 +72,6 @@ def outbox(db: Path) -> tuple[list[str], int]:
     return [r.payload["eventId"] for r in rows], sum(1 for r in rows if r.delivered is None)
 
 
-async def consume(bootstrap: str, expected: int, timeout: float = 90) -> Counter[str]:
-    """Event ids read from both topics from the start, until `expected` arrived and 2 s stay quiet."""
-    consumer = AIOKafkaConsumer(
-        ORDER_TOPIC,
-        RESOURCE_TOPIC,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        isolation_level="read_committed",
-    )
-    await consumer.start()
-    seen: Counter[str] = Counter()
-    deadline = time.monotonic() + timeout
-    try:
-        while sum(seen.values()) < expected and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            seen.update(json.loads(r.value)["eventId"] for rs in batch.values() for r in rs)
-        extra = await consumer.getmany(timeout_ms=2000)  # nothing more may arrive
-        seen.update(json.loads(r.value)["eventId"] for rs in extra.values() for r in rs)
-    finally:
-        await consumer.stop()
-    return seen
-
-
 def test_broker_restart_under_order_events_loses_and_duplicates_nothing(
     broker: KafkaBroker, tmp_path: Path
 ) -> None:
@@ -127,7 +101,7 @@ def test_broker_restart_under_order_events_loses_and_duplicates_nothing(
             time.sleep(0.5)
         assert pending == 0, f"{pending} outbox events were never relayed after the restart"
         event_ids, _ = outbox(db)
-    seen = asyncio.run(consume(broker.bootstrap, len(event_ids)))
+    seen = asyncio.run(order_events.event_ids(broker.bootstrap, len(event_ids)))
     lost = set(event_ids) - set(seen)
     duplicated = {e: n for e, n in seen.items() if n > 1}
     assert not lost, f"{len(lost)} events lost"
