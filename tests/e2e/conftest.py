@@ -8,13 +8,20 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from api.auth import key_digest
 from lab.support import REPO, free_port, running_lab, serving
 
 TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
+
+
+def api_key(name: str, secret: str, scopes: list[str]) -> dict[str, Any]:
+    """One entry of ROM_API_KEYS: the key's name, its digest and its scopes."""
+    return {"name": name, "sha256": key_digest(secret), "scopes": scopes}
 
 
 @dataclass

@@ -4,7 +4,6 @@ remediation on the lab's simulators, read back through `/admin/audit` and `rom a
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -14,16 +13,13 @@ import httpx
 import pytest
 
 from lab.support import free_port, running_lab, serving, wait_order
-from tests.e2e.conftest import REPO, TOPOLOGY, Lab
+from tests.e2e.conftest import REPO, TOPOLOGY, Lab, api_key
 from tests.e2e.test_order_to_device import ORDERS, netconf, order_body
 
 pytestmark = pytest.mark.e2e
 AUDIT = "/admin/audit"
 SOM_KEY, AUDITOR_KEY = "som-secret-1", "auditor-secret-2"
 
-
-def _key(name: str, secret: str, scopes: list[str]) -> dict[str, Any]:
-    return {"name": name, "sha256": hashlib.sha256(secret.encode()).hexdigest(), "scopes": scopes}
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +28,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     var_dir = tmp_path_factory.mktemp("rom-audit")
     port = free_port()
     keys = [
-        _key("som-prod", SOM_KEY, ["orders:read", "orders:write", "inventory:read"]),
-        _key("auditor", AUDITOR_KEY, ["admin"]),
+        api_key("som-prod", SOM_KEY, ["orders:read", "orders:write", "inventory:read"]),
+        api_key("auditor", AUDITOR_KEY, ["admin"]),
     ]
     env = {
         **os.environ,

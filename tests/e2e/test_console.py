@@ -3,7 +3,6 @@ pages read as a browser would (session cookie from the login form, CSRF tokens i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,16 +14,13 @@ import httpx
 import pytest
 
 from lab.support import free_port, running_lab, serving, wait_order
-from tests.e2e.conftest import REPO, TOPOLOGY, Lab
+from tests.e2e.conftest import REPO, TOPOLOGY, Lab, api_key
 from tests.e2e.test_order_to_device import EXAMPLE, ORDERS, order_body
 
 pytestmark = pytest.mark.e2e
 SOM_KEY, NOC_KEY, ADMIN_KEY = "som-console-1", "noc-console-2", "admin-console-3"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
-
-def _key(name: str, secret: str, scopes: list[str]) -> dict[str, Any]:
-    return {"name": name, "sha256": hashlib.sha256(secret.encode()).hexdigest(), "scopes": scopes}
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +29,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     var_dir = tmp_path_factory.mktemp("rom-console")
     port = free_port()
     keys = [
-        _key("som", SOM_KEY, ["orders:read", "orders:write", "inventory:read"]),
-        _key("noc", NOC_KEY, ["orders:read", "inventory:read"]),
-        _key("ops", ADMIN_KEY, ["orders:read", "inventory:read", "admin"]),
+        api_key("som", SOM_KEY, ["orders:read", "orders:write", "inventory:read"]),
+        api_key("noc", NOC_KEY, ["orders:read", "inventory:read"]),
+        api_key("ops", ADMIN_KEY, ["orders:read", "inventory:read", "admin"]),
     ]
     env = {
         **os.environ,

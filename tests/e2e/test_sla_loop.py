@@ -15,7 +15,6 @@ the RAN resource go to `alarm` and back.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import shutil
@@ -37,6 +36,7 @@ from pygnmi.client import gNMIclient
 from lab.containerlab import read_control_url, read_endpoints
 from lab.kafka_broker import KafkaBroker, kafka_libdir
 from lab.support import REPO, free_port, running_lab, serving, wait_order
+from tests.e2e.conftest import api_key
 from tests.e2e.test_console_browser import VIEWPORT, browser, log_in  # noqa: F401 - `browser`: a fixture
 
 pytestmark = [
@@ -55,9 +55,6 @@ THRESHOLD_MS = 3.0  # URLLC base latency is 2 ms; load x6 against maxRatio 60 gi
 GUARD_S = 45.0  # only a guard against hanging
 OPERATOR_KEY, SLA_KEY = "operator-key-0123456789", "sla-monitor-key-0123456789"
 
-
-def api_key(name: str, key: str, scopes: list[str]) -> dict[str, Any]:
-    return {"name": name, "sha256": hashlib.sha256(key.encode()).hexdigest(), "scopes": scopes}
 
 
 class Tail:
