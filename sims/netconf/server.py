@@ -112,7 +112,7 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
             try:
                 caps = parse_client_hello(message)
             except RpcError as exc:
-                log.warning(  # with the bytes received: an intermittent case is still unexplained
+                log.warning(  # with the start of what was received
                     "%s session %s: bad hello: %s (received %r)",
                     self.device.name,
                     self.session_id,

@@ -11,7 +11,7 @@ from lxml import etree
 
 from lab.support import netconf_connect
 from sims.fleet import FleetThread, SimDeviceSpec
-from sims.netconf.framing import MAX_MESSAGE
+from sims.netconf.framing import MAX_MESSAGE, encode_chunked
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ HELLO_10 = (
     f'<hello xmlns="{NC}"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability>'
     "</capabilities></hello>]]>]]>"
 ).encode()
-HELLO_11 = HELLO_10.replace(b"base:1.0", b"base:1.1")
+HELLO_11 = HELLO_10.replace(b"netconf:base:1.0<", b"netconf:base:1.1<")  # the capability, not the namespace
 RPC_OPEN = b'<rpc message-id="1" xmlns="' + NC.encode() + b'">'
 
 
@@ -74,6 +74,15 @@ def _still_serving(fleet: FleetThread) -> None:
         with netconf_connect("127.0.0.1", fleet.port(name), password=password) as m:
             reply = m.get_config("running", filter=("subtree", f'<interfaces xmlns="{IF}"/>'))
             assert reply.data_ele.xpath("//oc:name/text()", namespaces={"oc": IF})
+
+
+def _open_chunked(raw: Raw) -> None:
+    """A base:1.1 hello and one chunked rpc answered: the session is in chunked framing."""
+    raw.read_until(b"]]>]]>")
+    get = RPC_OPEN + b"<get-config><source><running/></source></get-config></rpc>"
+    raw.chan.sendall(HELLO_11 + encode_chunked(get))
+    reply = raw.read_until(b"\n##\n")
+    assert b"rpc-reply" in reply and b"rpc-error" not in reply
 
 
 def _error_tag(reply: bytes) -> str:
@@ -134,16 +143,16 @@ def test_raw_xml_bombs_are_refused(raw: Raw, fleet: FleetThread) -> None:
 
 
 def test_raw_garbage_chunk_closes_only_that_session(raw: Raw, fleet: FleetThread) -> None:
-    raw.read_until(b"]]>]]>")
-    raw.chan.sendall(HELLO_11 + b"\n#zz\n<rpc/>\n##\n")
+    _open_chunked(raw)
+    raw.chan.sendall(b"\n#zz\n<rpc/>\n##\n")
     raw.read_to_eof()
     assert raw.chan.closed or raw.chan.eof_received
     _still_serving(fleet)
 
 
 def test_raw_truncated_frame_then_disconnect(raw: Raw, fleet: FleetThread) -> None:
-    raw.read_until(b"]]>]]>")
-    raw.chan.sendall(HELLO_11 + b"\n#500\n" + RPC_OPEN + b"<get")
+    _open_chunked(raw)
+    raw.chan.sendall(b"\n#500\n" + RPC_OPEN + b"<get")
     raw.close()
     _still_serving(fleet)
 
@@ -160,12 +169,13 @@ def test_raw_truncated_eom_message_then_eof(raw: Raw, fleet: FleetThread) -> Non
 def test_raw_huge_message_closes_the_session(fleet: FleetThread, framing: str) -> None:
     raw = Raw(fleet.port("r1"))
     try:
-        raw.read_until(b"]]>]]>")
-        raw.chan.sendall(HELLO_11 if framing == "1.1" else HELLO_10)
         filler = b"<x>" + b"y" * (MAX_MESSAGE + 1024) + b"</x>"
         if framing == "1.1":
+            _open_chunked(raw)
             raw.chan.sendall(b"\n#%d\n" % (len(filler) + 64))  # announces more than the limit
         else:
+            raw.read_until(b"]]>]]>")
+            raw.chan.sendall(HELLO_10)
             try:  # the server may close the channel before it all arrives
                 for start in range(0, len(filler), 1 << 20):
                     raw.chan.sendall(filler[start : start + (1 << 20)])
