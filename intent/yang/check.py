@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
 import os
+import threading
 from collections.abc import Mapping, Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from yangson.enumerations import ContentType, ValidationScope
 from yangson.exceptions import SchemaError, YangsonException
 from yangson.schemanode import InternalNode
@@ -17,7 +21,7 @@ from core.errors import Unprocessable
 from core.tmf652 import ResourceOrderCreate
 from intent.catalog import Catalog
 from intent.planner import Intended, PlannedItem, intended_for, plan_order
-from intent.yang.library import data_model
+from intent.yang.library import data_model, module_set_digest
 from intent.yang.payload import gnmi_tree, to_etree
 from intent.yang.platforms import PLATFORM_MODULES
 
@@ -77,24 +81,75 @@ def problems(want: Intended, platform: str, directories: Sequence[Path]) -> list
     return []
 
 
+# Bumped when what the check accepts changes: orders stamped by an older check are checked again.
+CHECK_VERSION = "1"
+_MODEL_SETS: dict[tuple[str, ...], str] = {}
+_MODEL_SETS_LOCK = threading.Lock()
+
+
+def model_set(directories: Sequence[Path]) -> str:
+    """Digest of the YANG this process validates with: every platform's module closure as found
+    below `directories` (names, revisions, file bytes), the check's version and yangson's. Cached
+    per process, as the loaded modules are; a restart reads the files again."""
+    key = tuple(str(d) for d in directories)
+    with _MODEL_SETS_LOCK:
+        if key not in _MODEL_SETS:
+            digest = hashlib.sha256(f"{CHECK_VERSION} yangson {version('yangson')}".encode())
+            for platform, modules in sorted(PLATFORM_MODULES.items()):
+                digest.update(f"\0{platform} {module_set_digest(modules, directories)}".encode())
+            _MODEL_SETS[key] = digest.hexdigest()
+        return _MODEL_SETS[key]
+
+
+Checked = tuple[PlannedItem, str, Intended]  # an item, its device's platform, one rendered payload
+
+
+def _stamp(wants: Sequence[Checked], directories: Sequence[Path]) -> str:
+    """What a validation vouches for: the model set and every payload, with its device and platform."""
+    digest = hashlib.sha256(model_set(directories).encode())
+    for item, platform, want in wants:
+        body = want.document if want.protocol == "gnmi" else etree.tostring(want.payload, encoding="unicode")
+        digest.update(f"\0{item.item_id}\0{want.device}\0{platform}\0{want.protocol}\0{body}".encode())
+    return digest.hexdigest()
+
+
 def check_items(
-    catalog: Catalog, items: Sequence[PlannedItem], platforms: Mapping[str, str], directories: Sequence[Path]
-) -> None:
-    """Unprocessable (TMF 422) naming the first item whose rendered payload breaks its YANG."""
+    catalog: Catalog,
+    items: Sequence[PlannedItem],
+    platforms: Mapping[str, str],
+    directories: Sequence[Path],
+    validated: str | None = None,
+    rendered: Sequence[tuple[str, Intended]] | None = None,
+) -> str | None:
+    """Unprocessable (TMF 422) naming the first add or modify whose rendered payload breaks its
+    YANG; returns the stamp of what was checked (None: validation off).
+
+    `validated`: the stamp recorded when the order was checked at intake; when the payloads and
+    the model set are the same, they are not checked again. `rendered`: the items' payloads as
+    (item id, intent), when the caller has rendered them already."""
     if not directories:
-        return
-    for item in items:
-        if item.action in ("delete", "noChange"):
-            continue
-        for want in intended_for(catalog, item):
-            platform = platforms.get(want.device, item.platform)
-            found = problems(want, platform, directories)
-            if found:
-                role = f" role {want.role}" if want.role else ""
-                raise Unprocessable(
-                    f"orderItem {item.item_id}{role}: the payload for {want.device} ({platform}) "
-                    f"breaks its YANG: {found[0]}"
-                )
+        return None
+    by_id = {item.item_id: item for item in items}
+    if rendered is None:
+        rendered = [
+            (item.item_id, want)
+            for item in items
+            if item.action in ("add", "modify")
+            for want in intended_for(catalog, item)
+        ]
+    wants = [(by_id[i], platforms.get(w.device, by_id[i].platform), w) for i, w in rendered]
+    stamp = _stamp(wants, directories)
+    if stamp == validated:
+        return stamp
+    for item, platform, want in wants:
+        found = problems(want, platform, directories)
+        if found:
+            role = f" role {want.role}" if want.role else ""
+            raise Unprocessable(
+                f"orderItem {item.item_id}{role}: the payload for {want.device} ({platform}) "
+                f"breaks its YANG: {found[0]}"
+            )
+    return stamp
 
 
 def check_request(
@@ -103,10 +158,11 @@ def check_request(
     platforms: Mapping[str, str],
     current: Mapping[str, Any],
     yang_path: str,
-) -> None:
-    """Re-plan a stored order request (allocated values included) and check every payload."""
+) -> str | None:
+    """Re-plan a stored order request (allocated values included) and check every payload; returns
+    the stamp to record on the order (None: validation off)."""
     directories = search_path(yang_path)
     if not directories:
-        return
+        return None
     items = plan_order(ResourceOrderCreate.model_validate(request), catalog, platforms, current)
-    check_items(catalog, items, platforms, directories)
+    return check_items(catalog, items, platforms, directories)
