@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 from yangson.enumerations import ContentType, ValidationScope
-from yangson.exceptions import SchemaError, YangsonException
+from yangson.exceptions import RawMemberError, SchemaError, YangsonException
 from yangson.schemanode import InternalNode
 
 from core.errors import Unprocessable
@@ -74,6 +74,8 @@ def problems(want: Intended, platform: str, directories: Sequence[Path]) -> list
             instance.validate(ValidationScope.syntax, ContentType.config)
         finally:
             _FRAGMENT.reset(token)
+    except RawMemberError as exc:  # its str is the bare path
+        return [f"{{{exc.path}}} unknown-element: not in the schema"]
     except YangsonException as exc:
         return [str(exc)]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:  # yangson on malformed input
