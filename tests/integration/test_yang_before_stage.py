@@ -5,7 +5,7 @@ naming the path; the gNB is never written. The case: a spec whose author forgot 
 
 Checked once: intake records a stamp (model set + payloads) on the order and the plan before stage
 skips the check when the stamp still holds, also after a restart; another model set or another
-rendering (the catalog changed) is checked again."""
+rendering (the catalog changed) is checked again. Drift remediation checks what it would push too."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lxml import etree
 
 from core.errors import Unprocessable
 from core.tmf652 import ResourceOrderCreate
+from drift.remediate import remediate
 from intent.catalog import Catalog
 from intent.yang import check
 from inventory.context import Context
@@ -179,3 +180,29 @@ def test_a_payload_rendered_otherwise_since_intake_is_checked_again(lab: Lab, tm
     changed = dataclasses.replace(lab.on, catalog=Catalog.load(root))
     with pytest.raises(Unprocessable, match=r"gnb1 \(rom-ran\) breaks its YANG: .*rRMPolicyMaxRatio"):
         plan(changed, row.request, row.yang_checked)
+
+
+def test_drift_remediation_refuses_an_intent_the_yang_refuses(lab: Lab, tmp_path: Path) -> None:
+    """The resource is valid when ordered; the catalog changes (a restart with another template)
+    and the gNB now drifts from an intent its YANG refuses: remediation pushes nothing."""
+    row = stored(lab.on, 80)
+    with lab.on.transaction() as session:
+        claimed = store.get_order(session, row.id)
+        assert claimed is not None and store.claim_order(
+            session, claimed, "t", utcnow() + timedelta(seconds=60)
+        )
+    assert execute_order(lab.on, row.id) == "completed"
+    before = lab.running()
+    root = tmp_path / "changed"
+    shutil.copytree(lab.on.catalog.root, root)
+    template = root / "slice-ran" / "rrm-policy.json.j2"
+    template.write_text(
+        template.read_text().replace("{{ maxRatio | tojson }}", "{{ (maxRatio * 2) | tojson }}")
+    )
+    changed = dataclasses.replace(lab.on, catalog=Catalog.load(root))
+    refused = r"remediation refused, nothing pushed: resource .*gnb1 \(rom-ran\) breaks its YANG: "
+    for apply in (False, True):
+        with pytest.raises(Unprocessable, match=refused + ".*rRMPolicyMaxRatio"):
+            remediate(changed, device="gnb1", apply=apply)
+    assert lab.running() == before
+    assert remediate(lab.on, device="gnb1").payloads == {}  # with the catalog it was ordered with: in sync
