@@ -86,8 +86,8 @@ def check_yang(ctx: Context, snap: Snapshot, parts: list[Part]) -> None:
     directories = search_path(ctx.settings.yang_path)
     for part in parts if directories else ():
         want, resource = part.intended, part.resource
-        device = snap.devices.get(want.device)
-        platform = device.platform if device else ""
+        known = snap.devices.get(want.device)
+        platform = known.platform if known else ""
         found = problems(want, platform, directories)
         if found:
             raise Unprocessable(
@@ -167,8 +167,8 @@ def adopt(ctx: Context, device: str | None = None, resource_id: str | None = Non
             continue
         resource, want = parts[drift.key].resource, parts[drift.key].intended
         spec = ctx.catalog.get(resource.spec_id)
-        device = snap.devices.get(want.device)
-        platform = device.platform if device else ""
+        known = snap.devices.get(want.device)
+        platform = known.platform if known else ""
         values, problems = adoptable_changes(ctx.catalog, spec, resource, platform, want, drift.differences)
         out.not_adoptable.extend(f"{resource.name}: {p}" for p in problems)
         taken = found.setdefault(resource.id, {})
