@@ -27,6 +27,7 @@ from intent.yang.platforms import PLATFORM_MODULES
 
 _FRAGMENT: contextvars.ContextVar[bool] = contextvars.ContextVar("yangval_fragment", default=False)
 _check_pattern = InternalNode._check_schema_pattern
+_VALIDATING = threading.Lock()
 
 
 def _fragment_pattern(self: InternalNode, inst: Any, ctype: ContentType) -> None:
@@ -71,7 +72,8 @@ def problems(want: Intended, platform: str, directories: Sequence[Path]) -> list
             instance = model.from_xml(to_etree(want.payload))
         token = _FRAGMENT.set(True)
         try:
-            instance.validate(ValidationScope.syntax, ContentType.config)
+            with _VALIDATING:  # yangson's schema patterns keep `when` results in the (shared) model
+                instance.validate(ValidationScope.syntax, ContentType.config)
         finally:
             _FRAGMENT.reset(token)
     except RawMemberError as exc:  # its str is the bare path
