@@ -7,7 +7,8 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from lxml import etree
 from yangson.enumerations import ContentType, ValidationScope
 from yangson.exceptions import RawMemberError, SchemaError, YangsonException
 from yangson.schemanode import InternalNode
+from yangson.schpattern import Conditional, Member
 
 from core.errors import Unprocessable
 from core.tmf652 import ResourceOrderCreate
 from intent.catalog import Catalog
 from intent.planner import Intended, PlannedItem, intended_for, plan_order
+from intent.yang import shapes
 from intent.yang.library import data_model, module_set_digest
 from intent.yang.payload import gnmi_tree, to_etree
 from intent.yang.platforms import PLATFORM_MODULES
@@ -50,7 +53,24 @@ def _names_a_key(node: InternalNode, exc: SchemaError) -> bool:
     return any(exc.message == f"expected '{key}'" for key in keys)
 
 
+def _when_in_fragments(evaluate: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """A `when` is not evaluated while a fragment is validated (it holds): its condition usually
+    lies outside the fragment (an interface's type), the device's business like a leafref, as
+    with `yanglint -t edit`. The check then depends on the payload's shape and its leaves' types
+    only, which is what `intent.yang.shapes` relies on."""
+
+    def when(self: Any, cnode: Any) -> None:
+        if _FRAGMENT.get():
+            self._val_when = True
+        else:
+            evaluate(self, cnode)
+
+    return when
+
+
 setattr(InternalNode, "_check_schema_pattern", _fragment_pattern)  # noqa: B010
+for _pattern in (Conditional, Member):
+    setattr(_pattern, "_eval_when", _when_in_fragments(_pattern._eval_when))  # noqa: B010
 
 
 def search_path(setting: str) -> list[Path]:
@@ -65,17 +85,24 @@ def problems(want: Intended, platform: str, directories: Sequence[Path]) -> list
         return []
     model = data_model(modules, directories)
     try:
+        payload: ET.Element | dict[str, Any]
         if want.protocol == "gnmi":
-            tree: Any = gnmi_tree(want.document or "{}")
-            instance = model.from_raw(json.loads(json.dumps(tree)))
+            raw: dict[str, Any] = json.loads(json.dumps(gnmi_tree(want.document or "{}")))
+            payload, (shape, leaves) = raw, shapes.json_shape(raw)
+            instance = None if shapes.known_valid(model, shape, leaves) else model.from_raw(raw)
         else:
-            instance = model.from_xml(to_etree(want.payload))
+            xml = to_etree(want.payload)
+            payload, (shape, leaves) = xml, shapes.xml_shape(xml)
+            instance = None if shapes.known_valid(model, shape, leaves) else model.from_xml(xml)
+        if instance is None:  # shaped like a payload validated before, every leaf of its type
+            return []
         token = _FRAGMENT.set(True)
         try:
             with _VALIDATING:  # yangson's schema patterns keep `when` results in the (shared) model
                 instance.validate(ValidationScope.syntax, ContentType.config)
         finally:
             _FRAGMENT.reset(token)
+        shapes.learn(model, shape, payload)
     except RawMemberError as exc:  # its str is the bare path
         return [f"{{{exc.path}}} unknown-element: not in the schema"]
     except YangsonException as exc:

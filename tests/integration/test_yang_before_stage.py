@@ -145,6 +145,17 @@ def stored(ctx: Context, max_ratio: int) -> store.OrderRow:
         return row
 
 
+def doubled_ratio(ctx: Context, tmp_path: Path) -> Context:
+    """`ctx` with a catalog whose slice-ran template writes twice the max ratio (a changed template)."""
+    root = tmp_path / "changed"
+    shutil.copytree(ctx.catalog.root, root)
+    template = root / "slice-ran" / "rrm-policy.json.j2"
+    template.write_text(
+        template.read_text().replace("{{ maxRatio | tojson }}", "{{ (maxRatio * 2) | tojson }}")
+    )
+    return dataclasses.replace(ctx, catalog=Catalog.load(root))
+
+
 def test_intake_records_the_check_and_the_plan_does_not_repeat_it(lab: Lab, checks: list[str]) -> None:
     row = stored(lab.on, 80)
     assert row.yang_checked and checks == ["gnb1"]
@@ -171,13 +182,7 @@ def test_another_model_set_is_checked_again(lab: Lab, tmp_path: Path, checks: li
 
 def test_a_payload_rendered_otherwise_since_intake_is_checked_again(lab: Lab, tmp_path: Path) -> None:
     row = stored(lab.on, 80)  # valid at intake
-    root = tmp_path / "changed"
-    shutil.copytree(lab.on.catalog.root, root)  # the catalog changed across a restart: ratio x 2
-    template = root / "slice-ran" / "rrm-policy.json.j2"
-    template.write_text(
-        template.read_text().replace("{{ maxRatio | tojson }}", "{{ (maxRatio * 2) | tojson }}")
-    )
-    changed = dataclasses.replace(lab.on, catalog=Catalog.load(root))
+    changed = doubled_ratio(lab.on, tmp_path)  # the catalog changed across a restart
     with pytest.raises(Unprocessable, match=r"gnb1 \(rom-ran\) breaks its YANG: .*rRMPolicyMaxRatio"):
         plan(changed, row.request, row.yang_checked)
 
@@ -193,13 +198,7 @@ def test_drift_remediation_refuses_an_intent_the_yang_refuses(lab: Lab, tmp_path
         )
     assert execute_order(lab.on, row.id) == "completed"
     before = lab.running()
-    root = tmp_path / "changed"
-    shutil.copytree(lab.on.catalog.root, root)
-    template = root / "slice-ran" / "rrm-policy.json.j2"
-    template.write_text(
-        template.read_text().replace("{{ maxRatio | tojson }}", "{{ (maxRatio * 2) | tojson }}")
-    )
-    changed = dataclasses.replace(lab.on, catalog=Catalog.load(root))
+    changed = doubled_ratio(lab.on, tmp_path)
     refused = r"remediation refused, nothing pushed: resource .*gnb1 \(rom-ran\) breaks its YANG: "
     for apply in (False, True):
         with pytest.raises(Unprocessable, match=refused + ".*rRMPolicyMaxRatio"):

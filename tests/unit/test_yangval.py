@@ -3,6 +3,7 @@ modules: what the catalog renders passes, what breaks the device's YANG is a 422
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from core.errors import Unprocessable
 from intent.catalog import Catalog, validate_characteristics
 from intent.planner import PlannedItem, RoleTarget, intended_for
+from intent.yang import shapes
 from intent.yang.check import check_items, problems
 from intent.yang.payload import gnmi_tree
 from tests.conftest import L3VPN_VALUES
@@ -81,3 +83,45 @@ def test_gnmi_tree_merges_paths_into_one_rfc7951_tree() -> None:
         ' "replace": [{"path": ["a:x", {"l": {"k": "1"}}, "c"], "value": {"w": 2}}]}'
     )
     assert gnmi_tree(doc) == {"a:x": {"l": [{"k": 1, "v": "p", "c": {"w": 2}}]}}
+
+
+BREAKERS = Path(__file__).resolve().parents[1] / "catalogs" / "yang-breakers"
+
+
+@pytest.mark.parametrize(
+    ("spec_id", "good", "bad", "reason"),
+    [
+        ("netconf-vlan", {"vlanId": 100}, {"vlanId": 5000}, r"vlan-id\} invalid-type: not in range"),
+        ("gnmi-vlan", {"vlanId": 101}, {"vlanId": 5001}, r"vlan-id\} invalid-type: not in range"),
+    ],
+)
+def test_a_payload_shaped_like_a_valid_one_is_still_checked_leaf_by_leaf(
+    spec_id: str, good: dict[str, Any], bad: dict[str, Any], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second payload of a shape takes the fast path (intent.yang.shapes): its leaves are
+    checked by their types, and a value the first did not have is refused with yangson's words."""
+    learnt: list[object] = []
+    learn = shapes.learn
+    monkeypatch.setattr(shapes, "_KNOWN", {})
+    monkeypatch.setattr(shapes, "learn", lambda *args: learnt.append(args[1]) or learn(*args))
+    catalog = Catalog.load(BREAKERS)
+    values = {"device": "pe1", "interface": "Ethernet2", "vlanId": 100, "bandwidthMbps": 10}
+    [first] = intended_for(catalog, _item(catalog, spec_id, {**values, **good}))
+    assert problems(first, "rom-router", OPENCONFIG) == []
+    [again] = intended_for(catalog, _item(catalog, spec_id, {**values, **good, "vlanId": 200}))
+    assert problems(again, "rom-router", OPENCONFIG) == []
+    assert len(learnt) == 1  # the first was validated in full, the second took the fast path
+    [second] = intended_for(catalog, _item(catalog, spec_id, {**values, **bad}))
+    [found] = problems(second, "rom-router", OPENCONFIG)
+    assert re.search(reason, found), found
+
+
+def test_a_union_leaf_is_checked_on_the_fast_path_too() -> None:
+    """route-distinguisher is a union (ASN:nn of 2 or 4 bytes, IP:nn): a value no member parses
+    is refused after a valid payload of the same shape."""
+    catalog = Catalog.load()
+    ok = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "routeDistinguisher": "65000:7"})
+    check_items(catalog, [ok], PLATFORMS, OPENCONFIG)
+    bad = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "routeDistinguisher": "70000:70000"})
+    with pytest.raises(Unprocessable, match="route-distinguisher"):
+        check_items(catalog, [bad], PLATFORMS, OPENCONFIG)
