@@ -189,11 +189,32 @@ def check_request(
     platforms: Mapping[str, str],
     current: Mapping[str, Any],
     yang_path: str,
+    planned: Sequence[PlannedItem] = (),
 ) -> str | None:
-    """Re-plan a stored order request (allocated values included) and check every payload; returns
-    the stamp to record on the order (None: validation off)."""
+    """Check every payload of a stored order request (allocated values included); returns the
+    stamp to record on the order (None: validation off). `planned`: the request's items as planned
+    before intake allocated values; an item whose characteristics intake left as they were is
+    rendered from it, the others are planned again."""
     directories = search_path(yang_path)
     if not directories:
         return None
-    items = plan_order(ResourceOrderCreate.model_validate(request), catalog, platforms, current)
-    return check_items(catalog, items, platforms, directories)
+    before = {item.item_id: item for item in planned}
+    raw_items = list(request.get("orderItem", []))
+    again = [raw for raw in raw_items if not _unchanged(raw, before.get(str(raw.get("id"))))]
+    items = {item.item_id: item for item in before.values()}
+    if again:
+        order = ResourceOrderCreate.model_validate({**request, "orderItem": again})
+        items.update((i.item_id, i) for i in plan_order(order, catalog, platforms, current))
+    ordered = [items[str(raw.get("id"))] for raw in raw_items]
+    return check_items(catalog, ordered, platforms, directories)
+
+
+def _unchanged(raw: Mapping[str, Any], item: PlannedItem | None) -> bool:
+    """Whether a raw order item still plans as `item` (intake allocated none of its values)."""
+    if item is None or raw.get("action") != item.action:
+        return False
+    chars = (raw.get("resource") or {}).get("resourceCharacteristic") or []
+    return all(item.values.get(c.get("name"), _MISSING) == c.get("value") for c in chars)
+
+
+_MISSING = object()

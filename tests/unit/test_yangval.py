@@ -3,6 +3,7 @@ modules: what the catalog renders passes, what breaks the device's YANG is a 422
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 
 from core.errors import Unprocessable
+from core.tmf652 import ResourceOrderCreate
 from intent.catalog import Catalog, validate_characteristics
-from intent.planner import PlannedItem, RoleTarget, intended_for
+from intent.planner import PlannedItem, RoleTarget, intended_for, plan_order
 from intent.yang import shapes
-from intent.yang.check import check_items, problems
+from intent.yang.check import check_items, check_request, problems
 from intent.yang.payload import gnmi_tree
 from tests.conftest import L3VPN_VALUES
 from tests.unit.test_render_catalog_specs import QOS
@@ -125,3 +127,24 @@ def test_a_union_leaf_is_checked_on_the_fast_path_too() -> None:
     bad = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "routeDistinguisher": "70000:70000"})
     with pytest.raises(Unprocessable, match="route-distinguisher"):
         check_items(catalog, [bad], PLATFORMS, OPENCONFIG)
+
+
+def _qos_order(**values: Any) -> dict[str, Any]:
+    chars = [{"name": k, "value": v} for k, v in values.items()]
+    item = {"id": "q", "action": "add", "resourceSpecification": {"id": "transport-qos"}}
+    return {"orderItem": [{**item, "resource": {"resourceCharacteristic": chars}}]}
+
+
+def test_intake_checks_the_values_it_allocated() -> None:
+    """check_request renders an item intake allocated a value for (the scheduler's sequence) from
+    the stored request, not from the item as received; its stamp is the executor's."""
+    catalog = Catalog.load()
+    received = {k: v for k, v in QOS.items() if k != "schedulerSequence"}
+    items = plan_order(ResourceOrderCreate.model_validate(_qos_order(**received)), catalog, PLATFORMS)
+    stored = _qos_order(**received, schedulerSequence=3)
+    path = os.pathsep.join(map(str, OPENCONFIG))
+    stamp = check_request(catalog, stored, PLATFORMS, {}, path, items)
+    replanned = plan_order(ResourceOrderCreate.model_validate(stored), catalog, PLATFORMS)
+    assert stamp is not None and stamp == check_items(catalog, replanned, PLATFORMS, OPENCONFIG)
+    other = plan_order(ResourceOrderCreate.model_validate(_qos_order(**QOS)), catalog, PLATFORMS)
+    assert stamp != check_items(catalog, other, PLATFORMS, OPENCONFIG)  # sequence 1: another payload
