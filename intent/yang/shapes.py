@@ -17,6 +17,7 @@ from typing import Any
 
 from yangson import DataModel
 from yangson.datatype import UnionType
+from yangson.exceptions import YangsonException
 from yangson.schemanode import InternalNode, SchemaNode, TerminalNode
 
 Shape = tuple[Any, ...]
@@ -93,10 +94,12 @@ def _json_nodes(model: DataModel, tree: dict[str, Any]) -> list[TerminalNode] | 
 
 
 def _fits(node: TerminalNode, value: Any) -> bool:
-    parsed = node.type.from_xml(value) if isinstance(value, ET.Element) else node.type.from_raw(value)
-    if parsed is None:
+    """Whether the leaf's type takes the value (anything doubtful: no, the full check decides)."""
+    try:
+        parsed = node.type.from_xml(value) if isinstance(value, ET.Element) else node.type.from_raw(value)
+        return parsed is not None and (isinstance(node.type, UnionType) or parsed in node.type)
+    except (YangsonException, ValueError, TypeError, AttributeError):
         return False
-    return isinstance(node.type, UnionType) or parsed in node.type
 
 
 def known_valid(model: DataModel, shape: Shape, leaves: list[Any]) -> bool:
