@@ -1,4 +1,5 @@
-"""`rom catalog list|show`: the resource specifications an order can name, read from templates/."""
+"""`rom catalog list|show`: the resource specifications an order can name, read from templates/
+(or `ROM_CATALOG_DIR`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from core.settings import get_settings
 from intent.catalog import Catalog, CharacteristicSpec, ResourceSpec
 
 app = typer.Typer(
@@ -51,7 +53,7 @@ def _summary(spec: ResourceSpec) -> dict[str, Any]:
 @app.command("list")
 def list_(as_json: JsonOption = False) -> None:
     """List every resource specification: id, roles and the platforms each role renders for."""
-    specs = [_summary(s) for s in Catalog.load()]
+    specs = [_summary(s) for s in Catalog.load(get_settings().catalog_dir)]
     if as_json:
         typer.echo(json.dumps(specs, indent=2))
         return
@@ -70,7 +72,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one specification's characteristics: type, required or default, allowed values."""
-    spec = Catalog.load().get(spec_id)
+    spec = Catalog.load(get_settings().catalog_dir).get(spec_id)
     rows = [_characteristic(name, rule) for name, rule in spec.characteristics.items()]
     if as_json:
         typer.echo(json.dumps({**_summary(spec), "characteristics": rows}, indent=2))

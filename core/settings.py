@@ -137,12 +137,32 @@ class WorkerSettings(_FromEnv):
     lease_seconds: float = Field(30.0, description="An order whose worker is silent this long is recovered.")
 
 
+class CatalogSettings(_FromEnv):
+    catalog_dir: Path | None = Field(
+        None,
+        description="Directory of resource specifications (<spec>/spec.yaml and its templates) served "
+        "instead of the shipped templates/ (an operator's own specs); unset: templates/.",
+    )
+
+    @model_validator(mode="after")
+    def _catalog_dir_exists(self) -> CatalogSettings:
+        if self.catalog_dir is not None and not self.catalog_dir.is_dir():
+            raise ValueError(f"ROM_CATALOG_DIR {self.catalog_dir} is not a directory")
+        return self
+
+
 class DriftSettings(_FromEnv):
     reconcile_interval: float = Field(300.0, ge=0, description="Seconds between reconciliations; 0: off.")
 
 
 class Settings(
-    DatabaseSettings, DeviceSettings, KafkaSettings, ApiSecuritySettings, WorkerSettings, DriftSettings
+    DatabaseSettings,
+    DeviceSettings,
+    KafkaSettings,
+    ApiSecuritySettings,
+    WorkerSettings,
+    DriftSettings,
+    CatalogSettings,
 ):
     """Every domain's settings, composed once for a process (`ROM_*` environment variables)."""
 

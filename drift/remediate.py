@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 
-from core.errors import EXPECTED
+from core.errors import EXPECTED, Unprocessable
 from drift.adopt import adoptable_changes
 from drift.reconcile import (
     ResourceDrift,
@@ -26,9 +26,10 @@ from drivers.transaction import run_transaction
 from intent.planner import Intended, participant_payloads
 from intent.readback import after_commit_problems
 from intent.tree import entry_labels, mark_replace
+from intent.yang.check import problems, search_path
 from inventory import audit
 from inventory.context import Context
-from inventory.intents import parts_on
+from inventory.intents import Part, parts_on
 from inventory.records import list_devices
 from inventory.resources import patch_resource
 
@@ -61,7 +62,9 @@ def plan_remediation(
     drifted resource part (a multi-role resource pushes only its drifted roles)."""
     drifted = {r.key for r in report if r.resource_id and not r.in_sync and not r.unreachable}
     skipped = sorted({r.device for r in report if r.unreachable})
-    chosen = [p.intended for p in snap.parts if p.key in drifted]
+    parts = [p for p in snap.parts if p.key in drifted]
+    check_yang(ctx, snap, parts)
+    chosen = [p.intended for p in parts]
     shared = _shared(ctx, {w.device for w in chosen})
     edits = [
         w if w.protocol == "gnmi" else replace(w, payload=mark_replace(w.payload, w.filter, shared[w.device]))
@@ -74,6 +77,23 @@ def plan_remediation(
         for u in {(u.device, u.scope): u for u in snap.unmanaged}.values():
             edits.append(Intended(u.device, u.scope.delete_payload(per[u.device]), etree.Element(NC_FILTER)))
     return edits, chosen, skipped
+
+
+def check_yang(ctx: Context, snap: Snapshot, parts: list[Part]) -> None:
+    """Unprocessable, before anything is pushed or diffed, naming the first resource whose intended
+    payload its device's YANG refuses (`ROM_YANG_PATH`; e.g. a resource stored while validation
+    was off, or rendered by a template changed since)."""
+    directories = search_path(ctx.settings.yang_path)
+    for part in parts if directories else ():
+        want, resource = part.intended, part.resource
+        known = snap.devices.get(want.device)
+        platform = known.platform if known else ""
+        found = problems(want, platform, directories)
+        if found:
+            raise Unprocessable(
+                f"remediation refused, nothing pushed: resource {resource.name} ({resource.id}): the "
+                f"intended payload for {want.device} ({platform}) breaks its YANG: {found[0]}"
+            )
 
 
 def remediate(
@@ -147,7 +167,8 @@ def adopt(ctx: Context, device: str | None = None, resource_id: str | None = Non
             continue
         resource, want = parts[drift.key].resource, parts[drift.key].intended
         spec = ctx.catalog.get(resource.spec_id)
-        platform = snap.devices[want.device].platform
+        known = snap.devices.get(want.device)
+        platform = known.platform if known else ""
         values, problems = adoptable_changes(ctx.catalog, spec, resource, platform, want, drift.differences)
         out.not_adoptable.extend(f"{resource.name}: {p}" for p in problems)
         taken = found.setdefault(resource.id, {})

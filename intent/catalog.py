@@ -146,7 +146,9 @@ class Catalog:
         self.root = root
 
     @classmethod
-    def load(cls, root: Path = TEMPLATES_DIR) -> Catalog:
+    def load(cls, root: Path | None = None) -> Catalog:
+        """The specifications below `root` (`ROM_CATALOG_DIR`); None: the shipped templates/."""
+        root = root or TEMPLATES_DIR
         specs: dict[str, ResourceSpec] = {}
         for path in sorted(root.glob("*/spec.yaml")):
             try:

@@ -27,7 +27,7 @@ class Context:
     @classmethod
     def create(cls, settings: Settings) -> Context:
         engine = make_engine(settings.effective_database_url, upgrade=settings.db_upgrade)
-        return cls(settings, engine, make_sessionmaker(engine))
+        return cls(settings, engine, make_sessionmaker(engine), Catalog.load(settings.catalog_dir))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

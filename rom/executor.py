@@ -82,14 +82,14 @@ def execute_order(ctx: Context, order_id: str) -> str:
         order_store.add_step(
             session, order_id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
         )
-        request, correlation_id = row.request, row.correlation_id
+        request, correlation_id, checked = row.request, row.correlation_id, row.yang_checked
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
     items: list[PlannedItem] = []
     applied: set[str] | None = None
     trail = Trail()
     try:
-        planned = plan(ctx, request)
+        planned = plan(ctx, request, checked)
         items = planned.items
         with ctx.sessions() as session:  # resources made since intake (TMF639, another order) own paths too
             check_owners(ctx, session, items)
@@ -128,20 +128,25 @@ def execute_order(ctx: Context, order_id: str) -> str:
     return final
 
 
-def plan(ctx: Context, request: dict[str, Any]) -> Plan:
+def plan(ctx: Context, request: dict[str, Any], yang_checked: str | None = None) -> Plan:
     """Plan the stored order against the inventory as it is now (the resources it modifies or
-    deletes, and the others on their devices, whose shared entries must survive)."""
+    deletes, and the others on their devices, whose shared entries must survive).
+
+    Every payload is checked against its device's YANG (a 422, before stage and in a dry run),
+    unless `yang_checked`, intake's stamp, vouches for these very payloads and model set."""
     order = ResourceOrderCreate.model_validate(request)
     with ctx.sessions() as session:
         platforms = {d.name: d.platform for d in list_devices(session)}
         current = current_resources(session, order)
     items = plan_order(order, ctx.catalog, platforms, current)
-    # 422 before stage (and in a dry run): a payload its device's YANG refuses reaches no device
-    check_items(ctx.catalog, items, platforms, search_path(ctx.settings.yang_path))
     others_by_device: dict[str, list[Intended]] = {}
     for want in other_intents(ctx, sorted(changed_devices(items)), changed_resources(items)):
         others_by_device.setdefault(want.device, []).append(want)
-    return order_edits(ctx.catalog, items, others_by_device)
+    planned = order_edits(ctx.catalog, items, others_by_device)
+    rendered = [(item_id, want) for (item_id, _), want in zip(planned.owners, planned.verify, strict=True)]
+    directories = search_path(ctx.settings.yang_path)
+    check_items(ctx.catalog, items, platforms, directories, yang_checked, rendered)
+    return planned
 
 
 def _push_groups(

@@ -41,6 +41,9 @@ class OrderRow(Base):
     submitted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # what intake's YANG check vouched for (intent.yang.check stamp: model set + payloads); None:
+    # not checked (validation off). The executor skips the check before stage when it still holds.
+    yang_checked: Mapped[str | None] = mapped_column(String(64))
     updated: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -106,7 +106,8 @@ def _insert(
         order_id = str(uuid.uuid4())
         request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         request = allocate_resource_ids(request)
-        check_request(ctx.catalog, request, platforms, current, ctx.settings.yang_path)  # 422: YANG
+        yang_path = ctx.settings.yang_path  # 422: a payload its device's YANG refuses
+        checked = check_request(ctx.catalog, request, platforms, current, yang_path, items)
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
@@ -128,6 +129,7 @@ def _insert(
                 correlation_id=cid,
                 doc=doc,
                 request=request,
+                yang_checked=checked,
             )
         )
         outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))

@@ -40,13 +40,13 @@ def recover_order(ctx: Context, order_id: str) -> str:
     with ctx.sessions() as session:
         row = order_store.get_order(session, order_id)
         assert row is not None
-        state, attempts, request = row.state, row.attempts, row.request
+        state, attempts, request, checked = row.state, row.attempts, row.request, row.yang_checked
         steps = order_store.steps(session, order_id)
         marks = [s.detail or {} for s in steps if s.step == "committed"]
     if state != "inProgress":  # claimed but never started: nothing was pushed
         return _release(ctx, order_id, None)
     try:
-        planned = plan(ctx, request)
+        planned = plan(ctx, request, checked)
     except EXPECTED as exc:
         return finish_order(ctx, order_id, [], [f"recovery: cannot re-plan the order: {exc}"], False)
     groups = execution_groups(planned.items, bool(request.get("partialAllowed")))

@@ -7,6 +7,7 @@ closure is implemented, so that identities of imported modules are usable (like 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -60,8 +61,8 @@ def _source(path: Path) -> _Source:
     )
 
 
-def yang_library(modules: Sequence[str], directories: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
-    """(RFC 7895 YANG library data for `modules` and their closure, the directories to search)."""
+def _closure(modules: Sequence[str], directories: Sequence[Path]) -> dict[str, _Source]:
+    """`modules` and every module or submodule they import or include, by name."""
     files = _index(directories)
     sources: dict[str, _Source] = {}
     todo = list(modules)
@@ -74,6 +75,27 @@ def yang_library(modules: Sequence[str], directories: Sequence[Path]) -> tuple[d
         sources[name] = _source(files[name])
         todo.extend(sources[name].imports)
         todo.extend(sources[name].includes)
+    return sources
+
+
+def module_set_digest(modules: Sequence[str], directories: Sequence[Path]) -> str:
+    """SHA-256 of the closure of `modules` as found now: each file's name, revision and bytes (a
+    module missing from the search path counts as missing, it does not raise)."""
+    digest = hashlib.sha256()
+    try:
+        sources = _closure(modules, directories)
+    except ModuleNotFound as exc:
+        digest.update(f"missing {exc}".encode())
+        return digest.hexdigest()
+    for name, src in sorted(sources.items()):
+        digest.update(f"{name}@{src.revision}\0".encode())
+        digest.update(hashlib.sha256(src.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def yang_library(modules: Sequence[str], directories: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
+    """(RFC 7895 YANG library data for `modules` and their closure, the directories to search)."""
+    sources = _closure(modules, directories)
     entries = []
     for name, src in sorted(sources.items()):
         if src.namespace is None:  # a submodule: listed with its module

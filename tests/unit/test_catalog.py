@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from cli import app
 from core.errors import InvalidRequest, NotFound
+from core.settings import Settings, get_settings
 from intent.catalog import Catalog, validate_characteristics
 
 
@@ -57,3 +64,22 @@ def test_missing_and_unknown_characteristics(catalog: Catalog, l3vpn_values: dic
         validate_characteristics(spec, missing)
     with pytest.raises(InvalidRequest, match="unknown characteristic"):
         validate_characteristics(spec, {**l3vpn_values, "colour": "blue"})
+
+
+BREAKERS = Path(__file__).resolve().parents[1] / "catalogs" / "yang-breakers"
+
+
+def test_rom_catalog_dir_is_the_catalog_rom_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROM_CATALOG_DIR", str(BREAKERS))
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["catalog", "list", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert {s["id"] for s in json.loads(out.output)} == {p.name for p in BREAKERS.iterdir()}
+
+
+def test_a_rom_catalog_dir_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"ROM_CATALOG_DIR .*missing is not a directory"):
+        Settings(catalog_dir=tmp_path / "missing")

@@ -3,6 +3,8 @@ modules: what the catalog renders passes, what breaks the device's YANG is a 422
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,9 +12,11 @@ from typing import Any
 import pytest
 
 from core.errors import Unprocessable
+from core.tmf652 import ResourceOrderCreate
 from intent.catalog import Catalog, validate_characteristics
-from intent.planner import PlannedItem, RoleTarget, intended_for
-from intent.yang.check import check_items, problems
+from intent.planner import PlannedItem, RoleTarget, intended_for, plan_order
+from intent.yang import shapes
+from intent.yang.check import check_items, check_request, problems
 from intent.yang.payload import gnmi_tree
 from tests.conftest import L3VPN_VALUES
 from tests.unit.test_render_catalog_specs import QOS
@@ -81,3 +85,66 @@ def test_gnmi_tree_merges_paths_into_one_rfc7951_tree() -> None:
         ' "replace": [{"path": ["a:x", {"l": {"k": "1"}}, "c"], "value": {"w": 2}}]}'
     )
     assert gnmi_tree(doc) == {"a:x": {"l": [{"k": 1, "v": "p", "c": {"w": 2}}]}}
+
+
+BREAKERS = Path(__file__).resolve().parents[1] / "catalogs" / "yang-breakers"
+
+
+@pytest.mark.parametrize(
+    ("spec_id", "good", "bad", "reason"),
+    [
+        ("netconf-vlan", {"vlanId": 100}, {"vlanId": 5000}, r"vlan-id\} invalid-type: not in range"),
+        ("gnmi-vlan", {"vlanId": 101}, {"vlanId": 5001}, r"vlan-id\} invalid-type: not in range"),
+    ],
+)
+def test_a_payload_shaped_like_a_valid_one_is_still_checked_leaf_by_leaf(
+    spec_id: str, good: dict[str, Any], bad: dict[str, Any], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second payload of a shape takes the fast path (intent.yang.shapes): its leaves are
+    checked by their types, and a value the first did not have is refused with yangson's words."""
+    learnt: list[object] = []
+    learn = shapes.learn
+    monkeypatch.setattr(shapes, "_KNOWN", {})
+    monkeypatch.setattr(shapes, "learn", lambda *args: learnt.append(args[1]) or learn(*args))
+    catalog = Catalog.load(BREAKERS)
+    values = {"device": "pe1", "interface": "Ethernet2", "vlanId": 100, "bandwidthMbps": 10}
+    [first] = intended_for(catalog, _item(catalog, spec_id, {**values, **good}))
+    assert problems(first, "rom-router", OPENCONFIG) == []
+    [again] = intended_for(catalog, _item(catalog, spec_id, {**values, **good, "vlanId": 200}))
+    assert problems(again, "rom-router", OPENCONFIG) == []
+    assert len(learnt) == 1  # the first was validated in full, the second took the fast path
+    [second] = intended_for(catalog, _item(catalog, spec_id, {**values, **bad}))
+    [found] = problems(second, "rom-router", OPENCONFIG)
+    assert re.search(reason, found), found
+
+
+def test_a_union_leaf_is_checked_on_the_fast_path_too() -> None:
+    """route-distinguisher is a union (ASN:nn of 2 or 4 bytes, IP:nn): a value no member parses
+    is refused after a valid payload of the same shape."""
+    catalog = Catalog.load()
+    ok = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "routeDistinguisher": "65000:7"})
+    check_items(catalog, [ok], PLATFORMS, OPENCONFIG)
+    bad = _item(catalog, "l3vpn-endpoint", {**L3VPN_VALUES, "routeDistinguisher": "70000:70000"})
+    with pytest.raises(Unprocessable, match="route-distinguisher"):
+        check_items(catalog, [bad], PLATFORMS, OPENCONFIG)
+
+
+def _qos_order(**values: Any) -> dict[str, Any]:
+    chars = [{"name": k, "value": v} for k, v in values.items()]
+    item = {"id": "q", "action": "add", "resourceSpecification": {"id": "transport-qos"}}
+    return {"orderItem": [{**item, "resource": {"resourceCharacteristic": chars}}]}
+
+
+def test_intake_checks_the_values_it_allocated() -> None:
+    """check_request renders an item intake allocated a value for (the scheduler's sequence) from
+    the stored request, not from the item as received; its stamp is the executor's."""
+    catalog = Catalog.load()
+    received = {k: v for k, v in QOS.items() if k != "schedulerSequence"}
+    items = plan_order(ResourceOrderCreate.model_validate(_qos_order(**received)), catalog, PLATFORMS)
+    stored = _qos_order(**received, schedulerSequence=3)
+    path = os.pathsep.join(map(str, OPENCONFIG))
+    stamp = check_request(catalog, stored, PLATFORMS, {}, path, items)
+    replanned = plan_order(ResourceOrderCreate.model_validate(stored), catalog, PLATFORMS)
+    assert stamp is not None and stamp == check_items(catalog, replanned, PLATFORMS, OPENCONFIG)
+    other = plan_order(ResourceOrderCreate.model_validate(_qos_order(**QOS)), catalog, PLATFORMS)
+    assert stamp != check_items(catalog, other, PLATFORMS, OPENCONFIG)  # sequence 1: another payload
