@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from prometheus_client import start_http_server
 
 from drivers.grpc_tls import GrpcTls
-from telemetry.cluster import Membership, mine
+from telemetry.cluster import Membership, member_id, mine
 from telemetry.collector import Collector
 from telemetry.publish import TOPIC, TelemetryPublisher
 from telemetry.sla import ALARMS_TOPIC, SlaMonitor
@@ -55,7 +55,12 @@ async def run_telemetry(
     if options.metrics_port is not None:
         start_http_server(options.metrics_port, options.metrics_host)
         log.info("telemetry metrics on http://%s:%d/metrics", options.metrics_host, options.metrics_port)
-    publisher = TelemetryPublisher(options.bootstrap, options.topic, buffer_events=options.buffer_events)
+    publisher = TelemetryPublisher(
+        options.bootstrap,
+        options.topic,
+        buffer_events=options.buffer_events,
+        collector=membership.me if membership is not None else member_id(),
+    )
     await publisher.start()
     collector = Collector(
         publisher.offer, username=options.username, password=options.password, tls=options.tls
