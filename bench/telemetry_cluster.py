@@ -17,7 +17,8 @@ Everything is counted on ``rom.telemetry``, where every record names the collect
 (Kafka header ``rom-collector``). A sample is one notification: a distinct (device, collector,
 notification timestamp). For each device whose collector changed in a step:
 
-- **move**: the step's event -> the new collector's first sample of the device;
+- **move**: the step's event (C's first share in its log; the signal sent) -> the new collector's
+  first sample of the device;
 - **gap**: new collector's first sample - old collector's last sample - one sample interval
   (0 when the two streams overlap); **missed** = the samples that interval would have held;
 - **duplicates**: the old collector's samples at or after the new collector's first one (both
@@ -42,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,8 +59,9 @@ from lab.kafka_broker import KafkaBroker  # noqa: E402
 from sims.fleet import FleetThread, SimDeviceSpec  # noqa: E402
 from telemetry.publish import COLLECTOR_HEADER  # noqa: E402
 
-SECTION = "## Telemetry scale-out: gap and duplicates around a move (issue 15)"
+SECTION = "## Telemetry scale-out on {db}: gap and duplicates around a move (issue 15)"
 SHARE = re.compile(r"cluster: (\d+) members, collecting (\d+) of (\d+) devices: ([\w,]*)")
+JOINED = re.compile(r"^(\S+ \S+) INFO telemetry.runner: cluster: ", re.M)
 GUARD_S = 90.0  # against hanging only
 
 
@@ -110,6 +113,13 @@ class Collector:
     name: str
     log: Path
     proc: subprocess.Popen[bytes]
+
+    def joined(self) -> int | None:
+        """When this collector logged its first share of the devices (ns since the epoch)."""
+        found = JOINED.search(self.log.read_text(errors="replace"))
+        if found is None:
+            return None
+        return int(datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f").timestamp() * 1e9)
 
     def share(self) -> tuple[int, set[str]] | None:
         found = SHARE.findall(self.log.read_text(errors="replace"))
@@ -173,8 +183,18 @@ class Cluster:
                 c.proc.kill()
 
 
-def measure(name: str, topic: Topic, cluster: Cluster, before: int, event: int, sample_s: float) -> Step:
-    """Settle, then compare each device's collector before and after ``event`` (ns)."""
+def measure(
+    name: str,
+    topic: Topic,
+    cluster: Cluster,
+    before: int,
+    start: int,
+    sample_s: float,
+    event: int | None = None,
+) -> Step:
+    """Settle, then compare each device's collector in [before, start) and after ``start`` (ns): the
+    step began at ``start`` and took effect at ``event`` (default: ``start``)."""
+    event = event or start
     wait(cluster.settled, f"the split after {name}")
     time.sleep(cluster.args.ttl / 3 + 4 * sample_s + 1.0)  # the old streams' last samples, and the new ones
     end = time.time_ns()
@@ -182,12 +202,12 @@ def measure(name: str, topic: Topic, cluster: Cluster, before: int, event: int, 
     moves, gaps, missed, dups = [], [], 0, []
     moved = 0
     for device in cluster.devices:
-        old, new = topic.owner(device, before, event), topic.owner(device, event, end)
+        old, new = topic.owner(device, before, start), topic.owner(device, start, end)
         if old is None or new is None or old == new:
             continue
         moved += 1
         last_old = topic.of(device, old, before, end)[-1]
-        first_new = topic.of(device, new, event, end)[0]
+        first_new = topic.of(device, new, start, end)[0]
         moves.append((first_new - event) / 1e9)
         gap = max(0.0, first_new - last_old - sample_ns)
         gaps.append(gap / 1e9)
@@ -251,10 +271,12 @@ def scenario(cluster: Cluster, topic: Topic, sample_s: float) -> list[Step]:
     steps = []
     before = time.time_ns() - int(2e9)
 
-    event = time.time_ns()
-    cluster.start("C")
-    steps.append(measure("add a collector (2 -> 3)", topic, cluster, before, event, sample_s))
-    before = event
+    start = time.time_ns()
+    cluster.start("C")  # the move starts when C has joined (its own start-up is not the cluster's)
+    wait(lambda: cluster.collectors["C"].joined() is not None, "C to join")
+    joined = cluster.collectors["C"].joined()
+    steps.append(measure("add a collector (2 -> 3)", topic, cluster, before, start, sample_s, joined))
+    before = start
 
     event = time.time_ns()
     cluster.collectors["A"].proc.send_signal(signal.SIGTERM)
@@ -309,7 +331,9 @@ def main() -> None:
             f"    .venv/bin/python bench/telemetry_cluster.py --devices {args.devices} --db {args.db}"
             f" --ttl {args.ttl:g} --sample {args.sample:g}"
         )
-        replace_section(args.write, SECTION, f"{SECTION}\n\n{command}\n\n{out}\n")
+        heading = SECTION.format(db="PostgreSQL" if args.db == "postgres" else "SQLite")
+        note = "Shared, loaded 2-core machine; collectors as separate processes, the fleet in the bench's."
+        replace_section(args.write, heading, f"{heading}\n\n{command}\n\n{note}\n\n{out}\n")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from telemetry.sla_rules import Rule
 from telemetry.subscriptions import DeviceInfo, ResourceInfo, wanted_subscriptions
 
 log = logging.getLogger(__name__)
+HANDOFF_MARGIN_S = 1.0  # a clean stop streams one check + this long after leaving: no gap, a few duplicates
 Inventory = Callable[[], tuple[list[DeviceInfo], list[ResourceInfo]]]
 
 
@@ -100,9 +101,12 @@ async def run_telemetry(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
     finally:
-        await collector.close()
-        if membership is not None:
-            await asyncio.to_thread(membership.leave)
+        try:
+            if membership is not None:  # a clean stop: the others take the devices at their next check
+                await asyncio.to_thread(membership.leave)
+                await asyncio.sleep(tick + HANDOFF_MARGIN_S)  # ... while this one still streams them
+        finally:
+            await collector.close()
         await publisher.stop()
         if monitor is not None and monitor_task is not None:
             monitor_task.cancel()
