@@ -27,6 +27,7 @@ stop_pid() {
 }
 cleanup() {
   trap - INT TERM
+  echo "Stopping what the demo started (collector, ROM, Kafka broker, lab)"
   stop_pid "$kafka_start_pid"  # still starting: its JVM has its own session, stopped just below
   stop_pid "$telemetry_pid"
   stop_pid "$serve_pid"
