@@ -106,10 +106,9 @@ async def create_topics(bootstrap: str) -> None:
 class Row:
     """The latest values of the slice and of its cell."""
 
+    resource: str = ""  # the RAN resource: its subscription's events only (the device's own repeat them)
     slice: dict[str, Any] = field(default_factory=dict)
     cell: dict[str, Any] = field(default_factory=dict)
-
-    resource: str = ""  # the RAN resource: its subscription's events only (the device's own repeat them)
 
     def take(self, event: dict[str, Any]) -> bool:
         """Keep the event's values; True when it carried the slice's latency."""
@@ -135,7 +134,7 @@ COLUMNS = [
     ("latency", 8, "slice latency, ms"),
     ("prbUsedDl", 10, "slice PRBs used DL"),
     ("throughputDl", 13, "slice throughput DL, Mbit/s"),
-    ("RRU.PrbUsedDl", 14, "cell, TS 28.552"),
+    ("RRU.PrbUsedDl", 14, "cell PRBs used DL (TS 28.552 names from here)"),
     ("DRB.UEThpDl", 12, "cell UE throughput DL, kbit/s"),
     ("DRB.RlcSduDelayDl", 18, "cell RLC SDU delay DL, ms"),
 ]
@@ -167,7 +166,8 @@ class Watch:
         self.console.print(f"[{style}]{self.since_fault(now):>7} {step}[/]: {detail}", highlight=False)
 
     def header(self) -> None:
-        self.console.print(" ".join(f"{name:>{width}}" for name, width, _ in COLUMNS), style="dim")
+        self.console.print("; ".join(f"{name}: {meaning}" for name, _, meaning in COLUMNS), style="dim")
+        self.console.print(" ".join(f"{name:>{width}}" for name, width, _ in COLUMNS), style="bold")
 
     def print_row(self) -> None:
         cells = [self.since_fault()]
