@@ -7,8 +7,9 @@ the unexpired leases; each device belongs to the member with the highest ``hash(
 (``owner``), so every member computes the same split from the same member list and only the devices
 of a member that joins or leaves move (about 1/n of them). A member killed with ``kill -9`` stops
 renewing: ``ttl_s`` later the others see it gone and take its devices, each subscribing afresh
-(the gap). Around a move two members may both stream a device for up to one check interval (the
-duplicates): consumers key on (device, timestamp) if they must not count a sample twice.
+(the gap). A member that joins, or stops cleanly (it leaves its lease, then streams one more check,
+``telemetry.runner``), streams a device alongside its other member for up to one check interval
+(the duplicates, told apart by the record header ``rom-collector``; docs/events.md).
 """
 
 from __future__ import annotations

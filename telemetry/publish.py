@@ -32,6 +32,7 @@ from telemetry.events import Event
 
 log = logging.getLogger(__name__)
 TOPIC = "rom.telemetry"
+COLLECTOR_HEADER = "rom-collector"
 Item = tuple[bytes, bytes, int, int]  # key, value, updates, notification timestamp (ns)
 REQUEST_TIMEOUT_MS = 120_000
 
@@ -60,8 +61,12 @@ class TelemetryPublisher:
         retry_backoff_s: float = 0.5,
         client_id: str = "rom-telemetry",
         on_latency: Callable[[float], None] | None = None,
+        collector: str | None = None,
     ) -> None:
         self.topic = topic
+        # every record names the collector that wrote it (Kafka header `rom-collector`), so a
+        # consumer can tell two collectors' streams of one device apart around a cluster move
+        self._headers = [(COLLECTOR_HEADER, collector.encode())] if collector else []
         self.buffer_events = buffer_events
         self.linger_s = linger_ms / 1000
         self.retry_backoff_s = retry_backoff_s
@@ -139,7 +144,7 @@ class TelemetryPublisher:
             items: list[Item] = []
             while queue:
                 key, value, updates, _stamp = queue[0]
-                if batch.append(key=key, value=value, timestamp=None) is None:
+                if batch.append(key=key, value=value, timestamp=None, headers=self._headers) is None:
                     if not items:  # one event larger than a batch: it can never be sent
                         queue.popleft()
                         self._pending -= 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from prometheus_client import start_http_server
 
 from drivers.grpc_tls import GrpcTls
-from telemetry.cluster import Membership, mine
+from telemetry.cluster import Membership, member_id, mine
 from telemetry.collector import Collector
 from telemetry.publish import TOPIC, TelemetryPublisher
 from telemetry.sla import ALARMS_TOPIC, SlaMonitor
@@ -21,6 +21,7 @@ from telemetry.sla_rules import Rule
 from telemetry.subscriptions import DeviceInfo, ResourceInfo, wanted_subscriptions
 
 log = logging.getLogger(__name__)
+HANDOFF_MARGIN_S = 1.0  # a clean stop streams one check + this long after leaving: no gap, a few duplicates
 Inventory = Callable[[], tuple[list[DeviceInfo], list[ResourceInfo]]]
 
 
@@ -55,7 +56,12 @@ async def run_telemetry(
     if options.metrics_port is not None:
         start_http_server(options.metrics_port, options.metrics_host)
         log.info("telemetry metrics on http://%s:%d/metrics", options.metrics_host, options.metrics_port)
-    publisher = TelemetryPublisher(options.bootstrap, options.topic, buffer_events=options.buffer_events)
+    publisher = TelemetryPublisher(
+        options.bootstrap,
+        options.topic,
+        buffer_events=options.buffer_events,
+        collector=membership.me if membership is not None else member_id(),
+    )
     await publisher.start()
     collector = Collector(
         publisher.offer, username=options.username, password=options.password, tls=options.tls
@@ -95,9 +101,12 @@ async def run_telemetry(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
     finally:
-        await collector.close()
-        if membership is not None:
-            await asyncio.to_thread(membership.leave)
+        try:
+            if membership is not None:  # a clean stop: the others take the devices at their next check
+                await asyncio.to_thread(membership.leave)
+                await asyncio.sleep(tick + HANDOFF_MARGIN_S)  # ... while this one still streams them
+        finally:
+            await collector.close()
         await publisher.stop()
         if monitor is not None and monitor_task is not None:
             monitor_task.cancel()

@@ -1,8 +1,10 @@
-"""Several `rom telemetry run --cluster` processes share the devices through database leases; a
-collector killed with SIGKILL has its devices taken over by the others.
+"""Several `rom telemetry run --cluster` processes share the devices through database leases: a
+collector that joins takes its share from the one running, and a collector killed with SIGKILL has
+its devices taken over by the other.
 
 Real processes: a Kafka broker, the simulators (gNMI SAMPLE of interface counters), two
-collectors on one SQLite database, and a consumer of ``rom.telemetry`` in this process.
+collectors on one SQLite database, and a consumer of ``rom.telemetry`` in this process, which
+tells the collectors apart by the record header ``rom-collector``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lab.kafka_broker import KafkaBroker
 from lab.support import REPO
 from sims.fleet import FleetThread, SimDeviceSpec
 from telemetry.cluster import Membership
+from telemetry.publish import COLLECTOR_HEADER
 from tests.integration.conftest import make_settings, register_fleet
 
 pytestmark = [
@@ -56,11 +59,13 @@ def test_membership_leases_expire_and_leave(tmp_path: Path) -> None:
 
 
 class Telemetry:
-    """Every (device, notification timestamp) seen on ``rom.telemetry``, from a consumer thread."""
+    """Every (device, notification timestamp) seen on ``rom.telemetry``, and the collector that
+    wrote it, from a consumer thread."""
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.stamps: dict[str, list[int]] = defaultdict(list)
+        self.writers: dict[str, list[tuple[int, str]]] = defaultdict(list)  # device -> (stamp, collector)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._consume()), daemon=True)
         self._thread.start()
@@ -77,11 +82,20 @@ class Telemetry:
                         event = json.loads(record.value or b"{}")
                         if any("/counters/" in path for path in event.get("values", {})):
                             self.stamps[event["device"]].append(int(event["timestamp"]))
+                            writer = dict(record.headers)[COLLECTOR_HEADER].decode()
+                            self.writers[event["device"]].append((int(event["timestamp"]), writer))
         finally:
             await consumer.stop()
 
     def after(self, device: str, ns: int) -> bool:
         return any(stamp > ns for stamp in list(self.stamps[device]))
+
+    def collectors(self) -> set[str]:
+        return {writer for found in list(self.writers.values()) for _, writer in list(found)}
+
+    def latest_writer(self, device: str) -> str | None:
+        found = list(self.writers[device])
+        return max(found)[1] if found else None
 
     def close(self) -> None:
         self._stop.set()
@@ -117,7 +131,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[dict[str, str], FleetThread]]:
         broker.stop()
 
 
-def test_a_killed_collectors_devices_move_to_the_other(
+def test_a_joining_collector_takes_its_share_and_a_killed_ones_devices_move_to_the_other(
     lab: tuple[dict[str, str], FleetThread], tmp_path: Path
 ) -> None:
     env, _fleet = lab
@@ -126,16 +140,29 @@ def test_a_killed_collectors_devices_move_to_the_other(
         sys.executable, "-m", "cli", "telemetry", "run", "--cluster", "--cluster-ttl", str(TTL_S),
         "--sample-interval", str(SAMPLE_S), "--inventory-interval", "2", "--metrics-port", "0",
     ]  # fmt: skip
-    procs = [
-        subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-        for log in logs
-    ]
+
+    def start(log: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    procs = [start(logs[0])]
     telemetry = Telemetry(env["ROM_KAFKA_BOOTSTRAP"])
     try:
+        # one collector holds every device; a second one joins and takes its share from it
+        wait(lambda: last_share(logs[0]) == (1, set(DEVICES)), "the first collector to take every device")
+        wait(lambda: all(telemetry.stamps[d] for d in DEVICES), "telemetry of every device")
+        (first,) = telemetry.collectors()
+        procs.append(start(logs[1]))
         wait(lambda: all(last_share(log)[0] == 2 for log in logs), "both collectors to see two members")
         wait(lambda: set().union(*(last_share(log)[1] for log in logs)) == set(DEVICES), "a full split")
         shares = [last_share(log)[1] for log in logs]
         assert not shares[0] & shares[1], f"a device collected twice: {shares}"
+        wait(lambda: len(telemetry.collectors()) == 2 or not shares[1], "the second collector's telemetry")
+        second = next(iter(telemetry.collectors() - {first}), None)
+        owners = {first: shares[0], second: shares[1]}
+        wait(
+            lambda: all(telemetry.latest_writer(d) == w for w, held in owners.items() for d in held),
+            "every device's telemetry from its collector",
+        )  # the joined collector's devices came from the first one: they moved
         victim = 0 if shares[0] else 1  # rendezvous hashing may leave one member empty; kill one with work
         moved, kept = shares[victim], shares[1 - victim]
         wait(lambda: all(telemetry.stamps[d] for d in DEVICES), "telemetry of every device")
