@@ -31,13 +31,13 @@ from intent.yang.check import check_items, search_path
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.intents import other_intents
-from inventory.ownership import check_owners
+from inventory.ownership import check_owners, own_intents
 from inventory.records import list_devices
-from rom import order_store, reachability
+from rom import order_claims, order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
-from rom.orders import current_resources, unfinished_adds
+from rom.orders import current_resources
 from rom.progress import PhaseSteps
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
@@ -265,7 +265,7 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     with ctx.sessions() as session:  # what intake would refuse, refused here too
         platforms = {d.name: d.platform for d in list_devices(session)}
         items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
-        check_owners(ctx, session, items, unfinished_adds(ctx, session, items))
+        check_owners(ctx, session, items, order_claims.pending(ctx, session, items, own_intents(ctx, items)))
         # the values intake would allocate (e.g. a QoS scheduler's sequence), then nothing is kept
         request = reserve_order(session, "dry-run", items, request)
         session.rollback()

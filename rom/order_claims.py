@@ -1,0 +1,112 @@
+"""What unfinished orders' adds will own, as rows written once at intake (`order_store.ClaimRow`):
+a later intake looks up only the leaves and identities it wants, on its devices, instead of
+planning every waiting order again. An order's rows are deleted when it ends (`rom.transitions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from core.errors import EXPECTED
+from core.order_states import TERMINAL_STATES
+from core.tmf652 import ResourceOrderCreate
+from intent.ownership import Claims, Owner, claims_of
+from intent.planner import Intended, PlannedItem, plan_item
+from inventory.context import Context
+from inventory.ownership import Pending, identity_text, item_claims, pending_of
+from inventory.records import list_devices
+from rom.order_store import ClaimRow, OrderRow
+
+IDENTITY, UNPLANNED = "identity", "unplanned"
+_CHUNK = 500  # values per IN list
+
+
+def record(ctx: Context, session: Session, adds: Sequence[tuple[Owner, PlannedItem]]) -> None:
+    """Write what `adds` (one order's add items, as planned from its stored request) will own."""
+    rows: list[dict[str, Any]] = []
+    for owner, item in adds:
+        base = {"order_id": owner.id, "item_id": item.item_id, "resource_name": item.resource_name}
+        text = identity_text(item.spec, item.values)
+        rows.append(
+            {**base, "part": -1, "device": item.device, "family": IDENTITY, "path": text, "value": ""}
+        )
+        for part, c in enumerate(item_claims(ctx, item)):
+            on = {**base, "part": part, "device": c.device, "family": c.family}
+            rows.extend({**on, "path": path, "value": value} for path, value in c.leaves.items())
+    if rows:
+        session.execute(insert(ClaimRow), rows)
+
+
+def pending(
+    ctx: Context, session: Session, items: Sequence[PlannedItem], wants: Mapping[str, list[Intended]]
+) -> Pending:
+    """What unfinished orders will own of the leaves `wants` sets and the identities of `items`'
+    adds: the only ones that can conflict with them. Orders from before the claims table are
+    planned here, as intake did before it."""
+    wanted = {(c.device, p) for ws in wants.values() for w in ws for c in [claims_of(w)] for p in c.leaves}
+    wanted |= {(i.device, identity_text(i.spec, i.values)) for i in items if i.action == "add"}
+    wanted.add(("", ""))  # the orders from before the table
+    devices = sorted({d for d, _ in wanted})
+    leaves: dict[tuple[str, str, int, str, str], tuple[Owner, dict[str, str]]] = {}
+    identities: list[tuple[str, str, Owner]] = []
+    unplanned: list[str] = []
+    for row in _rows(session, devices, sorted({p for _, p in wanted})):
+        if (row.device, row.path) not in wanted:
+            continue
+        owner = Owner(row.order_id, row.resource_name, "order")
+        if row.family == UNPLANNED:
+            unplanned.append(row.order_id)
+        elif row.family == IDENTITY:
+            identities.append((row.device, row.path, owner))
+        else:
+            key = (row.order_id, row.item_id, row.part, row.device, row.family)
+            leaves.setdefault(key, (owner, {}))[1][row.path] = row.value
+    claims = [(owner, Claims(k[3], k[4], found)) for k, (owner, found) in leaves.items()]
+    found = Pending(claims, identities)
+    if not unplanned:
+        return found
+    old = pending_of(ctx, [a for order_id in unplanned for a in _stored_adds(ctx, session, order_id)])
+    return Pending([*found.claims, *old.claims], [*found.identities, *old.identities])
+
+
+def _rows(session: Session, devices: Sequence[str], paths: Sequence[str]) -> Iterable[ClaimRow]:
+    for at in range(0, len(paths), _CHUNK):
+        query = (
+            select(ClaimRow)
+            .join(OrderRow, OrderRow.id == ClaimRow.order_id)
+            .where(OrderRow.state.not_in(TERMINAL_STATES))
+            .where(ClaimRow.device.in_(devices), ClaimRow.path.in_(paths[at : at + _CHUNK]))
+            .order_by(ClaimRow.seq)
+        )
+        yield from session.scalars(query)
+
+
+def planned_adds(
+    ctx: Context, order_id: str, request: Mapping[str, Any], platforms: Mapping[str, str]
+) -> list[tuple[Owner, PlannedItem]]:
+    """An order's add items as planned from its stored request (an add does not depend on the
+    inventory); an item that does not plan is left out: it fails on its own."""
+    try:
+        order = ResourceOrderCreate.model_validate(request)
+    except ValidationError:
+        return []
+    out = []
+    for item in order.orderItem:
+        if item.action == "add":
+            try:
+                planned = plan_item(item, ctx.catalog, platforms)
+            except EXPECTED:
+                continue
+            out.append((Owner(order_id, planned.resource_name, "order"), planned))
+    return out
+
+
+def _stored_adds(ctx: Context, session: Session, order_id: str) -> list[tuple[Owner, PlannedItem]]:
+    row = session.get(OrderRow, order_id)
+    if row is None:
+        return []
+    return planned_adds(ctx, order_id, row.request, {d.name: d.platform for d in list_devices(session)})
