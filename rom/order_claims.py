@@ -4,11 +4,11 @@ planning every waiting order again. An order's rows are deleted when it ends (`r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED
@@ -22,7 +22,7 @@ from inventory.records import list_devices
 from rom.order_store import ClaimRow, OrderRow
 
 IDENTITY, UNPLANNED = "identity", "unplanned"
-_CHUNK = 500  # values per IN list
+_CHUNK = 200  # (device, path) keys per query
 
 
 def record(ctx: Context, session: Session, adds: Sequence[tuple[Owner, PlannedItem]]) -> None:
@@ -44,19 +44,23 @@ def record(ctx: Context, session: Session, adds: Sequence[tuple[Owner, PlannedIt
 def pending(
     ctx: Context, session: Session, items: Sequence[PlannedItem], wants: Mapping[str, list[Intended]]
 ) -> Pending:
-    """What unfinished orders will own of the leaves `wants` sets and the identities of `items`'
-    adds: the only ones that can conflict with them. Orders from before the claims table are
-    planned here, as intake did before it."""
-    wanted = {(c.device, p) for ws in wants.values() for w in ws for c in [claims_of(w)] for p in c.leaves}
-    wanted |= {(i.device, identity_text(i.spec, i.values)) for i in items if i.action == "add"}
-    wanted.add(("", ""))  # the orders from before the table
-    devices = sorted({d for d, _ in wanted})
+    """What unfinished orders will own of the leaves `wants` sets (only those held with another
+    value: the same value is shared, never a conflict) and the identities of `items`' adds: the only
+    claims that can conflict with them. Orders from before the claims table are planned here, as
+    intake did before it."""
+    values = {
+        (c.device, p, v)
+        for ws in wants.values()
+        for w in ws
+        for c in [claims_of(w)]
+        for p, v in c.leaves.items()
+    }
+    ids = {(i.device, identity_text(i.spec, i.values)) for i in items if i.action == "add"}
+    keys = sorted({(d, p) for d, p, _ in values} | ids | {("", "")})  # ("", ""): older orders
     leaves: dict[tuple[str, str, int, str, str], tuple[Owner, dict[str, str]]] = {}
     identities: list[tuple[str, str, Owner]] = []
     unplanned: list[str] = []
-    for row in _rows(session, devices, sorted({p for _, p in wanted})):
-        if (row.device, row.path) not in wanted:
-            continue
+    for row in _rows(session, keys, values):
         owner = Owner(row.order_id, row.resource_name, "order")
         if row.family == UNPLANNED:
             unplanned.append(row.order_id)
@@ -73,16 +77,25 @@ def pending(
     return Pending([*found.claims, *old.claims], [*found.identities, *old.identities])
 
 
-def _rows(session: Session, devices: Sequence[str], paths: Sequence[str]) -> Iterable[ClaimRow]:
-    for at in range(0, len(paths), _CHUNK):
+def _rows(
+    session: Session, keys: Sequence[tuple[str, str]], same: Collection[tuple[str, str, str]]
+) -> Iterator[Any]:
+    """Unfinished orders' rows at the (device, path) `keys`, but not those holding the `same` value."""
+    columns = [ClaimRow.order_id, ClaimRow.item_id, ClaimRow.resource_name, ClaimRow.part, ClaimRow.device]
+    for at in range(0, len(keys), _CHUNK):
+        chunk = keys[at : at + _CHUNK]
+        where = set(chunk)
+        held = sorted(v for v in same if (v[0], v[1]) in where)
         query = (
-            select(ClaimRow)
+            select(*columns, ClaimRow.family, ClaimRow.path, ClaimRow.value)
             .join(OrderRow, OrderRow.id == ClaimRow.order_id)
+            .where(tuple_(ClaimRow.device, ClaimRow.path).in_(chunk))
             .where(OrderRow.state.not_in(TERMINAL_STATES))
-            .where(ClaimRow.device.in_(devices), ClaimRow.path.in_(paths[at : at + _CHUNK]))
             .order_by(ClaimRow.seq)
         )
-        yield from session.scalars(query)
+        if held:
+            query = query.where(tuple_(ClaimRow.device, ClaimRow.path, ClaimRow.value).not_in(held))
+        yield from session.execute(query)
 
 
 def planned_adds(

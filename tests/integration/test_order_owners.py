@@ -183,6 +183,14 @@ def test_a_waiting_order_s_claims_are_written_once_and_go_when_it_ends(rom: RomU
     waiting = post(rom, order(qos_item("1", "pe1", "ROWS"), requestedStartDate=LATER))
     rows = claim_rows(rom, waiting["id"])
     assert ("pe1", "identity") in rows and ("pe1", "gnmi") in rows
+    vrf = post(rom, order(l3vpn_item("1", "pe1", "ROWS", 311, "10.31.0.1"), requestedStartDate=LATER))
+    shared = post(rom, order(l3vpn_item("1", "pe1", "ROWS", 312, "10.31.0.5"), requestedStartDate=LATER))
+    assert shared["state"] == "acknowledged"  # the VRF's leaves with the same values are shared
+    other_rd = l3vpn_item("1", "pe1", "ROWS", 313, "10.31.0.9")
+    other_rd["resource"]["resourceCharacteristic"][2]["value"] = "65000:9"
+    message = refused(rom, order(other_rd))
+    assert f"which resourceOrder {vrf['id']} (not finished) creates" in message
+    assert "route-distinguisher" in message
     done = run(rom, qos_item("1", "pe2", "ROWS"))
     assert claim_rows(rom, done["id"]) == []
 
