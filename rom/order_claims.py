@@ -25,16 +25,32 @@ IDENTITY, UNPLANNED = "identity", "unplanned"
 _CHUNK = 200  # (device, path) keys per query
 
 
-def record(ctx: Context, session: Session, adds: Sequence[tuple[Owner, PlannedItem]]) -> None:
-    """Write what `adds` (one order's add items, as planned from its stored request) will own."""
+def record(
+    ctx: Context,
+    session: Session,
+    order_id: str,
+    items: Sequence[PlannedItem],
+    wants: Mapping[str, list[Intended]],
+    replanned: Sequence[tuple[Owner, PlannedItem]],
+) -> None:
+    """Write what an order's adds will own: as `wants` rendered them at intake, or as `replanned`
+    for the items intake's pools filled values into (planned again from the stored request)."""
+    again = {item.item_id: (owner, item) for owner, item in replanned}
     rows: list[dict[str, Any]] = []
-    for owner, item in adds:
-        base = {"order_id": owner.id, "item_id": item.item_id, "resource_name": item.resource_name}
+    for planned in items:
+        if planned.action != "add":
+            continue
+        owner, item = again.get(planned.item_id, (Owner(order_id, planned.resource_name, "order"), planned))
+        if planned.item_id in again:
+            claims = item_claims(ctx, item)
+        else:
+            claims = [claims_of(w) for w in wants.get(item.item_id, [])]
+        base = {"order_id": order_id, "item_id": item.item_id, "resource_name": owner.name}
         text = identity_text(item.spec, item.values)
         rows.append(
             {**base, "part": -1, "device": item.device, "family": IDENTITY, "path": text, "value": ""}
         )
-        for part, c in enumerate(item_claims(ctx, item)):
+        for part, c in enumerate(claims):
             on = {**base, "part": part, "device": c.device, "family": c.family}
             rows.extend({**on, "path": path, "value": value} for path, value in c.leaves.items())
     if rows:
@@ -99,17 +115,22 @@ def _rows(
 
 
 def planned_adds(
-    ctx: Context, order_id: str, request: Mapping[str, Any], platforms: Mapping[str, str]
+    ctx: Context,
+    order_id: str,
+    request: Mapping[str, Any],
+    platforms: Mapping[str, str],
+    only: Collection[str] | None = None,
 ) -> list[tuple[Owner, PlannedItem]]:
-    """An order's add items as planned from its stored request (an add does not depend on the
-    inventory); an item that does not plan is left out: it fails on its own."""
+    """An order's add items (those with ids in `only`, if given) as planned from its stored request
+    (an add does not depend on the inventory); an item that does not plan is left out: it fails on
+    its own."""
     try:
         order = ResourceOrderCreate.model_validate(request)
     except ValidationError:
         return []
     out = []
     for item in order.orderItem:
-        if item.action == "add":
+        if item.action == "add" and (only is None or item.id in only):
             try:
                 planned = plan_item(item, ctx.catalog, platforms)
             except EXPECTED:

@@ -101,10 +101,19 @@ def _insert(
         pending = order_claims.pending(ctx, session, items, wants)
         check_owners(ctx, session, items, pending, wants)  # Conflict: a repeat, or a path another owns
         order_id = str(uuid.uuid4())
-        request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
-        request = allocate_resource_ids(request)
+        filled = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
+        pairs = zip(request["orderItem"], filled["orderItem"], strict=True)
+        refilled = {str(a["id"]) for a, b in pairs if a != b}  # the items the pools filled values into
+        request = allocate_resource_ids(filled)
         check_request(ctx.catalog, request, platforms, current, ctx.settings.yang_path)  # 422: YANG
-        order_claims.record(ctx, session, order_claims.planned_adds(ctx, order_id, request, platforms))
+        order_claims.record(
+            ctx,
+            session,
+            order_id,
+            items,
+            wants,
+            order_claims.planned_adds(ctx, order_id, request, platforms, refilled),
+        )
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
