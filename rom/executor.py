@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.errors import EXPECTED, RomError
 from core.events import now_iso
 from core.tmf652 import ResourceOrderCreate
@@ -68,21 +70,33 @@ def persist_id(order_id: str) -> str:
     return f"rom-{order_id}"
 
 
-def execute_order(ctx: Context, order_id: str) -> str:
-    """Run an order this process has claimed; returns its final state. Never leaves it inProgress."""
-    with ctx.transaction() as session:
-        row = order_store.get_order(session, order_id)
-        assert row is not None
-        if row.state not in ("acknowledged", "pending"):  # cancelled or held between claim and start
-            order_store.release_devices(session, order_id)
-            row.owner, row.lease_until = None, None
-            return row.state
-        set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-        again = order_store.last_step(session, order_id) == "requeued"  # after recovery: one run
-        order_store.add_step(
-            session, order_id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
-        )
-        request, correlation_id = row.request, row.correlation_id
+def start_order(session: Session, row: order_store.OrderRow) -> bool:
+    """inProgress, with its `started` (or `resumed`) step, in the caller's transaction (the worker's
+    claim, so that claim and start are one commit). False, with its devices released: it was
+    cancelled or held between claim and start."""
+    if row.state not in ("acknowledged", "pending"):
+        order_store.release_devices(session, row.id)
+        row.owner, row.lease_until = None, None
+        return False
+    set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
+    again = order_store.last_step(session, row.id) == "requeued"  # after recovery: one run
+    order_store.add_step(
+        session, row.id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
+    )
+    return True
+
+
+def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | None = None) -> str:
+    """Run an order this process has claimed (and started, when its row is `claimed`); returns its
+    final state. Never leaves it inProgress."""
+    if claimed is None:
+        with ctx.transaction() as session:
+            row = order_store.get_order(session, order_id)
+            assert row is not None
+            if not start_order(session, row):
+                return row.state
+            claimed = row
+    request, correlation_id = claimed.request, claimed.correlation_id
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
     items: list[PlannedItem] = []
