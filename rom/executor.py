@@ -279,7 +279,9 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     with ctx.sessions() as session:  # what intake would refuse, refused here too
         platforms = {d.name: d.platform for d in list_devices(session)}
         items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
-        check_owners(ctx, session, items, order_claims.pending(ctx, session, items, own_intents(ctx, items)))
+        wants = own_intents(ctx, items)
+        pending = order_claims.pending(ctx, session, items, order_claims.claims_by_item(wants))
+        check_owners(ctx, session, items, pending, wants)
         # the values intake would allocate (e.g. a QoS scheduler's sequence), then nothing is kept
         request = reserve_order(session, "dry-run", items, request)
         session.rollback()

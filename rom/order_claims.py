@@ -25,26 +25,29 @@ IDENTITY, UNPLANNED = "identity", "unplanned"
 _CHUNK = 200  # (device, path) keys per query
 
 
+def claims_by_item(wants: Mapping[str, list[Intended]]) -> dict[str, list[Claims]]:
+    """The leaves each item's intents set (pure: intake works them out before its locks)."""
+    return {item_id: [claims_of(w) for w in ws] for item_id, ws in wants.items()}
+
+
 def record(
     ctx: Context,
     session: Session,
     order_id: str,
     items: Sequence[PlannedItem],
-    wants: Mapping[str, list[Intended]],
+    claimed: Mapping[str, list[Claims]],
     replanned: Sequence[tuple[Owner, PlannedItem]],
 ) -> None:
-    """Write what an order's adds will own: as `wants` rendered them at intake, or as `replanned`
-    for the items intake's pools filled values into (planned again from the stored request)."""
+    """Write what an order's adds will own: their `claimed` leaves (`claims_by_item` at intake), or
+    as `replanned` for the items intake's pools filled values into (planned again from the stored
+    request)."""
     again = {item.item_id: (owner, item) for owner, item in replanned}
     rows: list[dict[str, Any]] = []
     for planned in items:
         if planned.action != "add":
             continue
         owner, item = again.get(planned.item_id, (Owner(order_id, planned.resource_name, "order"), planned))
-        if planned.item_id in again:
-            claims = item_claims(ctx, item)
-        else:
-            claims = [claims_of(w) for w in wants.get(item.item_id, [])]
+        claims = item_claims(ctx, item) if planned.item_id in again else claimed.get(item.item_id, [])
         base = {"order_id": order_id, "item_id": item.item_id, "resource_name": owner.name}
         text = identity_text(item.spec, item.values)
         rows.append(
@@ -58,19 +61,13 @@ def record(
 
 
 def pending(
-    ctx: Context, session: Session, items: Sequence[PlannedItem], wants: Mapping[str, list[Intended]]
+    ctx: Context, session: Session, items: Sequence[PlannedItem], claimed: Mapping[str, list[Claims]]
 ) -> Pending:
-    """What unfinished orders will own of the leaves `wants` sets (only those held with another
+    """What unfinished orders will own of the leaves `claimed` (only those held with another
     value: the same value is shared, never a conflict) and the identities of `items`' adds: the only
     claims that can conflict with them. Orders from before the claims table are planned here, as
     intake did before it."""
-    values = {
-        (c.device, p, v)
-        for ws in wants.values()
-        for w in ws
-        for c in [claims_of(w)]
-        for p, v in c.leaves.items()
-    }
+    values = {(c.device, p, v) for cs in claimed.values() for c in cs for p, v in c.leaves.items()}
     ids = {(i.device, identity_text(i.spec, i.values)) for i in items if i.action == "add"}
     keys = sorted({(d, p) for d, p, _ in values} | ids | {("", "")})  # ("", ""): older orders
     leaves: dict[tuple[str, str, int, str, str], tuple[Owner, dict[str, str]]] = {}

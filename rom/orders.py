@@ -95,10 +95,11 @@ def _insert(
         if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         wants = own_intents(ctx, items)  # rendered before the locks: intakes wait less on each other
+        claimed = order_claims.claims_by_item(wants)
         lock_devices(
             session, {t.device for i in items if i.action == "add" or i.action == "modify" for t in i.targets}
         )
-        pending = order_claims.pending(ctx, session, items, wants)
+        pending = order_claims.pending(ctx, session, items, claimed)
         check_owners(ctx, session, items, pending, wants)  # Conflict: a repeat, or a path another owns
         order_id = str(uuid.uuid4())
         filled = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
@@ -111,7 +112,7 @@ def _insert(
             session,
             order_id,
             items,
-            wants,
+            claimed,
             order_claims.planned_adds(ctx, order_id, request, platforms, refilled),
         )
         doc = _initial_doc(order_id, request)
