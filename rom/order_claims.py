@@ -4,7 +4,7 @@ planning every waiting order again. An order's rows are deleted when it ends (`r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -92,23 +92,27 @@ def pending(
 
 def _rows(
     session: Session, keys: Sequence[tuple[str, str]], same: Collection[tuple[str, str, str]]
-) -> Iterator[Any]:
-    """Unfinished orders' rows at the (device, path) `keys`, but not those holding the `same` value."""
+) -> list[Any]:
+    """Unfinished orders' rows at the (device, path) `keys`, but not those holding the `same` value,
+    in the order they were written. Devices and paths are two IN lists, so that SQLite searches the
+    (device, path) index (a row-value IN makes it scan the table); other pairs are dropped here."""
     columns = [ClaimRow.order_id, ClaimRow.item_id, ClaimRow.resource_name, ClaimRow.part, ClaimRow.device]
+    devices = sorted({d for d, _ in keys})
+    found: list[Any] = []
     for at in range(0, len(keys), _CHUNK):
         chunk = keys[at : at + _CHUNK]
         where = set(chunk)
         held = sorted(v for v in same if (v[0], v[1]) in where)
         query = (
-            select(*columns, ClaimRow.family, ClaimRow.path, ClaimRow.value)
+            select(*columns, ClaimRow.family, ClaimRow.path, ClaimRow.value, ClaimRow.seq)
             .join(OrderRow, OrderRow.id == ClaimRow.order_id)
-            .where(tuple_(ClaimRow.device, ClaimRow.path).in_(chunk))
+            .where(ClaimRow.device.in_(devices), ClaimRow.path.in_(sorted({p for _, p in chunk})))
             .where(OrderRow.state.not_in(TERMINAL_STATES))
-            .order_by(ClaimRow.seq)
         )
         if held:
             query = query.where(tuple_(ClaimRow.device, ClaimRow.path, ClaimRow.value).not_in(held))
-        yield from session.execute(query)
+        found.extend(row for row in session.execute(query) if (row.device, row.path) in where)
+    return sorted(found, key=lambda row: row.seq)
 
 
 def planned_adds(
