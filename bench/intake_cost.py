@@ -33,7 +33,8 @@ with tempfile.TemporaryDirectory() as var:
     ctx = Context.create(Settings(var_dir=Path(var)))
     with ctx.transaction() as session:
         for name in ("r1", "r2", "r3"):
-            upsert_device(session, Device(name=name, host="127.0.0.1", port=1, platform="rom-router", role="pe"))
+            device = Device(name=name, host="127.0.0.1", port=1, platform="rom-router", role="pe")
+            upsert_device(session, device)
     cpu, wall = [], []
     for i in range(n):
         body = {**l3vpn_order([f"r{1 + i % 3}"], 3000 + i), "requestedStartDate": "2099-01-01T00:00:00Z"}
