@@ -179,10 +179,10 @@ async def intake(
 
 @contextmanager
 def postgres_url(given: str) -> Iterator[str]:
-    if given != "auto":
+    if given not in ("auto", "auto-fsync"):
         yield given
         return
-    server = PostgresServer()
+    server = PostgresServer(fsync=given == "auto-fsync")
     server.start()
     try:
         yield server.url
@@ -201,7 +201,8 @@ def main() -> None:
     parser.add_argument(
         "--postgres",
         default="",
-        help="also measure intake on PostgreSQL: a URL, or 'auto' for a private cluster",
+        help="also measure intake on PostgreSQL: a URL, 'auto' for a private cluster (fsync off) or "
+        "'auto-fsync' (fsync on)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args()

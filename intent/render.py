@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
@@ -90,11 +90,16 @@ def render_text(root: Path, template: str, values: Mapping[str, Any]) -> str:
 
 def render_string(source: str, values: Mapping[str, Any]) -> str:
     """Render a one-line template held in a spec (e.g. the resource name); no escaping."""
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     try:
-        return env.from_string(source).render(**values)
+        return _string_template(source).render(**values)
     except TemplateError as exc:
         raise RomError(f"template {source!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=1024)
+def _string_template(source: str) -> Template:
+    """Compiled once per source (a spec's few templates; compiling is most of a render)."""
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False).from_string(source)
 
 
 def render_xml(root: Path, template: str, values: Mapping[str, Any]) -> etree._Element:

@@ -4,15 +4,18 @@ live resource or set a path another live resource owns to a different value (see
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED, Conflict
+from intent.catalog import ResourceSpec
 from intent.edits import changed_resources
 from intent.ownership import (
     Claims,
@@ -58,19 +61,20 @@ def check_owners(
     ctx: Context,
     session: Session,
     items: Sequence[PlannedItem],
-    pending: Sequence[tuple[Owner, PlannedItem]] = (),
+    pending: Pending | None = None,
     rendered: Mapping[str, list[Intended]] | None = None,
 ) -> None:
     """Raise Conflict (409) naming the owning resource (id and name) and the path when an add
     repeats a live resource's identity, or an add/modify would set a leaf another live resource
     (or an earlier item of the order) holds with a different value. The resources this order
-    modifies or deletes own nothing here: the order rewrites them. `pending`: the adds of orders
-    not finished yet (the caller knows orders), which own what they will create. `rendered`: the
-    items' intents from `own_intents`, when the caller rendered them already."""
+    modifies or deletes own nothing here: the order rewrites them. `pending`: what the adds of
+    orders not finished yet will own (the caller knows orders). `rendered`: the items' intents from
+    `own_intents`, when the caller rendered them already."""
     setting = [i for i in items if i.action in SETTING]
     if not setting:
         return
     skip = changed_resources(items)
+    pending = pending or Pending()
     _check_repeats(ctx, session, setting, pending, skip)
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
     rows = {r.id: r for r in resources_on(ctx, session, devices) if r.id not in skip}
@@ -78,10 +82,7 @@ def check_owners(
     owned: list[tuple[Owner, Claims]] = []
     for row in rows.values():
         owned.extend((Owner(row.id, row.name), c) for c in _resource_claims(ctx, row, known))
-    near = set(devices)
-    for owner, other in pending:
-        if near & {t.device for t in other.targets}:
-            owned.extend((owner, c) for c in _pending_claims(ctx, owner, other))
+    owned.extend(pending.claims)
     for item in setting:
         wants = (rendered or own_intents(ctx, [item]))[item.item_id]  # a failure fails the order later
         found = path_conflicts(wants, owned)
@@ -97,16 +98,30 @@ _CACHE: dict[tuple[int, str, object, tuple[str, ...]], list[Claims]] = {}
 _CACHE_SIZE = 100_000
 
 
-def _pending_claims(ctx: Context, owner: Owner, item: PlannedItem) -> list[Claims]:
-    """The claims of an unfinished order's add (its items do not change after intake)."""
-    key = (id(ctx.catalog), f"{owner.kind}:{owner.id}:{item.item_id}", None, ())
-    cached = _CACHE.get(key)
-    if cached is None:
-        cached = [claims_of(w) for w in _rendered(partial(intended_for, ctx.catalog, item))]
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = cached
-    return cached
+@dataclass(frozen=True)
+class Pending:
+    """What the adds of orders not finished yet will own: the leaves they will set, and their
+    identities as (device, `identity_text`, owner). The callers may pass only the leaves and
+    identities the order at hand wants (the others cannot conflict)."""
+
+    claims: Sequence[tuple[Owner, Claims]] = ()
+    identities: Sequence[tuple[str, str, Owner]] = ()
+
+
+def pending_of(ctx: Context, adds: Sequence[tuple[Owner, PlannedItem]]) -> Pending:
+    """`Pending` from unfinished orders' add items as planned."""
+    claims = [(owner, c) for owner, item in adds for c in item_claims(ctx, item)]
+    return Pending(claims, [(i.device, identity_text(i.spec, i.values), o) for o, i in adds])
+
+
+def item_claims(ctx: Context, item: PlannedItem) -> list[Claims]:
+    """The claims of an add or modify item, one per intent (none when it does not render)."""
+    return [claims_of(w) for w in _rendered(partial(intended_for, ctx.catalog, item))]
+
+
+def identity_text(spec: ResourceSpec, values: Mapping[str, Any]) -> str:
+    """`identity` as one string (stored with an unfinished order's claims)."""
+    return json.dumps(identity(spec, values))
 
 
 def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Claims]:
@@ -127,21 +142,21 @@ def _check_repeats(
     ctx: Context,
     session: Session,
     items: Sequence[PlannedItem],
-    pending: Sequence[tuple[Owner, PlannedItem]],
+    pending: Pending,
     skip: Collection[str],
 ) -> None:
     adds = [i for i in items if i.action == "add"]
-    seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Owner] = {}
+    seen: dict[tuple[str, str], Owner] = {}
     for spec_id, device in sorted({(i.spec.id, i.device) for i in adds}):
         spec = next(i.spec for i in adds if i.spec.id == spec_id)
         for r in list_resources(session, device=device, spec_ids=[spec_id]):
             if r.id in skip:  # modified or deleted by this order (a delete and an add re-create it)
                 continue
-            seen.setdefault((device, *identity(spec, r.characteristics or {})), Owner(r.id, r.name))
-    for holder, other in pending:
-        seen.setdefault((other.device, *identity(other.spec, other.values)), holder)
+            seen.setdefault((device, identity_text(spec, r.characteristics or {})), Owner(r.id, r.name))
+    for device, text, holder in pending.identities:
+        seen.setdefault((device, text), holder)
     for item in adds:
-        key = (item.device, *identity(item.spec, item.values))
+        key = (item.device, identity_text(item.spec, item.values))
         owner = seen.get(key)
         if owner is not None:
             hint = {

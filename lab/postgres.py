@@ -18,7 +18,9 @@ from lab.support import free_port
 class PostgresServer:
     """initdb + pg_ctl in a temporary directory; trust auth on 127.0.0.1 only."""
 
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        """`fsync`: durable commits, as in production (tests run faster without)."""
+        self.fsync = fsync
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
         if not found:
             pytest.skip("PostgreSQL server binaries not installed (scripts/system-deps.sh installs them)")
@@ -46,7 +48,8 @@ class PostgresServer:
     def resume(self) -> None:
         """Start the server on the existing data directory (after `halt`)."""
         options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=200"
         )
         self._run(
             str(self.bin / "pg_ctl"),

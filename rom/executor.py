@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.errors import EXPECTED, RomError
 from core.events import now_iso
 from core.tmf652 import ResourceOrderCreate
@@ -31,13 +33,13 @@ from intent.yang.check import check_items, search_path
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.intents import other_intents
-from inventory.ownership import check_owners
+from inventory.ownership import check_owners, own_intents
 from inventory.records import list_devices
-from rom import order_store, reachability
+from rom import order_claims, order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
-from rom.orders import current_resources, unfinished_adds
+from rom.orders import current_resources
 from rom.progress import PhaseSteps
 from rom.transitions import set_state
 from telemetry.baseline import check_baselines, checks_from_spec
@@ -68,21 +70,33 @@ def persist_id(order_id: str) -> str:
     return f"rom-{order_id}"
 
 
-def execute_order(ctx: Context, order_id: str) -> str:
-    """Run an order this process has claimed; returns its final state. Never leaves it inProgress."""
-    with ctx.transaction() as session:
-        row = order_store.get_order(session, order_id)
-        assert row is not None
-        if row.state not in ("acknowledged", "pending"):  # cancelled or held between claim and start
-            order_store.release_devices(session, order_id)
-            row.owner, row.lease_until = None, None
-            return row.state
-        set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-        again = order_store.last_step(session, order_id) == "requeued"  # after recovery: one run
-        order_store.add_step(
-            session, order_id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
-        )
-        request, correlation_id, checked = row.request, row.correlation_id, row.yang_checked
+def start_order(session: Session, row: order_store.OrderRow) -> bool:
+    """inProgress, with its `started` (or `resumed`) step, in the caller's transaction (the worker's
+    claim, so that claim and start are one commit). False, with its devices released: it was
+    cancelled or held between claim and start."""
+    if row.state not in ("acknowledged", "pending"):
+        order_store.release_devices(session, row.id)
+        row.owner, row.lease_until = None, None
+        return False
+    set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
+    again = order_store.last_step(session, row.id) == "requeued"  # after recovery: one run
+    order_store.add_step(
+        session, row.id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
+    )
+    return True
+
+
+def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | None = None) -> str:
+    """Run an order this process has claimed (and started, when its row is `claimed`); returns its
+    final state. Never leaves it inProgress."""
+    if claimed is None:
+        with ctx.transaction() as session:
+            row = order_store.get_order(session, order_id)
+            assert row is not None
+            if not start_order(session, row):
+                return row.state
+            claimed = row
+    request, correlation_id, checked = claimed.request, claimed.correlation_id, claimed.yang_checked
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()
     items: list[PlannedItem] = []
@@ -270,7 +284,9 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     with ctx.sessions() as session:  # what intake would refuse, refused here too
         platforms = {d.name: d.platform for d in list_devices(session)}
         items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
-        check_owners(ctx, session, items, unfinished_adds(ctx, session, items))
+        wants = own_intents(ctx, items)
+        pending = order_claims.pending(ctx, session, items, order_claims.claims_by_item(wants))
+        check_owners(ctx, session, items, pending, wants)
         # the values intake would allocate (e.g. a QoS scheduler's sequence), then nothing is kept
         request = reserve_order(session, "dry-run", items, request)
         session.rollback()

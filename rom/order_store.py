@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, delete, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -78,6 +78,26 @@ class CancelRow(Base):
     state: Mapped[str] = mapped_column(String(32))
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class ClaimRow(Base):
+    """What an unfinished order's add will own once it exists (`rom.order_claims`), written once at
+    intake so later intakes look up the paths they want instead of re-planning every waiting order.
+    `family`: "xml"/"gnmi" (a leaf `path` with its `value`), "identity" (`path` is the add's identity
+    key) or "unplanned" (an order from before this table: planned at intake, as before)."""
+
+    __tablename__ = "order_claims"
+    __table_args__ = (Index("ix_order_claims_device_path", "device", "path"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    resource_name: Mapped[str] = mapped_column(String(512))
+    part: Mapped[int] = mapped_column(Integer)  # which of the item's intents
+    device: Mapped[str] = mapped_column(String(128))
+    family: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
 
 
 def get_order(session: Session, order_id: str) -> OrderRow | None:
@@ -201,3 +221,8 @@ def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Or
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def forget_claims(session: Session, order_id: str) -> None:
+    """An order has ended: what its adds made is in the inventory now (or was never made)."""
+    session.execute(delete(ClaimRow).where(ClaimRow.order_id == order_id))

@@ -5,29 +5,26 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.errors import EXPECTED, Conflict, InvalidRequest, NotFound
+from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
 from core.query import Column, PageRequest, fetch_page, project
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
-from intent.ownership import Owner
-from intent.planner import CurrentResource, PlannedItem, modified_ids, plan_item, plan_order
+from intent.planner import CurrentResource, modified_ids, plan_order
 from intent.yang.check import check_request
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.ownership import check_owners, lock_devices, own_intents
 from inventory.records import Resource, list_devices
-from rom import order_store
+from rom import order_claims, order_store
 from rom.resource_refs import allocate_resource_ids
 from rom.transitions import set_state, touch_doc
 
@@ -98,16 +95,27 @@ def _insert(
         if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         wants = own_intents(ctx, items)  # rendered before the locks: intakes wait less on each other
+        claimed = order_claims.claims_by_item(wants)
         lock_devices(
             session, {t.device for i in items if i.action == "add" or i.action == "modify" for t in i.targets}
         )
-        pending = unfinished_adds(ctx, session, items)
+        pending = order_claims.pending(ctx, session, items, claimed)
         check_owners(ctx, session, items, pending, wants)  # Conflict: a repeat, or a path another owns
         order_id = str(uuid.uuid4())
-        request = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
-        request = allocate_resource_ids(request)
+        filled = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
+        pairs = zip(request["orderItem"], filled["orderItem"], strict=True)
+        refilled = {str(a["id"]) for a, b in pairs if a != b}  # the items the pools filled values into
+        request = allocate_resource_ids(filled)
         yang_path = ctx.settings.yang_path  # 422: a payload its device's YANG refuses
         checked = check_request(ctx.catalog, request, platforms, current, yang_path, items)
+        order_claims.record(
+            ctx,
+            session,
+            order_id,
+            items,
+            claimed,
+            order_claims.planned_adds(ctx, order_id, request, platforms, refilled),
+        )
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
@@ -141,58 +149,6 @@ def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str,
     left out: the planner refuses those items)."""
     rows = [session.get(Resource, resource_id) for resource_id in modified_ids(order)]
     return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
-
-
-# order id -> its add items as planned (an order's items never change after intake; an add does not
-# depend on the inventory), so intake plans each unfinished order once per process
-_ADDS: dict[tuple[int, str], list[tuple[Owner, PlannedItem]]] = {}
-_ADDS_SIZE = 20_000
-
-
-def unfinished_adds(
-    ctx: Context, session: Session, items: Sequence[PlannedItem]
-) -> list[tuple[Owner, PlannedItem]]:
-    """The add items of orders not finished yet on the devices of `items`: they own what they will
-    create (so two quick submits of one order cannot both pass intake). An order that no longer
-    plans is left out: it fails on its own."""
-    devices = {t.device for i in items for t in i.targets}
-    query = select(order_store.OrderRow.id, order_store.OrderRow.devices).where(
-        order_store.OrderRow.state.not_in(TERMINAL_STATES)
-    )
-    wanted = [order_id for order_id, on in session.execute(query) if devices & set(on or ())]
-    platforms: dict[str, str] | None = None
-    out: list[tuple[Owner, PlannedItem]] = []
-    for order_id in wanted:
-        key = (id(ctx.catalog), order_id)
-        if key not in _ADDS:
-            row = order_store.get_order(session, order_id)
-            if row is None:
-                continue
-            if platforms is None:
-                platforms = {d.name: d.platform for d in list_devices(session)}
-            if len(_ADDS) >= _ADDS_SIZE:
-                _ADDS.clear()
-            _ADDS[key] = _planned_adds(ctx, row, platforms)
-        out.extend(_ADDS[key])
-    return out
-
-
-def _planned_adds(
-    ctx: Context, row: order_store.OrderRow, platforms: dict[str, str]
-) -> list[tuple[Owner, PlannedItem]]:
-    try:
-        order = ResourceOrderCreate.model_validate(row.request)
-    except ValidationError:
-        return []
-    out = []
-    for item in order.orderItem:
-        if item.action == "add":
-            try:
-                planned = plan_item(item, ctx.catalog, platforms)
-            except EXPECTED:  # it will fail on its own
-                continue
-            out.append((Owner(row.id, planned.resource_name, "order"), planned))
-    return out
 
 
 def _replay(existing: order_store.OrderRow, key: str, digest: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from core import outbox
 from core.events import ORDER_TOPIC, order_event
-from core.order_states import check_item_transition, check_transition
+from core.order_states import TERMINAL_STATES, check_item_transition, check_transition
 from rom import order_store
 
 ITEM_FOLLOWS = {"inProgress": "inProgress", "cancelled": "cancelled", "held": "held", "pending": "pending"}
@@ -33,6 +33,8 @@ def set_state(session: Session, row: order_store.OrderRow, state: str, **fields:
         ]
     row.doc = doc
     row.state = state
+    if state in TERMINAL_STATES:
+        order_store.forget_claims(session, row.id)
     event = order_event("ResourceOrderStateChangeEvent", doc, row.correlation_id)
     outbox.add_event(session, ORDER_TOPIC, row.id, event)
 

@@ -12,7 +12,7 @@ from core.db import utcnow
 from core.liveness import owner_id
 from inventory.context import Context
 from rom import order_store
-from rom.executor import execute_order
+from rom.executor import execute_order, start_order
 from rom.recovery import recover_order
 
 log = logging.getLogger(__name__)
@@ -68,22 +68,22 @@ class OrderWorker:
     def _run_one(self) -> None:
         with self._wake:
             seen = self._signals
-        order_id, contended = self._claim_next()
-        if order_id is None:
+        started, contended = self._claim_next()
+        if started is None:
             with self._wake:
                 if self._signals == seen:  # nothing submitted or freed since we looked
                     self._wake.wait(CONTENDED_RETRY if contended else self._poll)
             return
         try:
-            execute_order(self._ctx, order_id)
+            execute_order(self._ctx, started.id, started)
         finally:
             with self._lock:
-                self._running.discard(order_id)
+                self._running.discard(started.id)
         self.notify()  # its devices are free again
 
-    def _claim_next(self) -> tuple[str | None, bool]:
-        """(the order claimed, or None; whether a claim lost to the database's lock and may be
-        retried soon)."""
+    def _claim_next(self) -> tuple[order_store.OrderRow | None, bool]:
+        """(the order claimed and started in one transaction, or None; whether a claim lost to the
+        database's lock and may be retried soon)."""
         now = utcnow()
         contended = False
         try:
@@ -100,6 +100,10 @@ class OrderWorker:
                 with self._ctx.transaction() as session:
                     if not order_store.claim_order(session, row, self.owner, now + self._lease):
                         continue
+                    claimed = order_store.get_order(session, row.id)
+                    assert claimed is not None
+                    if not start_order(session, claimed):
+                        continue  # cancelled or held since it was read: the claim compared its state
             except (order_store.DeviceBusy, IntegrityError):
                 continue  # another worker took one of its devices or the order first
             except OperationalError:
@@ -107,7 +111,7 @@ class OrderWorker:
                 continue
             with self._lock:
                 self._running.add(row.id)
-            return row.id, False
+            return claimed, False
         return None, contended
 
     def _keeper(self) -> None:

@@ -10,11 +10,12 @@ import sys
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from inventory.pool_store import ReservationRow
 from inventory.records import Resource
 from lab.support import REPO
+from rom.order_store import ClaimRow
 from tests.integration.conftest import ORDERS, RomUnderTest, l3vpn_item, order, qos_item
 from tests.integration.test_api_orders import LATER, post, wait_state
 from tests.integration.test_order_actions import on, run, running
@@ -168,3 +169,49 @@ def test_the_executor_checks_again_what_appeared_since_intake(rom: RomUnderTest)
     notes = " ".join(n["text"] for n in done.get("note", []))
     assert f"is owned by resource {adopted.json()['id']}" in notes and "route-distinguisher" in notes
     assert etree.tostring(running(rom, "pe1")) == before
+
+
+def claim_rows(rom: RomUnderTest, order_id: str) -> list[tuple[str, str]]:
+    with rom.ctx.sessions() as session:
+        rows = session.scalars(select(ClaimRow).where(ClaimRow.order_id == order_id)).all()
+        return sorted((r.device, r.family) for r in rows)
+
+
+def test_a_waiting_order_s_claims_are_written_once_and_go_when_it_ends(rom: RomUnderTest) -> None:
+    """Intake writes what a waiting order's add will own (its identity and leaves on its device);
+    the rows are gone once the order has ended, when the resource owns them."""
+    waiting = post(rom, order(qos_item("1", "pe1", "ROWS"), requestedStartDate=LATER))
+    rows = claim_rows(rom, waiting["id"])
+    assert ("pe1", "identity") in rows and ("pe1", "gnmi") in rows
+    vrf = post(rom, order(l3vpn_item("1", "pe1", "ROWS", 311, "10.31.0.1"), requestedStartDate=LATER))
+    shared = post(rom, order(l3vpn_item("1", "pe1", "ROWS", 312, "10.31.0.5"), requestedStartDate=LATER))
+    assert shared["state"] == "acknowledged"  # the VRF's leaves with the same values are shared
+    other_rd = l3vpn_item("1", "pe1", "ROWS", 313, "10.31.0.9")
+    other_rd["resource"]["resourceCharacteristic"][2]["value"] = "65000:9"
+    message = refused(rom, order(other_rd))
+    assert f"which resourceOrder {vrf['id']} (not finished) creates" in message
+    assert "route-distinguisher" in message
+    done = run(rom, qos_item("1", "pe2", "ROWS"))
+    assert claim_rows(rom, done["id"]) == []
+
+
+def test_an_order_from_before_the_claims_table_still_owns_what_it_creates(rom: RomUnderTest) -> None:
+    """An order left waiting by an older ROM has one "unplanned" row (migration 0004): intake plans
+    it from its stored request, so a repeat is still refused naming it."""
+    first = post(rom, order(qos_item("1", "pe1", "OLDER"), requestedStartDate=LATER))
+    with rom.ctx.transaction() as session:
+        session.execute(delete(ClaimRow).where(ClaimRow.order_id == first["id"]))
+        session.add(
+            ClaimRow(
+                order_id=first["id"],
+                item_id="",
+                resource_name="",
+                part=-1,
+                device="",
+                family="unplanned",
+                path="",
+                value="",
+            )
+        )
+    message = refused(rom, order(qos_item("1", "pe1", "OLDER")))
+    assert f"which resourceOrder {first['id']} (not finished) creates" in message
