@@ -62,7 +62,6 @@ class PingResult:
             "via": self.via,
             **({"reason": self.reason} if self.reason else {}),
             **({"path": list(self.path)} if self.path else {}),
-            **({"path": list(self.path)} if self.path else {}),
         }
 
 

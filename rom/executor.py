@@ -222,7 +222,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         kpi_remarks: list[str] = []
         with ThreadPoolExecutor(2, thread_name_prefix="rom-post-check") as pool:
             kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks)
-            probes = pool.submit(reachability.check_order, ctx, checked)
+            probes = pool.submit(reachability.check_order, ctx, checked, {t.name: t for t in targets})
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
             kpi_problems, probed = kpis.result(), probes.result()
