@@ -61,6 +61,7 @@ class Outcome:
     cancelled: bool = False
     remarks: list[str] = field(default_factory=list)
     prints: dict[tuple[str, int], PartPrint] = field(default_factory=dict)  # what the post-check read
+    checks: list[dict[str, Any]] = field(default_factory=list)  # the probes' results, for the audit
 
 
 def persist_id(order_id: str) -> str:
@@ -115,6 +116,7 @@ def execute_order(ctx: Context, order_id: str) -> str:
             outcome.prints,
             audited=trail.audited,
             steps=trail.steps,
+            checks=outcome.checks,
         )
     except Exception:  # the order stays for recovery; the devices' changes must still be audited
         for tx in trail.audited:
@@ -155,9 +157,10 @@ def _push_groups(
         outcome = _push(ctx, order_id, planned.subset(group), trail)
         total.remarks.extend(outcome.remarks)
         total.prints.update(outcome.prints)
+        total.checks.extend(outcome.checks)
         if outcome.cancelled:
             if not applied:
-                return Outcome(cancelled=True, remarks=total.remarks), applied
+                return Outcome(cancelled=True, remarks=total.remarks, checks=total.checks), applied
             total.problems.append(f"{CANCELLED}: orderItem {ids} and later ones not applied")
             break
         if outcome.problems:
@@ -211,6 +214,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
     cancelled = False
     remarks: list[str] = []
+    checks: list[dict[str, Any]] = []
     prints: dict[tuple[str, int], PartPrint] = {}
 
     def neighbours() -> list[Intended]:
@@ -229,6 +233,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
             trail.steps.append(("reachability", probed.step))
+            checks.extend(probed.step["results"])
         problems = problems or kpi_problems or probed.problems
         if problems:
             return problems
@@ -253,10 +258,11 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         waves=commit_waves(items),
     )
     if result.ok:
-        return Outcome(remarks=remarks, prints=prints)
+        return Outcome(remarks=remarks, prints=prints, checks=checks)
     if cancelled:
-        return Outcome(cancelled=True, remarks=remarks)
-    return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"], remarks=remarks)
+        return Outcome(cancelled=True, remarks=remarks, checks=checks)
+    problems = result.errors or [f"transaction failed in phase {result.phase_failed}"]
+    return Outcome(problems, remarks=remarks, checks=checks)
 
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -129,9 +129,18 @@ def verdict(probe: Probe, result: PingResult) -> str | None:
 
 def summary(probe: Probe, result: PingResult) -> str:
     """One line for the order's record (pure)."""
+    return result_line({"check": probe.check, "pair": probe.pair, **result.to_dict()})
+
+
+def result_line(found: Mapping[str, Any]) -> str:
+    """One line for a probe's recorded result (the step log's, the audit entry's; pure); a probe
+    that could not run says its problem."""
+    head = f"reachability {found.get('check', '')} {found.get('pair', '')}"
+    if "sent" not in found:
+        return f"{head}: {found.get('problem') or 'no result'}"
     return (
-        f"reachability {probe.check} {probe.pair}: {result.received}/{result.sent} answered, "
-        f"{result.loss_percent:g}% loss, max RTT {result.max_ms:.3f} ms (via {result.via})"
+        f"{head}: {found['received']}/{found['sent']} answered, {found['lossPercent']:g}% loss, "
+        f"max RTT {found['maxRttMs']:.3f} ms (via {found['via']})"
     )
 
 
