@@ -224,12 +224,12 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
         kpi_remarks: list[str] = []
-        with ThreadPoolExecutor(2, thread_name_prefix="rom-post-check") as pool:
+        with ThreadPoolExecutor(1, thread_name_prefix="rom-post-check") as pool:
             kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks)
-            probes = pool.submit(reachability.check_order, ctx, checked, {t.name: t for t in targets})
+            probing = reachability.start_checks(ctx, checked, {t.name: t for t in targets})  # sent now
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
-            kpi_problems, probed = kpis.result(), probes.result()
+            kpi_problems, probed = kpis.result(), probing()
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
             trail.steps.append(("reachability", probed.step))
