@@ -1,14 +1,15 @@
 """What the reachability post-checks add to an order: POST→completed p50 with and without them.
 
-Run: .venv/bin/python -m bench.reachability [--quick]
+Run: .venv/bin/python -m bench.reachability [--quick] [--before REF]
 A star of PE routers around one P router (a topology written for the run, so every pair has a
 path); L3VPN orders over 2 PEs (2 probes: each endpoint to the other) and 3 PEs (6 probes), three
 probes per pair, all pairs in parallel; plus 3 probes in parallel outside any order.
 
-Two `rom serve` run at once on the one fleet, checks on and off, each on its own SQLite database,
-and take their orders in turn (which goes first alternates by round). Every order thus meets the
-same device configs: the simulators slow down as VRFs pile up on the PEs, so cells run one after
-the other would charge the growth to whichever ran second. From each database's step log: the
+Two `rom serve` run at once on the one fleet, checks on and off, each on its own SQLite
+database (four with ``--before REF``: that commit's ROM too, from a detached worktree), and take
+their orders in turn (which goes first alternates by round). Every order thus meets the same
+device configs: the simulators slow down as VRFs pile up on the PEs, so cells run one after the
+other would charge the growth to whichever ran second. From each database's step log: the
 post-check window, from the last commit phase to the `committed` step (read-back, KPI baseline and
 probes, overlapped), the part of the order the probes can lengthen.
 """
@@ -27,8 +28,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bench._harness import fleet, l3vpn_order, rom_serve, summary
+from bench._harness import REPO, fleet, l3vpn_order, rom_serve, summary
 from bench.order_path import ms, rom_latency
+from bench.order_relayer import checkout
 from drivers.base import DeviceTarget
 from rom.reachability import Probe, run_probes
 
@@ -94,45 +96,57 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples")
-    n = 10 if parser.parse_args().quick else 40
-    warm = 3
+    parser.add_argument("--before", metavar="REF", help="also an earlier commit's ROM, checks on and off")
+    args = parser.parse_args()
+    n, warm = (10 if args.quick else 40), 3
     latency: dict[tuple[str, int], list[float]] = {}
     with (
         tempfile.TemporaryDirectory() as tmp,
         fleet(topology=star_topology(Path(tmp) / "star.clab.yml")) as lab,
         ExitStack() as stack,
     ):
+        repos = {"": REPO}
+        if args.before:
+            repos = {"before ": stack.enter_context(checkout(args.before)), "after ": REPO}
+        cells = {f"{side}{cell}": (repo, env) for side, repo in repos.items() for cell, env in CELLS.items()}
         clients: dict[str, httpx.Client] = {}
-        for number, (cell, env) in enumerate(CELLS.items()):
-            url = f"sqlite:///{tmp}/{cell}.db"
-            clients[cell] = stack.enter_context(rom_serve(lab, url, ROM_REACHABILITY_CHECKS=env))
+        for number, (cell, (repo, env)) in enumerate(cells.items()):
+            url = f"sqlite:///{tmp}/{number}.db"
+            clients[cell] = stack.enter_context(rom_serve(lab, url, repo, ROM_REACHABILITY_CHECKS=env))
             rom_latency(clients[cell], [l3vpn_order(PES[:2], 100 * (number + 1) + i) for i in range(warm)])
         for r in range(n):
-            turn = list(clients.items()) if r % 2 == 0 else list(clients.items())[::-1]
+            turn = list(enumerate(clients.items()))
             for size in (2, 3):
-                for cell, client in turn:
-                    body = l3vpn_order(PES[:size], 1000 * size + 2 * r + (cell == "on"))
+                for number, (cell, client) in turn if r % 2 == 0 else turn[::-1]:
+                    body = l3vpn_order(PES[:size], 1000 * size + len(cells) * r + number)
                     latency.setdefault((cell, size), []).extend(rom_latency(client, [body]))
         alone = summary(probes_alone(lab, n))
-        windows = {cell: post_check_windows(Path(tmp) / f"{cell}.db", warm) for cell in CELLS}
+        windows = {
+            cell: post_check_windows(Path(tmp) / f"{number}.db", warm) for number, cell in enumerate(cells)
+        }
     stats = {key: summary(samples) for key, samples in latency.items()}
     spans = {(cell, size): summary(w[size]) for cell, w in windows.items() for size in (2, 3)}
+    print(f"{n} rounds; before: {args.before}" if args.before else f"{n} rounds")
     print(
         "| L3VPN order, reachability checks | 2 PEs (2 pairs) p50 / p99 ms | 3 PEs (6 pairs) p50 / p99 ms |"
     )
     print("|---|---|---|")
-    for cell in CELLS:
+    for cell in cells:
         print(f"| {cell}: POST→completed | {ms(stats[(cell, 2)])} | {ms(stats[(cell, 3)])} |")
-    for cell in CELLS:
+    for cell in cells:
         window = f"{cell}: post-check window (commit → committed)"
         print(f"| {window} | {ms(spans[(cell, 2)])} | {ms(spans[(cell, 3)])} |")
 
-    def added(table: dict[tuple[str, int], dict[str, float]], size: int) -> str:
-        return f"{1000 * (table[('on', size)]['p50'] - table[('off', size)]['p50']):.1f}"
+    def added(table: dict[tuple[str, int], dict[str, float]], side: str, size: int) -> str:
+        return f"{1000 * (table[(side + 'on', size)]['p50'] - table[(side + 'off', size)]['p50']):.1f}"
 
+    for side in repos:
+        print(
+            f"\n{side or 'this checkout'}: added p50, POST→completed: {added(stats, side, 2)} ms (2 PEs), "
+            f"{added(stats, side, 3)} ms (3 PEs); post-check window: {added(spans, side, 2)} ms (2 PEs), "
+            f"{added(spans, side, 3)} ms (3 PEs)"
+        )
     print(
-        f"\nadded p50, POST→completed: {added(stats, 2)} ms (2 PEs), {added(stats, 3)} ms (3 PEs); "
-        f"post-check window: {added(spans, 2)} ms (2 PEs), {added(spans, 3)} ms (3 PEs); "
         f"3 probes in parallel outside an order: p50 {1000 * alone['p50']:.1f} ms, "
         f"p99 {1000 * alone['p99']:.1f} ms"
     )
