@@ -45,7 +45,8 @@ PHASES: list[tuple[str, str, str]] = [
     ("post-check: compare", "after_commit_problems", "intent/readback.py"),
     ("post-check: fingerprints", "part_prints", "intent/fingerprint.py"),
     ("post-check: KPI baseline", "kpi_baselines", "rom/executor.py"),
-    ("post-check: reachability", "check_order", "rom/reachability.py"),
+    ("post-check: reachability (start: gNOI pings sent)", "start_checks", "rom/reachability.py"),
+    (OVERLAPPED, "findings", "rom/reachability.py"),
     (
         "post-check: waiting for the overlapped KPI baseline + reachability",
         "result",

@@ -15,6 +15,7 @@ from rich.table import Table
 from cli.order import _check, _client
 from cli.tables import WideOption, short_id, short_time
 from inventory.audit import AUDIT_PATH
+from rom.reachability import result_line
 
 app = typer.Typer(help="Who changed which device, for which order, with which diff (needs scope admin).")
 
@@ -96,6 +97,8 @@ def show(
         console.print(f"[bold]{key}:[/] {escape(str(value if value is not None else ''))}", highlight=False)
     if entry["error"]:
         console.print(f"[bold]error:[/] [red]{escape(entry['error'])}[/]", highlight=False)
+    for check in entry.get("checks") or []:  # the order's post-check results (reachability probes)
+        console.print(f"[bold]check:[/] {escape(result_line(check))}", highlight=False)
     console.print("[bold]diff:[/]" if entry["diff"] else "[bold]diff:[/] (none: nothing was applied)")
     if entry["diff"]:
         console.print(Syntax(entry["diff"], "diff", word_wrap=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +62,6 @@ class PingResult:
             "via": self.via,
             **({"reason": self.reason} if self.reason else {}),
             **({"path": list(self.path)} if self.path else {}),
-            **({"path": list(self.path)} if self.path else {}),
         }
 
 
@@ -109,14 +108,25 @@ class GnoiClient:
             self.channel.close()
 
     def _stream(self, rpc: str, request: Any, timeout: float | None) -> _Call:
-        out = _Call()
-        with mapped_errors(self.target.name, f"gNOI System.{rpc}"):
+        return self._start(rpc, request, timeout)()
+
+    def _start(self, rpc: str, request: Any, timeout: float | None) -> Callable[[], _Call]:
+        """Send the request now; the returned function waits for the whole answer. gRPC carries a
+        started call on its own, so calls started one after the other run at the same time."""
+        doing = f"gNOI System.{rpc}"
+        with mapped_errors(self.target.name, doing):
             call = getattr(self.stub, rpc)(
                 request, metadata=self.metadata, timeout=timeout or self.target.timeout
             )
-            out.responses = list(call)
-            out.trailing = {k: v for k, v in call.trailing_metadata() or () if isinstance(v, str)}
-        return out
+
+        def answer() -> _Call:
+            out = _Call()
+            with mapped_errors(self.target.name, doing):
+                out.responses = list(call)
+                out.trailing = {k: v for k, v in call.trailing_metadata() or () if isinstance(v, str)}
+            return out
+
+        return answer
 
     def ping(
         self,
@@ -129,6 +139,28 @@ class GnoiClient:
         wait_ms: float = 0.0,
         timeout: float | None = None,
     ) -> PingResult:
+        return self.start_ping(
+            destination,
+            network_instance,
+            count,
+            source=source,
+            interval_ms=interval_ms,
+            wait_ms=wait_ms,
+            timeout=timeout,
+        )()
+
+    def start_ping(
+        self,
+        destination: str,
+        network_instance: str = "",
+        count: int = 3,
+        *,
+        source: str = "",
+        interval_ms: float = 0.0,
+        wait_ms: float = 0.0,
+        timeout: float | None = None,
+    ) -> Callable[[], PingResult]:
+        """`ping`, sent now; the returned function waits for its result (no thread per ping)."""
         request = system_pb2.PingRequest(
             destination=destination,
             source=source,
@@ -137,8 +169,13 @@ class GnoiClient:
             wait=int(wait_ms * NS_PER_MS),
             network_instance=network_instance,
         )
-        call = self._stream("Ping", request, timeout)
-        return ping_result(self.target.name, request, call.responses, call.trailing.get(REASON_KEY, ""))
+        answer = self._start("Ping", request, timeout)
+
+        def result() -> PingResult:
+            call = answer()
+            return ping_result(self.target.name, request, call.responses, call.trailing.get(REASON_KEY, ""))
+
+        return result
 
     def traceroute(
         self, destination: str, network_instance: str = "", max_ttl: int = 30, timeout: float | None = None

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
@@ -47,6 +47,8 @@ class AuditRow(Base):
     protocols: Mapped[str] = mapped_column(String(64))
     diff: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
+    # what the order's post-checks found (reachability: pair, answered/sent, loss, RTT), or None
+    checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 COLUMNS = {
@@ -85,8 +87,14 @@ def joined_diff(diffs: dict[str, str]) -> str:
 
 
 def entries(
-    tx: TransactionOutcome, order_id: str | None, correlation_id: str, principal: str, when: datetime
+    tx: TransactionOutcome,
+    order_id: str | None,
+    correlation_id: str,
+    principal: str,
+    when: datetime,
+    checks: list[dict[str, Any]] | None = None,
 ) -> list[AuditRow]:
+    """One entry per device of `tx`; `checks`: the order's post-check results, on every entry."""
     rows = []
     for device, host in sorted(tx.hosts.items()):
         action, outcome, error = device_result(host, tx)
@@ -102,6 +110,7 @@ def entries(
                 protocols=",".join(host.protocols),
                 diff=joined_diff(dict(host.diffs)),
                 error=error,
+                checks=checks or None,
             )
         )
     return rows
@@ -121,6 +130,7 @@ def to_doc(row: AuditRow) -> dict[str, Any]:
         "protocols": row.protocols.split(",") if row.protocols else [],
         "diff": row.diff,
         "error": row.error,
+        "checks": row.checks or [],
     }
 
 

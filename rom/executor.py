@@ -63,6 +63,7 @@ class Outcome:
     cancelled: bool = False
     remarks: list[str] = field(default_factory=list)
     prints: dict[tuple[str, int], PartPrint] = field(default_factory=dict)  # what the post-check read
+    checks: list[dict[str, Any]] = field(default_factory=list)  # the probes' results, for the audit
 
 
 def persist_id(order_id: str) -> str:
@@ -129,6 +130,7 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
             outcome.prints,
             audited=trail.audited,
             steps=trail.steps,
+            checks=outcome.checks,
         )
     except Exception:  # the order stays for recovery; the devices' changes must still be audited
         for tx in trail.audited:
@@ -174,9 +176,10 @@ def _push_groups(
         outcome = _push(ctx, order_id, planned.subset(group), trail)
         total.remarks.extend(outcome.remarks)
         total.prints.update(outcome.prints)
+        total.checks.extend(outcome.checks)
         if outcome.cancelled:
             if not applied:
-                return Outcome(cancelled=True, remarks=total.remarks), applied
+                return Outcome(cancelled=True, remarks=total.remarks, checks=total.checks), applied
             total.problems.append(f"{CANCELLED}: orderItem {ids} and later ones not applied")
             break
         if outcome.problems:
@@ -230,6 +233,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
     cancelled = False
     remarks: list[str] = []
+    checks: list[dict[str, Any]] = []
     prints: dict[tuple[str, int], PartPrint] = {}
 
     def neighbours() -> list[Intended]:
@@ -239,15 +243,16 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
         kpi_remarks: list[str] = []
-        with ThreadPoolExecutor(2, thread_name_prefix="rom-post-check") as pool:
+        with ThreadPoolExecutor(1, thread_name_prefix="rom-post-check") as pool:
             kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks)
-            probes = pool.submit(reachability.check_order, ctx, checked)
+            probing = reachability.start_checks(ctx, checked, {t.name: t for t in targets})  # sent now
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
-            kpi_problems, probed = kpis.result(), probes.result()
+            kpi_problems, probed = kpis.result(), probing()
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
             trail.steps.append(("reachability", probed.step))
+            checks.extend(probed.step["results"])
         problems = problems or kpi_problems or probed.problems
         if problems:
             return problems
@@ -272,10 +277,11 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         waves=commit_waves(items),
     )
     if result.ok:
-        return Outcome(remarks=remarks, prints=prints)
+        return Outcome(remarks=remarks, prints=prints, checks=checks)
     if cancelled:
-        return Outcome(cancelled=True, remarks=remarks)
-    return Outcome(result.errors or [f"transaction failed in phase {result.phase_failed}"], remarks=remarks)
+        return Outcome(cancelled=True, remarks=remarks, checks=checks)
+    problems = result.errors or [f"transaction failed in phase {result.phase_failed}"]
+    return Outcome(problems, remarks=remarks, checks=checks)
 
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -39,19 +39,21 @@ def finish_order(
     prints: Mapping[tuple[str, int], PartPrint] | None = None,
     audited: Sequence[TransactionOutcome] = (),
     steps: Sequence[tuple[str, dict[str, Any]]] = (),
+    checks: list[dict[str, Any]] | None = None,
 ) -> str:
     """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks).
     `applied`: a partial order's item ids that were applied (None: all-or-nothing).
     `prints`: the fingerprints of the parts the post-check read back, recorded for the resources
     (so drift learns the order's result without reading the devices again).
     `audited`: the order's transactions, whose audit entries are written here. `steps`: steps
-    the executor has not written yet (e.g. a failed post-check's probe results)."""
+    the executor has not written yet (e.g. a failed post-check's probe results). `checks`: the
+    post-checks' results (reachability probes), carried by each of the order's audit entries."""
     with ctx.transaction() as session:
         row = order_store.get_order(session, order_id)
         assert row is not None
         who = (row.correlation_id, audit.submitter(row.doc))
         for tx in audited:
-            session.add_all(audit.entries(tx, order_id, *who, utcnow()))
+            session.add_all(audit.entries(tx, order_id, *who, utcnow(), checks))
         for step, detail in steps:
             order_store.add_step(session, order_id, step, **detail)
         if remarks:

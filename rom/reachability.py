@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from jinja2 import Environment, StrictUndefined, Template
 
 from core.errors import EXPECTED, RomError
 from drivers.base import DeviceTarget
-from drivers.gnoi import PingResult, gnoi_client
+from drivers.gnoi import GnoiClient, PingResult
 from drivers.netconf_ping import ReplyParser, netconf_ping
 from intent.catalog import TEMPLATES_DIR
 from intent.planner import PlannedItem
@@ -129,9 +129,18 @@ def verdict(probe: Probe, result: PingResult) -> str | None:
 
 def summary(probe: Probe, result: PingResult) -> str:
     """One line for the order's record (pure)."""
+    return result_line({"check": probe.check, "pair": probe.pair, **result.to_dict()})
+
+
+def result_line(found: Mapping[str, Any]) -> str:
+    """One line for a probe's recorded result (the step log's, the audit entry's; pure); a probe
+    that could not run says its problem."""
+    head = f"reachability {found.get('check', '')} {found.get('pair', '')}"
+    if "sent" not in found:
+        return f"{head}: {found.get('problem') or 'no result'}"
     return (
-        f"reachability {probe.check} {probe.pair}: {result.received}/{result.sent} answered, "
-        f"{result.loss_percent:g}% loss, max RTT {result.max_ms:.3f} ms (via {result.via})"
+        f"{head}: {found['received']}/{found['sent']} answered, {found['lossPercent']:g}% loss, "
+        f"max RTT {found['maxRttMs']:.3f} ms (via {found['via']})"
     )
 
 
@@ -178,8 +187,13 @@ def _render(template: Path, probe: Probe) -> str:
     )
 
 
-def ping(target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = None) -> PingResult:
-    """Run one probe from ``target`` the way its platform does; a failing gNOI pair is traced."""
+def start_ping(
+    target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = None
+) -> tuple[Callable[[], PingResult], bool]:
+    """Start one probe from ``target`` the way its platform does: (the function that gives its
+    result, whether that function does the work rather than wait for it). A gNOI ping is sent at
+    once and gRPC carries it, so many wait in one thread; a failing gNOI pair is traced when its
+    result comes. A NETCONF ping RPC is run by the returned function (give it a thread)."""
     platform = platform or PlatformProbe()
     use_gnoi = platform.method == "gnoi" and (target.gnmi_port is not None or platform.reply is None)
     if not use_gnoi:
@@ -187,51 +201,101 @@ def ping(target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = No
             raise RomError(
                 f"{target.name}: platform {target.platform!r} has no NETCONF ping RPC in the catalog"
             )
-        rpc = _render(platform.template, probe)
-        return netconf_ping(
-            target, rpc, platform.reply, probe.destination, probe.network_instance, probe.count
-        )
-    with gnoi_client(target) as client:
-        result = client.ping(probe.destination, probe.network_instance, probe.count)
-        if verdict(probe, result) is None:
-            return result
+        rpc, reply = _render(platform.template, probe), platform.reply
+        args = (probe.destination, probe.network_instance, probe.count)
+        return (lambda: netconf_ping(target, rpc, reply, *args)), True
+    client = GnoiClient(target, shared=True)
+    answer = client.start_ping(probe.destination, probe.network_instance, probe.count)
+
+    def result() -> PingResult:
+        found = answer()
+        if verdict(probe, found) is None:
+            return found
         try:
             hops = client.traceroute(probe.destination, probe.network_instance, max_ttl=16)
         except EXPECTED as exc:  # the path is a courtesy: its absence must not hide the loss
             log.info("%s: traceroute to %s failed: %s", target.name, probe.destination, exc)
-            return result
-    path = tuple(h.name or h.address for h in hops)
-    return replace(result, path=(target.name, *path))
+            return found
+        return replace(found, path=(target.name, *(h.name or h.address for h in hops)))
+
+    return result, False
+
+
+def ping(target: DeviceTarget, probe: Probe, platform: PlatformProbe | None = None) -> PingResult:
+    """Run one probe from ``target`` the way its platform does (see `start_ping`)."""
+    wait, _ = start_ping(target, probe, platform)
+    return wait()
+
+
+Outcome = tuple[Probe, PingResult | None, str | None]
+Pinger = Callable[[DeviceTarget, Probe, PlatformProbe | None], PingResult]
+
+
+def _given(outcome: Outcome) -> Outcome:
+    return outcome
+
+
+def start_probes(
+    targets: Mapping[str, DeviceTarget],
+    probes: list[Probe],
+    platforms: Mapping[str, PlatformProbe] | None = None,
+    pinger: Pinger | None = None,
+) -> Callable[[], list[Outcome]]:
+    """Start every probe now, all in parallel (gNOI: sent from this thread; NETCONF RPCs and a
+    given `pinger`: a thread each); the returned function waits for their (probe, result, problem).
+    A probe that could not run (no target, transport error) has no result and its error as the problem."""
+    platforms = platforms if platforms is not None else load_platforms()
+
+    def failed(probe: Probe, exc: Exception) -> Outcome:
+        return probe, None, f"reachability {probe.check} {probe.pair}: probe failed: {exc}"
+
+    def outcome(probe: Probe, wait: Callable[[], PingResult]) -> Outcome:
+        try:
+            result = wait()
+        except EXPECTED as exc:
+            return failed(probe, exc)
+        return probe, result, verdict(probe, result)
+
+    waits: list[Callable[[], Outcome]] = []
+    working: list[int] = []  # the waits that do the work: each in a thread of its own
+    for probe in probes:
+        target = targets.get(probe.device)
+        if target is None:
+            problem = f"reachability {probe.check} {probe.pair}: {probe.device} is not in the inventory"
+            waits.append(partial(_given, (probe, None, problem)))
+            continue
+        platform = platforms.get(target.platform)
+        try:
+            if pinger is None:
+                wait, works = start_ping(target, probe, platform)
+            else:
+                wait, works = partial(pinger, target, probe, platform), True
+        except EXPECTED as exc:
+            waits.append(partial(_given, failed(probe, exc)))
+            continue
+        waits.append(partial(outcome, probe, wait))
+        if works:
+            working.append(len(waits) - 1)
+    if not working:
+        return lambda: [wait() for wait in waits]
+    pool = ThreadPoolExecutor(max_workers=min(len(working), MAX_THREADS), thread_name_prefix="rom-probe")
+    running = {i: pool.submit(waits[i]) for i in working}
+    pool.shutdown(wait=False)  # the threads end with their probes
+
+    def finish() -> list[Outcome]:
+        return [running[i].result() if i in running else wait() for i, wait in enumerate(waits)]
+
+    return finish
 
 
 def run_probes(
     targets: Mapping[str, DeviceTarget],
     probes: list[Probe],
     platforms: Mapping[str, PlatformProbe] | None = None,
-    pinger: Callable[[DeviceTarget, Probe, PlatformProbe | None], PingResult] = ping,
-) -> list[tuple[Probe, PingResult | None, str | None]]:
-    """Every probe in parallel: (probe, result, problem). A probe that could not run (no target,
-    transport error) has no result and its error as the problem."""
-    platforms = platforms if platforms is not None else load_platforms()
-
-    def one(probe: Probe) -> tuple[Probe, PingResult | None, str | None]:
-        target = targets.get(probe.device)
-        if target is None:
-            return (
-                probe,
-                None,
-                f"reachability {probe.check} {probe.pair}: {probe.device} is not in the inventory",
-            )
-        try:
-            result = pinger(target, probe, platforms.get(target.platform))
-        except EXPECTED as exc:
-            return probe, None, f"reachability {probe.check} {probe.pair}: probe failed: {exc}"
-        return probe, result, verdict(probe, result)
-
-    if not probes:
-        return []
-    with ThreadPoolExecutor(max_workers=min(len(probes), MAX_THREADS)) as pool:
-        return list(pool.map(one, probes))
+    pinger: Pinger | None = None,
+) -> list[Outcome]:
+    """Every probe in parallel (see `start_probes`), waited for."""
+    return start_probes(targets, probes, platforms, pinger)()
 
 
 @dataclass(frozen=True)
@@ -245,24 +309,43 @@ class Probed:
     step: dict[str, Any] | None = None
 
 
-def check_order(ctx: Context, items: list[PlannedItem]) -> Probed:
-    """The reachability post-check of an order's applied items (the L3VPN's VRF mesh, the 5G
-    slice core's gNB-side PE -> UPF N3 address)."""
+def start_checks(
+    ctx: Context, items: list[PlannedItem], known: Mapping[str, DeviceTarget] | None = None
+) -> Callable[[], Probed]:
+    """Start the reachability post-check of an order's applied items (the L3VPN's VRF mesh, the 5G
+    slice core's gNB-side PE -> UPF N3 address) now; the returned function waits for its findings.
+    `known`: targets the caller has already read (the order's participants); only the other
+    probing devices are read from the inventory."""
     probes = probes_for(items)
     if not probes or not ctx.settings.reachability_checks:
-        return Probed()
-    with ctx.sessions() as session:
-        targets = {d.name: ctx.target(d) for d in list_devices(session, sorted({p.device for p in probes}))}
-    outcomes = run_probes(targets, probes)
-    results = [
-        {"check": p.check, "pair": p.pair, **(r.to_dict() if r else {}), "problem": problem}
-        for p, r, problem in outcomes
-    ]
-    return Probed(
-        problems=[problem for _, _, problem in outcomes if problem],
-        remarks=[summary(probe, result) for probe, result, _ in outcomes if result is not None],
-        step={"results": results},
-    )
+        return Probed  # nothing to wait for: no findings
+    targets = dict(known or {})
+    missing = sorted({p.device for p in probes} - set(targets))
+    if missing:  # e.g. the slice's gNB-side PE, which the slice's own items do not configure
+        with ctx.sessions() as session:
+            targets.update((d.name, ctx.target(d)) for d in list_devices(session, missing))
+    waiting = start_probes(targets, probes)
+
+    def findings() -> Probed:
+        outcomes = waiting()
+        results = [
+            {"check": p.check, "pair": p.pair, **(r.to_dict() if r else {}), "problem": problem}
+            for p, r, problem in outcomes
+        ]
+        return Probed(
+            problems=[problem for _, _, problem in outcomes if problem],
+            remarks=[summary(probe, result) for probe, result, _ in outcomes if result is not None],
+            step={"results": results},
+        )
+
+    return findings
+
+
+def check_order(
+    ctx: Context, items: list[PlannedItem], known: Mapping[str, DeviceTarget] | None = None
+) -> Probed:
+    """The reachability post-check of an order's applied items, waited for (see `start_checks`)."""
+    return start_checks(ctx, items, known)()
 
 
 def ping_device(

@@ -110,6 +110,19 @@ def test_same_order_completes_with_reachability_results(lab: Lab) -> None:
         "reachability vrf-any-to-any pe1 -> 10.30.0.5 (pe2) in CUST-R: 3/3 answered" in json.dumps(e)
         for e in done
     )
+    # each device's audit entry carries the order's probe results, as the step log has them
+    entries = lab.api.get("/admin/audit", params={"orderId": final["id"]}).json()
+    assert sorted((e["device"], e["outcome"]) for e in entries) == [
+        ("pe1", "confirmed"),
+        ("pe2", "confirmed"),
+    ]
+    for entry in entries:
+        assert entry["checks"] == results
+        assert {(c["pair"], c["received"], c["sent"], c["lossPercent"]) for c in entry["checks"]} == {
+            ("pe1 -> 10.30.0.5 (pe2) in CUST-R", 3, 3, 0),
+            ("pe2 -> 10.30.0.1 (pe1) in CUST-R", 3, 3, 0),
+        }
+        assert all(c["maxRttMs"] > 0 for c in entry["checks"])
 
 
 def test_rom_device_ping_gives_the_post_check_result(lab: Lab) -> None:

@@ -1,10 +1,12 @@
 """gNMI over TLS and mutual TLS against the simulators: the driver (through ROM's settings), the
-telemetry collector and the KPI baseline check, all dialling through drivers.grpc_tls."""
+telemetry collector, the KPI baseline check and the reachability probe (gNOI System.Ping on the same
+endpoint), all dialling through drivers.grpc_tls."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -23,6 +25,7 @@ from drivers.registry import driver_for
 from inventory.context import Context
 from inventory.records import list_devices
 from lab.support import wait_order
+from rom.reachability import Probe, ping, run_probes
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.gnmi import LabPki, load_or_create_pki
 from telemetry.baseline import KpiCheck, check_baselines
@@ -30,6 +33,7 @@ from telemetry.collector import Backoff, Collector
 from telemetry.events import Event
 from telemetry.subscriptions import DeviceInfo, wanted_subscriptions
 from tests.integration.conftest import ORDERS, l3vpn_item, make_settings, order, qos_item, register_fleet
+from tests.unit.test_sim_network import l3vpn
 
 pytestmark = pytest.mark.integration
 
@@ -200,3 +204,37 @@ def test_an_order_runs_over_mtls_and_strict_host_keys_end_to_end(pki: LabPki, tm
             else:
                 assert final["state"] == "failed"
                 assert "no client certificate" in json.dumps(final.get("note")), final.get("note")
+
+
+def _probe_target(fleet: FleetThread, **tls: str | None) -> DeviceTarget:
+    """pe1 with an address of its own in VRF GNOI-TLS (the probe's destination), on gNOI."""
+    fleet.call(lambda f: f.world.change_config("pe1", l3vpn("10.77.0.1", vrf="GNOI-TLS")))
+    return target(fleet, **tls)
+
+
+PROBE = Probe("tls", "pe1", "10.77.0.1", "GNOI-TLS", count=3, max_rtt_ms=50)
+
+
+def test_reachability_probe_over_tls_and_a_stranger_ca_refused(
+    tls_fleet: FleetThread, pki: LabPki, stranger_ca: str
+) -> None:
+    ca, _cert, _key = _paths(pki)
+    [(_, result, problem)] = run_probes({"pe1": _probe_target(tls_fleet, gnmi_tls_ca=ca)}, [PROBE])
+    assert problem is None and result is not None
+    assert (result.via, result.sent, result.received) == ("gnoi", 3, 3)
+    assert "local address of pe1 in GNOI-TLS" in result.reason  # the simulator's model answered
+    [(_, result, problem)] = run_probes({"pe1": target(tls_fleet, gnmi_tls_ca=stranger_ca)}, [PROBE])
+    assert result is None and problem is not None
+    assert re.search(
+        r"probe failed: pe1: gNOI System.Ping: UNAVAILABLE: .*(certificate|handshake|SSL)", problem
+    )
+
+
+def test_reachability_probe_over_mtls_needs_the_client_certificate(
+    mtls_fleet: FleetThread, pki: LabPki
+) -> None:
+    ca, cert, key = _paths(pki)
+    good = _probe_target(mtls_fleet, gnmi_tls_ca=ca, gnmi_tls_cert=cert, gnmi_tls_key=key)
+    assert ping(good, PROBE).received == 3
+    with pytest.raises(TransportError, match=r"pe1: gNOI System.Ping: UNAVAILABLE"):
+        ping(target(mtls_fleet, gnmi_tls_ca=ca), PROBE)  # no client certificate

@@ -15,7 +15,7 @@ import yaml
 from drivers.errors import DeviceRejected
 from drivers.gnoi import GnoiClient
 from lab.support import REPO, fleet_target
-from rom.reachability import Probe, load_platforms, ping
+from rom.reachability import Probe, load_platforms, ping, start_probes
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.conftest import vpn_fleet
 
@@ -108,3 +108,26 @@ def test_n3_probe_from_the_gnb_side_pe_over_gnoi_and_netconf() -> None:
         assert (down.loss_percent, down.path) == (100.0, ("pe1", "*"))
         assert "no path of up links from pe1 to upf1" in down.reason
         assert ping(fleet_target(fleet, "pe1"), probe, platform).received == 0
+
+
+def test_probes_started_together_keep_their_order_over_gnoi_and_netconf(
+    fleet: FleetThread, p1_down: None
+) -> None:
+    """gNOI pings sent at once from one thread, a NETCONF ping RPC in a thread, an unknown device:
+    each outcome in the probes' order; a failing gNOI pair comes back with its traceroute path."""
+    probes = [
+        Probe("mesh", "pe2", "10.10.0.5", "CUST-A", count=2),  # its own address: answered
+        Probe("mesh", "pe1", "10.10.0.5", "CUST-A", count=2, peer="pe2"),  # pe1--p1 is down
+        Probe("mesh", "pe3", "10.10.0.1", "CUST-A"),
+        Probe("mesh", "pe2", "10.10.0.1", "CUST-A", count=2, peer="pe1"),
+    ]
+    targets = {"pe1": fleet_target(fleet, "pe1", gnmi=True), "pe2": fleet_target(fleet, "pe2")}
+    waiting = start_probes(targets, probes, load_platforms())
+    outcomes = waiting()
+    assert [p for p, _, _ in outcomes] == probes
+    found = [(r.via, r.received, r.path) if r else None for _, r, _ in outcomes]
+    assert found == [("netconf", 2, ("pe2",)), ("gnoi", 0, ("pe1", "*")), None, ("netconf", 0, ())]
+    problems = [problem or "" for _, _, problem in outcomes]
+    assert problems[0] == "" and "100% loss" in problems[1] and "path pe1 > *" in problems[1]
+    assert "pe3 is not in the inventory" in problems[2]
+    assert "100% loss" in problems[3] and "no path of up links from pe2 to pe1" in problems[3]

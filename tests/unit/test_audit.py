@@ -20,6 +20,7 @@ from drivers.transaction import HostOutcome, TransactionOutcome, run_transaction
 from inventory import audit
 from inventory.context import Context
 from rom.order_audit import for_order
+from rom.reachability import result_line
 from tests.unit.test_driver_transaction import DEVICES, MemoryDriver, fleet  # noqa: F401 (fixture)
 
 T0 = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
@@ -189,6 +190,27 @@ def test_get_entry_and_not_found(ctx: Context) -> None:
     assert entry["href"] == f"/admin/audit/{entry['id']}"
     with pytest.raises(NotFound):
         audit.get_entry(ctx, 999)
+
+
+def test_entries_carry_the_orders_probe_results(ctx: Context) -> None:
+    found = {"check": "vrf-any-to-any", "pair": "pe1 -> 10.30.0.5 (pe2) in CUST-R", "problem": None}
+    found |= {"sent": 3, "received": 3, "lossPercent": 0.0, "maxRttMs": 0.2, "via": "gnoi"}
+    unreachable = {
+        "check": "vrf-any-to-any",
+        "pair": "pe3 -> 10.30.0.1 (pe1) in CUST-R",
+        "problem": "pe3 down",
+    }
+    with ctx.transaction() as session:
+        session.add_all(audit.entries(_tx("pe1", "pe2"), "o1", "c1", "alice", T0, [found, unreachable]))
+        session.add_all(audit.entries(_tx("pe3"), None, "drift-1", "cli:root", T0))
+    docs, _ = audit.list_entries(ctx, PageRequest(()))
+    by_device = {d["device"]: d["checks"] for d in docs}
+    assert by_device == {"pe1": [found, unreachable], "pe2": [found, unreachable], "pe3": []}
+    assert [result_line(c) for c in by_device["pe1"]] == [  # as `rom audit show` prints them
+        "reachability vrf-any-to-any pe1 -> 10.30.0.5 (pe2) in CUST-R: 3/3 answered, 0% loss, "
+        "max RTT 0.200 ms (via gnoi)",
+        "reachability vrf-any-to-any pe3 -> 10.30.0.1 (pe1) in CUST-R: pe3 down",
+    ]
 
 
 def test_failed_write_is_logged_counted_and_does_not_raise(
