@@ -9,7 +9,7 @@ from lxml import etree
 
 from sims.datastore import Datastore
 from sims.errors import RpcError
-from sims.models.router import IF, IP, NI, SCHEMA, SYS, VLAN, initial_config
+from sims.models.router import IF, IP, NI, ROUTER, SYS, VLAN, initial_config
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 ETH = f"{{{IF}}}interfaces/{{{IF}}}interface"
@@ -47,7 +47,7 @@ def ds(clock: FakeClock, timers: list[FakeTimer]) -> Datastore:
         timers.append(FakeTimer(delay, callback))
         return timers[-1]
 
-    return Datastore(SCHEMA, initial_config("pe1"), clock=clock, wall_clock=clock, scheduler=schedule)
+    return Datastore(ROUTER.schema, initial_config("pe1"), clock=clock, wall_clock=clock, scheduler=schedule)
 
 
 def config(body: str) -> etree._Element:
@@ -369,7 +369,7 @@ def test_copy_config_running_to_candidate(ds: Datastore) -> None:
 def test_shared_initial_tree_is_never_mutated() -> None:
     initial = initial_config("shared")
     before = etree.tostring(initial)
-    one, two = Datastore(SCHEMA, initial), Datastore(SCHEMA, initial)
+    one, two = Datastore(ROUTER.schema, initial), Datastore(ROUTER.schema, initial)
     one.edit("candidate", config(iface("Ethernet1", "<config><enabled>false</enabled></config>")), 1)
     one.commit(1)
     assert etree.tostring(initial) == before

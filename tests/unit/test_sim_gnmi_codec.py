@@ -14,11 +14,11 @@ from sims.gnmi.codec import Codec, decode_value
 from sims.gnmi.modules import GnmiError, table_for
 from sims.gnmi.paths import parse_path
 from sims.gnmi.setops import build_set
-from sims.models.router import IF, ROUTER, SCHEMA, VLAN
+from sims.models.router import IF, ROUTER, VLAN
 
 MODULES = table_for(ROUTER)
-IETF = Codec(SCHEMA, MODULES, ietf=True)
-PLAIN = Codec(SCHEMA, MODULES, ietf=False)
+IETF = Codec(ROUTER.schema, MODULES, ietf=True)
+PLAIN = Codec(ROUTER.schema, MODULES, ietf=False)
 
 
 def _update(path: str, value: Any, ietf: bool = True) -> gnmi_pb2.Update:

@@ -41,7 +41,13 @@ def test_model_identity() -> None:
     assert (GNB.name, GNB.platform) == ("gnb", "rom-ran")
     assert any("_3gpp-nr-nrm-rrmpolicy" in cap for cap in GNB.module_capabilities)
     assert GNB.schema.check_rules(GNB.initial_config("gnb1")) == []
-    assert GNB.schema.is_state(f"{{{KPI}}}kpis") and not GNB.schema.is_state(f"{{{CELL}}}attributes")
+    data = GNB.operational(GNB.initial_config("gnb1"), 10.0)
+    cell = data.find(f".//{{{CELL}}}NRCellDU")
+    assert cell is not None
+    kpis, attributes = cell.find(f"{{{KPI}}}kpis"), cell.find(f"{{{CELL}}}attributes")
+    assert kpis is not None and attributes is not None
+    assert GNB.schema.is_state(kpis) and not GNB.schema.is_state(attributes)
+    assert GNB.schema.is_state(attributes.find(f"{{{CELL}}}operationalState"))
 
 
 def test_valid_policy_commits_and_carries_slice_traffic() -> None:
