@@ -114,8 +114,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rom-sims"
 
 
-def _cache_file(spec: YangSpec) -> Path:
-    return cache_dir() / f"schema-{digest(spec)}-{FORMAT}-{_YANGSON}.pickle"
+def _cache_file(spec: YangSpec, roots: tuple[Path, ...] | None) -> Path:
+    return cache_dir() / f"schema-{digest(spec, roots)}-{FORMAT}-{_YANGSON}.pickle"
 
 
 def _read(path: Path) -> Schema | None:
@@ -138,13 +138,14 @@ def _write(path: Path, schema: Schema) -> None:
 
 
 @functools.cache
-def load_schema(spec: YangSpec) -> Schema:
-    """The derived schema of a device model: from this process's cache, the disk cache, or yangson."""
+def load_schema(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> Schema:
+    """The derived schema of a device model (modules below ``roots``, else ``directories()``): from
+    this process's cache, the disk cache, or yangson."""
     with _LOCK:
-        path = _cache_file(spec)
+        path = _cache_file(spec, roots)
         schema = _read(path)
         if schema is None:
-            schema = derive(data_model(spec), spec)
+            schema = derive(data_model(spec, roots), spec, roots)
             _write(path, schema)
         return schema
 

@@ -14,8 +14,8 @@ capacity, the SMF's UPF associations) is in ROM's augment ``rom-5g-slice-ext`` (
       AMFFunction[id]/attributes/{..., commModelList[groupId],
                                   aMFIdentifier/{amfRegionId, amfSetId, amfPointer}, sNSSAIList[sd sst]}
 
-``<get>`` adds ``attributes/operationalState`` and ``kpis`` (urn:rom:sim:kpi): ``sessionCount``
-(Open5GS ``fivegs_upffunction_upf_sessionnbr`` / ``fivegs_smffunction_sm_sessionnbr``),
+``<get>`` adds ``kpis`` (urn:rom:sim:kpi; Release 17 gives these functions no ``operationalState``):
+``sessionCount`` (Open5GS ``fivegs_upffunction_upf_sessionnbr`` / ``fivegs_smffunction_sm_sessionnbr``),
 ``registeredUeCount`` on the AMF, and per slice sessions and user-plane latency.
 """
 
@@ -90,7 +90,6 @@ def _live_state(
             attributes = function.find(f"{{{ns}}}attributes")
             if attributes is None:
                 attributes = etree.SubElement(function, f"{{{ns}}}attributes")
-            _leaf(attributes, f"{{{ns}}}operationalState", "ENABLED")
             fill(function, attributes, uptime, conditions)
         return data
 
