@@ -78,7 +78,7 @@ class EditApplier:
         return node
 
     def _process(self, parent: etree._Element, edit: etree._Element, inherited: str) -> None:
-        self._known(parent, edit)
+        node = self._known(parent, edit)
         operation = self._operation(edit, inherited)
         match = self._find(parent, edit)
         children = element_children(edit)
@@ -109,7 +109,7 @@ class EditApplier:
                 self._guarded(match, child, "none")
             return
         if not children:
-            self._check_leaf(edit)
+            self._check_leaf(edit, node)
             if match is None:
                 self._build(parent, edit)
             elif not element_children(match):
@@ -152,10 +152,10 @@ class EditApplier:
                 return candidate
         return None
 
-    def _check_leaf(self, edit: etree._Element) -> None:
+    def _check_leaf(self, edit: etree._Element, node: Node) -> None:
         if not self.check_values:
             return
-        problem = self.schema.check_leaf(edit)
+        problem = self.schema.check_leaf(edit, node)
         if problem is not None:
             raise self._error("invalid-value", edit, problem)
 
@@ -178,13 +178,13 @@ class EditApplier:
 
     def _build(self, parent: etree._Element, edit: etree._Element) -> etree._Element:
         """Copy an edit subtree under ``parent`` (operations stripped, values checked)."""
-        self._known(parent, edit)
-        if self.schema.list_keys(str(edit.tag), parent) and element_children(edit):
+        node = self._known(parent, edit)
+        if node.is_list and element_children(edit):
             self._find(parent, edit)  # raises missing-element when a key is absent
         element = self._new_element(parent, edit)
         children = element_children(edit)
         if not children:
-            self._check_leaf(edit)
+            self._check_leaf(edit, node)
             element.text = _text(edit) or None
         for child in children:
             self._build(element, child)

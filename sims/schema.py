@@ -2,8 +2,9 @@
 leaves, and which nodes are state (``config false``). Derived from YANG (``sims.schema_yang``).
 
 Element names are Clark tags (``{namespace}local``). An element is placed in the tree by the tags
-of its ancestors below the root of its document (``<data>`` or ``<config>``): choices and cases
-are not in the XML, so they are not in this tree either.
+of its ancestors below its envelope: the document's root, or the nearest element in the NETCONF
+base namespace (``<data>``, ``<config>`` inside an ``<rpc>``). Choices and cases are not in the
+XML, so they are not in this tree either.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ Rule = Callable[["Schema", etree._Element], list[RpcError]]
 """A cross-leaf constraint the YANG does not state: ``rule(schema, data_root)`` returns violations."""
 
 Bound = int | Decimal
+_NC = "{urn:ietf:params:xml:ns:netconf:base:1.0}"
+
+
+def _is_envelope(element: etree._Element) -> bool:
+    """Whether an element holds data rather than being data (a root, or NETCONF's own elements)."""
+    return element.getparent() is None or str(element.tag).startswith(_NC)
 
 
 @functools.cache
@@ -148,7 +155,7 @@ class Schema:
         """The schema node of an element (its document's root element is above the data tree)."""
         path: list[str] = []
         current: etree._Element | None = element
-        while current is not None and current.getparent() is not None:
+        while current is not None and not _is_envelope(current):
             path.append(str(current.tag))
             current = current.getparent()
         return self.node_at(path[::-1])
@@ -165,7 +172,7 @@ class Schema:
 
     def child(self, parent: etree._Element | None, tag: str) -> Node | None:
         """The schema node of a ``tag`` element under ``parent`` (None: at the top)."""
-        if parent is None or parent.getparent() is None:
+        if parent is None or _is_envelope(parent):
             return self.top.get(tag)
         up = self.node(parent)
         return None if up is None else up.children.get(tag)

@@ -391,3 +391,32 @@ def test_restart_reverts_a_persisted_confirmed_commit_and_drops_locks(
     with pytest.raises(RpcError) as info:
         ds.commit(3, persist_id="tok")
     assert info.value.tag == "invalid-value"
+
+
+def test_an_edit_inside_its_rpc_envelope_is_checked_like_a_bare_one(ds: Datastore) -> None:
+    body = iface(
+        "Ethernet1",
+        f'<subinterfaces><subinterface><index>7</index><vlan xmlns="{VLAN}"><config>'
+        "<vlan-id>5000</vlan-id></config></vlan></subinterface></subinterfaces>",
+    )
+    rpc = etree.fromstring(f'<rpc xmlns="{NC}"><edit-config><config>{body}</config></edit-config></rpc>')
+    with pytest.raises(RpcError) as info:
+        ds.edit("candidate", rpc[0][0], 1)
+    assert info.value.tag == "invalid-value" and "5000" in info.value.message
+    assert info.value.path is not None and "[oc-if:name='Ethernet1']" in info.value.path
+
+
+@pytest.mark.parametrize(
+    ("inner", "tag", "bad"),
+    [
+        ("<config><no-such-leaf>1</no-such-leaf></config>", "unknown-element", "no-such-leaf"),
+        ("<state><oper-status>UP</oper-status></state>", "invalid-value", "state"),
+    ],
+)
+def test_what_the_yang_lacks_or_makes_state_is_refused(ds: Datastore, inner: str, tag: str, bad: str) -> None:
+    with pytest.raises(RpcError) as info:
+        ds.edit("candidate", config(iface("Ethernet1", inner)), 1)
+    assert (info.value.tag, info.value.info["bad-element"]) == (tag, bad)
+    assert info.value.path is not None and info.value.path.startswith(
+        "/oc-if:interfaces/oc-if:interface[oc-if:name='Ethernet1']"
+    )
