@@ -136,11 +136,13 @@ def library(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> tuple[dict
     return data, sorted({str(src.path.parent) for src in sources.values()})
 
 
+@functools.cache
 def digest(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> str:
-    """A hash of the model's spec and the text of every module it loads (a cache key)."""
+    """A hash of the model's spec and of every module file on the search path (a cache key that
+    needs no parsing: any module's change makes it new)."""
     sha = hashlib.sha256(repr(spec).encode())
-    for name, src in sorted(closure(spec, roots).items()):
-        sha.update(name.encode() + b"\0" + src.path.read_bytes())
+    for name, path in sorted(index(roots if roots is not None else directories()).items()):
+        sha.update(name.encode() + b"\0" + path.read_bytes())
     return sha.hexdigest()[:24]
 
 
@@ -148,11 +150,14 @@ def digest(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> str:
 def capabilities(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> tuple[str, ...]:
     """NETCONF module capabilities (RFC 6020 §5.6.4) of the modules the model announces and of its
     deviation module; a deviated module names it (``deviations=``, before ``revision=``)."""
-    sources = closure(spec, roots)
+    files = index(roots if roots is not None else directories())
+    sources = {name: source(files[name]) for name in spec.implemented if name in files}
+    if len(sources) < len(spec.implemented):
+        closure(spec, roots)  # raises ModuleMissing naming the module
     deviated: set[str] = set()
     if spec.deviations:
         deviation = sources[spec.deviations]
-        prefixes = {sources[name].prefix: name for name in deviation.imports if name in sources}
+        prefixes = {source(files[name]).prefix: name for name in deviation.imports if name in files}
         deviated = {prefixes.get(prefix, prefix) for prefix in deviation.deviates}
     result = []
     for name in spec.implemented:
