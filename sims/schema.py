@@ -141,6 +141,8 @@ class Schema:
     top: dict[str, Node] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
+    modules: dict[str, str] = field(default_factory=dict)
+    """namespace -> module name of every module the model loads (identities' modules included)."""
 
     @property
     def roots(self) -> frozenset[str]:

@@ -87,4 +87,5 @@ def derive(model: DataModel, spec: YangSpec, roots: tuple[Path, ...] | None = No
     sources = closure(spec, roots)
     namespaces = {name: sources[name].namespace or "" for name in spec.modules}
     prefixes = {src.namespace: src.prefix for src in sources.values() if src.namespace}
-    return Schema(top=_children(model.schema, namespaces), prefixes=prefixes)
+    modules = {src.namespace: name for name, src in sources.items() if src.namespace}
+    return Schema(top=_children(model.schema, namespaces), prefixes=prefixes, modules=modules)
