@@ -217,7 +217,7 @@ def _validate_children(
     nodes: dict[str, Node],
     errors: list[RpcError],
 ) -> None:
-    for element in element_children(parent):
+    for element in parent.iterchildren(etree.Element):
         node = nodes.get(str(element.tag))
         if node is None or not node.config:
             why = "unknown element" if node is None else "state data (config false) in a configuration"

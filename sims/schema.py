@@ -24,6 +24,7 @@ Rule = Callable[["Schema", etree._Element], list[RpcError]]
 
 Bound = int | Decimal
 _NC = "{urn:ietf:params:xml:ns:netconf:base:1.0}"
+_MEMO_SIZE = 4096  # values remembered per leaf type
 
 
 def _is_envelope(element: etree._Element) -> bool:
@@ -54,12 +55,26 @@ class LeafType:
     values: frozenset[str] = frozenset()
     members: tuple[LeafType, ...] = ()
     wide: bool = False
+    _memo: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def check(self, text: str) -> str | None:
-        """Return why ``text`` is not a valid value, or None if it is."""
-        value = text.strip()
+        """Return why ``text`` is not a valid value, or None if it is (remembered per value: a
+        commit re-checks every leaf of the datastore, and most values repeat)."""
+        try:
+            return self._memo[text]
+        except KeyError:
+            pass
+        problem = self._check(text.strip())
+        if len(self._memo) < _MEMO_SIZE:
+            self._memo[text] = problem
+        return problem
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_memo": {}}
+
+    def _check(self, value: str) -> str | None:
         if self.kind == "union":
-            problems = [member.check(value) for member in self.members]
+            problems = [member._check(value) for member in self.members]
             return None if None in problems else f"'{value}' matches no member of the union ({problems[0]})"
         check = getattr(self, f"_check_{self.kind}", None)
         return None if check is None else check(value)
