@@ -21,7 +21,10 @@ HELLO_10 = (
     f'<hello xmlns="{NC}"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability>'
     "</capabilities></hello>]]>]]>"
 ).encode()
-HELLO_11 = HELLO_10.replace(b"base:1.0", b"base:1.1")
+# Only the capability changes: the hello itself stays in the base:1.0 namespace (RFC 6241 §3.1).
+HELLO_11 = HELLO_10.replace(
+    b"<capability>urn:ietf:params:netconf:base:1.0<", b"<capability>urn:ietf:params:netconf:base:1.1<"
+)
 RPC_OPEN = b'<rpc message-id="1" xmlns="' + NC.encode() + b'">'
 
 
