@@ -57,9 +57,7 @@ class EditApplier:
             self._guarded(tree, child, default_operation)
         return self.errors
 
-    def _guarded(
-        self, parent: etree._Element, edit: etree._Element, inherited: str
-    ) -> None:
+    def _guarded(self, parent: etree._Element, edit: etree._Element, inherited: str) -> None:
         try:
             self._process(parent, edit, inherited)
         except RpcError as error:
@@ -232,6 +230,19 @@ def _validate_children(
                 )
             )
             continue
+        for path in node.mandatory:
+            if next(element.iterchildren(path[0]), None) is None:
+                where = "/".join(etree.QName(tag).localname for tag in path)
+                errors.append(
+                    _tree_error(
+                        schema,
+                        root,
+                        element,
+                        "missing-element",
+                        f"missing mandatory '{where}'",
+                        etree.QName(path[-1]).localname,
+                    )
+                )
         if node.is_list and len(element):
             for key in node.keys:
                 if next(element.iterchildren(_key_tag(str(element.tag), key)), None) is None:

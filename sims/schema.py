@@ -141,6 +141,9 @@ class Node:
     keys: tuple[str, ...] = ()
     type: LeafType | None = None
     children: dict[str, Node] = field(default_factory=dict)
+    mandatory: tuple[tuple[str, ...], ...] = ()
+    """Paths (Clark tags, through non-presence containers) of the mandatory leaves that must be
+    there whenever this node is (list keys aside; leaves under a choice or a ``when`` are not)."""
 
     @property
     def is_list(self) -> bool:

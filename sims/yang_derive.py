@@ -74,7 +74,35 @@ def _node(schema_node: sn.DataNode, namespaces: dict[str, str]) -> tuple[str, No
     if isinstance(schema_node, sn.ListNode):
         node.keys = tuple(name for name, _module in schema_node.keys)
     node.children = _children(schema_node, namespaces)
+    node.mandatory = _mandatory(schema_node, node, namespaces)
     return tag, node
+
+
+def _unconditional(child: sn.SchemaNode, parent: sn.InternalNode) -> bool:
+    """Whether a data child is there whenever its parent is: no choice, case or ``when`` between."""
+    if getattr(child, "when", None) is not None:
+        return False
+    up = child.parent
+    while up is not None and up is not parent:
+        if not isinstance(up, sn.InternalNode) or isinstance(up, sn.ChoiceNode | sn.CaseNode | sn.GroupNode):
+            return False
+        up = up.parent
+    return True
+
+
+def _mandatory(
+    schema_node: sn.InternalNode, node: Node, namespaces: dict[str, str]
+) -> tuple[tuple[str, ...], ...]:
+    paths: list[tuple[str, ...]] = []
+    for child in schema_node.data_children():
+        if child.ns not in namespaces or not child.config or not _unconditional(child, schema_node):
+            continue
+        tag = f"{{{namespaces[child.ns]}}}{child.name}"
+        if isinstance(child, sn.LeafNode) and child.mandatory and child.name not in node.keys:
+            paths.append((tag,))
+        elif isinstance(child, sn.ContainerNode) and not child.presence:
+            paths.extend((tag, *path) for path in node.children[tag].mandatory)
+    return tuple(paths)
 
 
 def _children(parent: sn.InternalNode, namespaces: dict[str, str]) -> dict[str, Node]:
