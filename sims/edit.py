@@ -9,7 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from sims.errors import RpcError
-from sims.schema import Schema
+from sims.schema import Node, Schema
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 OPERATION_ATTR = f"{{{NC_NS}}}operation"
@@ -54,22 +54,29 @@ class EditApplier:
         """Apply the edit; raises the first error unless continuing on errors, then returns them."""
         self._config = config
         for child in element_children(config):
-            self._guarded(tree, child, default_operation, top=True)
+            self._guarded(tree, child, default_operation)
         return self.errors
 
-    def _guarded(
-        self, parent: etree._Element, edit: etree._Element, inherited: str, top: bool = False
-    ) -> None:
+    def _guarded(self, parent: etree._Element, edit: etree._Element, inherited: str) -> None:
         try:
-            if top and not self.schema.knows_root(edit.tag):
-                raise self._error("unknown-element", edit, f"unknown element '{local_name(edit)}'")
             self._process(parent, edit, inherited)
         except RpcError as error:
             if not self.continue_on_error:
                 raise
             self.errors.append(error)
 
+    def _known(self, parent: etree._Element, edit: etree._Element) -> Node:
+        """The schema node of an edit element; unknown-element if the device's YANG has none, and
+        invalid-value for state (``config false``) data."""
+        node = self.schema.child(parent, str(edit.tag))
+        if node is None:
+            raise self._error("unknown-element", edit, f"unknown element '{local_name(edit)}'")
+        if not node.config:
+            raise self._error("invalid-value", edit, f"'{local_name(edit)}' is state data (config false)")
+        return node
+
     def _process(self, parent: etree._Element, edit: etree._Element, inherited: str) -> None:
+        node = self._known(parent, edit)
         operation = self._operation(edit, inherited)
         match = self._find(parent, edit)
         children = element_children(edit)
@@ -100,7 +107,7 @@ class EditApplier:
                 self._guarded(match, child, "none")
             return
         if not children:
-            self._check_leaf(edit)
+            self._check_leaf(edit, node)
             if match is None:
                 self._build(parent, edit)
             elif not element_children(match):
@@ -123,7 +130,7 @@ class EditApplier:
         return value
 
     def _find(self, parent: etree._Element, edit: etree._Element) -> etree._Element | None:
-        keys = self.schema.list_keys(edit.tag, str(parent.tag)) if element_children(edit) else ()
+        keys = self.schema.list_keys(str(edit.tag), parent) if element_children(edit) else ()
         if not keys:
             return next(parent.iterchildren(edit.tag), None)
         wanted: dict[str, str] = {}
@@ -143,10 +150,10 @@ class EditApplier:
                 return candidate
         return None
 
-    def _check_leaf(self, edit: etree._Element) -> None:
+    def _check_leaf(self, edit: etree._Element, node: Node) -> None:
         if not self.check_values:
             return
-        problem = self.schema.check_leaf(edit)
+        problem = self.schema.check_leaf(edit, node)
         if problem is not None:
             raise self._error("invalid-value", edit, problem)
 
@@ -169,12 +176,13 @@ class EditApplier:
 
     def _build(self, parent: etree._Element, edit: etree._Element) -> etree._Element:
         """Copy an edit subtree under ``parent`` (operations stripped, values checked)."""
-        if self.schema.list_keys(edit.tag, str(parent.tag)) and element_children(edit):
+        node = self._known(parent, edit)
+        if node.is_list and element_children(edit):
             self._find(parent, edit)  # raises missing-element when a key is absent
         element = self._new_element(parent, edit)
         children = element_children(edit)
         if not children:
-            self._check_leaf(edit)
+            self._check_leaf(edit, node)
             element.text = _text(edit) or None
         for child in children:
             self._build(element, child)
@@ -191,22 +199,64 @@ class EditApplier:
 
 
 def validate_tree(schema: Schema, root: etree._Element) -> list[RpcError]:
-    """Check every list entry has its keys and every typed leaf a valid value."""
+    """Check a whole configuration tree against the schema: every element known and configuration,
+    every list entry with its keys, every leaf a valid value; then the model's cross-leaf rules."""
     errors: list[RpcError] = []
-    for node in root.iterdescendants():
-        if not isinstance(node.tag, str):
-            continue
-        up = node.getparent()
-        for key in schema.list_keys(node.tag, None if up is None else str(up.tag)) if len(node) else ():
-            if next(node.iterchildren(_key_tag(node.tag, key)), None) is None:
-                errors.append(_tree_error(schema, root, node, "missing-element", f"missing key '{key}'", key))
-        if len(node) == 0:
-            problem = schema.check_leaf(node)
-            if problem is not None:
-                errors.append(_tree_error(schema, root, node, "invalid-value", problem, local_name(node)))
+    _validate_children(schema, root, root, schema.top, errors)
     if not errors:
         errors.extend(schema.check_rules(root))
     return errors
+
+
+def _validate_children(
+    schema: Schema,
+    root: etree._Element,
+    parent: etree._Element,
+    nodes: dict[str, Node],
+    errors: list[RpcError],
+) -> None:
+    for element in parent.iterchildren(etree.Element):
+        node = nodes.get(str(element.tag))
+        if node is None or not node.config:
+            why = "unknown element" if node is None else "state data (config false) in a configuration"
+            errors.append(
+                _tree_error(
+                    schema,
+                    root,
+                    element,
+                    "unknown-element" if node is None else "invalid-value",
+                    f"{why}: '{local_name(element)}'",
+                    local_name(element),
+                )
+            )
+            continue
+        for path in node.mandatory:
+            if next(element.iterchildren(path[0]), None) is None:
+                where = "/".join(etree.QName(tag).localname for tag in path)
+                errors.append(
+                    _tree_error(
+                        schema,
+                        root,
+                        element,
+                        "missing-element",
+                        f"missing mandatory '{where}'",
+                        etree.QName(path[-1]).localname,
+                    )
+                )
+        if node.is_list and len(element):
+            for key in node.keys:
+                if next(element.iterchildren(_key_tag(str(element.tag), key)), None) is None:
+                    errors.append(
+                        _tree_error(schema, root, element, "missing-element", f"missing key '{key}'", key)
+                    )
+        if len(element) == 0:
+            problem = node.type.check(element.text or "") if node.type is not None else None
+            if problem is not None:
+                errors.append(
+                    _tree_error(schema, root, element, "invalid-value", problem, local_name(element))
+                )
+        else:
+            _validate_children(schema, root, element, node.children, errors)
 
 
 def _tree_error(

@@ -21,9 +21,8 @@ from pygnmi.spec.v080 import gnmi_pb2
 from sims.edit import element_children
 from sims.gnmi.modules import GnmiError, ModuleTable
 from sims.gnmi.paths import plain_value
-from sims.schema import LeafType, Schema
+from sims.schema import LEAF_LIST, LIST, Schema
 
-INT32_MIN, UINT32_MAX = -(2**31), 2**32 - 1
 _INTEGER = re.compile(r"-?(0|[1-9]\d{0,18})")
 
 
@@ -76,7 +75,7 @@ class Codec:
         children = element_children(node)
         if not children:
             up = node.getparent()
-            if up is None or self.schema.list_keys(str(node.tag), str(up.tag)):
+            if up is None or self.schema.list_keys(str(node.tag), up):
                 return {}
             return self.leaf_json(node)
         namespace = etree.QName(node).namespace if node.getparent() is not None else None
@@ -86,7 +85,8 @@ class Codec:
         result: dict[str, Any] = {}
         for tag, members in groups.items():
             name = self._member_name(tag, namespace)
-            if self.schema.list_keys(tag, str(node.tag)) or len(members) > 1:
+            member_node = self.schema.child(node, tag)
+            if len(members) > 1 or (member_node is not None and member_node.kind in (LIST, LEAF_LIST)):
                 result[name] = [self.to_json(member) for member in members]
             else:
                 result[name] = self.to_json(members[0])
@@ -95,12 +95,13 @@ class Codec:
     def leaf_json(self, leaf: etree._Element) -> Any:
         """The JSON scalar of a leaf, typed from the schema where it knows the leaf."""
         text = (leaf.text or "").strip()
-        leaf_type = self._leaf_type(leaf)
-        kind = leaf_type.kind if leaf_type is not None else None
+        node = self.schema.node(leaf)
+        leaf_type = node.type if node is not None else None
+        kind = leaf_type.kind if leaf_type is not None and leaf_type.kind in ("boolean", "int") else None
         if kind == "boolean" or (kind is None and not self.ietf and text in ("true", "false")):
             return text == "true" if text in ("true", "false") else text
         if _INTEGER.fullmatch(text) and (kind == "int" or (kind is None and not self.ietf)):
-            small = leaf_type is not None and _fits_32_bits(leaf_type)
+            small = leaf_type is not None and not leaf_type.wide
             return int(text) if small or not self.ietf else text
         prefix, sep, local = text.partition(":")
         if sep and prefix in leaf.nsmap:
@@ -115,14 +116,6 @@ class Codec:
             if module:
                 return f"{module}:{qname.localname}"
         return qname.localname
-
-    def _leaf_type(self, leaf: etree._Element) -> LeafType | None:
-        tag = str(leaf.tag)
-        for ancestor in leaf.iterancestors() if self.schema.overrides else ():
-            override = self.schema.overrides.get((str(ancestor.tag), tag))
-            if override is not None:
-                return override
-        return self.schema.leaves.get(tag)
 
     # -- JSON to tree ---------------------------------------------------------------------------
     def merge(self, target: etree._Element, value: Any, where: str) -> None:
@@ -141,7 +134,7 @@ class Codec:
                 for item in sub:
                     self.set_leaf(target, tag, item, here, append=True)
             elif isinstance(sub, dict):
-                if self.schema.list_keys(tag, str(target.tag)):
+                if self.schema.list_keys(tag, target):
                     self._merge_entry(target, tag, sub, here)
                     continue
                 child = next(target.iterchildren(tag), None)
@@ -160,7 +153,8 @@ class Codec:
         if existing is not None and element_children(existing):
             raise _invalid(f"{where}: is a container, not a leaf")
         local = etree.QName(tag).localname
-        is_key = existing is not None and local in self.schema.list_keys(str(parent.tag))
+        above = self.schema.node(parent)
+        is_key = existing is not None and above is not None and above.is_list and local in above.keys
         if is_key and existing is not None and plain_value(existing) != text.rsplit(":", 1)[-1]:
             raise _invalid(f"{where}: key value '{value}' does not match the list entry")
         namespace = etree.QName(tag).namespace
@@ -194,7 +188,7 @@ class Codec:
         return text, {}
 
     def _merge_entry(self, parent: etree._Element, tag: str, entry: dict[str, Any], where: str) -> None:
-        keys = self.schema.list_keys(tag)
+        keys = self.schema.list_keys(tag, parent)
         wanted: dict[str, str] = {}
         for key in keys:
             found = [v for k, v in entry.items() if k.rsplit(":", 1)[-1] == key]
@@ -237,9 +231,3 @@ class Codec:
         if at_root and not self.schema.knows_root(tag):
             raise _invalid(f"{where}/{local or member}: unknown top-level element")
         return tag
-
-
-def _fits_32_bits(leaf_type: LeafType) -> bool:
-    low = leaf_type.minimum if leaf_type.minimum is not None else INT32_MIN - 1
-    high = leaf_type.maximum if leaf_type.maximum is not None else UINT32_MAX + 1
-    return low >= INT32_MIN and high <= UINT32_MAX

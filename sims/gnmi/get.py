@@ -21,15 +21,14 @@ STATE_CONTAINER = "state"
 
 
 def _keep_state(node: etree._Element, schema: Schema) -> bool:
-    """Prune ``node`` to its state subtrees, OpenConfig ``state`` containers and the model's own
-    state elements (``schema.is_state``, e.g. 3GPP ``kpis`` and ``operationalState``), plus the list
-    keys leading to them; False if nothing is left."""
-    up = node.getparent()
-    keys = schema.list_keys(str(node.tag), None if up is None else str(up.tag))
+    """Prune ``node`` to its state subtrees (``config false`` in the model's YANG: OpenConfig
+    ``state`` containers, 3GPP ``operationalState``, the ``kpis``), plus the list keys leading to
+    them; False if nothing is left."""
+    keys = schema.list_keys(str(node.tag), node.getparent())
     kept = False
     for child in element_children(node):
         local = etree.QName(child).localname
-        if local == STATE_CONTAINER or schema.is_state(str(child.tag)):
+        if local == STATE_CONTAINER or schema.is_state(child):
             kept = True
         elif element_children(child):
             if _keep_state(child, schema):

@@ -1,7 +1,8 @@
 """YANG module names <-> XML namespaces, for RFC 7951 names and gNMI origins.
 
 A model's table comes from its NETCONF module capabilities (``ns?module=NAME&revision=DATE``),
-completed by a few well-known identity modules that models reference without announcing.
+completed by the other modules its YANG loads (the identities' modules, e.g. iana-if-type or
+openconfig-network-instance-types), from its derived schema.
 """
 
 from __future__ import annotations
@@ -12,20 +13,6 @@ from urllib.parse import parse_qs
 import grpc
 
 from sims.models.base import DeviceModel
-
-WELL_KNOWN: dict[str, str] = {
-    "urn:ietf:params:xml:ns:yang:iana-if-type": "iana-if-type",
-    "urn:ietf:params:xml:ns:yang:ietf-interfaces": "ietf-interfaces",
-    "urn:ietf:params:xml:ns:yang:ietf-inet-types": "ietf-inet-types",
-    "urn:ietf:params:xml:ns:yang:ietf-yang-types": "ietf-yang-types",
-    "http://openconfig.net/yang/network-instance-types": "openconfig-network-instance-types",
-    "http://openconfig.net/yang/policy-types": "openconfig-policy-types",
-    "http://openconfig.net/yang/openconfig-types": "openconfig-types",
-    "http://openconfig.net/yang/types/inet": "openconfig-inet-types",
-    "http://openconfig.net/yang/types/yang": "openconfig-yang-types",
-    "http://openconfig.net/yang/bgp-types": "openconfig-bgp-types",
-    "http://openconfig.net/yang/qos-types": "openconfig-qos-types",
-}
 
 # Origins naming the whole OpenConfig tree (or no tree at all) rather than one module.
 NEUTRAL_ORIGINS = frozenset({"", "openconfig", "oc", "rfc7951"})
@@ -84,8 +71,9 @@ def _organization(namespace: str) -> str:
     return "ROM simulators"
 
 
-def build_table(capabilities: tuple[str, ...]) -> ModuleTable:
-    """A table from NETCONF module capability URIs plus the well-known identity modules."""
+def build_table(capabilities: tuple[str, ...], loaded: dict[str, str]) -> ModuleTable:
+    """A table from NETCONF module capability URIs plus the modules the model loads besides
+    (``loaded``: namespace -> module name)."""
     table = ModuleTable()
     for capability in capabilities:
         namespace, _, query = capability.partition("?")
@@ -96,7 +84,7 @@ def build_table(capabilities: tuple[str, ...]) -> ModuleTable:
         table.add(namespace, module)
         revision = params.get("revision", [""])[0]
         table.models.append(ModelInfo(module, _organization(namespace), revision))
-    for namespace, module in WELL_KNOWN.items():
+    for namespace, module in sorted(loaded.items()):
         table.add(namespace, module)
     return table
 
@@ -108,5 +96,7 @@ def table_for(model: DeviceModel) -> ModuleTable:
     """The module table of a device model (cached by its capabilities: per-device model copies share it)."""
     table = _TABLES.get(model.module_capabilities)
     if table is None:
-        table = _TABLES[model.module_capabilities] = build_table(model.module_capabilities)
+        table = _TABLES[model.module_capabilities] = build_table(
+            model.module_capabilities, model.schema.modules
+        )
     return table

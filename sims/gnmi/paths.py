@@ -207,7 +207,7 @@ def ensure(root: etree._Element, steps: list[Step], schema: Schema) -> etree._El
     for index, step in enumerate(steps):
         found = [child for child in element_children(node) if _matches(child, step)]
         if found:
-            keys = schema.list_keys(found[0].tag, str(node.tag))
+            keys = schema.list_keys(str(found[0].tag), node)
             if keys and set(step.keys) != set(keys):
                 raise _invalid(f"list '{step.name}' needs key(s) {', '.join(keys)} in the path")
             node = found[0]
@@ -221,7 +221,7 @@ def ensure(root: etree._Element, steps: list[Step], schema: Schema) -> etree._El
             {None: etree.QName(tag).namespace} if etree.QName(tag).namespace != node.nsmap.get(None) else None
         )
         child = etree.SubElement(node, tag, nsmap=nsmap)
-        keys = schema.list_keys(tag, str(node.tag))
+        keys = schema.list_keys(tag, node)
         if step.keys and set(step.keys) != set(keys):
             raise _invalid(f"'{step.name}' is keyed by {', '.join(keys) or 'nothing'}")
         for key in keys:
@@ -239,7 +239,7 @@ def path_of(node: etree._Element, schema: Schema) -> gnmi_pb2.Path:
     current: etree._Element | None = node
     while current is not None and current.getparent() is not None:
         elem = gnmi_pb2.PathElem(name=etree.QName(current).localname)
-        for key in schema.list_keys(current.tag, str(current.getparent().tag)):
+        for key in schema.list_keys(str(current.tag), current.getparent()):
             namespace = etree.QName(current).namespace
             key_node = current.find(f"{{{namespace}}}{key}" if namespace else key)
             if key_node is not None:

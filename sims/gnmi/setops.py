@@ -42,9 +42,20 @@ def _delete(tree: etree._Element, steps: list[Step], codec: Codec) -> None:
     for node in resolve(tree, steps):
         parent = node.getparent()
         assert parent is not None
-        if etree.QName(node).localname in codec.schema.list_keys(str(parent.tag)):
+        if _is_key(node, codec):
             raise _invalid(f"{_text(steps)}: a list key cannot be deleted on its own")
         parent.remove(node)
+
+
+def _is_key(node: etree._Element, codec: Codec) -> bool:
+    """Whether an element is a key leaf of the list entry holding it."""
+    entry = node.getparent()
+    above = codec.schema.node(entry) if entry is not None else None
+    return above is not None and above.is_list and etree.QName(node).localname in above.keys
+
+
+def _tags_of(steps: list[Step], codec: Codec) -> list[str]:
+    return [_tag_of(steps[: index + 1], codec) for index in range(len(steps))]
 
 
 def _tag_of(steps: list[Step], codec: Codec) -> str:
@@ -60,7 +71,8 @@ def _tag_of(steps: list[Step], codec: Codec) -> str:
 def _write(tree: etree._Element, steps: list[Step], value: Any, codec: Codec, replace: bool) -> None:
     where = _text(steps) if steps else ""
     tag = _tag_of(steps, codec) if steps and not has_wildcards(steps) else ""
-    if len(steps) > 1 and not steps[-1].keys and codec.schema.list_keys(tag, _tag_of(steps[:-1], codec)):
+    named = codec.schema.node_at(_tags_of(steps, codec)) if tag else None
+    if len(steps) > 1 and not steps[-1].keys and named is not None and named.is_list:
         list_tag = tag
         parent = ensure(tree, steps[:-1], codec.schema)
         if replace:
@@ -78,7 +90,7 @@ def _write(tree: etree._Element, steps: list[Step], value: Any, codec: Codec, re
     target = ensure(tree, steps, codec.schema)
     if replace:
         up = target.getparent()
-        keys = codec.schema.list_keys(str(target.tag), str(up.tag)) if up is not None else ()
+        keys = codec.schema.list_keys(str(target.tag), up) if up is not None else ()
         for child in element_children(target):
             if etree.QName(child).localname not in keys:
                 target.remove(child)

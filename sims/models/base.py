@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from lxml import etree
 
-from sims.schema import Schema
+from sims.schema import Rule, Schema
+from sims.schema_yang import model_schema
+from sims.yanglib import YangSpec, capabilities
 
 if TYPE_CHECKING:
     from sims.kpi import Conditions
@@ -55,27 +57,40 @@ class DeviceModel:
     """A device model: ``initial_config(hostname)`` and ``operational(running, uptime_s)`` build trees
     rooted at ``<data>`` in the NETCONF base namespace.
 
-    ``rpcs`` maps the Clark tag of a custom operation to its handler; ``live_state`` (optional) is the
-    condition-aware form of ``operational``; ``environment`` is set on a per-device copy by
-    ``bind_environment``."""
+    ``yang`` names the modules the device implements and its deviation module: its ``schema`` is
+    derived from them (once per process), its module capabilities announce them; ``rules`` are
+    the cross-leaf checks its YANG does not state. ``rpcs`` maps the Clark tag of a custom operation
+    to its handler; ``live_state`` (optional) is the condition-aware form of ``operational``;
+    ``environment`` is set on a per-device copy by ``bind_environment``."""
 
     name: str
     platform: str
-    schema: Schema
-    module_capabilities: tuple[str, ...]
+    yang: YangSpec
     initial_config: Callable[[str], etree._Element]
     operational: Callable[[etree._Element, float], etree._Element]
     writable_running: bool = False
     rpcs: Mapping[str, ModelRpc] = field(default_factory=dict)
     live_state: LiveState | None = None
     environment: Environment | None = None
+    rules: tuple[Rule, ...] = ()
+    extra_capabilities: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> Schema:
+        """The data tree the datastore and the protocol servers check edits against."""
+        return model_schema(self.yang, self.rules)
+
+    @property
+    def module_capabilities(self) -> tuple[str, ...]:
+        """NETCONF module capabilities: the YANG modules (and deviations), then the extra ones."""
+        return capabilities(self.yang) + self.extra_capabilities
 
 
 def bind_environment(
     model: DeviceModel,
     environment: Environment,
     rpcs: Mapping[str, ModelRpc] | None = None,
-    capabilities: tuple[str, ...] = (),
+    extra: tuple[str, ...] = (),
 ) -> DeviceModel:
     """A per-device copy of ``model`` whose state sees ``environment`` and which adds ``rpcs``."""
     operational = model.operational
@@ -90,8 +105,8 @@ def bind_environment(
         operational=operational,
         environment=environment,
         rpcs={**model.rpcs, **(rpcs or {})},
-        module_capabilities=model.module_capabilities
-        + tuple(cap for cap in capabilities if cap not in model.module_capabilities),
+        extra_capabilities=model.extra_capabilities
+        + tuple(cap for cap in extra if cap not in model.module_capabilities),
     )
 
 

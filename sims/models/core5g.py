@@ -14,8 +14,8 @@ capacity, the SMF's UPF associations) is in ROM's augment ``rom-5g-slice-ext`` (
       AMFFunction[id]/attributes/{..., commModelList[groupId],
                                   aMFIdentifier/{amfRegionId, amfSetId, amfPointer}, sNSSAIList[sd sst]}
 
-``<get>`` adds ``attributes/operationalState`` and ``kpis`` (urn:rom:sim:kpi): ``sessionCount``
-(Open5GS ``fivegs_upffunction_upf_sessionnbr`` / ``fivegs_smffunction_sm_sessionnbr``),
+``<get>`` adds ``kpis`` (urn:rom:sim:kpi; Release 17 gives these functions no ``operationalState``):
+``sessionCount`` (Open5GS ``fivegs_upffunction_upf_sessionnbr`` / ``fivegs_smffunction_sm_sessionnbr``),
 ``registeredUeCount`` on the AMF, and per slice sessions and user-plane latency.
 """
 
@@ -29,7 +29,7 @@ from lxml import etree
 
 from sims.kpi import Conditions, CoreSlice, SessionKpis, profile, session_kpis
 from sims.models.base import NC_NS, DeviceModel, parse_data
-from sims.schema import UINT8, UINT32, LeafType, Schema, uint
+from sims.yanglib import YangSpec
 
 ME = "urn:3gpp:sa5:_3gpp-common-managed-element"
 EXT = "urn:rom:yang:rom-5g-slice-ext"
@@ -37,13 +37,6 @@ UPF = "urn:3gpp:sa5:_3gpp-5gc-nrm-upffunction"
 SMF = "urn:3gpp:sa5:_3gpp-5gc-nrm-smffunction"
 AMF = "urn:3gpp:sa5:_3gpp-5gc-nrm-amffunction"
 KPI = "urn:rom:sim:kpi"
-REVISIONS = {  # of the Release 17 modules in ../shared/reference/yang/3gpp
-    "_3gpp-common-managed-element": "2021-01-16",
-    "_3gpp-5gc-nrm-upffunction": "2020-11-05",
-    "_3gpp-5gc-nrm-smffunction": "2020-11-05",
-    "_3gpp-5gc-nrm-amffunction": "2022-01-07",
-}
-EXT_MODULE = f"{EXT}?module=rom-5g-slice-ext&revision=2026-12-07"
 DEFAULT_SLICE = "<sNSSAIList><sd>FFFFFF</sd><sst>1</sst>{dnns}</sNSSAIList>"
 DEFAULT_DNNS = f"<dnnList xmlns='{EXT}'><dnn>internet</dnn></dnnList>"
 COMM_MODEL = (
@@ -51,44 +44,6 @@ COMM_MODEL = (
     "<commModelType>DIRECT_COMMUNICATION_WITH_NRF</commModelType></commModelList>"
 )
 DEFAULT_MAX_SESSIONS = 10000
-
-
-def _schema(
-    ns: str,
-    root: str,
-    prefix: str,
-    leaves: dict[str, LeafType],
-    ext_keys: dict[str, tuple[str, ...]] | None = None,
-    ext_leaves: dict[str, LeafType] | None = None,
-) -> Schema:
-    """The function's schema: ``leaves`` by local name in its namespace, ``ext_*`` in ROM's augment."""
-    return Schema(
-        keys={
-            f"{{{ME}}}ManagedElement": ("id",),
-            f"{{{ns}}}{root}": ("id",),
-            f"{{{ns}}}sNSSAIList": ("sd", "sst"),
-            f"{{{ns}}}pLMNIdList": ("mcc", "mnc"),
-            f"{{{ns}}}managedNFProfile": ("idx",),
-            f"{{{ns}}}commModelList": ("groupId",),
-            f"{{{EXT}}}dnnList": ("dnn",),
-            f"{{{KPI}}}slice": ("sst", "sd"),  # per-slice KPIs: one list entry per S-NSSAI
-            **{f"{{{EXT}}}{name}": value for name, value in (ext_keys or {}).items()},
-        },
-        leaves={
-            f"{{{ns}}}sst": uint(255, 1),
-            f"{{{ns}}}sd": LeafType(pattern="[0-9A-Fa-f]{6}"),
-            f"{{{ns}}}mcc": LeafType(pattern="[0-9]{3}"),
-            f"{{{ns}}}mnc": LeafType(pattern="[0-9]{2,3}"),
-            f"{{{ns}}}priorityLabel": UINT32,
-            f"{{{ME}}}priorityLabel": UINT32,
-            f"{{{EXT}}}dnn": LeafType(pattern=r"[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?"),
-            **{f"{{{ns}}}{name}": value for name, value in leaves.items()},
-            **{f"{{{EXT}}}{name}": value for name, value in (ext_leaves or {}).items()},
-        },
-        prefixes={ME: "me3gpp", ns: prefix, EXT: "rom5g", KPI: "rom-kpi"},
-        roots=frozenset({f"{{{ME}}}ManagedElement"}),
-        state=frozenset({f"{{{KPI}}}kpis", f"{{{ns}}}operationalState", f"{{{EXT}}}associationState"}),
-    )
 
 
 def _text(node: etree._Element, path: str, default: str = "") -> str:
@@ -135,7 +90,6 @@ def _live_state(
             attributes = function.find(f"{{{ns}}}attributes")
             if attributes is None:
                 attributes = etree.SubElement(function, f"{{{ns}}}attributes")
-            _leaf(attributes, f"{{{ns}}}operationalState", "ENABLED")
             fill(function, attributes, uptime, conditions)
         return data
 
@@ -189,20 +143,23 @@ def _initial(ns: str, root: str, body: Callable[[str], str]) -> Callable[[str], 
     return initial_config
 
 
+def _yang(module: str, extension: bool) -> YangSpec:
+    """A function's modules: ManagedElement, its own, ROM's augment (UPF, SMF), the KPIs; and its
+    deviation module (``sims/yang/rom-sim-{upf,smf,amf}-deviations``)."""
+    ext = ("rom-5g-slice-ext",) if extension else ()
+    short = module.rsplit("-", 1)[-1][:3]
+    modules = ("_3gpp-common-managed-element", module, *ext, "rom-sim-kpi")
+    return YangSpec(modules, deviations=f"rom-sim-{short}-deviations")
+
+
 def _model(
-    name: str, ns: str, root: str, module: str, schema: Schema, body: Callable[[str], str], fill: StateFiller
+    name: str, ns: str, root: str, module: str, body: Callable[[str], str], fill: StateFiller
 ) -> DeviceModel:
     live = _live_state(ns, root, fill)
     return DeviceModel(
         name=name,
         platform="rom-5gc",
-        schema=schema,
-        module_capabilities=(
-            f"{ME}?module=_3gpp-common-managed-element&revision={REVISIONS['_3gpp-common-managed-element']}",
-            f"{ns}?module={module}&revision={REVISIONS[module]}",
-            EXT_MODULE,
-            f"{KPI}?module=rom-sim-kpi&revision=2025-01-01",
-        ),
+        yang=_yang(module, extension=name != "amf"),
         initial_config=_initial(ns, root, body),
         operational=lambda running, uptime: live(running, uptime, Conditions()),
         live_state=live,
@@ -214,7 +171,6 @@ UPF_MODEL = _model(
     UPF,
     "UPFFunction",
     "_3gpp-5gc-nrm-upffunction",
-    _schema(UPF, "UPFFunction", "upf3gpp", {}, ext_leaves={"maxSessions": uint(4294967295, 1)}),
     lambda _host: (
         DEFAULT_SLICE.format(dnns=DEFAULT_DNNS)
         + f"<maxSessions xmlns='{EXT}'>{DEFAULT_MAX_SESSIONS}</maxSessions>"
@@ -226,7 +182,6 @@ SMF_MODEL = _model(
     SMF,
     "SMFFunction",
     "_3gpp-5gc-nrm-smffunction",
-    _schema(SMF, "SMFFunction", "smf3gpp", {}, ext_keys={"upfAssociationList": ("upfId",)}),
     lambda _host: DEFAULT_SLICE.format(dnns=DEFAULT_DNNS) + COMM_MODEL,
     _fill_smf,
 )
@@ -235,12 +190,6 @@ AMF_MODEL = _model(
     AMF,
     "AMFFunction",
     "_3gpp-5gc-nrm-amffunction",
-    _schema(
-        AMF,
-        "AMFFunction",
-        "amf3gpp",
-        {"amfRegionId": UINT8, "amfSetId": uint(1023), "amfPointer": uint(63)},
-    ),
     lambda _host: (
         "<aMFIdentifier><amfRegionId>1</amfRegionId><amfSetId>1</amfSetId><amfPointer>0</amfPointer>"
         "</aMFIdentifier>" + DEFAULT_SLICE.format(dnns="") + COMM_MODEL

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import zlib
-from dataclasses import replace
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -30,59 +29,20 @@ from lxml import etree
 from sims.errors import RpcError
 from sims.kpi import CellKpis, CellSpec, Conditions, SliceKpis, SlicePolicy, cell_kpis, slice_totals
 from sims.models.base import NC_NS, DeviceModel, parse_data
-from sims.schema import UINT32, LeafType, Schema, enum, uint
+from sims.schema import Schema
+from sims.yanglib import YangSpec
 
 ME = "urn:3gpp:sa5:_3gpp-common-managed-element"
 GNBDU = "urn:3gpp:sa5:_3gpp-nr-nrm-gnbdufunction"
 CELL = "urn:3gpp:sa5:_3gpp-nr-nrm-nrcelldu"
 RRM = "urn:rom:yang:rom-nr-rrm-ext"  # RRMPolicyRatio under NRCellDU (later-release placement)
 KPI = "urn:rom:sim:kpi"
-SD = LeafType(pattern="[0-9A-Fa-f]{6}")
-SST = uint(255, 1)
-RATIO = uint(100)
 PRB_TYPES = frozenset({"PRB", "PRB_DL"})
 INITIAL_CELLS = ((1, 100), (2, 40))  # (cellLocalId, bSChannelBwDL MHz)
 PRBS_30KHZ = {  # bSChannelBwDL (MHz) -> PRBs at 30 kHz subcarrier spacing (TS 38.101-1 table 5.3.2-1)
     **{5: 11, 10: 24, 15: 38, 20: 51, 25: 65, 30: 78, 40: 106},
     **{50: 133, 60: 162, 70: 189, 80: 217, 90: 245, 100: 273},
 }
-MEMBER_KEYS = ("mcc", "mnc", "sd", "sst")
-
-SCHEMA = Schema(
-    keys={
-        f"{{{ME}}}ManagedElement": ("id",),
-        f"{{{GNBDU}}}GNBDUFunction": ("id",),
-        f"{{{CELL}}}NRCellDU": ("id",),
-        f"{{{RRM}}}RRMPolicyRatio": ("id",),
-        f"{{{RRM}}}rRMPolicyMemberList": MEMBER_KEYS,
-        f"{{{GNBDU}}}rRMPolicyMemberList": MEMBER_KEYS,
-        f"{{{CELL}}}rRMPolicyMemberList": MEMBER_KEYS,
-        f"{{{CELL}}}pLMNInfoList": MEMBER_KEYS,
-        f"{{{CELL}}}nPNIdentityList": ("idx",),
-        f"{{{CELL}}}plmnid": ("mcc", "mnc"),
-        f"{{{KPI}}}slice": ("sst", "sd"),  # per-slice KPIs: one list entry per S-NSSAI
-    },
-    leaves={
-        f"{{{GNBDU}}}gNBId": UINT32,
-        f"{{{GNBDU}}}gNBIdLength": uint(32, 22),
-        f"{{{GNBDU}}}gNBDUId": LeafType("int", 0, 68719476735),
-        f"{{{CELL}}}cellLocalId": uint(16383),
-        f"{{{CELL}}}administrativeState": enum("LOCKED", "UNLOCKED", "SHUTTING_DOWN"),
-        f"{{{CELL}}}nRPCI": uint(1007),
-        f"{{{CELL}}}bSChannelBwDL": enum(*(str(mhz) for mhz in PRBS_30KHZ)),
-        f"{{{RRM}}}resourceType": enum("PRB", "PRB_UL", "PRB_DL", "RRC", "DRB"),
-        f"{{{RRM}}}rRMPolicyMaxRatio": RATIO,
-        f"{{{RRM}}}rRMPolicyMinRatio": RATIO,
-        f"{{{RRM}}}rRMPolicyDedicatedRatio": RATIO,
-        f"{{{RRM}}}sst": SST,
-        f"{{{RRM}}}sd": SD,
-        f"{{{RRM}}}mcc": LeafType(pattern="[0-9]{3}"),
-        f"{{{RRM}}}mnc": LeafType(pattern="[0-9]{2,3}"),
-    },
-    prefixes={ME: "me3gpp", GNBDU: "gnbdu3gpp", CELL: "nrcelldu3gpp", RRM: "romrrm", KPI: "rom-kpi"},
-    roots=frozenset({f"{{{ME}}}ManagedElement"}),
-)
-
 
 def _text(node: etree._Element, path: str, default: str = "") -> str:
     return (node.findtext(path) or default).strip()
@@ -148,13 +108,6 @@ def _check_cell(schema: Schema, root: etree._Element, cell: etree._Element, cell
             message = f"cell {cell_id}: the {label} values of its PRB policies add up to {total} (> 100)"
             errors.append(_error(schema, root, cell, "operation-failed", message))
     return errors
-
-
-SCHEMA = replace(
-    SCHEMA,
-    rules=(check_rrm,),
-    state=frozenset({f"{{{KPI}}}kpis", f"{{{CELL}}}operationalState"}),
-)
 
 
 DEFAULT_MEMBER = "<mcc>001</mcc><mnc>01</mnc><sd>FFFFFF</sd><sst>1</sst>"
@@ -289,20 +242,23 @@ def operational(running: etree._Element, uptime: float) -> etree._Element:
     return live_state(running, uptime, Conditions())
 
 
-MODULES = (
-    (ME, "_3gpp-common-managed-element", "2021-01-16"),
-    (GNBDU, "_3gpp-nr-nrm-gnbdufunction", "2021-10-28"),
-    (CELL, "_3gpp-nr-nrm-nrcelldu", "2021-10-28"),
-    ("urn:3gpp:sa5:_3gpp-nr-nrm-rrmpolicy", "_3gpp-nr-nrm-rrmpolicy", "2020-11-05"),
-    (RRM, "rom-nr-rrm-ext", "2026-12-07"),
-    (KPI, "rom-sim-kpi", "2025-01-01"),
+YANG = YangSpec(  # TS 28.541 Release 17 (sims/yang/upstream/3gpp), ROM's RRM augment, the KPIs
+    (
+        "_3gpp-common-managed-element",
+        "_3gpp-nr-nrm-gnbdufunction",
+        "_3gpp-nr-nrm-nrcelldu",
+        "_3gpp-nr-nrm-rrmpolicy",
+        "rom-nr-rrm-ext",
+        "rom-sim-kpi",
+    ),
+    deviations="rom-sim-gnb-deviations",
 )
 
 GNB = DeviceModel(
     name="gnb",
     platform="rom-ran",
-    schema=SCHEMA,
-    module_capabilities=tuple(f"{ns}?module={module}&revision={rev}" for ns, module, rev in MODULES),
+    yang=YANG,
+    rules=(check_rrm,),
     initial_config=initial_config,
     operational=operational,
     live_state=live_state,

@@ -1,4 +1,4 @@
-"""The OpenConfig router model: schema, initial running config and simple operational state."""
+"""The OpenConfig router model: its YANG, initial running config and simple operational state."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from sims.models.base import NC_NS, DeviceModel, parse_data
-from sims.schema import BOOLEAN, UINT8, UINT16, UINT32, UINT64, Schema, enum, uint
+from sims.yanglib import YangSpec
 
 SYS = "http://openconfig.net/yang/system"
 IF = "http://openconfig.net/yang/interfaces"
@@ -23,84 +23,18 @@ NI_TYPES = "http://openconfig.net/yang/network-instance-types"
 
 INTERFACES = ("Ethernet1", "Ethernet2", "Ethernet3", "Ethernet4")
 
-SCHEMA = Schema(
-    keys={
-        f"{{{IF}}}interface": ("name",),
-        f"{{{IF}}}subinterface": ("index",),
-        f"{{{IP}}}address": ("ip",),
-        f"{{{NI}}}network-instance": ("name",),
-        f"{{{NI}}}interface": ("id",),
-        f"{{{NI}}}protocol": ("identifier", "name"),
-        f"{{{NI}}}neighbor": ("neighbor-address",),
-        f"{{{QOS}}}interface": ("interface-id",),
-        f"{{{QOS}}}queue": ("name",),
-        f"{{{QOS}}}scheduler-policy": ("name",),
-        f"{{{QOS}}}scheduler": ("sequence",),
-        f"{{{QOS}}}input": ("id",),
-        f"{{{RPOL}}}policy-definition": ("name",),
-        f"{{{RPOL}}}statement": ("name",),
-    },
-    leaves={
-        f"{{{IF}}}enabled": BOOLEAN,
-        f"{{{IF}}}mtu": UINT16,
-        f"{{{IF}}}index": UINT32,
-        f"{{{IF}}}type": enum(
-            "ethernetCsmacd", "softwareLoopback", "l3ipvlan", "l2vlan", "ieee8023adLag", "tunnel", "other"
-        ),
-        f"{{{IP}}}prefix-length": uint(32),
-        f"{{{IP}}}enabled": BOOLEAN,
-        f"{{{IP}}}mtu": uint(65535, 68),
-        f"{{{VLAN}}}vlan-id": uint(4094, 1),
-        f"{{{NI}}}type": enum("DEFAULT_INSTANCE", "L3VRF", "L2VSI", "L2P2P", "L2L3"),
-        f"{{{NI}}}enabled": BOOLEAN,
-        f"{{{NI}}}peer-as": UINT32,
-        f"{{{NI}}}as": UINT32,
-        f"{{{QOS}}}priority": enum("STRICT"),
-        f"{{{QOS}}}sequence": UINT32,
-        f"{{{QOS}}}type": enum("ONE_RATE_TWO_COLOR", "TWO_RATE_THREE_COLOR"),
-        f"{{{QOS}}}input-type": enum("QUEUE", "IN_PROFILE", "OUT_PROFILE"),
-        f"{{{QOS}}}weight": UINT64,
-        f"{{{QOS}}}cir": UINT64,
-        f"{{{QOS}}}bc": UINT32,
-        f"{{{QOS}}}queue-id": UINT8,
-    },
-    prefixes={
-        SYS: "oc-sys",
-        IF: "oc-if",
-        IP: "oc-ip",
-        VLAN: "oc-vlan",
-        NI: "oc-netinst",
-        QOS: "oc-qos",
-        RPOL: "oc-rpol",
-    },
-    overrides={(f"{{{IP}}}ipv6", f"{{{IP}}}prefix-length"): uint(128)},
-    not_lists=frozenset(  # the interface's policy binding; a scheduler input's queue (a leafref leaf)
-        {
-            (f"{{{QOS}}}output", f"{{{QOS}}}scheduler-policy"),
-            (f"{{{QOS}}}config", f"{{{QOS}}}queue"),
-            (f"{{{QOS}}}state", f"{{{QOS}}}queue"),
-        }
+YANG = YangSpec(  # upstream OpenConfig (sims/yang/upstream/openconfig), less what the simulator leaves out
+    (
+        "openconfig-interfaces",
+        "openconfig-if-ip",
+        "openconfig-vlan",
+        "openconfig-system",
+        "openconfig-network-instance",
+        "openconfig-qos",
+        "openconfig-routing-policy",
+        "iana-if-type",
     ),
-    roots=frozenset(
-        {
-            f"{{{SYS}}}system",
-            f"{{{IF}}}interfaces",
-            f"{{{NI}}}network-instances",
-            f"{{{QOS}}}qos",
-            f"{{{RPOL}}}routing-policy",
-        }
-    ),
-)
-
-MODULES = (  # the upstream revisions in ../shared/reference/yang/openconfig (served by <get-schema>)
-    ("http://openconfig.net/yang/interfaces", "openconfig-interfaces", "2026-01-06"),
-    ("http://openconfig.net/yang/interfaces/ip", "openconfig-if-ip", "2025-06-20"),
-    ("http://openconfig.net/yang/vlan", "openconfig-vlan", "2023-02-07"),
-    ("http://openconfig.net/yang/system", "openconfig-system", "2026-03-31"),
-    ("http://openconfig.net/yang/network-instance", "openconfig-network-instance", "2026-03-17"),
-    ("http://openconfig.net/yang/qos", "openconfig-qos", "2026-04-30"),
-    ("http://openconfig.net/yang/routing-policy", "openconfig-routing-policy", "2024-11-26"),
-    ("urn:ietf:params:xml:ns:yang:iana-if-type", "iana-if-type", "2017-01-19"),
+    deviations="rom-sim-router-deviations",
 )
 
 
@@ -174,8 +108,7 @@ def operational(running: etree._Element, uptime: float) -> etree._Element:
 ROUTER = DeviceModel(
     name="router",
     platform="rom-router",
-    schema=SCHEMA,
-    module_capabilities=tuple(f"{ns}?module={module}&revision={rev}" for ns, module, rev in MODULES),
+    yang=YANG,
     initial_config=initial_config,
     operational=operational,
 )

@@ -29,6 +29,7 @@ UPF_MODULES = {
     "rom-sim-kpi",
     "rom-sim-reachability",
     "ietf-netconf-monitoring",
+    "rom-sim-upf-deviations",
 }
 
 
@@ -58,7 +59,7 @@ def test_fetch_stores_the_modules_the_upf_announces(
     stored = {p.stem for p in (tmp_path / "yang" / "upf1").glob("*.yang")}
     assert {s.split("@")[0] for s in stored} == UPF_MODULES, output
     assert "_3gpp-5gc-nrm-upffunction@2020-11-05" in stored
-    assert code == 0 and "6 modules in" in output, output
+    assert code == 0 and "7 modules in" in output, output
     code, shown = fetch(tmp_path, fleet, monkeypatch, "show", "upf1")
     assert code == 0 and "rom-5g-slice-ext@2026-12-07" in shown
 

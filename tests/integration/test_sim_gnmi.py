@@ -96,7 +96,10 @@ def test_set_update_replace_delete_visible_over_netconf(fleet: FleetThread) -> N
         response = gc.set(
             delete=["/interfaces/interface[name=Ethernet4]"],
             replace=[
-                ("/interfaces/interface[name=Ethernet3]/config", {"name": "Ethernet3", "enabled": False})
+                (  # config/type is mandatory in OpenConfig: a replace must carry it
+                    "/interfaces/interface[name=Ethernet3]/config",
+                    {"name": "Ethernet3", "type": "iana-if-type:l3ipvlan", "enabled": False},
+                )
             ],
             update=[(MTU_PATH, 9000)],
             encoding="json_ietf",
@@ -104,7 +107,7 @@ def test_set_update_replace_delete_visible_over_netconf(fleet: FleetThread) -> N
         assert [r["op"] for r in response["response"]] == ["DELETE", "REPLACE", "UPDATE"]
         assert response["timestamp"] > 0
         third = gc.get(path=["/interfaces/interface[name=Ethernet3]/config"], datatype="config")
-    assert _value(third) == {"name": "Ethernet3", "enabled": False}
+    assert _value(third) == {"name": "Ethernet3", "type": "l3ipvlan", "enabled": False}  # plain JSON
     assert netconf_mtu(fleet) == ["9000"]
     with netconf(fleet) as m:
         names = m.get_config("running").data_ele.xpath("//i:interface/i:name/text()", namespaces={"i": IF})

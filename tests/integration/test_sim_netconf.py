@@ -106,7 +106,8 @@ def test_hello_capabilities_and_filtered_get_config(connect: Connect) -> None:
         "urn:ietf:params:netconf:capability:confirmed-commit:1.1",
         "urn:ietf:params:netconf:capability:rollback-on-error:1.0",
         "urn:ietf:params:netconf:capability:validate:1.1",
-        "http://openconfig.net/yang/interfaces?module=openconfig-interfaces&revision=2026-01-06",
+        "http://openconfig.net/yang/interfaces?module=openconfig-interfaces"
+        "&deviations=rom-sim-router-deviations&revision=2026-01-06",
     ):
         assert cap in caps
     assert not any("writable-running" in cap for cap in caps)

@@ -9,7 +9,7 @@ from lxml import etree
 
 from sims.datastore import Datastore
 from sims.errors import RpcError
-from sims.models.router import IF, IP, NI, SCHEMA, SYS, VLAN, initial_config
+from sims.models.router import IF, IP, NI, ROUTER, SYS, VLAN, initial_config
 
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 ETH = f"{{{IF}}}interfaces/{{{IF}}}interface"
@@ -47,7 +47,7 @@ def ds(clock: FakeClock, timers: list[FakeTimer]) -> Datastore:
         timers.append(FakeTimer(delay, callback))
         return timers[-1]
 
-    return Datastore(SCHEMA, initial_config("pe1"), clock=clock, wall_clock=clock, scheduler=schedule)
+    return Datastore(ROUTER.schema, initial_config("pe1"), clock=clock, wall_clock=clock, scheduler=schedule)
 
 
 def config(body: str) -> etree._Element:
@@ -369,7 +369,7 @@ def test_copy_config_running_to_candidate(ds: Datastore) -> None:
 def test_shared_initial_tree_is_never_mutated() -> None:
     initial = initial_config("shared")
     before = etree.tostring(initial)
-    one, two = Datastore(SCHEMA, initial), Datastore(SCHEMA, initial)
+    one, two = Datastore(ROUTER.schema, initial), Datastore(ROUTER.schema, initial)
     one.edit("candidate", config(iface("Ethernet1", "<config><enabled>false</enabled></config>")), 1)
     one.commit(1)
     assert etree.tostring(initial) == before
@@ -391,3 +391,32 @@ def test_restart_reverts_a_persisted_confirmed_commit_and_drops_locks(
     with pytest.raises(RpcError) as info:
         ds.commit(3, persist_id="tok")
     assert info.value.tag == "invalid-value"
+
+
+def test_an_edit_inside_its_rpc_envelope_is_checked_like_a_bare_one(ds: Datastore) -> None:
+    body = iface(
+        "Ethernet1",
+        f'<subinterfaces><subinterface><index>7</index><vlan xmlns="{VLAN}"><config>'
+        "<vlan-id>5000</vlan-id></config></vlan></subinterface></subinterfaces>",
+    )
+    rpc = etree.fromstring(f'<rpc xmlns="{NC}"><edit-config><config>{body}</config></edit-config></rpc>')
+    with pytest.raises(RpcError) as info:
+        ds.edit("candidate", rpc[0][0], 1)
+    assert info.value.tag == "invalid-value" and "5000" in info.value.message
+    assert info.value.path is not None and "[oc-if:name='Ethernet1']" in info.value.path
+
+
+@pytest.mark.parametrize(
+    ("inner", "tag", "bad"),
+    [
+        ("<config><no-such-leaf>1</no-such-leaf></config>", "unknown-element", "no-such-leaf"),
+        ("<state><oper-status>UP</oper-status></state>", "invalid-value", "state"),
+    ],
+)
+def test_what_the_yang_lacks_or_makes_state_is_refused(ds: Datastore, inner: str, tag: str, bad: str) -> None:
+    with pytest.raises(RpcError) as info:
+        ds.edit("candidate", config(iface("Ethernet1", inner)), 1)
+    assert (info.value.tag, info.value.info["bad-element"]) == (tag, bad)
+    assert info.value.path is not None and info.value.path.startswith(
+        "/oc-if:interfaces/oc-if:interface[oc-if:name='Ethernet1']"
+    )

@@ -14,11 +14,11 @@ from sims.gnmi.codec import Codec, decode_value
 from sims.gnmi.modules import GnmiError, table_for
 from sims.gnmi.paths import parse_path
 from sims.gnmi.setops import build_set
-from sims.models.router import IF, ROUTER, SCHEMA, VLAN
+from sims.models.router import IF, ROUTER, VLAN
 
 MODULES = table_for(ROUTER)
-IETF = Codec(SCHEMA, MODULES, ietf=True)
-PLAIN = Codec(SCHEMA, MODULES, ietf=False)
+IETF = Codec(ROUTER.schema, MODULES, ietf=True)
+PLAIN = Codec(ROUTER.schema, MODULES, ietf=False)
 
 
 def _update(path: str, value: Any, ietf: bool = True) -> gnmi_pb2.Update:
@@ -80,16 +80,25 @@ def test_set_runs_delete_then_replace_then_update_on_a_copy() -> None:
     request = gnmi_pb2.SetRequest(
         prefix=parse_path("/interfaces"),
         delete=[parse_path("/interface[name=Ethernet4]")],
-        replace=[_update("/interface[name=Ethernet3]/config", {"name": "Ethernet3", "enabled": False})],
+        replace=[
+            _update(
+                "/interface[name=Ethernet3]/config",
+                {"name": "Ethernet3", "type": "iana-if-type:l3ipvlan", "enabled": False},  # type: mandatory
+            )
+        ],
         update=[
             _update("/interface[name=Ethernet3]/config/description", "core", ietf=False),
-            _update("/interface[name=Ethernet4]/config", {"name": "Ethernet4", "mtu": 1500}),
+            _update(
+                "/interface[name=Ethernet4]/config",
+                {"name": "Ethernet4", "type": "iana-if-type:ethernetCsmacd", "mtu": 1500},
+            ),
         ],
     )
     tree, results = build_set(running, request, IETF)
     assert etree.tostring(running) == before
     third, fourth = _interface(tree, "Ethernet3"), _interface(tree, "Ethernet4")
-    assert third.find(f"{{{IF}}}config/{{{IF}}}type") is None  # replaced away
+    assert third.findtext(f"{{{IF}}}config/{{{IF}}}type", "").endswith(":l3ipvlan")  # replaced
+    assert third.findtext(f"{{{IF}}}config/{{{IF}}}enabled") == "false"
     assert third.findtext(f"{{{IF}}}config/{{{IF}}}description") == "core"
     assert fourth.findtext(f"{{{IF}}}config/{{{IF}}}mtu") == "1500"  # recreated after its delete
     assert [r.op for r in results] == [

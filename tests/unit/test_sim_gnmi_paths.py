@@ -10,7 +10,7 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from sims.gnmi.modules import GnmiError, table_for
 from sims.gnmi.paths import ensure, format_path, parse_path, path_of, resolve, steps_of
-from sims.models.router import IF, ROUTER, SCHEMA
+from sims.models.router import IF, ROUTER
 
 MODULES = table_for(ROUTER)
 
@@ -100,7 +100,7 @@ def test_path_of_round_trips_through_resolve() -> None:
     (leaf,) = resolve(
         tree, steps_of(None, parse_path("/interfaces/interface[name=Ethernet4]/config/type"), MODULES)
     )
-    path = path_of(leaf, SCHEMA)
+    path = path_of(leaf, ROUTER.schema)
     assert format_path(path) == "/interfaces/interface[name=Ethernet4]/config/type"
     assert resolve(tree, steps_of(None, path, MODULES)) == [leaf]
 
@@ -108,15 +108,15 @@ def test_path_of_round_trips_through_resolve() -> None:
 def test_ensure_creates_list_entries_with_keys_first() -> None:
     tree = _tree()
     steps = steps_of(None, parse_path("/interfaces/interface[name=Loopback0]/config"), MODULES)
-    config = ensure(tree, steps, SCHEMA)
+    config = ensure(tree, steps, ROUTER.schema)
     entry = config.getparent()
     assert entry is not None and entry[0].tag == f"{{{IF}}}name" and entry[0].text == "Loopback0"
     with pytest.raises(GnmiError):
-        ensure(tree, steps_of(None, parse_path("/interfaces/interface/config"), MODULES), SCHEMA)
+        ensure(tree, steps_of(None, parse_path("/interfaces/interface/config"), MODULES), ROUTER.schema)
     with pytest.raises(GnmiError):
-        ensure(tree, steps_of(None, parse_path("/interfaces/interface[name=*]"), MODULES), SCHEMA)
+        ensure(tree, steps_of(None, parse_path("/interfaces/interface[name=*]"), MODULES), ROUTER.schema)
     with pytest.raises(GnmiError):
-        ensure(tree, steps_of(None, parse_path("/nothing-like-this/x"), MODULES), SCHEMA)
+        ensure(tree, steps_of(None, parse_path("/nothing-like-this/x"), MODULES), ROUTER.schema)
 
 
 def test_legacy_string_elements_are_accepted() -> None:

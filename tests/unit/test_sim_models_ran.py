@@ -9,7 +9,7 @@ from sims.datastore import CANDIDATE, Datastore
 from sims.errors import RpcError
 from sims.kpi import Conditions
 from sims.models import get_model
-from sims.models.ran import CELL, GNBDU, KPI, ME, RRM
+from sims.models.ran import CELL, GNBDU, KPI, ME, RRM, _cell
 
 GNB = get_model("gnb")
 NS = {"me": ME, "du": GNBDU, "cell": CELL, "rrm": RRM, "kpi": KPI}
@@ -41,7 +41,13 @@ def test_model_identity() -> None:
     assert (GNB.name, GNB.platform) == ("gnb", "rom-ran")
     assert any("_3gpp-nr-nrm-rrmpolicy" in cap for cap in GNB.module_capabilities)
     assert GNB.schema.check_rules(GNB.initial_config("gnb1")) == []
-    assert GNB.schema.is_state(f"{{{KPI}}}kpis") and not GNB.schema.is_state(f"{{{CELL}}}attributes")
+    data = GNB.operational(GNB.initial_config("gnb1"), 10.0)
+    cell = data.find(f".//{{{CELL}}}NRCellDU")
+    assert cell is not None
+    kpis, attributes = cell.find(f"{{{KPI}}}kpis"), cell.find(f"{{{CELL}}}attributes")
+    assert kpis is not None and attributes is not None
+    assert GNB.schema.is_state(kpis) and not GNB.schema.is_state(attributes)
+    assert GNB.schema.is_state(attributes.find(f"{{{CELL}}}operationalState"))
 
 
 def test_valid_policy_commits_and_carries_slice_traffic() -> None:
@@ -76,8 +82,9 @@ def test_dedicated_above_min_is_invalid_value_with_path() -> None:
 
 def test_min_above_max_is_invalid_value() -> None:
     store = _store()
+    store.edit(CANDIDATE, etree.fromstring(_policy("bad", (20, 30, 0))), 1)
     with pytest.raises(RpcError) as caught:
-        store.validate(etree.fromstring(_policy("bad", (20, 30, 0))))
+        store.validate(CANDIDATE)
     assert caught.value.tag == "invalid-value"
     assert caught.value.path is not None and caught.value.path.endswith("rRMPolicyMinRatio")
 
@@ -115,11 +122,12 @@ def test_out_of_range_leaves_are_refused_at_edit() -> None:
 
 def test_duplicate_cell_local_id_fails_commit() -> None:
     store = _store()
+    complete = _cell("gnb1", 0, 9, 100).replace(
+        "<cellLocalId>9</cellLocalId>", "<cellLocalId>1</cellLocalId>"
+    )
     cell = (
         f"<config xmlns='urn:ietf:params:xml:ns:netconf:base:1.0'><ManagedElement xmlns='{ME}'><id>gnb1</id>"
-        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>"
-        f"<NRCellDU xmlns='{CELL}'><id>9</id><attributes><cellLocalId>1</cellLocalId></attributes>"
-        "</NRCellDU></GNBDUFunction></ManagedElement></config>"
+        f"<GNBDUFunction xmlns='{GNBDU}'><id>1</id>{complete}</GNBDUFunction></ManagedElement></config>"
     )
     with pytest.raises(RpcError) as caught:
         _apply(store, cell)
