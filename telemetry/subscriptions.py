@@ -91,10 +91,8 @@ RAN = (
     PathSpec("ManagedElement/GNBDUFunction/kpis", "sample", SAMPLE_KPI),
     PathSpec("ManagedElement/GNBDUFunction/NRCellDU/attributes/operationalState", "on_change"),
 )
-CORE = (
-    PathSpec("ManagedElement/*/kpis", "sample", SAMPLE_KPI),
-    PathSpec("ManagedElement/*/attributes/operationalState", "on_change"),
-)
+# Release 17 gives UPF, SMF and AMF no operationalState
+CORE = (PathSpec("ManagedElement/*/kpis", "sample", SAMPLE_KPI),)
 # role first, then platform
 DEVICE_PROFILES: dict[str, tuple[PathSpec, ...]] = {
     "rom-router": ROUTER,
