@@ -124,9 +124,11 @@ def takeover_delay(engine: Any, dead_pid: int, since: float, limit: float = 120)
 def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
     rng = random.Random(seed)
     postgres = PostgresServer()
-    postgres.start()
     broker = KafkaBroker(work / "kafka", lib_dir=kafka_libdir(fetch=True))
-    broker.start(timeout=180)
+    starting = threading.Thread(target=broker.start, kwargs={"timeout": 180})  # the JVM is the slowest
+    starting.start()
+    postgres.start()
+    starting.join()
     env = {
         **os.environ,
         "ROM_VAR_DIR": str(work),
@@ -172,8 +174,13 @@ def _run(
     report: dict[str, Any],
 ) -> None:
     """The load and the fault schedule, then the settled outcome, into `report`."""
-    for serve in serves:
-        serve.start()
+    starting = [threading.Thread(target=serve.start) for serve in serves]
+    for thread in starting:
+        thread.start()
+    for thread in starting:
+        thread.join()
+    if any(serve.proc is None or serve.proc.poll() is not None for serve in serves):
+        raise RuntimeError("a rom serve did not start: see serve.log")
     control = read_control_url(Path(env["ROM_VAR_DIR"]) / "lab" / "rom-5g-slice")
     assert control, "the lab wrote no control URL"
     load = Load(serves, report["rate"], report["seed"])
@@ -234,6 +241,9 @@ def _sample(serves: list[Serve], engine: Any, control: str, at: float) -> dict[s
         backlog = session.scalar(
             select(func.count()).select_from(OutboxRow).where(OutboxRow.delivered.is_(None))
         )
+        open_orders = session.scalar(
+            select(func.count()).select_from(OrderRow).where(OrderRow.state.not_in(FINAL))
+        )
     try:
         devices = httpx.get(f"{control}/devices", timeout=10).json()["devices"]
         sessions: int | None = sum(d["sessions"] for d in devices)
@@ -242,6 +252,7 @@ def _sample(serves: list[Serve], engine: Any, control: str, at: float) -> dict[s
     return {
         "at": round(at, 1),
         "outbox_backlog": backlog,
+        "orders_open": open_orders,
         "device_sessions": sessions,
         "serves": [s.sample() for s in serves],
     }
@@ -308,6 +319,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--keep", type=Path, help="work here and keep it (serve.log, lab, broker)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the lab, broker and database too
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         report = soak(args.minutes * 60, args.seed, args.rate, args.keep)

@@ -61,7 +61,7 @@ def slice_body(i: int, n3: str = "10.3.0.10") -> dict[str, Any]:
         "sst": 1 + i % 3,
         "sd": sd,
         "dnn": f"soak{i}.example",
-        "upfMaxSessions": 1000,
+        "upfMaxSessions": 20000,  # the UPF's own figure: a lower one raises its session utilisation
         "pduSessions": 10,
         "gnbPeDevice": "pe1",
         "upfN3Address": n3,
