@@ -1,9 +1,10 @@
 """Chaos soak: two `rom serve` on one PostgreSQL, the 5G lab (gNB, PE/P routers, UPF, SMF, AMF), a
 Kafka broker, a steady stream of mixed orders (bench/soak_orders.py: L3VPN and slice adds, modifies,
-deletes, slices bound to fail), and a seeded schedule of faults: `kill -9` of a `rom serve`
-(restarted 1 s later), the broker stopped for 5 s, PostgreSQL restarted, a simulated device
-restarted, a device's management sessions dropped (the lab's control API). Default settings (30 s
-order lease), so the takeover times measure core/liveness.py.
+deletes, slices bound to fail), and a seeded schedule of faults: `kill -9` of the second `rom serve`
+(restarted 1 s later; the first lives through the run, so its samples would show a slow leak), the
+broker stopped for 5 s, PostgreSQL restarted, a simulated device restarted, a device's management
+sessions dropped (the lab's control API). Default settings (30 s order lease), so the takeover
+times measure core/liveness.py.
 
     .venv/bin/python -m bench.soak --minutes 30 --seed 16 [--json out.json]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -192,7 +194,7 @@ def _run(
         fault = rng.choice(FAULTS)
         at = round(time.monotonic() - began, 1)
         if fault == "kill":
-            serve = rng.choice(serves)
+            serve = serves[1]  # serves[0] lives through the run: its samples show leaks, if any
             since = time.monotonic()
             pid = serve.kill()
             waiter: list[float | None] = []
@@ -311,6 +313,26 @@ def held(report: dict[str, Any]) -> list[str]:
     return [name for name, ok in checks.items() if not ok]
 
 
+def curves(samples: list[dict[str, Any]], every: float = 300) -> str:
+    """A markdown table of the samples, the last one of each `every` seconds and the final one."""
+    rows = [
+        "| at (s) | open orders | outbox backlog | device sessions | rom serve A: threads / fds / RSS MB "
+        "| rom serve B: threads / fds / RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    picked = [s for s, after in itertools.pairwise(samples) if after["at"] // every > s["at"] // every]
+    for sample in [samples[0], *picked, samples[-1]] if samples else []:
+        procs = [
+            "restarting" if p is None else f"{p['threads']} / {p['fds']} / {p['rss_kb'] // 1024}"
+            for p in sample["serves"]
+        ]
+        rows.append(
+            f"| {sample['at']:.0f} | {sample['orders_open']} | {sample['outbox_backlog']} "
+            f"| {sample['device_sessions']} | {' | '.join(procs)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
@@ -331,6 +353,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(text)
     sys.stdout.write(text + "\n")
+    sys.stderr.write(curves(report["samples"]))
     sys.exit(1 if report["failed"] else 0)
 
 
