@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from sqlalchemy import select
 
 from core import outbox
@@ -61,15 +62,20 @@ class OutboxRelay:
         async with httpx.AsyncClient(timeout=5.0) as client:
             try:
                 while not stop.is_set():
+                    wait = interval
                     try:
                         if await asyncio.to_thread(self._lease):
                             await self.relay_once(client)
                         else:  # another process relays: its producer fences ours
                             await self.close()
+                    except KafkaConnectionError as exc:  # the broker is down: one line, not a traceback
+                        log.warning("outbox relay: %s; retrying in 1 s", exc)
+                        wait = max(interval, 1.0)
                     except Exception:
                         log.exception("outbox relay pass failed; retrying")
+                        wait = max(interval, 1.0)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), interval)
+                        await asyncio.wait_for(stop.wait(), wait)
             finally:
                 await self.close()
 
@@ -134,7 +140,11 @@ class OutboxRelay:
                 )
                 for e in fresh
             ]
-            await asyncio.gather(*sent)
+            failed = [
+                r for r in await asyncio.gather(*sent, return_exceptions=True) if isinstance(r, Exception)
+            ]
+            if failed:  # every delivery's outcome is read (none left "never retrieved"), the first raised
+                raise failed[0]
         return events
 
     async def _kafka(self) -> Any:
@@ -149,7 +159,12 @@ class OutboxRelay:
                 linger_ms=5,
                 compression_type="gzip",
             )
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:  # e.g. the broker is down: the half-started client is closed
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(producer.stop(), 10)
+                raise
             self._producer = producer
             self._reconcile = True
         return self._producer
