@@ -1,19 +1,24 @@
-"""Chaos soak: two `rom serve` on one PostgreSQL, the L3VPN lab, a Kafka broker, a steady stream
-of orders, and a seeded schedule of faults: `kill -9` of a `rom serve` (restarted 1 s later), the
-broker stopped for 5 s, PostgreSQL restarted. Default settings (30 s order lease), so the takeover
+"""Chaos soak: two `rom serve` on one PostgreSQL, the 5G lab (gNB, PE/P routers, UPF, SMF, AMF), a
+Kafka broker, a steady stream of mixed orders (bench/soak_orders.py: L3VPN and slice adds, modifies,
+deletes, slices bound to fail), and a seeded schedule of faults: `kill -9` of the second `rom serve`
+(restarted 1 s later; the first lives through the run, so its samples would show a slow leak), the
+broker stopped for 5 s, PostgreSQL restarted, a simulated device restarted, a device's management
+sessions dropped (the lab's control API). Default settings (30 s order lease), so the takeover
 times measure core/liveness.py.
 
     .venv/bin/python -m bench.soak --minutes 30 --seed 16 [--json out.json]
 
 At the end: every order final, none started twice, none ended twice, every outbox event
-relayed and in Kafka exactly once by event id, `rom drift report` in sync (exit 0); per kill, how
-long the dead process's orders waited before a live process took them; per `rom serve`, threads,
-open fds and RSS sampled over time (first and last sample). Exit 1 if an invariant failed."""
+relayed and in Kafka exactly once by event id, `rom drift report` in sync (zero changed, zero
+missing), every reservation held by a resource in the inventory, and after each kill the dead
+process's orders taken over within 5 s; per `rom serve`, threads, open fds and RSS, and the lab's
+open management sessions, sampled over time. Exit 1 if an invariant failed."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -32,41 +37,22 @@ import httpx
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from bench.soak_orders import FINAL, Load
 from core.events import ORDER_TOPIC, RESOURCE_TOPIC
 from core.outbox import OutboxRow
+from inventory.pool_store import ReservationRow
+from inventory.records import Resource
+from lab.containerlab import read_control_url
 from lab.kafka_broker import KafkaBroker, kafka_libdir
 from lab.order_events import event_ids
 from lab.postgres import PostgresServer
 from lab.support import REPO, free_port, running_lab, start_serve, wait_healthy
 from rom.order_store import OrderRow, StepRow
 
-TOPOLOGY = REPO / "topologies" / "l3vpn.clab.yml"
-ORDERS = "/tmf-api/resourceOrderingManagement/v4/resourceOrder"
-FINAL = {"completed", "failed", "partial", "cancelled"}
-
-
-def order_body(i: int) -> dict[str, Any]:
-    devices = [("pe1",), ("pe2",), ("pe1", "pe2")][i % 3]
-    items = []
-    for n, device in enumerate(devices, start=1):
-        values = {
-            "device": device,
-            "vrfName": f"S{i}",
-            "routeDistinguisher": f"65002:{i}",
-            "interface": "Ethernet3",
-            "vlanId": 100 + i % 3900,
-            "ipv4Address": f"10.{100 + i // 250 % 100}.{i % 250}.{n}",
-            "prefixLength": 30,
-        }
-        items.append(
-            {
-                "id": str(n),
-                "action": "add",
-                "resourceSpecification": {"id": "l3vpn-endpoint"},
-                "resource": {"resourceCharacteristic": [{"name": k, "value": v} for k, v in values.items()]},
-            }
-        )
-    return {"externalId": f"soak-{i}", "orderItem": items}
+TOPOLOGY = REPO / "topologies" / "5g-slice.clab.yml"
+FAULTS = ["kill", "kill", "broker", "postgres", "device-restart", "drop-sessions"]
+DEVICES = ["pe1", "pe2", "gnb1", "upf1", "smf1"]  # the ones the orders configure
+TAKEOVER_LIMIT_S = 5.0
 
 
 @dataclass
@@ -113,38 +99,6 @@ class Serve:
         }
 
 
-class Load(threading.Thread):
-    """Orders at `rate` per second, spread over the live `rom serve`s; a refused or failed POST is
-    retried with the same externalId (a replay), so none is lost and none is duplicated."""
-
-    def __init__(self, serves: list[Serve], rate: float) -> None:
-        super().__init__(daemon=True)
-        self.serves, self.rate, self.stop = serves, rate, threading.Event()
-        self.accepted: dict[int, str] = {}
-
-    def run(self) -> None:
-        i = 0
-        while not self.stop.is_set():
-            self._submit(i)
-            i += 1
-            self.stop.wait(1 / self.rate)
-
-    def _submit(self, i: int) -> None:
-        for attempt in range(200):
-            serve = self.serves[(i + attempt) % len(self.serves)]
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{serve.port}{ORDERS}", json=order_body(i), timeout=10)
-            except httpx.HTTPError:
-                time.sleep(0.1)
-                continue
-            if answer.status_code in (200, 201):
-                self.accepted[i] = answer.json()["id"]
-                return
-            if answer.status_code < 500 and answer.status_code != 409:
-                return  # refused for good (not counted as accepted)
-            time.sleep(0.1)
-
-
 def _watch(into: list[float | None], engine: Any, pid: int, since: float) -> None:
     into.append(takeover_delay(engine, pid, since))
 
@@ -172,9 +126,11 @@ def takeover_delay(engine: Any, dead_pid: int, since: float, limit: float = 120)
 def soak(seconds: float, seed: int, rate: float, work: Path) -> dict[str, Any]:
     rng = random.Random(seed)
     postgres = PostgresServer()
-    postgres.start()
     broker = KafkaBroker(work / "kafka", lib_dir=kafka_libdir(fetch=True))
-    broker.start(timeout=180)
+    starting = threading.Thread(target=broker.start, kwargs={"timeout": 180})  # the JVM is the slowest
+    starting.start()
+    postgres.start()
+    starting.join()
     env = {
         **os.environ,
         "ROM_VAR_DIR": str(work),
@@ -220,18 +176,25 @@ def _run(
     report: dict[str, Any],
 ) -> None:
     """The load and the fault schedule, then the settled outcome, into `report`."""
-    for serve in serves:
-        serve.start()
-    load = Load(serves, report["rate"])
+    starting = [threading.Thread(target=serve.start) for serve in serves]
+    for thread in starting:
+        thread.start()
+    for thread in starting:
+        thread.join()
+    if any(serve.proc is None or serve.proc.poll() is not None for serve in serves):
+        raise RuntimeError("a rom serve did not start: see serve.log")
+    control = read_control_url(Path(env["ROM_VAR_DIR"]) / "lab" / "rom-5g-slice")
+    assert control, "the lab wrote no control URL"
+    load = Load(serves, report["rate"], report["seed"])
     load.start()
     began = time.monotonic()
     while time.monotonic() - began < seconds:
         time.sleep(rng.uniform(4, 10))
-        report["samples"].append(_sample(serves, engine, time.monotonic() - began))
-        fault = rng.choice(["kill", "kill", "broker", "postgres"])
+        report["samples"].append(_sample(serves, engine, control, time.monotonic() - began))
+        fault = rng.choice(FAULTS)
         at = round(time.monotonic() - began, 1)
         if fault == "kill":
-            serve = rng.choice(serves)
+            serve = serves[1]  # serves[0] lives through the run: its samples show leaks, if any
             since = time.monotonic()
             pid = serve.kill()
             waiter: list[float | None] = []
@@ -246,14 +209,21 @@ def _run(
             time.sleep(5)
             broker.start(timeout=180)  # a loaded machine may take a while
             report["faults"].append({"at": at, "fault": "Kafka broker stopped 5 s"})
-        else:
+        elif fault == "postgres":
             postgres.halt("fast")
             time.sleep(2)
             postgres.resume()
             report["faults"].append({"at": at, "fault": "PostgreSQL restarted (2 s)"})
+        else:
+            device = rng.choice(DEVICES)
+            kind = "restart" if fault == "device-restart" else "drop-sessions"
+            answer = httpx.post(f"{control}/faults", json={"kind": kind, "device": device}, timeout=30)
+            report["faults"].append({"at": at, "fault": f"{kind} {device}", "status": answer.status_code})
     load.stop.set()
     load.join(60)
-    report["samples"].append(_sample(serves, engine, time.monotonic() - began))
+    report["samples"].append(_sample(serves, engine, control, time.monotonic() - began))
+    report["orders_by_kind"] = dict(load.kinds)
+    report["refused_at_intake"] = dict(load.refused)
     report.update(_settle(engine, load.accepted))
     drift = subprocess.run(
         [sys.executable, "-m", "cli", "drift", "report", "--format", "json"],
@@ -264,14 +234,30 @@ def _run(
         timeout=300,
     )
     report["drift_exit"] = drift.returncode
+    rows = json.loads(drift.stdout).get("rows", []) if drift.stdout.strip().startswith("{") else []
+    report["drift"] = dict(Counter(r["status"] for r in rows)) or {"no report": drift.stderr[-500:]}
 
 
-def _sample(serves: list[Serve], engine: Any, at: float) -> dict[str, Any]:
+def _sample(serves: list[Serve], engine: Any, control: str, at: float) -> dict[str, Any]:
     with Session(engine) as session:
         backlog = session.scalar(
             select(func.count()).select_from(OutboxRow).where(OutboxRow.delivered.is_(None))
         )
-    return {"at": round(at, 1), "outbox_backlog": backlog, "serves": [s.sample() for s in serves]}
+        open_orders = session.scalar(
+            select(func.count()).select_from(OrderRow).where(OrderRow.state.not_in(FINAL))
+        )
+    try:
+        devices = httpx.get(f"{control}/devices", timeout=10).json()["devices"]
+        sessions: int | None = sum(d["sessions"] for d in devices)
+    except (httpx.HTTPError, ValueError, KeyError):
+        sessions = None
+    return {
+        "at": round(at, 1),
+        "outbox_backlog": backlog,
+        "orders_open": open_orders,
+        "device_sessions": sessions,
+        "serves": [s.sample() for s in serves],
+    }
 
 
 def _settle(engine: Any, accepted: dict[int, str], timeout: float = 300) -> dict[str, Any]:
@@ -289,6 +275,8 @@ def _settle(engine: Any, accepted: dict[int, str], timeout: float = 300) -> dict
         steps = list(session.execute(select(StepRow.order_id, StepRow.step)).all())
         query = select(OutboxRow.payload).where(OutboxRow.topic.in_([ORDER_TOPIC, RESOURCE_TOPIC]))
         event_ids = [p["eventId"] for p in session.scalars(query)]
+        resources = set(session.scalars(select(Resource.id)))
+        holders = list(session.scalars(select(ReservationRow.resource_id)))
     starts = Counter(o for o, s in steps if s == "started")
     ends = Counter(o for o, s in steps if s in FINAL)
     return {
@@ -300,6 +288,8 @@ def _settle(engine: Any, accepted: dict[int, str], timeout: float = 300) -> dict
         "ended_twice": sum(1 for n in ends.values() if n > 1),
         "resumed_after_recovery": sum(1 for _, s in steps if s == "resumed"),
         "outbox_undelivered": undelivered,
+        "reservations": len(holders),
+        "reservations_without_resource": sum(1 for r in holders if r not in resources),
         "event_ids": event_ids,
     }
 
@@ -315,8 +305,32 @@ def held(report: dict[str, Any]) -> list[str]:
         "an event is missing from Kafka": report["events_lost"] == 0,
         "an event is in Kafka twice": report["events_duplicated"] == 0,
         "the devices drifted from the inventory": report["drift_exit"] == 0,
+        "a reservation is held by no resource": report["reservations_without_resource"] == 0,
+        f"a killed process's orders waited {TAKEOVER_LIMIT_S:.0f} s or more": all(
+            (f.get("takeover_s") or 0) < TAKEOVER_LIMIT_S for f in report["faults"]
+        ),
     }
     return [name for name, ok in checks.items() if not ok]
+
+
+def curves(samples: list[dict[str, Any]], every: float = 300) -> str:
+    """A markdown table of the samples, the last one of each `every` seconds and the final one."""
+    rows = [
+        "| at (s) | open orders | outbox backlog | device sessions | rom serve A: threads / fds / RSS MB "
+        "| rom serve B: threads / fds / RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    picked = [s for s, after in itertools.pairwise(samples) if after["at"] // every > s["at"] // every]
+    for sample in [samples[0], *picked, samples[-1]] if samples else []:
+        procs = [
+            "restarting" if p is None else f"{p['threads']} / {p['fds']} / {p['rss_kb'] // 1024}"
+            for p in sample["serves"]
+        ]
+        rows.append(
+            f"| {sample['at']:.0f} | {sample['orders_open']} | {sample['outbox_backlog']} "
+            f"| {sample['device_sessions']} | {' | '.join(procs)} |"
+        )
+    return "\n".join(rows) + "\n"
 
 
 def main() -> None:
@@ -325,14 +339,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--rate", type=float, default=2.0, help="orders per second")
     parser.add_argument("--json", type=Path, help="write the report here")
+    parser.add_argument("--keep", type=Path, help="work here and keep it (serve.log, lab, broker)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="rom-soak-") as work:
-        report = soak(args.minutes * 60, args.seed, args.rate, Path(work))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the lab, broker and database too
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        report = soak(args.minutes * 60, args.seed, args.rate, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="rom-soak-") as work:
+            report = soak(args.minutes * 60, args.seed, args.rate, Path(work))
     report["failed"] = held(report)
     text = json.dumps(report, indent=1)
     if args.json:
         args.json.write_text(text)
     sys.stdout.write(text + "\n")
+    sys.stderr.write(curves(report["samples"]))
     sys.exit(1 if report["failed"] else 0)
 
 

@@ -216,7 +216,10 @@ def tail(
     async def main() -> None:
         servers = _bootstrap(bootstrap)
         consumer = AIOKafkaConsumer(
-            name, bootstrap_servers=servers, auto_offset_reset="earliest" if from_beginning else "latest"
+            name,
+            bootstrap_servers=servers,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            isolation_level="read_committed",  # the outbox topics are written in transactions
         )
         try:
             await consumer.start()

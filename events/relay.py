@@ -1,15 +1,21 @@
 """The outbox relay: events leave the database for Kafka and for TMF hub callbacks.
 
-At least once: an event is marked relayed only after Kafka acknowledged it (idempotent producer,
-acks=all) and its hub deliveries were recorded. Hub deliveries retry with exponential backoff and
-become dead letters after `max_attempts`; dead letters can be listed and replayed. One process
-relays at a time (a lease in the database).
+Into Kafka exactly once by event id: each pass sends its events in one Kafka transaction
+(acks=all) from a producer whose transactional id is the same in every process of one database, so
+a relay that starts fences a dead or stale one and aborts its open transaction. An event is marked
+relayed after its transaction committed; if a relay died (or a pass failed) between the commit and
+the mark, the next pass first reads the committed tail of the topics (events/kafka_tail.py) and
+marks the events it finds there instead of sending them again. Consumers must read with
+isolation_level=read_committed. Hub deliveries are at least once: they retry with exponential
+backoff and become dead letters after `max_attempts`; dead letters can be listed and replayed. One
+process relays at a time (a lease in the database).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import random
@@ -17,15 +23,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from sqlalchemy import select
 
 from core import outbox
 from core.db import utcnow
 from events.hub_registry import matches, parse_query
+from events.kafka_tail import EVENT_ID_HEADER, committed_event_ids
 from inventory.context import Context
 
 log = logging.getLogger(__name__)
 LEASE = "outbox-relay"
+KAFKA_TIMEOUT = 60.0  # seconds a pass may wait on Kafka before it fails and is retried
 
 
 def listener_url(callback: str, event_type: str) -> str:
@@ -46,26 +56,35 @@ class OutboxRelay:
         self._max_attempts = max_attempts
         self._batch = batch
         self._producer: Any = None
+        self._reconcile = True  # read Kafka's committed tail before the next send
 
     async def run(self, stop: asyncio.Event, interval: float = 0.2) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
             try:
                 while not stop.is_set():
+                    wait = interval
                     try:
                         if await asyncio.to_thread(self._lease):
                             await self.relay_once(client)
+                        else:  # another process relays: its producer fences ours
+                            await self.close()
+                    except KafkaConnectionError as exc:  # the broker is down: one line, not a traceback
+                        log.warning("outbox relay: %s; retrying in 1 s", exc)
+                        wait = max(interval, 1.0)
                     except Exception:
                         log.exception("outbox relay pass failed; retrying")
+                        wait = max(interval, 1.0)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), interval)
+                        await asyncio.wait_for(stop.wait(), wait)
             finally:
                 await self.close()
 
     async def close(self) -> None:
-        """Flush and stop the Kafka producer, if one was started."""
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        """Stop the Kafka producer, if one was started (an open transaction is left to be aborted)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 10)
 
     def _lease(self) -> bool:
         now = utcnow()
@@ -83,27 +102,71 @@ class OutboxRelay:
         if not events:
             return 0
         if self._ctx.settings.kafka_bootstrap:
-            producer = await self._kafka()
-            sent = [
-                await producer.send(e.topic, key=e.key.encode(), value=json.dumps(e.payload).encode())
-                for e in events
-            ]
-            await asyncio.gather(*sent)
+            try:
+                events = await asyncio.wait_for(self._send(events), KAFKA_TIMEOUT)
+            except BaseException:
+                self._reconcile = True  # the transaction may have committed: look before resending
+                await self.close()  # a fenced or broken producer is not reused
+                raise
+            self._reconcile = True  # committed in Kafka: until marked below, look before resending
         await asyncio.to_thread(self._mark_relayed, [e.seq for e in events])
+        self._reconcile = False
         return len(events)
+
+    async def _send(self, events: list[outbox.OutboxRow]) -> list[outbox.OutboxRow]:
+        """Send in one transaction the events not already committed in Kafka; returns every event
+        that is now in Kafka (to be marked relayed)."""
+        producer = await self._kafka()
+        async with producer.transaction():  # its start waits for the producer id: old ones fenced
+            if self._reconcile:
+                partitions = [
+                    TopicPartition(topic, p)
+                    for topic in sorted({e.topic for e in events})
+                    for p in sorted(await producer.partitions_for(topic))
+                ]
+                window = 4 * self._batch + 64  # the last transaction's records and their markers
+                done = await committed_event_ids(self._ctx.settings.kafka_bootstrap or "", partitions, window)
+                if done:
+                    log.info("outbox relay: %d events already in Kafka, marked without resending", len(done))
+                fresh = [e for e in events if event_id(e) not in done]
+            else:
+                fresh = events
+            sent = [
+                await producer.send(
+                    e.topic,
+                    key=e.key.encode(),
+                    value=json.dumps(e.payload).encode(),
+                    headers=[(EVENT_ID_HEADER, event_id(e).encode())],
+                )
+                for e in fresh
+            ]
+            failed = [
+                r for r in await asyncio.gather(*sent, return_exceptions=True) if isinstance(r, Exception)
+            ]
+            if failed:  # every delivery's outcome is read (none left "never retrieved"), the first raised
+                raise failed[0]
+        return events
 
     async def _kafka(self) -> Any:
         if self._producer is None:
             from aiokafka import AIOKafkaProducer
 
-            self._producer = AIOKafkaProducer(
+            producer = AIOKafkaProducer(
                 bootstrap_servers=self._ctx.settings.kafka_bootstrap,
                 acks="all",
                 enable_idempotence=True,
+                transactional_id=transactional_id(self._ctx.settings.effective_database_url),
                 linger_ms=5,
                 compression_type="gzip",
             )
-            await self._producer.start()
+            try:
+                await producer.start()
+            except BaseException:  # e.g. the broker is down: the half-started client is closed
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(producer.stop(), 10)
+                raise
+            self._producer = producer
+            self._reconcile = True
         return self._producer
 
     def _undelivered(self) -> list[outbox.OutboxRow]:
@@ -166,6 +229,16 @@ class OutboxRelay:
                     row.status = "dead"
                 else:
                     row.next_attempt = now + backoff(row.attempts)
+
+
+def event_id(row: outbox.OutboxRow) -> str:
+    """The id Kafka's copy of an outbox event is known by (its eventId; the row's seq otherwise)."""
+    return str(row.payload.get("eventId") or f"outbox-seq-{row.seq}")
+
+
+def transactional_id(database_url: str) -> str:
+    """One Kafka transactional id per ROM database: every relay of one database fences the others."""
+    return f"rom-outbox-relay-{hashlib.sha256(database_url.encode()).hexdigest()[:16]}"
 
 
 def dead_letters(ctx: Context) -> list[dict[str, Any]]:

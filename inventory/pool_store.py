@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -88,5 +89,6 @@ def insert_ignore(session: Session, table: type[Base], values: dict[str, Any]) -
     """INSERT the row unless its key exists (`ON CONFLICT DO NOTHING`); True if it was inserted."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    key = next(iter(sa_inspect(table).primary_key))
+    stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(stmt).first() is not None  # rowcount is -1 here with psycopg 3

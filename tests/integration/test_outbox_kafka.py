@@ -1,16 +1,23 @@
-"""The outbox relay publishing order events into a real Kafka broker: every event once, in order per key."""
+"""The outbox relay publishing order events into a real Kafka broker: every event once, in order per
+key, also when a relay was killed (-9) after its Kafka transaction committed but before the rows were
+marked delivered, and another is stale with its transaction open: the next relay fences the stale
+one and sends nothing twice."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import shutil
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import ProducerFenced
 
 from core import outbox
 from core.events import ORDER_TOPIC
@@ -41,6 +48,7 @@ async def consume(bootstrap: str, topic: str, expected: int) -> list[tuple[str, 
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
+        isolation_level="read_committed",
     )
     await consumer.start()
     got: list[tuple[str, dict[str, object]]] = []
@@ -56,14 +64,20 @@ async def consume(bootstrap: str, topic: str, expected: int) -> list[tuple[str, 
     return got
 
 
-def test_every_outbox_event_reaches_kafka_once(broker: KafkaBroker, tmp_path: Path) -> None:
-    ctx = Context.create(make_settings(tmp_path, kafka_bootstrap=broker.bootstrap))
+def submit(ctx: Context, count: int, start: int = 0) -> list[str]:
+    """`count` scheduled orders (each one ResourceOrderCreateEvent in the outbox); their ids."""
     with ctx.transaction() as session:
         upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))
     ids = []
-    for i in range(5):
+    for i in range(start, start + count):
         body = order(l3vpn_item("1", "pe1", f"VK{i}", 40 + i), requestedStartDate="2099-01-01T00:00:00Z")
         ids.append(submit_order(ctx, ResourceOrderCreate.model_validate(body), f"corr-{i}")[0]["id"])
+    return ids
+
+
+def test_every_outbox_event_reaches_kafka_once(broker: KafkaBroker, tmp_path: Path) -> None:
+    ctx = Context.create(make_settings(tmp_path, kafka_bootstrap=broker.bootstrap))
+    ids = submit(ctx, 5)
 
     async def relay_twice() -> None:
         async with httpx.AsyncClient() as client:
@@ -82,3 +96,86 @@ def test_every_outbox_event_reaches_kafka_once(broker: KafkaBroker, tmp_path: Pa
     with ctx.sessions() as session:
         assert all(row.delivered is not None for row in outbox.list_events(session))
     ctx.engine.dispose()
+
+
+# A relay in its own process that dies by SIGKILL at the worst moment: its Kafka transaction
+# committed, the outbox rows not yet marked delivered.
+DYING_RELAY = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from pathlib import Path
+    import httpx
+    from events import relay
+    from inventory.context import Context
+    from tests.integration.conftest import make_settings
+
+    class Dying(relay.OutboxRelay):
+        def _mark_relayed(self, seqs):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    async def main():
+        ctx = Context.create(make_settings(Path(sys.argv[1]), kafka_bootstrap=sys.argv[2]))
+        async with httpx.AsyncClient() as client:
+            await Dying(ctx, "dying").relay_once(client)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_killed_relay_and_a_stale_one_send_nothing_twice(broker: KafkaBroker, tmp_path: Path) -> None:
+    ctx = Context.create(make_settings(tmp_path, kafka_bootstrap=broker.bootstrap))
+    before = len(asyncio.run(consume_all(broker.bootstrap, ORDER_TOPIC)))
+    ids = submit(ctx, 4)
+    dying = subprocess.run(
+        [sys.executable, "-c", DYING_RELAY, str(tmp_path), broker.bootstrap],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        timeout=120,
+    )
+    assert dying.returncode == -9, dying.stderr.decode()[-2000:]
+    with ctx.sessions() as session:
+        assert all(row.delivered is None for row in outbox.list_events(session))  # in Kafka, not marked
+    ids += submit(ctx, 2, start=4)
+
+    async def stale_then_next() -> int:
+        async with httpx.AsyncClient() as client:
+            stale, after = relay.OutboxRelay(ctx, "stale"), relay.OutboxRelay(ctx, "next")
+            try:  # a relay that lost its lease mid-pass: its records written, its transaction open
+                producer = await stale._kafka()
+                await producer.begin_transaction()
+                await producer.send_and_wait(ORDER_TOPIC, b"stale", b"{}")
+                moved = await after.relay_once(client)  # fences the stale relay, aborting its records
+                with pytest.raises(ProducerFenced):
+                    await producer.commit_transaction()
+                return moved
+            finally:
+                await stale.close()
+                await after.close()
+
+    assert asyncio.run(stale_then_next()) == 6
+    got = [key for key, _ in asyncio.run(consume_all(broker.bootstrap, ORDER_TOPIC))][before:]
+    assert sorted(got) == sorted(ids)  # each order's event exactly once, nothing of the stale relay's
+    with ctx.sessions() as session:
+        assert all(row.delivered is not None for row in outbox.list_events(session))
+    ctx.engine.dispose()
+
+
+async def consume_all(bootstrap: str, topic: str) -> list[tuple[str, dict[str, object]]]:
+    """Every committed record of `topic` so far (read until 1 s passes without one)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    got: list[tuple[str, dict[str, object]]] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            got.extend((r.key.decode(), json.loads(r.value)) for rs in batch.values() for r in rs)
+    finally:
+        await consumer.stop()
+    return got

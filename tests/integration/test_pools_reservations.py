@@ -246,6 +246,8 @@ def test_parallel_intake_on_postgres_never_allocates_twice(tmp_path: Path, postg
         if c["name"] == "vlanId"
     ]
     assert len(vlans) == 16 and len(set(vlans)) == 16 and 200 not in vlans
+    with ctx.sessions() as session:  # one holder per claim (a claim counted twice is never freed)
+        assert set(session.scalars(select(ClaimRow.refs))) == {1}
     with ctx.transaction() as session:
         define_pool(session, "bandwidth", "capacity", {"capacity": 1000})
     qos = [
