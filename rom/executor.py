@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.errors import EXPECTED, RomError
@@ -66,6 +68,10 @@ class Outcome:
     checks: list[dict[str, Any]] = field(default_factory=list)  # the probes' results, for the audit
 
 
+FINISH_RETRY_SECONDS = 15.0  # the default order lease is 30 s
+FINISH_RETRY_PAUSE = 0.5
+
+
 def persist_id(order_id: str) -> str:
     """The confirmed-commit persist-id: lets any later session confirm or cancel the order's commit."""
     return f"rom-{order_id}"
@@ -119,18 +125,22 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
         log.exception("order %s failed unexpectedly (correlationId %s)", order_id, correlation_id)
         outcome = Outcome([f"internal error: {type(exc).__name__}: {exc}"])
     try:
-        final = finish_order(
-            ctx,
+        final = _finish(
             order_id,
-            items,
-            outcome.problems,
-            outcome.cancelled,
-            outcome.remarks,
-            applied,
-            outcome.prints,
-            audited=trail.audited,
-            steps=trail.steps,
-            checks=outcome.checks,
+            lambda: finish_order(
+                ctx,
+                order_id,
+                items,
+                outcome.problems,
+                outcome.cancelled,
+                outcome.remarks,
+                applied,
+                outcome.prints,
+                audited=trail.audited,
+                steps=trail.steps,
+                checks=outcome.checks,
+                owner=claimed.owner,
+            ),
         )
     except Exception:  # the order stays for recovery; the devices' changes must still be audited
         for tx in trail.audited:
@@ -142,6 +152,21 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
     return final
+
+
+def _finish(order_id: str, finish: Callable[[], str]) -> str:
+    """The order's `finish_order`, tried again while the database is unreachable (a restart) for
+    up to FINISH_RETRY_SECONDS, well inside the order's lease: the devices' changes stand, and
+    their audit entries and the order's end are written together once it is back."""
+    deadline = time.monotonic() + FINISH_RETRY_SECONDS
+    while True:
+        try:
+            return finish()
+        except OperationalError as exc:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("order %s: database unreachable at its end (%s); trying again", order_id, exc.orig)
+            time.sleep(FINISH_RETRY_PAUSE)
 
 
 def plan(ctx: Context, request: dict[str, Any], yang_checked: str | None = None) -> Plan:

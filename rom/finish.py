@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from core import outbox
 from core.db import utcnow
+from core.errors import RomError
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
+from core.order_states import TERMINAL_STATES
 from drivers.transaction import TransactionOutcome
 from intent.fingerprint import PartPrint
 from intent.planner import PlannedItem
@@ -28,6 +30,10 @@ from rom.resource_refs import allocated_id
 from rom.transitions import item_state, set_state
 
 
+class OrderTakenOver(RomError):
+    """Another process took the order over (its lease ran out) before this one could end it."""
+
+
 def finish_order(
     ctx: Context,
     order_id: str,
@@ -40,6 +46,7 @@ def finish_order(
     audited: Sequence[TransactionOutcome] = (),
     steps: Sequence[tuple[str, dict[str, Any]]] = (),
     checks: list[dict[str, Any]] | None = None,
+    owner: str | None = None,
 ) -> str:
     """`remarks`: what the order should tell its reader whatever the outcome (e.g. skipped checks).
     `applied`: a partial order's item ids that were applied (None: all-or-nothing).
@@ -47,10 +54,16 @@ def finish_order(
     (so drift learns the order's result without reading the devices again).
     `audited`: the order's transactions, whose audit entries are written here. `steps`: steps
     the executor has not written yet (e.g. a failed post-check's probe results). `checks`: the
-    post-checks' results (reachability probes), carried by each of the order's audit entries."""
+    post-checks' results (reachability probes), carried by each of the order's audit entries.
+    `owner`: the process that ran it; a retried finish whose first commit landed returns the state
+    it wrote, and one whose order another process has taken over raises `OrderTakenOver`."""
     with ctx.transaction() as session:
         row = order_store.get_order(session, order_id)
         assert row is not None
+        if owner is not None and row.state in TERMINAL_STATES:
+            return row.state
+        if owner is not None and row.owner != owner:
+            raise OrderTakenOver(f"resourceOrder {order_id} is now run by {row.owner}")
         who = (row.correlation_id, audit.submitter(row.doc))
         for tx in audited:
             session.add_all(audit.entries(tx, order_id, *who, utcnow(), checks))
