@@ -12,17 +12,22 @@ from aiokafka import AIOKafkaConsumer
 from core.events import ORDER_TOPIC, RESOURCE_TOPIC
 
 
-async def event_ids(bootstrap: str, expected: int, timeout: float = 90) -> Counter[str]:
-    """Event ids read from both topics from the start, until `expected` arrived and 2 s stay quiet."""
-    consumer = AIOKafkaConsumer(
-        ORDER_TOPIC,
-        RESOURCE_TOPIC,
+def committed_reader(bootstrap: str, *topics: str) -> AIOKafkaConsumer:
+    """A consumer of `topics` from their start, committed records only (the relay writes in Kafka
+    transactions), with no group and no offsets of its own: for counting what reached Kafka."""
+    return AIOKafkaConsumer(
+        *topics,
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
         isolation_level="read_committed",
     )
+
+
+async def event_ids(bootstrap: str, expected: int, timeout: float = 90) -> Counter[str]:
+    """Event ids read from both topics from the start, until `expected` arrived and 2 s stay quiet."""
+    consumer = committed_reader(bootstrap, ORDER_TOPIC, RESOURCE_TOPIC)
     await consumer.start()
     seen: Counter[str] = Counter()
     deadline = time.monotonic() + timeout

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import ProducerFenced
 
 from core import outbox
@@ -26,6 +25,7 @@ from events import relay
 from inventory.context import Context
 from inventory.records import Device, upsert_device
 from lab.kafka_broker import KafkaBroker, kafka_libdir
+from lab.order_events import committed_reader
 from rom.orders import submit_order
 from tests.integration.conftest import l3vpn_item, make_settings, order
 
@@ -42,14 +42,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
 
 
 async def consume(bootstrap: str, topic: str, expected: int) -> list[tuple[str, dict[str, object]]]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        isolation_level="read_committed",
-    )
+    consumer = committed_reader(bootstrap, topic)
     await consumer.start()
     got: list[tuple[str, dict[str, object]]] = []
     try:
@@ -163,14 +156,7 @@ def test_a_killed_relay_and_a_stale_one_send_nothing_twice(broker: KafkaBroker, 
 
 async def consume_all(bootstrap: str, topic: str) -> list[tuple[str, dict[str, object]]]:
     """Every committed record of `topic` so far (read until 1 s passes without one)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        isolation_level="read_committed",
-    )
+    consumer = committed_reader(bootstrap, topic)
     await consumer.start()
     got: list[tuple[str, dict[str, object]]] = []
     try:
