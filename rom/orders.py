@@ -106,16 +106,12 @@ def _insert(
         pairs = zip(request["orderItem"], filled["orderItem"], strict=True)
         refilled = {str(a["id"]) for a, b in pairs if a != b}  # the items the pools filled values into
         request = allocate_resource_ids(filled)
+        replanned = order_claims.planned_adds(ctx, order_id, request, platforms, refilled)
+        again = {item.item_id: item for _owner, item in replanned}  # planned once, for YANG and claims
         yang_path = ctx.settings.yang_path  # 422: a payload its device's YANG refuses
-        checked = check_request(ctx.catalog, request, platforms, current, yang_path, items)
-        order_claims.record(
-            ctx,
-            session,
-            order_id,
-            items,
-            claimed,
-            order_claims.planned_adds(ctx, order_id, request, platforms, refilled),
-        )
+        planned = [again.get(item.item_id, item) for item in items]
+        checked = check_request(ctx.catalog, request, platforms, current, yang_path, planned)
+        order_claims.record(ctx, session, order_id, items, claimed, replanned)
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
