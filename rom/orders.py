@@ -110,7 +110,8 @@ def _insert(
         again = {item.item_id: item for _owner, item in replanned}  # planned once, for YANG and claims
         yang_path = ctx.settings.yang_path  # 422: a payload its device's YANG refuses
         planned = [again.get(item.item_id, item) for item in items]
-        checked = check_request(ctx.catalog, request, platforms, current, yang_path, planned)
+        rendered = {i: w for i, w in wants.items() if i not in again}  # rendered from `planned`'s very items
+        checked = check_request(ctx.catalog, request, platforms, current, yang_path, planned, rendered)
         order_claims.record(ctx, session, order_id, items, claimed, replanned)
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import threading
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -85,15 +84,14 @@ def problems(want: Intended, platform: str, directories: Sequence[Path]) -> list
         return []
     model = data_model(modules, directories)
     try:
-        payload: ET.Element | dict[str, Any]
+        payload: etree._Element | dict[str, Any]
         if want.protocol == "gnmi":
             raw: dict[str, Any] = json.loads(json.dumps(gnmi_tree(want.document or "{}")))
             payload, (shape, leaves) = raw, shapes.json_shape(raw)
             instance = None if shapes.known_valid(model, shape, leaves) else model.from_raw(raw)
-        else:
-            xml = to_etree(want.payload)
-            payload, (shape, leaves) = xml, shapes.xml_shape(xml)
-            instance = None if shapes.known_valid(model, shape, leaves) else model.from_xml(xml)
+        else:  # the shape and leaves off the lxml tree; yangson's own tree only for the full check
+            payload, (shape, leaves) = want.payload, shapes.xml_shape(want.payload)
+            instance = None if shapes.known_valid(model, shape, leaves) else model.from_xml(to_etree(payload))
         if instance is None:  # shaped like a payload validated before, every leaf of its type
             return []
         token = _FRAGMENT.set(True)
@@ -190,11 +188,13 @@ def check_request(
     current: Mapping[str, Any],
     yang_path: str,
     planned: Sequence[PlannedItem] = (),
+    rendered: Mapping[str, Sequence[Intended]] | None = None,
 ) -> str | None:
     """Check every payload of a stored order request (allocated values included); returns the
     stamp to record on the order (None: validation off). `planned`: the request's items as planned
     before intake allocated values; an item whose characteristics intake left as they were is
-    rendered from it, the others are planned again."""
+    rendered from it (or taken from `rendered`, item id -> what the caller rendered from that very
+    item), the others are planned again."""
     directories = search_path(yang_path)
     if not directories:
         return None
@@ -206,7 +206,15 @@ def check_request(
         order = ResourceOrderCreate.model_validate({**request, "orderItem": again})
         items.update((i.item_id, i) for i in plan_order(order, catalog, platforms, current))
     ordered = [items[str(raw.get("id"))] for raw in raw_items]
-    return check_items(catalog, ordered, platforms, directories)
+    replanned = {str(raw.get("id")) for raw in again}  # what the caller rendered is not what is stored
+    given = {i: w for i, w in (rendered or {}).items() if w and i in before and i not in replanned}
+    wants = [
+        (item.item_id, want)
+        for item in ordered
+        if item.action in ("add", "modify")
+        for want in given.get(item.item_id) or intended_for(catalog, item)
+    ]
+    return check_items(catalog, ordered, platforms, directories, rendered=wants)
 
 
 def _unchanged(raw: Mapping[str, Any], item: PlannedItem | None) -> bool:

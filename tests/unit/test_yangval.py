@@ -3,6 +3,7 @@ modules: what the catalog renders passes, what breaks the device's YANG is a 422
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from core.errors import Unprocessable
 from core.tmf652 import ResourceOrderCreate
@@ -148,3 +150,40 @@ def test_intake_checks_the_values_it_allocated() -> None:
     assert stamp is not None and stamp == check_items(catalog, replanned, PLATFORMS, OPENCONFIG)
     other = plan_order(ResourceOrderCreate.model_validate(_qos_order(**QOS)), catalog, PLATFORMS)
     assert stamp != check_items(catalog, other, PLATFORMS, OPENCONFIG)  # sequence 1: another payload
+
+
+def test_an_identity_from_another_namespace_is_refused_on_the_fast_path() -> None:
+    """The fast path reads a prefixed leaf with its prefix's namespace: the VRF type's identity,
+    L3VRF, named through a prefix bound to a module that does not define it, is refused after a
+    valid payload of the same shape (and the same text)."""
+    catalog = Catalog.load()
+    [want] = intended_for(catalog, _item(catalog, "l3vpn-endpoint", dict(L3VPN_VALUES)))
+    assert problems(want, "rom-router", OPENCONFIG) == []
+    text = etree.tostring(want.payload, encoding="unicode")
+    wrong = text.replace(
+        'xmlns:oc-ni-types="http://openconfig.net/yang/network-instance-types"',
+        'xmlns:oc-ni-types="http://openconfig.net/yang/interfaces"',
+    )
+    assert wrong != text
+    moved = dataclasses.replace(want, payload=etree.fromstring(wrong))
+    [found] = problems(moved, "rom-router", OPENCONFIG)
+    assert "type" in found, found
+
+
+def test_intake_reuses_its_renderings_only_for_the_items_it_did_not_fill() -> None:
+    """check_request takes the caller's renderings of unchanged items (checked as given: a bad
+    one is refused) and renders the items intake filled values into again (a stale rendering of
+    such an item is not what is checked)."""
+    catalog = Catalog.load()
+    path = os.pathsep.join(map(str, OPENCONFIG))
+    received = {k: v for k, v in QOS.items() if k != "schedulerSequence"}
+    order = _qos_order(**received, schedulerSequence=2)
+    [item] = plan_order(ResourceOrderCreate.model_validate(order), catalog, PLATFORMS)
+    [good] = intended_for(catalog, item)
+    assert good.document is not None
+    bad = dataclasses.replace(good, document=good.document.replace('"bc"', '"burst"'))
+    with pytest.raises(Unprocessable, match="burst"):
+        check_request(catalog, order, PLATFORMS, {}, path, [item], {"q": [bad]})
+    [first] = plan_order(ResourceOrderCreate.model_validate(_qos_order(**received)), catalog, PLATFORMS)
+    stamp = check_request(catalog, order, PLATFORMS, {}, path, [first], {"q": [bad]})  # filled: renders
+    assert stamp == check_request(catalog, order, PLATFORMS, {}, path, [item])
