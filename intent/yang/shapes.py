@@ -31,7 +31,7 @@ Fits = Callable[[Any], bool]
 _KNOWN: dict[tuple[int, Shape], tuple[Fits, ...]] = {}
 _KNOWN_SIZE = 4096
 _ANSWERS: dict[tuple[Any, ...], bool] = {}  # (schema node, value): whether its type takes it
-_ANSWERS_SIZE = 1 << 17
+_ANSWERS_SIZE = 1 << 16
 _LOCK = threading.Lock()
 _END = ""  # closes an element in an XML shape
 
