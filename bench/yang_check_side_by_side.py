@@ -4,7 +4,7 @@
 
 e.g. the code before a change against this checkout:
 
-    git archive <commit> | tar -x -C /tmp/rom-before
+    mkdir -p /tmp/rom-before && git archive <commit> | tar -x -C /tmp/rom-before
     .venv/bin/python bench/yang_check_side_by_side.py /tmp/rom-before .
 
 Each tree is measured in its own process, alternately (`--pairs` times each, so that the load of a
