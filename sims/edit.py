@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from sims.constraints import Checker
 from sims.errors import RpcError
 from sims.schema import Node, Schema
 
@@ -200,9 +201,12 @@ class EditApplier:
 
 def validate_tree(schema: Schema, root: etree._Element) -> list[RpcError]:
     """Check a whole configuration tree against the schema: every element known and configuration,
-    every list entry with its keys, every leaf a valid value; then the model's cross-leaf rules."""
+    every list entry with its keys, every leaf a valid value; then, on a tree that passed, the YANG
+    semantic constraints (``sims.constraints``) and the model's cross-leaf rules."""
     errors: list[RpcError] = []
     _validate_children(schema, root, root, schema.top, errors)
+    if not errors:
+        _check_semantics(root, schema.top, errors, Checker(schema, root))
     if not errors:
         errors.extend(schema.check_rules(root))
     return errors
@@ -257,6 +261,21 @@ def _validate_children(
                 )
         else:
             _validate_children(schema, root, element, node.children, errors)
+
+
+def _check_semantics(
+    parent: etree._Element, nodes: dict[str, Node], errors: list[RpcError], checker: Checker
+) -> None:
+    for element in parent.iterchildren(etree.Element):
+        node = nodes[str(element.tag)]  # the syntax walk found every element in the schema
+        if node.rules is not None:
+            errors.extend(checker.node(element, node.rules))
+        if node.children and len(element):
+            for tag in node.counted:
+                rules = node.children[tag].rules
+                assert rules is not None
+                errors.extend(checker.entries(element, tag, rules))
+            _check_semantics(element, node.children, errors, checker)
 
 
 def _tree_error(
