@@ -11,9 +11,9 @@ An identity literal compared with ``=`` also matches a value written with anothe
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -32,9 +32,35 @@ def xpath_text(expression: str) -> str:
     return _IDENTITY_EQUALS.sub(r'(\1 = "\3:\4" or substring-after(\1, ":") = "\4")', text)
 
 
-@functools.lru_cache(maxsize=2048)
-def _compiled(expression: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
-    return etree.XPath(xpath_text(expression), namespaces=dict(namespaces))
+_NAME = re.compile(r"([\w.-]+):([\w.-]+)$")
+Evaluate = Callable[[etree._Element, etree._Element], object]
+"""A compiled expression: ``(context node, root) -> XPath result``."""
+_COMPILED: dict[int, dict[str, Evaluate]] = {}
+
+
+def _compiled_of(schema: Schema) -> dict[str, Evaluate]:
+    """The compiled expressions of a schema (every device of a model shares its schema)."""
+    return _COMPILED.setdefault(id(schema), {})
+
+
+def compile_expression(expression: str, namespaces: dict[str, str]) -> Evaluate:
+    """An expression ready to evaluate. A relative path of plain steps (``../config/name``, most
+    of OpenConfig's leafrefs) is walked with ElementPath, the rest goes to libxml2's XPath."""
+    steps = expression.split("/")
+    ups = next((index for index, step in enumerate(steps) if step != ".."), len(steps))
+    names = [_NAME.match(step) for step in steps[ups:]]
+    if ups and names and all(name and name.group(1) in namespaces for name in names):
+        path = "/".join(f"{{{namespaces[name.group(1)]}}}{name.group(2)}" for name in names if name)
+
+        def walk(context: etree._Element, root: etree._Element) -> object:
+            node: etree._Element | None = context
+            for _ in range(ups):
+                node = node.getparent() if node is not None else None
+            return [] if node is None else node.findall(path)
+
+        return walk
+    xpath = etree.XPath(xpath_text(expression), namespaces=namespaces)
+    return lambda context, root: xpath(context, root=root, current=context)
 
 
 class Checker:
@@ -43,10 +69,14 @@ class Checker:
     def __init__(self, schema: Schema, root: etree._Element) -> None:
         self.schema = schema
         self.root = root
-        self._namespaces = tuple(sorted(schema.xpath_namespaces.items()))
+        self._compiled = _compiled_of(schema)
 
     def _eval(self, expression: str, context: etree._Element) -> object:
-        return _compiled(expression, self._namespaces)(context, root=self.root, current=context)
+        compiled = self._compiled.get(expression)
+        if compiled is None:
+            compiled = compile_expression(expression, self.schema.xpath_namespaces)
+            self._compiled[expression] = compiled
+        return compiled(context, self.root)
 
     def node(self, element: etree._Element, rules: Constraints) -> list[RpcError]:
         """Violations of ``when``, ``must`` and ``leafref`` at one instance node."""

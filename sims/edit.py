@@ -204,9 +204,10 @@ def validate_tree(schema: Schema, root: etree._Element) -> list[RpcError]:
     every list entry with its keys, every leaf a valid value; then, on a tree that passed, the YANG
     semantic constraints (``sims.constraints``) and the model's cross-leaf rules."""
     errors: list[RpcError] = []
-    _validate_children(schema, root, root, schema.top, errors)
+    semantic: list[RpcError] = []
+    _validate_children(schema, root, root, schema.top, errors, (Checker(schema, root), semantic))
     if not errors:
-        _check_semantics(root, schema.top, errors, Checker(schema, root))
+        errors = semantic
     if not errors:
         errors.extend(schema.check_rules(root))
     return errors
@@ -218,7 +219,10 @@ def _validate_children(
     parent: etree._Element,
     nodes: dict[str, Node],
     errors: list[RpcError],
+    semantics: tuple[Checker, list[RpcError]],
 ) -> None:
+    """One walk of the tree: syntax errors into ``errors``, semantic ones into ``semantics[1]``."""
+    checker, semantic = semantics
     for element in parent.iterchildren(etree.Element):
         node = nodes.get(str(element.tag))
         if node is None or not node.config:
@@ -234,6 +238,12 @@ def _validate_children(
                 )
             )
             continue
+        if node.rules is not None:
+            semantic.extend(checker.node(element, node.rules))
+        for tag in node.counted:
+            rules = node.children[tag].rules
+            assert rules is not None
+            semantic.extend(checker.entries(element, tag, rules))
         for path in node.mandatory:
             if next(element.iterchildren(path[0]), None) is None:
                 where = "/".join(etree.QName(tag).localname for tag in path)
@@ -260,22 +270,7 @@ def _validate_children(
                     _tree_error(schema, root, element, "invalid-value", problem, local_name(element))
                 )
         else:
-            _validate_children(schema, root, element, node.children, errors)
-
-
-def _check_semantics(
-    parent: etree._Element, nodes: dict[str, Node], errors: list[RpcError], checker: Checker
-) -> None:
-    for element in parent.iterchildren(etree.Element):
-        node = nodes[str(element.tag)]  # the syntax walk found every element in the schema
-        if node.rules is not None:
-            errors.extend(checker.node(element, node.rules))
-        if node.children and len(element):
-            for tag in node.counted:
-                rules = node.children[tag].rules
-                assert rules is not None
-                errors.extend(checker.entries(element, tag, rules))
-            _check_semantics(element, node.children, errors, checker)
+            _validate_children(schema, root, element, node.children, errors, semantics)
 
 
 def _tree_error(
