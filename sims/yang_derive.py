@@ -7,17 +7,23 @@ and the gNMI codec read. Imported only when no cached schema fits (``sims.schema
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from yangson import DataModel
+from yangson import DataModel, constraint
 from yangson import datatype as dt
 from yangson import schemanode as sn
 
 from sims.schema import ANYDATA, CONTAINER, LEAF, LEAF_LIST, LIST, Constraints, LeafType, Node, Schema
 from sims.yanglib import YangSpec, closure, library
+
+# yangson translates every YANG pattern to a Python regex with elementpath, once per use: OpenConfig
+# repeats a few dozen patterns (addresses, prefixes) some 900 times, and translating them was a
+# third of compiling the router's modules. The translation is a pure function: remember it.
+constraint.translate_pattern = functools.lru_cache(maxsize=None)(constraint.translate_pattern)
 
 
 def data_model(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> DataModel:
