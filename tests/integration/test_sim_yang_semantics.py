@@ -17,6 +17,7 @@ from lab.support import netconf_connect
 from sims.datastore import Datastore
 from sims.errors import RpcError
 from sims.fleet import FleetThread, SimDeviceSpec
+from sims.models import get_model
 from sims.models.router import NI, QOS, ROUTER, initial_config
 
 pytestmark = pytest.mark.integration
@@ -137,3 +138,21 @@ def test_qos_scheduler_policy_name_must_name_a_policy() -> None:
         "oc-qos:scheduler-policy/oc-qos:config/oc-qos:name"
     )
     assert store.running.find(f"{{{QOS}}}qos") is None
+
+
+def test_min_elements_breach_is_refused() -> None:
+    upf = get_model("upf")  # pLMNIdList: min-elements 1 in _3gpp-5gc-nrm-upffunction
+    store = Datastore(upf.schema, upf.initial_config("u1"))
+    gone = etree.fromstring(
+        f'<config xmlns="{NC}"><ManagedElement xmlns="{ME_NS}"><id>u1</id><UPFFunction xmlns="{UPF_NS}">'
+        f'<id>u1</id><attributes><pLMNIdList xmlns:nc="{NC}" nc:operation="delete"><mcc>001</mcc>'
+        "<mnc>01</mnc></pLMNIdList></attributes></UPFFunction></ManagedElement></config>"
+    )
+    store.edit("candidate", gone, 1)
+    with pytest.raises(RpcError) as caught:
+        store.commit(1)
+    assert (caught.value.tag, caught.value.app_tag) == ("operation-failed", "too-few-elements")
+    assert caught.value.path == (
+        "/me3gpp:ManagedElement[me3gpp:id='u1']/upf3gpp:UPFFunction[upf3gpp:id='u1']/upf3gpp:attributes"
+    )
+    assert len(store.running.findall(f".//{{{UPF_NS}}}pLMNIdList")) == 1
