@@ -6,11 +6,14 @@ Which node carries which constraint, and the constraint's XPath, come from the d
 datastore's own tree, so only the nodes that carry a constraint cost anything. Two YANG additions
 to XPath are mapped onto plain XPath: ``current()`` is the variable ``$current`` and an absolute
 path starts at ``$root`` (the ``<data>`` or ``<config>`` element holding the top-level nodes).
-An identity literal compared with ``=`` also matches a value written with another prefix.
+An identity literal compared with ``=`` also matches a value written with another prefix. An
+expression libxml2 cannot evaluate (YANG's ``derived-from()``, ``re-match()``, ``deref()``: no
+implemented subset uses them yet) is logged once and not enforced.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +23,9 @@ from lxml import etree
 from sims.errors import RpcError
 from sims.schema import Constraints, Schema
 
+log = logging.getLogger(__name__)
+UNCHECKED = object()
+"""What an expression libxml2 cannot evaluate yields: the constraint is not enforced."""
 _CURRENT = re.compile(r"\bcurrent\(\s*\)")
 _ABSOLUTE = re.compile(r"(^|[\s\[(,|=<>!])/(?=[\w])")
 _IDENTITY_EQUALS = re.compile(r"""([^\s()\[\]=!<>]+)\s*=\s*(["'])([\w.-]+):([\w.-]+)\2""")
@@ -72,17 +78,22 @@ class Checker:
         self._compiled = _compiled_of(schema)
 
     def _eval(self, expression: str, context: etree._Element) -> object:
-        compiled = self._compiled.get(expression)
-        if compiled is None:
-            compiled = compile_expression(expression, self.schema.xpath_namespaces)
-            self._compiled[expression] = compiled
-        return compiled(context, self.root)
+        try:
+            compiled = self._compiled.get(expression)
+            if compiled is None:
+                compiled = compile_expression(expression, self.schema.xpath_namespaces)
+                self._compiled[expression] = compiled
+            return compiled(context, self.root)
+        except etree.XPathError as exc:
+            log.warning("YANG constraint %r not enforced: %s", expression, exc)
+            self._compiled[expression] = lambda context, root: UNCHECKED
+            return UNCHECKED
 
     def node(self, element: etree._Element, rules: Constraints) -> list[RpcError]:
         """Violations of ``when``, ``must`` and ``leafref`` at one instance node."""
         for expression, on_parent in rules.when:
             context = element.getparent() if on_parent else element
-            if context is not None and not self._eval(expression, context):
+            if context is not None and not self._eval(expression, context):  # UNCHECKED is true
                 text = f"when condition is false: {expression}"
                 return [self._error(element, "operation-failed", None, text)]
         errors = []
@@ -93,7 +104,8 @@ class Checker:
         if rules.leafref is not None:
             value = (element.text or "").strip()
             targets = self._eval(rules.leafref, element)
-            if not any((target.text or "").strip() == value for target in _elements(targets)):
+            found = _elements(targets)
+            if targets is not UNCHECKED and not any((target.text or "").strip() == value for target in found):
                 text = f"'{value}' refers to no instance of {rules.leafref}"
                 errors.append(self._error(element, "data-missing", "instance-required", text))
         return errors

@@ -156,3 +156,16 @@ def test_min_elements_breach_is_refused() -> None:
         "/me3gpp:ManagedElement[me3gpp:id='u1']/upf3gpp:UPFFunction[upf3gpp:id='u1']/upf3gpp:attributes"
     )
     assert len(store.running.findall(f".//{{{UPF_NS}}}pLMNIdList")) == 1
+
+
+def test_when_on_an_identity_holds_whatever_prefix_the_value_uses() -> None:
+    store = Datastore(ROUTER.schema, initial_config("pe1"))
+    vrf_with_fallback = etree.fromstring(  # "when ../type = 'oc-ni-types:L3VRF'", written as t:L3VRF
+        f'<config xmlns="{NC}"><network-instances xmlns="{NI}"><network-instance><name>V</name><config>'
+        f'<name>V</name><type xmlns:t="{NI_TYPES}">t:L3VRF</type>'
+        "<fallback-network-instance>default</fallback-network-instance></config>"
+        "</network-instance></network-instances></config>"
+    )
+    store.edit("candidate", vrf_with_fallback, 1)
+    store.commit(1)
+    assert store.running.find(f".//{{{NI}}}fallback-network-instance") is not None
