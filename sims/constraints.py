@@ -51,18 +51,21 @@ def _compiled_of(schema: Schema) -> dict[str, Evaluate]:
 
 def compile_expression(expression: str, namespaces: dict[str, str]) -> Evaluate:
     """An expression ready to evaluate. A relative path of plain steps (``../config/name``, most
-    of OpenConfig's leafrefs) is walked with ElementPath, the rest goes to libxml2's XPath."""
+    of OpenConfig's leafrefs) is walked child by child, the rest goes to libxml2's XPath."""
     steps = expression.split("/")
     ups = next((index for index, step in enumerate(steps) if step != ".."), len(steps))
     names = [_NAME.match(step) for step in steps[ups:]]
     if ups and names and all(name and name.group(1) in namespaces for name in names):
-        path = "/".join(f"{{{namespaces[name.group(1)]}}}{name.group(2)}" for name in names if name)
+        tags = [f"{{{namespaces[name.group(1)]}}}{name.group(2)}" for name in names if name]
 
         def walk(context: etree._Element, root: etree._Element) -> object:
             node: etree._Element | None = context
             for _ in range(ups):
                 node = node.getparent() if node is not None else None
-            return [] if node is None else node.findall(path)
+            found = [] if node is None else [node]
+            for tag in tags:
+                found = [child for parent in found for child in parent.iterchildren(tag)]
+            return found
 
         return walk
     xpath = etree.XPath(xpath_text(expression), namespaces=namespaces)
