@@ -14,11 +14,13 @@ from ncclient.operations.rpc import RPCError
 from pygnmi.client import gNMIclient, gNMIException
 
 from lab.support import netconf_connect
+from sims.constraints import Checker
 from sims.datastore import Datastore
 from sims.errors import RpcError
 from sims.fleet import FleetThread, SimDeviceSpec
 from sims.models import get_model
-from sims.models.router import NI, QOS, ROUTER, initial_config
+from sims.models.router import IF, NI, QOS, ROUTER, initial_config
+from sims.schema import Constraints
 
 pytestmark = pytest.mark.integration
 NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -169,3 +171,19 @@ def test_when_on_an_identity_holds_whatever_prefix_the_value_uses() -> None:
     store.edit("candidate", vrf_with_fallback, 1)
     store.commit(1)
     assert store.running.find(f".//{{{NI}}}fallback-network-instance") is not None
+
+
+def test_unique_is_checked_between_list_entries() -> None:
+    # no `unique` is in the implemented subsets: a made-up one on the interfaces' MTU
+    rules = Constraints(unique=(("openconfig-interfaces:config/openconfig-interfaces:mtu",),))
+    root = initial_config("pe1")
+    interfaces = root.find(f"{{{IF}}}interfaces")
+    assert interfaces is not None
+    for name, mtu in (("Ethernet1", "9000"), ("Ethernet2", "1500"), ("Ethernet3", "9000")):
+        config = interfaces.find(f"{{{IF}}}interface[{{{IF}}}name='{name}']/{{{IF}}}config")
+        assert config is not None
+        etree.SubElement(config, f"{{{IF}}}mtu").text = mtu
+    errors = Checker(ROUTER.schema, root).entries(interfaces, f"{{{IF}}}interface", rules)
+    assert [(e.tag, e.app_tag, e.path) for e in errors] == [
+        ("operation-failed", "data-not-unique", "/oc-if:interfaces/oc-if:interface[oc-if:name='Ethernet3']")
+    ]
