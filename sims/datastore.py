@@ -131,7 +131,8 @@ class Datastore:
         test_option: str = "test-then-set",
         error_option: str = "stop-on-error",
     ) -> None:
-        """RFC 6241 §7.2 edit-config: ``config`` is the ``<config>`` element."""
+        """RFC 6241 §7.2 edit-config: ``config`` is the ``<config>`` element. An edit of running is
+        validated whole, with the YANG semantic constraints (candidate: at commit or validate)."""
         self._check_writable(target, session_id)
         if default_operation not in DEFAULT_OPERATIONS:
             raise _bad_value("default-operation", default_operation)
@@ -150,6 +151,8 @@ class Datastore:
             continue_on_error=error_option == "continue-on-error",
         )
         errors = applier.apply(work, config, default_operation)
+        if target == RUNNING and test_option != "set" and not errors:
+            self._raise_invalid(work)  # running is always valid (RFC 6241 §8.2, §8.6.3)
         if test_option != "test-only":
             self._store(target, work, session_id)
         if errors:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from sims.constraints import Checker
 from sims.errors import RpcError
 from sims.schema import Node, Schema
 
@@ -200,9 +201,13 @@ class EditApplier:
 
 def validate_tree(schema: Schema, root: etree._Element) -> list[RpcError]:
     """Check a whole configuration tree against the schema: every element known and configuration,
-    every list entry with its keys, every leaf a valid value; then the model's cross-leaf rules."""
+    every list entry with its keys, every leaf a valid value; then, on a tree that passed, the YANG
+    semantic constraints (``sims.constraints``) and the model's cross-leaf rules."""
     errors: list[RpcError] = []
-    _validate_children(schema, root, root, schema.top, errors)
+    semantic: list[RpcError] = []
+    _validate_children(schema, root, root, schema.top, errors, (Checker(schema, root), semantic))
+    if not errors:
+        errors = semantic
     if not errors:
         errors.extend(schema.check_rules(root))
     return errors
@@ -214,7 +219,10 @@ def _validate_children(
     parent: etree._Element,
     nodes: dict[str, Node],
     errors: list[RpcError],
+    semantics: tuple[Checker, list[RpcError]],
 ) -> None:
+    """One walk of the tree: syntax errors into ``errors``, semantic ones into ``semantics[1]``."""
+    checker, semantic = semantics
     for element in parent.iterchildren(etree.Element):
         node = nodes.get(str(element.tag))
         if node is None or not node.config:
@@ -230,6 +238,12 @@ def _validate_children(
                 )
             )
             continue
+        if node.rules is not None:
+            semantic.extend(checker.node(element, node.rules))
+        for tag in node.counted:
+            rules = node.children[tag].rules
+            assert rules is not None
+            semantic.extend(checker.entries(element, tag, rules))
         for path in node.mandatory:
             if next(element.iterchildren(path[0]), None) is None:
                 where = "/".join(etree.QName(tag).localname for tag in path)
@@ -256,7 +270,7 @@ def _validate_children(
                     _tree_error(schema, root, element, "invalid-value", problem, local_name(element))
                 )
         else:
-            _validate_children(schema, root, element, node.children, errors)
+            _validate_children(schema, root, element, node.children, errors, semantics)
 
 
 def _tree_error(

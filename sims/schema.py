@@ -129,6 +129,24 @@ class LeafType:
         return None
 
 
+@dataclass(frozen=True)
+class Constraints:
+    """A node's semantic constraints, as YANG XPath 1.0 expressions in yangson's print form (node
+    names prefixed with their module's name; see ``Schema.xpath_namespaces``).
+
+    ``when``: (expression, context is the parent) pairs: a node's own ``when`` has the node as
+    context, an ``augment``'s or ``uses``' the data parent. ``must``: (expression, error-app-tag,
+    error-message). ``leafref``: the path of a ``require-instance true`` leafref. ``unique``: per
+    ``unique`` statement, the descendant paths whose values must differ between list entries."""
+
+    when: tuple[tuple[str, bool], ...] = ()
+    must: tuple[tuple[str, str | None, str | None], ...] = ()
+    leafref: str | None = None
+    unique: tuple[tuple[str, ...], ...] = ()
+    min_elements: int = 0
+    max_elements: int | None = None
+
+
 CONTAINER, LIST, LEAF, LEAF_LIST, ANYDATA = "container", "list", "leaf", "leaf-list", "anydata"
 
 
@@ -144,6 +162,11 @@ class Node:
     mandatory: tuple[tuple[str, ...], ...] = ()
     """Paths (Clark tags, through non-presence containers) of the mandatory leaves that must be
     there whenever this node is (list keys aside; leaves under a choice or a ``when`` are not)."""
+    rules: Constraints | None = None
+    """The YANG ``leafref``/``when``/``must``/``unique``/``min-elements``/``max-elements`` of the
+    node, checked at validate and commit (``sims.constraints``); None for the common node without."""
+    counted: tuple[str, ...] = ()
+    """Tags of the children whose entries are counted or compared (min/max-elements, unique)."""
 
     @property
     def is_list(self) -> bool:
@@ -161,6 +184,11 @@ class Schema:
     rules: tuple[Rule, ...] = ()
     modules: dict[str, str] = field(default_factory=dict)
     """namespace -> module name of every module the model loads (identities' modules included)."""
+
+    @functools.cached_property
+    def xpath_namespaces(self) -> dict[str, str]:
+        """module name -> namespace: the prefixes of the constraints' XPath expressions."""
+        return {module: namespace for namespace, module in self.modules.items()}
 
     @property
     def roots(self) -> frozenset[str]:

@@ -24,7 +24,7 @@ from sims.yanglib import YangSpec, digest
 
 log = logging.getLogger(__name__)
 _YANGSON = version("yangson")
-FORMAT = 4  # bump when the derived tree's shape changes: older cache files are then ignored
+FORMAT = 5  # bump when the derived tree's shape changes: older cache files are then ignored
 _LOCK = threading.Lock()
 
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +16,6 @@ from typing import Protocol
 from lxml import etree
 
 from sims.datastore import RUNNING, Datastore
-from sims.edit import EditApplier, validate_tree
 from sims.errors import protocol_error
 from sims.faults import ACTIONS, Fault, FaultState, check_fault
 from sims.kpi import Conditions
@@ -228,13 +226,6 @@ class SimWorld:
         """Merge a ``<config>`` into running directly, as a CLI user would (validated first)."""
         datastore = self.device(name).datastore
         config = parse_config(xml)
-        work = copy.deepcopy(datastore.running)
-        EditApplier(datastore.schema).apply(work, config, "merge")
-        errors = validate_tree(datastore.schema, work)
-        if errors:
-            first, *more = errors
-            first.more = more
-            raise first
         writable, datastore.writable_running = datastore.writable_running, True
         try:
             datastore.edit(RUNNING, config, OOB_SESSION)

@@ -7,17 +7,23 @@ and the gNMI codec read. Imported only when no cached schema fits (``sims.schema
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from yangson import DataModel
+from yangson import DataModel, constraint
 from yangson import datatype as dt
 from yangson import schemanode as sn
 
-from sims.schema import ANYDATA, CONTAINER, LEAF, LEAF_LIST, LIST, LeafType, Node, Schema
+from sims.schema import ANYDATA, CONTAINER, LEAF, LEAF_LIST, LIST, Constraints, LeafType, Node, Schema
 from sims.yanglib import YangSpec, closure, library
+
+# yangson translates every YANG pattern to a Python regex with elementpath, once per use: OpenConfig
+# repeats a few dozen patterns (addresses, prefixes) some 900 times, and translating them was a
+# third of compiling the router's modules. The translation is a pure function: remember it.
+constraint.translate_pattern = functools.lru_cache(maxsize=None)(constraint.translate_pattern)
 
 
 def data_model(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> DataModel:
@@ -62,18 +68,52 @@ def leaf_type(typ: dt.DataType) -> LeafType:
     return LeafType("any")  # binary, instance-identifier
 
 
+def _whens(schema_node: sn.DataNode) -> tuple[tuple[str, bool], ...]:
+    """The node's own ``when`` (context: the node), then those of the augments, uses, choices and
+    cases between it and its data parent (context: the data parent)."""
+    found = [(str(schema_node.when), False)] if schema_node.when is not None else []
+    up = schema_node.parent
+    while up is not None and not isinstance(up, sn.DataNode | sn.SchemaTreeNode):
+        if up.when is not None:
+            found.append((str(up.when), True))
+        up = up.parent
+    return tuple(found)
+
+
+def constraints(schema_node: sn.DataNode) -> Constraints | None:
+    """The semantic constraints of a data node (None if it has none)."""
+    typ = getattr(schema_node, "type", None)
+    listed = isinstance(schema_node, sn.ListNode | sn.LeafListNode)
+    found = Constraints(
+        when=_whens(schema_node),
+        must=tuple((str(m.expression), m.error_tag, m.error_message) for m in schema_node.must),
+        leafref=str(typ.path) if isinstance(typ, dt.LeafrefType) and typ.require_instance else None,
+        unique=tuple(tuple(map(str, paths)) for paths in getattr(schema_node, "unique", ())),
+        min_elements=schema_node.min_elements if listed else 0,
+        max_elements=schema_node.max_elements if listed else None,
+    )
+    return None if found == Constraints() else found
+
+
 def _node(schema_node: sn.DataNode, namespaces: dict[str, str]) -> tuple[str, Node]:
     tag = f"{{{namespaces[schema_node.ns]}}}{schema_node.name}"  # only implemented modules' nodes
     config = bool(schema_node.config)
+    rules = constraints(schema_node) if config else None
     if isinstance(schema_node, sn.LeafNode | sn.LeafListNode):
         kind = LEAF if isinstance(schema_node, sn.LeafNode) else LEAF_LIST
-        return tag, Node(kind, config, type=leaf_type(schema_node.type))
+        return tag, Node(kind, config, type=leaf_type(schema_node.type), rules=rules)
     if isinstance(schema_node, sn.AnyContentNode):
-        return tag, Node(ANYDATA, config)
-    node = Node(LIST if isinstance(schema_node, sn.ListNode) else CONTAINER, config)
+        return tag, Node(ANYDATA, config, rules=rules)
+    node = Node(LIST if isinstance(schema_node, sn.ListNode) else CONTAINER, config, rules=rules)
     if isinstance(schema_node, sn.ListNode):
         node.keys = tuple(name for name, _module in schema_node.keys)
     node.children = _children(schema_node, namespaces)
+    node.counted = tuple(
+        tag
+        for tag, child in node.children.items()
+        if child.rules
+        and (child.rules.min_elements or child.rules.max_elements is not None or child.rules.unique)
+    )
     node.mandatory = _mandatory(schema_node, node, namespaces)
     return tag, node
 

@@ -12,19 +12,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yangfiles
+from yangfiles import Source
+
 _HERE = Path(__file__).resolve().parent
-_IMPORT = re.compile(r"^\s*import\s+([\w.-]+)\s*\{", re.M)
-_INCLUDE = re.compile(r"^\s*include\s+([\w.-]+)\s*[{;]", re.M)
-_REVISION = re.compile(r"^\s*revision\s+\"?(\d{4}-\d{2}-\d{2})", re.M)
-_NAMESPACE = re.compile(r"^\s*namespace\s+\"?([^\";\s]+)", re.M)  # 3GPP's are not quoted
-_DEVIATION = re.compile(r"^\s*deviation\s+\"?([^\"\s{]+)", re.M)
-_PREFIX = re.compile(r"^\s*prefix\s+\"?([\w.-]+)", re.M)
-_COMMENT = re.compile(r"^\s*//[^\n]*|/\*.*?\*/", re.S | re.M)  # whole-line comments: "//" is in URLs
 
 
 @dataclass(frozen=True)
@@ -44,20 +39,6 @@ class YangSpec:
         return (*self.modules, *([self.deviations] if self.deviations else []))
 
 
-@dataclass(frozen=True)
-class Source:
-    """What the simulators need to know of one module file without parsing it."""
-
-    path: Path
-    revision: str
-    namespace: str | None
-    prefix: str
-    imports: tuple[str, ...]
-    includes: tuple[str, ...]
-    deviates: tuple[str, ...]
-    """Prefixes of the modules whose nodes its deviation statements target (a target's last step)."""
-
-
 def directories() -> tuple[Path, ...]:
     """Where module files are looked up (``SIM_YANG_PATH``, else ``sims/yang/``)."""
     setting = os.environ.get("SIM_YANG_PATH")
@@ -69,71 +50,34 @@ def directories() -> tuple[Path, ...]:
 @functools.cache
 def index(roots: tuple[Path, ...]) -> dict[str, Path]:
     """module name -> file, the first found in ``roots`` order."""
-    found: dict[str, Path] = {}
-    for root in roots:
-        for path in sorted(root.rglob("*.yang")) if root.is_dir() else ():
-            found.setdefault(path.stem.split("@")[0], path)
-    return found
+    return yangfiles.index(roots)
 
 
 @functools.cache
 def source(path: Path) -> Source:
     """Revision (the newest), namespace, prefix, imports and includes of a module file."""
-    text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
-    revision = _REVISION.search(text)
-    namespace = _NAMESPACE.search(text)
-    prefix = _PREFIX.search(text)
-    return Source(
-        path,
-        revision.group(1) if revision else "",
-        namespace.group(1) if namespace else None,
-        prefix.group(1) if prefix else "",
-        tuple(_IMPORT.findall(text)),
-        tuple(_INCLUDE.findall(text)),
-        tuple(sorted({target.rsplit("/", 1)[-1].split(":")[0] for target in _DEVIATION.findall(text)})),
-    )
+    return yangfiles.read_source(path)
 
 
-class ModuleMissing(LookupError):
+class ModuleMissing(yangfiles.ModuleNotFound):
     """A module of a device model (or one it imports) has no file on the YANG search path."""
 
 
 def closure(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> dict[str, Source]:
     """Every module (and submodule) the spec's modules and deviations need, by name."""
-    files = index(roots if roots is not None else directories())
-    sources: dict[str, Source] = {}
-    todo = list(spec.implemented)
-    while todo:
-        name = todo.pop()
-        if name in sources:
-            continue
-        if name not in files:
-            where = ", ".join(map(str, roots or directories()))
-            raise ModuleMissing(f"YANG module {name!r} not found below {where}")
-        sources[name] = source(files[name])
-        todo.extend(sources[name].imports)
-        todo.extend(sources[name].includes)
-    return sources
+    where = roots if roots is not None else directories()
+    files = index(where)
+    return yangfiles.closure(
+        spec.implemented, files, read=source, missing=ModuleMissing, where=", ".join(map(str, where))
+    )
 
 
 def library(spec: YangSpec, roots: tuple[Path, ...] | None = None) -> tuple[dict[str, Any], list[str]]:
     """(RFC 7895 YANG library data of the model, the directories holding its modules)."""
     sources = closure(spec, roots)
-    entries = []
-    for name, src in sorted(sources.items()):
-        if src.namespace is None:  # a submodule: listed with its module
-            continue
-        entry: dict[str, Any] = {
-            "name": name,
-            "revision": src.revision,
-            "namespace": src.namespace,
-            "conformance-type": "implement",
-        }
-        if src.includes:
-            entry["submodule"] = [{"name": s, "revision": sources[s].revision} for s in src.includes]
-        entries.append(entry)
-    data = {"ietf-yang-library:modules-state": {"module-set-id": digest(spec, roots), "module": entries}}
-    return data, sorted({str(src.path.parent) for src in sources.values()})
+    modules = yangfiles.library_modules(sources)
+    data = {"ietf-yang-library:modules-state": {"module-set-id": digest(spec, roots), "module": modules}}
+    return data, yangfiles.directories_of(sources)
 
 
 @functools.cache

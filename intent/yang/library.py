@@ -9,73 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from yangson import DataModel
 
+import yangfiles
 from core.errors import RomError
 
-_IMPORT = re.compile(r"^\s*import\s+([\w.-]+)\s*\{", re.M)
-_INCLUDE = re.compile(r"^\s*include\s+([\w.-]+)\s*[{;]", re.M)
-_REVISION = re.compile(r"^\s*revision\s+\"?(\d{4}-\d{2}-\d{2})", re.M)
-_NAMESPACE = re.compile(r"^\s*namespace\s+\"?([^\";\s]+)", re.M)  # quoted or not (3GPP's are not)
-_COMMENT = re.compile(r"^\s*//[^\n]*|/\*.*?\*/", re.S | re.M)  # whole-line comments: "//" is in URLs
 
-
-class ModuleNotFound(RomError):
+class ModuleNotFound(RomError, yangfiles.ModuleNotFound):
     """A module (or one it imports) is not below any directory of the YANG search path."""
 
 
-@dataclass(frozen=True)
-class _Source:
-    path: Path
-    revision: str
-    namespace: str | None
-    imports: tuple[str, ...]
-    includes: tuple[str, ...]
-
-
-def _index(directories: Iterable[Path]) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for directory in directories:
-        for path in sorted(directory.rglob("*.yang")):
-            found.setdefault(path.stem.split("@")[0], path)
-    return found
-
-
-def _source(path: Path) -> _Source:
-    text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
-    revision = _REVISION.search(text)
-    namespace = _NAMESPACE.search(text)
-    return _Source(
-        path,
-        revision.group(1) if revision else "",
-        namespace.group(1) if namespace else None,
-        tuple(_IMPORT.findall(text)),
-        tuple(_INCLUDE.findall(text)),
-    )
-
-
-def _closure(modules: Sequence[str], directories: Sequence[Path]) -> dict[str, _Source]:
+def _closure(modules: Sequence[str], directories: Sequence[Path]) -> dict[str, yangfiles.Source]:
     """`modules` and every module or submodule they import or include, by name."""
-    files = _index(directories)
-    sources: dict[str, _Source] = {}
-    todo = list(modules)
-    while todo:
-        name = todo.pop()
-        if name in sources:
-            continue
-        if name not in files:
-            raise ModuleNotFound(f"YANG module {name!r} not found below {', '.join(map(str, directories))}")
-        sources[name] = _source(files[name])
-        todo.extend(sources[name].imports)
-        todo.extend(sources[name].includes)
-    return sources
+    where = ", ".join(map(str, directories))
+    return yangfiles.closure(modules, yangfiles.index(directories), missing=ModuleNotFound, where=where)
 
 
 def module_set_digest(modules: Sequence[str], directories: Sequence[Path]) -> str:
@@ -96,21 +48,9 @@ def module_set_digest(modules: Sequence[str], directories: Sequence[Path]) -> st
 def yang_library(modules: Sequence[str], directories: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
     """(RFC 7895 YANG library data for `modules` and their closure, the directories to search)."""
     sources = _closure(modules, directories)
-    entries = []
-    for name, src in sorted(sources.items()):
-        if src.namespace is None:  # a submodule: listed with its module
-            continue
-        entry: dict[str, object] = {
-            "name": name,
-            "revision": src.revision,
-            "namespace": src.namespace,
-            "conformance-type": "implement",
-        }
-        if src.includes:
-            entry["submodule"] = [{"name": s, "revision": sources[s].revision} for s in src.includes]
-        entries.append(entry)
+    entries = yangfiles.library_modules(sources)
     library = {"ietf-yang-library:modules-state": {"module-set-id": "rom", "module": entries}}
-    return library, sorted({str(src.path.parent) for src in sources.values()})
+    return library, yangfiles.directories_of(sources)
 
 
 _CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], DataModel] = {}

@@ -40,10 +40,11 @@ _INVALID = frozenset({"invalid-value", "missing-element", "unknown-element", "ba
 
 
 def status_of(error: RpcError) -> grpc.StatusCode:
-    """The gRPC status for a datastore refusal of a Set transaction."""
+    """The gRPC status for a datastore refusal of a Set transaction (a YANG constraint the new
+    tree breaks, an operation-failed naming a node, is the request's fault: INVALID_ARGUMENT)."""
     if error.tag in _LOCKED:
         return grpc.StatusCode.FAILED_PRECONDITION
-    if error.tag in _INVALID:
+    if error.tag in _INVALID or (error.tag == "operation-failed" and error.path):
         return grpc.StatusCode.INVALID_ARGUMENT
     return grpc.StatusCode.ABORTED
 
@@ -168,7 +169,8 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):
             datastore.replace_running(tree, GNMI_SESSION_ID)
         except RpcError as error:
             where = f"{error.path}: " if error.path else ""
-            raise GnmiError(status_of(error), f"{where}{error.message}") from None
+            why = f" ({error.tag}/{error.app_tag})" if error.app_tag else ""
+            raise GnmiError(status_of(error), f"{where}{error.message}{why}") from None
         except GnmiError:
             raise
         except Exception:

@@ -1,7 +1,8 @@
 """gNMI Set as one transaction on a private copy of running: delete, then replace, then update.
 
 ``build_set`` is pure: it returns the new tree and the per-operation results, or raises
-``GnmiError`` before anything was applied. The server swaps the tree in through the datastore.
+``GnmiError`` before anything was applied. The server swaps the tree in through the datastore,
+which validates it whole (YANG types, keys, mandatory nodes and semantic constraints).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import grpc
 from lxml import etree
 from pygnmi.spec.v080 import gnmi_pb2
 
-from sims.edit import element_children, validate_tree
+from sims.edit import element_children
 from sims.gnmi.codec import Codec, decode_value
 from sims.gnmi.modules import GnmiError
 from sims.gnmi.paths import Step, ensure, format_path, has_wildcards, resolve, root_tag, steps_of
@@ -123,8 +124,4 @@ def build_set(
                     raise
                 raise GnmiError(error.code, f"{format_path(update.path)}: {error.message}") from None
             results.append(gnmi_pb2.UpdateResult(path=update.path, op=operation))
-    errors = validate_tree(codec.schema, tree)
-    if errors:
-        first = errors[0]
-        raise _invalid(f"{first.path}: {first.message}")
-    return tree, results
+    return tree, results  # validated as the datastore swaps it in (``Datastore.replace_running``)
