@@ -9,7 +9,9 @@ nothing; the conditional update re-checks its WHERE on the locked row).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, String
@@ -17,7 +19,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime
+from core.db import Base, UtcDateTime, table
 
 
 def utcnow() -> datetime:
@@ -85,10 +87,26 @@ class ReservationRow(Base):
     created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-def insert_ignore(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
+def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT the row unless its key exists (`ON CONFLICT DO NOTHING`); True if it was inserted."""
+    statement = _insert_ignore(session.get_bind().dialect.name, model)
+    return session.execute(statement, values).first() is not None  # rowcount is -1 with psycopg 3
+
+
+def insert_ignore_many(
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> set[tuple[Any, ...]]:
+    """INSERT the rows whose key does not exist yet, in one statement; the keys it inserted."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(sa_inspect(table).primary_key))
-    stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(stmt).first() is not None  # rowcount is -1 here with psycopg 3
+    keys = list(sa_inspect(model).primary_key)
+    statement = module.insert(table(model)).values(list(rows)).on_conflict_do_nothing().returning(*keys)
+    return {tuple(row) for row in session.execute(statement)}
+
+
+@cache
+def _insert_ignore(dialect: str, model: type[Base]) -> Any:
+    """One statement per table and dialect (SQLAlchemy then reuses its compiled form)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    key = next(iter(sa_inspect(model).primary_key))
+    return module.insert(table(model)).on_conflict_do_nothing().returning(key)

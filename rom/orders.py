@@ -23,7 +23,7 @@ from intent.yang.check import check_request
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.ownership import check_owners, lock_devices, own_intents
-from inventory.records import Resource, list_devices
+from inventory.records import Resource, device_platforms
 from rom import order_claims, order_store
 from rom.resource_refs import allocate_resource_ids
 from rom.transitions import set_state, touch_doc
@@ -89,7 +89,7 @@ def _insert(
     principal: str,
 ) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
-        platforms = {d.name: d.platform for d in list_devices(session)}
+        platforms = device_platforms(session)
         current = current_resources(session, body)
         items = plan_order(body, ctx.catalog, platforms, current)
         if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
@@ -100,7 +100,7 @@ def _insert(
             session, {t.device for i in items if i.action == "add" or i.action == "modify" for t in i.targets}
         )
         pending = order_claims.pending(ctx, session, items, claimed)
-        check_owners(ctx, session, items, pending, wants)  # Conflict: a repeat, or a path another owns
+        check_owners(ctx, session, items, pending, wants, claimed)  # Conflict: a repeat, a path owned
         order_id = str(uuid.uuid4())
         filled = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         pairs = zip(request["orderItem"], filled["orderItem"], strict=True)
