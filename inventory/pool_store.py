@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import JSON, CheckConstraint, Index, String, bindparam
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -97,11 +97,20 @@ def insert_ignore_many(
     session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
 ) -> set[tuple[Any, ...]]:
     """INSERT the rows whose key does not exist yet, in one statement; the keys it inserted."""
-    dialect = session.get_bind().dialect.name
+    columns = sorted(rows[0])
+    statement = _insert_ignore_rows(session.get_bind().dialect.name, model, tuple(columns), len(rows))
+    params = {f"{c}_{n}": row[c] for n, row in enumerate(rows) for c in columns}
+    return {tuple(row) for row in session.execute(statement, params)}
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore_rows(dialect: str, model: type[Base], columns: tuple[str, ...], count: int) -> Any:
+    """`count` rows of `columns` as bound parameters `<column>_<n>`: SQLAlchemy caches the
+    compiled form (a list of literal rows is compiled again on every call)."""
     module = postgresql if dialect == "postgresql" else sqlite
+    rows: list[dict[str, Any]] = [{c: bindparam(f"{c}_{n}") for c in columns} for n in range(count)]
     keys = list(sa_inspect(model).primary_key)
-    statement = module.insert(table(model)).values(list(rows)).on_conflict_do_nothing().returning(*keys)
-    return {tuple(row) for row in session.execute(statement)}
+    return module.insert(table(model)).values(rows).on_conflict_do_nothing().returning(*keys)
 
 
 @cache

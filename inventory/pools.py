@@ -19,7 +19,7 @@ what it allocates. Conflicts raise `Conflict` (TMF 409) before anything is writt
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from core.db import table
 from core.errors import Conflict, InvalidRequest
 from intent.catalog import ResourceSpec
-from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool
+from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool, get_pools
 from inventory.pool_store import (
     ClaimRow,
     CounterRow,
@@ -121,10 +121,16 @@ class Reserving:
         self._claims: list[_Wanted] = []  # explicit values not claimed yet
         self._rows: list[dict[str, Any]] = []  # reservations not written yet
 
+    def read(self, names: Collection[str]) -> None:
+        """Read the pools of these names not read yet (one query)."""
+        missing = [n for n in names if n not in self._pools]
+        if missing:
+            self._pools.update(get_pools(self.session, missing))
+
     def pool(self, name: str) -> Pool:
         found = self._pools.get(name)
         if found is None:
-            found = self._pools[name] = get_pool(self.session, name)
+            found = self._pools[name] = get_pool(self.session, name)  # InvalidRequest: unknown
         return found
 
     def redefined(self, pool: Pool) -> None:
@@ -230,7 +236,9 @@ def _reserve(
 ) -> dict[str, Any]:
     session = batch.session
     allocated: dict[str, Any] = {}
-    for rule in rules(spec):
+    found = rules(spec)
+    batch.read([r.pool for r in found])
+    for rule in found:
         pool = batch.pool(rule.pool)
         scope = "/".join(str(values.get(c)) for c in rule.scope) or "*"
         value = values.get(rule.characteristic)

@@ -8,11 +8,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.db import table
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
@@ -115,8 +116,9 @@ def _insert(
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
-        session.add(
-            order_store.OrderRow(
+        session.execute(
+            insert(table(order_store.OrderRow)),  # Core: no unit of work for one row
+            dict(
                 id=order_id,
                 state="acknowledged",
                 external_id=body.externalId,
@@ -134,7 +136,7 @@ def _insert(
                 doc=doc,
                 request=request,
                 yang_checked=checked,
-            )
+            ),
         )
         outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
