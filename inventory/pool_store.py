@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, bindparam
+from sqlalchemy import JSON, CheckConstraint, Index, String, TextClause, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -97,20 +97,21 @@ def insert_ignore_many(
     session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
 ) -> set[tuple[Any, ...]]:
     """INSERT the rows whose key does not exist yet, in one statement; the keys it inserted."""
-    columns = sorted(rows[0])
-    statement = _insert_ignore_rows(session.get_bind().dialect.name, model, tuple(columns), len(rows))
+    columns = tuple(sorted(rows[0]))
     params = {f"{c}_{n}": row[c] for n, row in enumerate(rows) for c in columns}
-    return {tuple(row) for row in session.execute(statement, params)}
+    return {tuple(row) for row in session.execute(_insert_ignore_rows(model, columns, len(rows)), params)}
 
 
 @lru_cache(maxsize=64)
-def _insert_ignore_rows(dialect: str, model: type[Base], columns: tuple[str, ...], count: int) -> Any:
-    """`count` rows of `columns` as bound parameters `<column>_<n>`: SQLAlchemy caches the
-    compiled form (a list of literal rows is compiled again on every call)."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    rows: list[dict[str, Any]] = [{c: bindparam(f"{c}_{n}") for c in columns} for n in range(count)]
-    keys = list(sa_inspect(model).primary_key)
-    return module.insert(table(model)).values(rows).on_conflict_do_nothing().returning(*keys)
+def _insert_ignore_rows(model: type[Base], columns: tuple[str, ...], count: int) -> TextClause:
+    """`count` rows of `columns` as parameters `<column>_<n>`, as text: SQLAlchemy compiles a
+    multi-row `insert().values()` again on every call (it has no cache key). The syntax is both
+    SQLite's and PostgreSQL's."""
+    name = table(model).name
+    keys = ", ".join(f'"{c.name}"' for c in table(model).primary_key)
+    rows = ", ".join("(" + ", ".join(f":{c}_{n}" for c in columns) + ")" for n in range(count))
+    names = ", ".join(f'"{c}"' for c in columns)
+    return text(f'INSERT INTO "{name}" ({names}) VALUES {rows} ON CONFLICT DO NOTHING RETURNING {keys}')
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -140,6 +140,13 @@ def _insert(
         )
         outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
+
+
+def runnable_now(body: ResourceOrderCreate) -> bool:
+    """Whether an accepted order may start now (a later requestedStartDate: the worker's regular
+    look finds it when its time comes, so nobody needs waking for it)."""
+    start = _parse_date(body.requestedStartDate, "requestedStartDate")
+    return start is None or start <= datetime.now(UTC)
 
 
 def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str, CurrentResource]:
