@@ -21,11 +21,12 @@ from typing import Any
 
 import httpx
 
-from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
+from bench._harness import REPO, fleet, l3vpn_order, rom_serve, rom_serves, slice_order, summary
 from bench.order_path import intake, ms, postgres_url, rom_latency, transaction_only
 from bench.order_relayer import checkout
 
 BEFORE = "46cb9b3"
+SIDES_AB = ("before", "after")
 SIDES = [("before", "true"), ("before", "false"), ("after", "true"), ("after", "false")]
 
 
@@ -48,9 +49,15 @@ def main() -> None:
         choices=["", "auto", "auto-fsync"],
         help="with --intake: each side on its own private PostgreSQL cluster ('auto-fsync': fsync on)",
     )
+    parser.add_argument(
+        "--serves",
+        type=int,
+        default=1,
+        help="with --intake: this checkout as N `rom serve --reuse-port` processes on one port",
+    )
     args = parser.parse_args()
     if args.intake:
-        intake_ab(args.before, args.rounds, args.intake, args.postgres)
+        intake_ab(args.before, args.rounds, args.intake, args.postgres, args.serves)
         return
     samples: dict[tuple[str, str, str], list[float]] = {}
     with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
@@ -97,32 +104,38 @@ def main() -> None:
         )
 
 
-def intake_ab(before: str, rounds: int, posts: int, postgres: str = "") -> None:
+def intake_ab(before: str, rounds: int, posts: int, postgres: str = "", serves: int = 1) -> None:
     """Accepted POSTs/s (16 concurrent clients) of both checkouts, alternating per round, and the
     `rom serve` process's CPU milliseconds per accepted POST (user + system, all its threads: the
     figure a loaded machine distorts least); each round parks `posts` more orders on the same 3
     routers (as `bench.order_path` does). `postgres` ("auto" or "auto-fsync"): each side on its
-    own private PostgreSQL cluster instead of SQLite."""
+    own private PostgreSQL cluster instead of SQLite. `serves`: this checkout as that many
+    `rom serve --reuse-port` processes on one port (their CPU summed)."""
     rates: dict[str, list[float]] = {"before": [], "after": []}
     cpu: dict[str, list[float]] = {"before": [], "after": []}
     loads = [os.getloadavg()[0]]
     with ExitStack() as stack:
         old = stack.enter_context(checkout(before))
         endpoints = stack.enter_context(fleet(3))
-        repos = {"before": old, "after": REPO}
-        urls = {side: stack.enter_context(postgres_url(postgres)) if postgres else "" for side in repos}
-        serves = {side: rom_serve(endpoints, urls[side], r) for side, r in repos.items()}
-        clients = {side: stack.enter_context(cm) for side, cm in serves.items()}
-        pids = {side: serve_pid(client) for side, client in clients.items()}
+        urls = {side: stack.enter_context(postgres_url(postgres)) if postgres else "" for side in SIDES_AB}
+        clients = {"before": stack.enter_context(rom_serve(endpoints, urls["before"], old))}
+        pids = {"before": [serve_pid(clients["before"])]}
+        if serves > 1:
+            several = rom_serves(endpoints, urls["after"], serves)
+            clients["after"], pids["after"] = stack.enter_context(several)
+        else:
+            clients["after"] = stack.enter_context(rom_serve(endpoints, urls["after"]))
+            pids["after"] = [serve_pid(clients["after"])]
         devices = ["r1", "r2", "r3"]
         for r in range(rounds):
             for side, client in clients.items():
-                spent = process_cpu(pids[side])
+                spent = sum(process_cpu(pid) for pid in pids[side])
                 post_rate, _ = asyncio.run(intake(str(client.base_url), devices, posts, 1, 16, posts * r))
-                cpu[side].append(1e3 * (process_cpu(pids[side]) - spent) / posts)
+                cpu[side].append(1e3 * (sum(process_cpu(pid) for pid in pids[side]) - spent) / posts)
                 rates[side].append(post_rate)
                 loads.append(os.getloadavg()[0])
     database = f"PostgreSQL ({postgres})" if postgres else "SQLite"
+    database += f", this checkout as {serves} rom serve processes" if serves > 1 else ""
     print(f"# Intake on {database}: {before} (before) and this checkout (after), {rounds} rounds of {posts}")
     for side in rates:
         each = ", ".join(f"{x:.0f}" for x in rates[side])
