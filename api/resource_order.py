@@ -33,7 +33,8 @@ def create_resource_order(
         raise
     if not replayed:
         ORDERS_SUBMITTED.inc()
-        request.app.state.worker.notify()
+        if orders.runnable_now(body):  # waking the workers costs each a look at the waiting orders
+            request.app.state.worker.notify()
     doc = absolute_hrefs(request, doc)
     response.headers["Location"] = doc["href"]
     response.headers["X-Correlation-ID"] = correlation

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from lab.containerlab import trust_host_keys
-from lab.support import REPO, serving
+from lab.support import REPO, free_port, serving
 
 
 def summary(samples: Sequence[float]) -> dict[str, float]:
@@ -63,6 +63,53 @@ def rom_serve(
     **env: str,
 ) -> Iterator[httpx.Client]:
     """`rom serve` on the fleet's inventory; `repo`/`module`: another checkout's ROM (a peer)."""
+    with (
+        rom_var(endpoints, database_url, repo, module, **env) as (var, environ),
+        serving(environ, var / "serve.log", repo=repo, module=module, timeout=60) as client,
+    ):
+        yield client
+
+
+@contextmanager
+def rom_serves(
+    endpoints: list[dict[str, Any]], database_url: str, count: int, **env: str
+) -> Iterator[tuple[httpx.Client, list[int]]]:
+    """`count` `rom serve --reuse-port` processes of this checkout on one port and one database (the
+    kernel spreads connections over them); yields a client and their pids."""
+    with rom_var(endpoints, database_url, REPO, "cli", **env) as (var, environ):
+        port = str(free_port())
+        logs = [var / f"serve-{n}.log" for n in range(count)]
+        servers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "cli", "serve", "--port", port, "--reuse-port"],
+                env=environ,
+                cwd=REPO,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            for log in logs
+        ]
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        try:
+            deadline = time.monotonic() + 120
+            while not all("startup complete" in log.read_text() for log in logs):
+                if any(s.poll() is not None for s in servers) or time.monotonic() > deadline:
+                    raise RuntimeError(f"rom serve --reuse-port did not start: see {var}")
+                time.sleep(0.2)
+            yield client, [s.pid for s in servers]
+        finally:
+            client.close()
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(30)
+
+
+@contextmanager
+def rom_var(
+    endpoints: list[dict[str, Any]], database_url: str, repo: Path, module: str, **env: str
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A state directory and environment for `rom serve` with the fleet's inventory imported."""
     with tempfile.TemporaryDirectory(prefix="rom-bench-var-") as var:
         environ = {**os.environ, "ROM_VAR_DIR": var, "ROM_DATABASE_URL": database_url, **env}
         endpoints_file = Path(var) / "endpoints.json"
@@ -75,8 +122,7 @@ def rom_serve(
             check=True,
             capture_output=True,
         )
-        with serving(environ, Path(var) / "serve.log", repo=repo, module=module, timeout=60) as client:
-            yield client
+        yield Path(var), environ
 
 
 def l3vpn_order(devices: Sequence[str], n: int, interface: str = "Ethernet2") -> dict[str, Any]:

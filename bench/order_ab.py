@@ -1,6 +1,6 @@
 """This checkout's order path beside an earlier commit's, interleaved on one fleet (fair on a loaded machine).
 
-Run: .venv/bin/python -m bench.order_ab [--before REF] [--rounds N]
+Run: .venv/bin/python -m bench.order_ab [--before REF] [--rounds N] [--intake POSTS [--postgres auto-fsync]]
 The 5G slice lab (simulators in their own process). Four `rom serve` processes run at once, each on
 its own database: REF and this checkout, each with reachability checks on and off. Each round sends
 one 5G slice order and one 2-PE L3VPN order (pe1, pe2 through p1: two probes of 3 pings) to each, one
@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
-from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
-from bench.order_path import intake, ms, rom_latency, transaction_only
+import httpx
+
+from bench._harness import REPO, fleet, l3vpn_order, rom_serve, rom_serves, slice_order, summary
+from bench.order_path import intake, ms, postgres_url, rom_latency, transaction_only
 from bench.order_relayer import checkout
 
 BEFORE = "46cb9b3"
+SIDES_AB = ("before", "after")
 SIDES = [("before", "true"), ("before", "false"), ("after", "true"), ("after", "false")]
 
 
@@ -37,9 +43,21 @@ def main() -> None:
         metavar="POSTS",
         help="instead: intake (orders parked for a future start) on 3 routers, POSTS per round and side",
     )
+    parser.add_argument(
+        "--postgres",
+        default="",
+        choices=["", "auto", "auto-fsync"],
+        help="with --intake: each side on its own private PostgreSQL cluster ('auto-fsync': fsync on)",
+    )
+    parser.add_argument(
+        "--serves",
+        type=int,
+        default=1,
+        help="with --intake: this checkout as N `rom serve --reuse-port` processes on one port",
+    )
     args = parser.parse_args()
     if args.intake:
-        intake_ab(args.before, args.rounds, args.intake)
+        intake_ab(args.before, args.rounds, args.intake, args.postgres, args.serves)
         return
     samples: dict[tuple[str, str, str], list[float]] = {}
     with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
@@ -86,27 +104,67 @@ def main() -> None:
         )
 
 
-def intake_ab(before: str, rounds: int, posts: int) -> None:
-    """Accepted POSTs/s (16 concurrent clients, SQLite) of both checkouts, alternating per round;
-    each round parks `posts` more orders on the same 3 routers (as `bench.order_path` does)."""
+def intake_ab(before: str, rounds: int, posts: int, postgres: str = "", serves: int = 1) -> None:
+    """Accepted POSTs/s (16 concurrent clients) of both checkouts, alternating per round, and the
+    `rom serve` process's CPU milliseconds per accepted POST (user + system, all its threads: the
+    figure a loaded machine distorts least); each round parks `posts` more orders on the same 3
+    routers (as `bench.order_path` does). `postgres` ("auto" or "auto-fsync"): each side on its
+    own private PostgreSQL cluster instead of SQLite. `serves`: this checkout as that many
+    `rom serve --reuse-port` processes on one port (their CPU summed)."""
     rates: dict[str, list[float]] = {"before": [], "after": []}
-    with checkout(before) as old, fleet(3) as endpoints:
-        repos = {"before": old, "after": REPO}
-        serves = {side: rom_serve(endpoints, repo=repo) for side, repo in repos.items()}
-        clients = {side: cm.__enter__() for side, cm in serves.items()}
+    cpu: dict[str, list[float]] = {"before": [], "after": []}
+    loads = [os.getloadavg()[0]]
+    with ExitStack() as stack:
+        old = stack.enter_context(checkout(before))
+        endpoints = stack.enter_context(fleet(3))
+        urls = {side: stack.enter_context(postgres_url(postgres)) if postgres else "" for side in SIDES_AB}
+        clients = {"before": stack.enter_context(rom_serve(endpoints, urls["before"], old))}
+        pids = {"before": [serve_pid(clients["before"])]}
+        if serves > 1:
+            several = rom_serves(endpoints, urls["after"], serves)
+            clients["after"], pids["after"] = stack.enter_context(several)
+        else:
+            clients["after"] = stack.enter_context(rom_serve(endpoints, urls["after"]))
+            pids["after"] = [serve_pid(clients["after"])]
+        devices = ["r1", "r2", "r3"]
+        for r in range(rounds):
+            for side, client in clients.items():
+                spent = sum(process_cpu(pid) for pid in pids[side])
+                post_rate, _ = asyncio.run(intake(str(client.base_url), devices, posts, 1, 16, posts * r))
+                cpu[side].append(1e3 * (sum(process_cpu(pid) for pid in pids[side]) - spent) / posts)
+                rates[side].append(post_rate)
+                loads.append(os.getloadavg()[0])
+    database = f"PostgreSQL ({postgres})" if postgres else "SQLite"
+    database += f", this checkout as {serves} rom serve processes" if serves > 1 else ""
+    print(f"# Intake on {database}: {before} (before) and this checkout (after), {rounds} rounds of {posts}")
+    for side in rates:
+        each = ", ".join(f"{x:.0f}" for x in rates[side])
+        ms_each = ", ".join(f"{x:.1f}" for x in cpu[side])
+        print(
+            f"{side}: accepted POSTs/s per round {each}; median {summary(rates[side])['p50']:.0f}. "
+            f"Server CPU ms per POST {ms_each}; median {summary(cpu[side])['p50']:.1f}"
+        )
+    print(f"load average (1 min) during the run: {min(loads):.1f} to {max(loads):.1f}")
+
+
+def serve_pid(client: httpx.Client) -> int:
+    """The `rom serve` child of this process that listens on the client's port."""
+    port = str(client.base_url.port).encode()
+    for entry in Path("/proc").iterdir():
         try:
-            devices = ["r1", "r2", "r3"]
-            for r in range(rounds):
-                for side, client in clients.items():
-                    post_rate, _ = asyncio.run(intake(str(client.base_url), devices, posts, 1, 16, posts * r))
-                    rates[side].append(post_rate)
-        finally:
-            for cm in serves.values():
-                cm.__exit__(None, None, None)
-    print(f"# Intake: {before} (before) and this checkout (after), {rounds} rounds of {posts} POSTs\n")
-    for side, found in rates.items():
-        each = ", ".join(f"{x:.0f}" for x in found)
-        print(f"{side}: accepted POSTs/s per round {each}; median {summary(found)['p50']:.0f}")
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"serve" in cmd and port in cmd:
+            return int(entry.name)
+    raise RuntimeError(f"no rom serve on port {port.decode()}")
+
+
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system, all threads) the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,14 @@ def serve(
             "--upgrade-db", help="Upgrade a database behind this ROM's schema first (else: refuse to start)."
         ),
     ] = False,
+    reuse_port: Annotated[
+        bool,
+        typer.Option(
+            "--reuse-port",
+            help="Share the port with other `rom serve --reuse-port` processes (SO_REUSEPORT: the "
+            "kernel spreads connections over them); for several processes on one PostgreSQL.",
+        ),
+    ] = False,
 ) -> None:
     """Run the TMF652/TMF639 API and the order worker."""
     import uvicorn
@@ -33,7 +42,14 @@ def serve(
     make_engine(settings.effective_database_url, upgrade=settings.db_upgrade).dispose()  # refuse early
     for name in ("rom", "core", "intent", "events", "inventory.audit"):  # the order path's own logs
         logging.getLogger(name).setLevel(logging.INFO)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if not reuse_port:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    uvicorn.Server(uvicorn.Config(create_app(settings), log_level="info")).run(sockets=[listener])
 
 
 def sims(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Dialect, Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -17,6 +17,11 @@ from core.text import loads as text_loads
 class Base(DeclarativeBase):
     """Every table's base. The tables themselves are built by the migrations (`core.schema`);
     a test checks that the newest revision equals these models."""
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for Core statements (no ORM unit of work per row)."""
+    return cast(Table, model.__table__)
 
 
 def utcnow() -> datetime:

@@ -99,9 +99,14 @@ def claims_of(want: Intended) -> Claims:
 def path_conflicts(wanted: Sequence[Intended], owned: Iterable[tuple[Owner, Claims]]) -> list[PathConflict]:
     """Each leaf of `wanted` that an owner in `owned` holds with another value (first owner per
     leaf), sorted by device and path."""
+    return claim_conflicts([claims_of(w) for w in wanted], owned)
+
+
+def claim_conflicts(wanted: Sequence[Claims], owned: Iterable[tuple[Owner, Claims]]) -> list[PathConflict]:
+    """`path_conflicts` of intents whose claims are worked out already."""
     wanted_by: dict[tuple[str, str], dict[str, str]] = {}
     for want in wanted:
-        wanted_by.setdefault((want.device, _family(want.protocol)), {}).update(claims(want))
+        wanted_by.setdefault((want.device, want.family), {}).update(want.leaves)
     found: dict[tuple[str, str], PathConflict] = {}
     for owner, have in owned:
         mine = wanted_by.get((have.device, have.family))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.errors import Conflict, InvalidRequest
 from intent.catalog import ResourceSpec
 from intent.planner import PlannedItem
-from inventory.pools import Holder, release_resource, reserve
+from inventory.pools import Holder, Reserving, release_resource, reserve
 
 
 def reserve_order(
@@ -23,13 +23,15 @@ def reserve_order(
     re-plan of the stored request (executor, recovery) renders the same values.
     """
     out = copy.deepcopy(dict(request))
+    batch = Reserving(session)  # pools read once, each item's values claimed in one statement
     raw_items = {str(i.get("id")): i for i in out.get("orderItem", [])}
     for item in items:
         if item.action in ("delete", "noChange"):  # the resource holds its reservations
             continue
         before = item.before if item.action == "modify" else None  # a modify: only capacity increases
         try:
-            allocated = reserve(session, item.spec, item.values, Holder(order_id, item.item_id), before)
+            holder = Holder(order_id, item.item_id)
+            allocated = reserve(session, item.spec, item.values, holder, before, batch)
         except (Conflict, InvalidRequest) as exc:
             raise type(exc)(f"orderItem {item.item_id}: {exc}") from None
         if allocated:
@@ -38,6 +40,7 @@ def reserve_order(
             resource["resourceCharacteristic"] = chars + [
                 {"name": k, "value": v} for k, v in allocated.items()
             ]
+    batch.write()
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from intent.planner import Intended, RoleTarget, render_roles
@@ -95,9 +96,15 @@ def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> li
     """The resources with a part on any of `devices`, each once: two queries whatever their number."""
     wanted = set(devices)
     multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
-    found = {r.id: r for r in list_resources(session, devices=sorted(wanted))}
-    for r in list_resources(session, spec_ids=sorted(multi)) if multi else []:
+    found = {r.id: r for r in session.scalars(_ON_DEVICES, {"devices": sorted(wanted)})}
+    for r in session.scalars(_OF_SPECS, {"specs": sorted(multi)}) if multi else []:
         chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
         if any(r.characteristics.get(c) in wanted for c in chars):
             found.setdefault(r.id, r)
     return list(found.values())
+
+
+# built once (SQLAlchemy reuses their compiled form), oldest first as `list_resources`
+_OLDEST_FIRST = select(Resource).order_by(Resource.created, Resource.id)
+_ON_DEVICES = _OLDEST_FIRST.where(Resource.device.in_(bindparam("devices", expanding=True)))
+_OF_SPECS = _OLDEST_FIRST.where(Resource.spec_id.in_(bindparam("specs", expanding=True)))

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from core.db import table
 from core.errors import EXPECTED, Conflict
 from intent.catalog import ResourceSpec
 from intent.edits import changed_resources
@@ -21,6 +22,7 @@ from intent.ownership import (
     Claims,
     Disagreement,
     Owner,
+    claim_conflicts,
     claims_of,
     disagreements,
     identity,
@@ -43,12 +45,25 @@ def lock_devices(session: Session, devices: Collection[str]) -> None:
     run before either intake writes)."""
     if not devices:
         return
-    names = sorted(devices)
+    names = {"names": sorted(devices)}
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Device).where(Device.name.in_(names)).values(name=Device.name))
+        session.execute(_TOUCH_DEVICES, names)
         return
-    query = select(Device.name).where(Device.name.in_(names)).order_by(Device.name)
-    session.execute(query.with_for_update()).all()
+    session.execute(_LOCK_DEVICES, names).all()
+
+
+# built once: SQLAlchemy reuses their compiled form (the names are one expanding parameter)
+_TOUCH_DEVICES = (
+    update(table(Device))
+    .where(Device.name.in_(bindparam("names", expanding=True)))
+    .values(name=table(Device).c.name)
+)
+_LOCK_DEVICES = (
+    select(Device.name)
+    .where(Device.name.in_(bindparam("names", expanding=True)))
+    .order_by(Device.name)
+    .with_for_update()
+)
 
 
 def own_intents(ctx: Context, items: Sequence[PlannedItem]) -> dict[str, list[Intended]]:
@@ -63,33 +78,38 @@ def check_owners(
     items: Sequence[PlannedItem],
     pending: Pending | None = None,
     rendered: Mapping[str, list[Intended]] | None = None,
+    claimed: Mapping[str, list[Claims]] | None = None,
 ) -> None:
     """Raise Conflict (409) naming the owning resource (id and name) and the path when an add
     repeats a live resource's identity, or an add/modify would set a leaf another live resource
     (or an earlier item of the order) holds with a different value. The resources this order
     modifies or deletes own nothing here: the order rewrites them. `pending`: what the adds of
     orders not finished yet will own (the caller knows orders). `rendered`: the items' intents from
-    `own_intents`, when the caller rendered them already."""
+    `own_intents`, when the caller rendered them already; `claimed`: their claims (`claims_of`
+    each), when the caller worked them out already."""
     setting = [i for i in items if i.action in SETTING]
     if not setting:
         return
     skip = changed_resources(items)
     pending = pending or Pending()
-    _check_repeats(ctx, session, setting, pending, skip)
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
-    rows = {r.id: r for r in resources_on(ctx, session, devices) if r.id not in skip}
-    known = {d.name: d for d in list_devices(session)}
+    rows = [r for r in resources_on(ctx, session, devices) if r.id not in skip]
+    _check_repeats(ctx, rows, setting, pending)  # the adds' devices are among `devices`
+    known = {d.name: d for d in list_devices(session)} if rows else {}
     owned: list[tuple[Owner, Claims]] = []
-    for row in rows.values():
+    for row in rows:
         owned.extend((Owner(row.id, row.name), c) for c in _resource_claims(ctx, row, known))
     owned.extend(pending.claims)
     for item in setting:
-        wants = (rendered or own_intents(ctx, [item]))[item.item_id]  # a failure fails the order later
-        found = path_conflicts(wants, owned)
+        if claimed is not None and item.item_id in claimed:
+            wants = claimed[item.item_id]
+        else:  # a failure to render fails the order later
+            wants = [claims_of(w) for w in (rendered or own_intents(ctx, [item]))[item.item_id]]
+        found = claim_conflicts(wants, owned)
         if found:
             more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""
             raise Conflict(f"orderItem {item.item_id}: {found[0].message()}{more}")
-        owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), claims_of(w)) for w in wants)
+        owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), c) for c in wants)
 
 
 # (catalog, resource id, last update, role devices) -> its claims: a resource's rendering changes
@@ -139,20 +159,18 @@ def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -
 
 
 def _check_repeats(
-    ctx: Context,
-    session: Session,
-    items: Sequence[PlannedItem],
-    pending: Pending,
-    skip: Collection[str],
+    ctx: Context, rows: Sequence[Resource], items: Sequence[PlannedItem], pending: Pending
 ) -> None:
+    """`rows`: the live resources on the items' devices (oldest first), less those the order
+    modifies or deletes (a delete and an add re-create a resource)."""
     adds = [i for i in items if i.action == "add"]
+    specs = {i.spec.id: i.spec for i in adds}
+    wanted = {(i.spec.id, i.device) for i in adds}
     seen: dict[tuple[str, str], Owner] = {}
-    for spec_id, device in sorted({(i.spec.id, i.device) for i in adds}):
-        spec = next(i.spec for i in adds if i.spec.id == spec_id)
-        for r in list_resources(session, device=device, spec_ids=[spec_id]):
-            if r.id in skip:  # modified or deleted by this order (a delete and an add re-create it)
-                continue
-            seen.setdefault((device, identity_text(spec, r.characteristics or {})), Owner(r.id, r.name))
+    for r in rows:
+        if (r.spec_id, r.device) in wanted:
+            text = identity_text(specs[r.spec_id], r.characteristics or {})
+            seen.setdefault((r.device, text), Owner(r.id, r.name))
     for device, text, holder in pending.identities:
         seen.setdefault((device, text), holder)
     for item in adds:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidRequest
@@ -77,13 +77,30 @@ def check_definition(name: str, kind: str, definition: Mapping[str, Any]) -> Poo
 
 
 def get_pool(session: Session, name: str) -> Pool:
-    row = session.get(PoolRow, name)
-    if row is not None:
-        return Pool(row.name, row.kind, row.definition)  # type: ignore[arg-type]
-    if name not in DEFAULT_POOLS:
+    found = get_pools(session, [name]).get(name)
+    if found is None:
         raise InvalidRequest(f"unknown resource pool {name!r}")
-    kind, definition = DEFAULT_POOLS[name]
-    return Pool(name, kind, definition)
+    return found
+
+
+def get_pools(session: Session, names: Collection[str]) -> dict[str, Pool]:
+    """The pools of these names that exist (defined, or built in), in one query."""
+    wanted = sorted(set(names))
+    found = {
+        name: Pool(name, kind, definition)
+        for name, kind, definition in session.execute(_POOLS, {"names": wanted})
+    }
+    for name in wanted:
+        if name not in found and name in DEFAULT_POOLS:
+            kind, definition = DEFAULT_POOLS[name]
+            found[name] = Pool(name, kind, definition)
+    return found
+
+
+# built once: SQLAlchemy reuses its compiled form
+_POOLS = select(PoolRow.name, PoolRow.kind, PoolRow.definition).where(
+    PoolRow.name.in_(bindparam("names", expanding=True))
+)
 
 
 def define_pool(session: Session, name: str, kind: str, definition: Mapping[str, Any]) -> Pool:

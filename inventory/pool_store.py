@@ -9,15 +9,17 @@ nothing; the conditional update re-checks its WHERE on the locked row).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import JSON, CheckConstraint, Index, String, TextClause, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime
+from core.db import Base, UtcDateTime, table
 
 
 def utcnow() -> datetime:
@@ -85,10 +87,36 @@ class ReservationRow(Base):
     created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-def insert_ignore(session: Session, table: type[Base], values: dict[str, Any]) -> bool:
+def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT the row unless its key exists (`ON CONFLICT DO NOTHING`); True if it was inserted."""
-    dialect = session.get_bind().dialect.name
+    statement = _insert_ignore(session.get_bind().dialect.name, model)
+    return session.execute(statement, values).first() is not None  # rowcount is -1 with psycopg 3
+
+
+def insert_ignore_many(
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> set[tuple[Any, ...]]:
+    """INSERT the rows whose key does not exist yet, in one statement; the keys it inserted."""
+    columns = tuple(sorted(rows[0]))
+    params = {f"{c}_{n}": row[c] for n, row in enumerate(rows) for c in columns}
+    return {tuple(row) for row in session.execute(_insert_ignore_rows(model, columns, len(rows)), params)}
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore_rows(model: type[Base], columns: tuple[str, ...], count: int) -> TextClause:
+    """`count` rows of `columns` as parameters `<column>_<n>`, as text: SQLAlchemy compiles a
+    multi-row `insert().values()` again on every call (it has no cache key). The syntax is both
+    SQLite's and PostgreSQL's."""
+    name = table(model).name
+    keys = ", ".join(f'"{c.name}"' for c in table(model).primary_key)
+    rows = ", ".join("(" + ", ".join(f":{c}_{n}" for c in columns) + ")" for n in range(count))
+    names = ", ".join(f'"{c}"' for c in columns)
+    return text(f'INSERT INTO "{name}" ({names}) VALUES {rows} ON CONFLICT DO NOTHING RETURNING {keys}')
+
+
+@cache
+def _insert_ignore(dialect: str, model: type[Base]) -> Any:
+    """One statement per table and dialect (SQLAlchemy then reuses its compiled form)."""
     module = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(sa_inspect(table).primary_key))
-    stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(stmt).first() is not None  # rowcount is -1 here with psycopg 3
+    key = next(iter(sa_inspect(model).primary_key))
+    return module.insert(table(model)).on_conflict_do_nothing().returning(key)

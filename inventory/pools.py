@@ -19,21 +19,38 @@ what it allocates. Conflicts raise `Conflict` (TMF 409) before anything is writt
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.db import table
 from core.errors import Conflict, InvalidRequest
 from intent.catalog import ResourceSpec
-from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool
-from inventory.pool_store import ClaimRow, CounterRow, ReservationRow, insert_ignore
+from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool, get_pools
+from inventory.pool_store import (
+    ClaimRow,
+    CounterRow,
+    ReservationRow,
+    insert_ignore,
+    insert_ignore_many,
+    utcnow,
+)
 
-__all__ = ["DEFAULT_POOLS", "Holder", "Pool", "ReservationRule", "define_pool", "get_pool", "reserve"]
+__all__ = [
+    "DEFAULT_POOLS",
+    "Holder",
+    "Pool",
+    "ReservationRule",
+    "Reserving",
+    "define_pool",
+    "get_pool",
+    "reserve",
+]
 ALLOCATION_TRIES = 256
 
 
@@ -90,29 +107,150 @@ def describe(row: ReservationRow | None) -> str:
     return f"resourceOrder {row.order_id} item {row.order_item_id}"
 
 
+class Reserving:
+    """One transaction's reservations on their way to the database: each pool definition read once,
+    an item's explicit values claimed together (one INSERT ... ON CONFLICT DO NOTHING for all of
+    them), and the reservation rows written together at the end (`write`).
+
+    Refusals come in the order the values were asked for: `settle` runs before anything else that
+    reads or writes the pools, so a value claimed later never decides what an earlier one meets."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._pools: dict[str, Pool] = {}
+        self._claims: list[_Wanted] = []  # explicit values not claimed yet
+        self._rows: list[dict[str, Any]] = []  # reservations not written yet
+
+    def read(self, names: Collection[str]) -> None:
+        """Read the pools of these names not read yet (one query)."""
+        missing = [n for n in names if n not in self._pools]
+        if missing:
+            self._pools.update(get_pools(self.session, missing))
+
+    def pool(self, name: str) -> Pool:
+        found = self._pools.get(name)
+        if found is None:
+            found = self._pools[name] = get_pool(self.session, name)  # InvalidRequest: unknown
+        return found
+
+    def redefined(self, pool: Pool) -> None:
+        self._pools[pool.name] = pool
+
+    def claim(self, pool: Pool, scope: str, value: str, tag: str, rule: ReservationRule) -> None:
+        self._claims.append(_Wanted(pool.name, scope, value, tag, rule.characteristic))
+
+    def row(self, pool: Pool, scope: str, value: str, amount: int, rule: ReservationRule, h: Holder) -> None:
+        self._rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "pool": pool.name,
+                "scope": scope,
+                "value": value,
+                "amount": amount,
+                "characteristic": rule.characteristic,
+                "order_id": h.order_id,
+                "order_item_id": h.order_item_id,
+                "resource_id": h.resource_id,
+                "created": utcnow(),
+            }
+        )
+
+    def settle(self) -> None:
+        """Claim the values asked for so far; Conflict for the first one another holder has."""
+        wanted, self._claims = self._claims, []
+        if not wanted:
+            return
+        taken = insert_ignore_many(self.session, ClaimRow, [w.claim_row() for w in sorted(wanted)])
+        for w in wanted:
+            if (w.pool, w.scope, w.value) in taken:
+                taken.discard((w.pool, w.scope, w.value))  # a second ask for it is a share
+            elif not _share(self.session, w.pool, w.scope, w.value, w.tag):
+                raise Conflict(
+                    f"{w.characteristic} {w.value} already reserved on {w.scope} (pool {w.pool}) "
+                    f"by {self._holder(w)}"
+                )
+
+    def write(self) -> None:
+        """Settle, then write every reservation row (one statement)."""
+        self.settle()
+        rows, self._rows = self._rows, []
+        if rows:
+            self.session.execute(insert(table(ReservationRow)), rows)
+
+    def _holder(self, w: _Wanted) -> str:
+        r = ReservationRow
+        row = self.session.scalar(
+            select(r).where(r.pool == w.pool, r.scope == w.scope, r.value == w.value).limit(1)
+        )
+        if row is not None:
+            return describe(row)
+        mine = [r for r in self._rows if (r["pool"], r["scope"], r["value"]) == (w.pool, w.scope, w.value)]
+        return describe(ReservationRow(**mine[0])) if mine else describe(None)
+
+
+@dataclass(frozen=True, order=True)
+class _Wanted:
+    pool: str
+    scope: str
+    value: str
+    tag: str
+    characteristic: str
+
+    def claim_row(self) -> dict[str, Any]:
+        return {"pool": self.pool, "scope": self.scope, "value": self.value, "tag": self.tag, "refs": 1}
+
+
 def reserve(
     session: Session,
     spec: ResourceSpec,
     values: Mapping[str, Any],
     holder: Holder,
     before: Mapping[str, Any] | None = None,
+    batch: Reserving | None = None,
 ) -> dict[str, Any]:
     """Reserve what `values` draw from the spec's pools; returns the allocated characteristics.
 
     `before`: a modify's current values. Its resource keeps what it holds, so only the increase of
     a capacity amount is taken (a modify may not change pooled values or scopes: the planner checks).
+    `batch`: the caller's `Reserving`, which writes the reservation rows at its `write`; without
+    one, they are written here.
     """
+    mine = batch or Reserving(session)
+    try:
+        allocated = _reserve(mine, spec, values, holder, before)
+        mine.settle()
+    except (Conflict, InvalidRequest):
+        mine.settle()  # a refused earlier value is the first error
+        raise
+    if batch is None:
+        mine.write()
+    return allocated
+
+
+def _reserve(
+    batch: Reserving,
+    spec: ResourceSpec,
+    values: Mapping[str, Any],
+    holder: Holder,
+    before: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    session = batch.session
     allocated: dict[str, Any] = {}
-    for rule in rules(spec):
-        pool = get_pool(session, rule.pool)
+    found = rules(spec)
+    batch.read([r.pool for r in found])
+    for rule in found:
+        pool = batch.pool(rule.pool)
         scope = "/".join(str(values.get(c)) for c in rule.scope) or "*"
         value = values.get(rule.characteristic)
         if pool.kind == "capacity":
+            batch.settle()
             if rule.sets_capacity and values.get(rule.sets_capacity) is not None:
                 pool = _set_capacity(session, pool, scope, int(values[rule.sets_capacity]), rule)
+                batch.redefined(pool)
             amount = int(value or 0) - int((before or {}).get(rule.characteristic) or 0)
             if amount > 0:
-                _take_capacity(session, pool, scope, amount, rule, holder)
+                _take_capacity(session, pool, scope, amount, rule)
+                batch.row(pool, scope, "", amount, rule, holder)
             continue
         if before is not None:
             continue
@@ -120,13 +258,14 @@ def reserve(
         if value is None:
             if not rule.allocate:
                 continue
+            batch.settle()
             text = _allocate(session, pool, scope, tag, rule)
             kind = spec.characteristics[rule.characteristic].type
             allocated[rule.characteristic] = int(text) if kind == "integer" else text
         else:
             text = pool.normalise(value)
-            _claim(session, pool, scope, text, tag, rule)
-        session.add(_row(pool, scope, text, 0, rule, holder))
+            batch.claim(pool, scope, text, tag, rule)
+        batch.row(pool, scope, text, 0, rule, holder)
     return allocated
 
 
@@ -147,44 +286,30 @@ def _set_capacity(session: Session, pool: Pool, scope: str, capacity: int, rule:
     return define_pool(session, pool.name, pool.kind, {**pool.definition, "capacities": capacities})
 
 
-def _row(pool: Pool, scope: str, value: str, amount: int, rule: ReservationRule, h: Holder) -> ReservationRow:
-    return ReservationRow(
-        id=str(uuid.uuid4()),
-        pool=pool.name,
-        scope=scope,
-        value=value,
-        amount=amount,
-        characteristic=rule.characteristic,
-        order_id=h.order_id,
-        order_item_id=h.order_item_id,
-        resource_id=h.resource_id,
+_SHARE = (
+    update(table(ClaimRow))
+    .where(
+        ClaimRow.pool == bindparam("k_pool"),
+        ClaimRow.scope == bindparam("k_scope"),
+        ClaimRow.value == bindparam("k_value"),
+        ClaimRow.tag == bindparam("k_tag"),
+        ClaimRow.refs > 0,
     )
+    .values(refs=ClaimRow.refs + 1)
+)
+
+
+def _share(session: Session, pool: str, scope: str, value: str, tag: str) -> bool:
+    """Take one more share of a value held with the same `tag` (e.g. the same VRF's RD)."""
+    shared = session.execute(_SHARE, {"k_pool": pool, "k_scope": scope, "k_value": value, "k_tag": tag})
+    return bool(shared.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _try_claim(session: Session, pool: Pool, scope: str, value: str, tag: str) -> bool:
     key = {"pool": pool.name, "scope": scope, "value": value}
     if insert_ignore(session, ClaimRow, {**key, "tag": tag, "refs": 1}):
         return True
-    shared = session.execute(
-        update(ClaimRow)
-        .where(*(getattr(ClaimRow, k) == v for k, v in key.items()), ClaimRow.tag == tag, ClaimRow.refs > 0)
-        .values(refs=ClaimRow.refs + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(shared.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _claim(session: Session, pool: Pool, scope: str, value: str, tag: str, rule: ReservationRule) -> None:
-    if _try_claim(session, pool, scope, value, tag):
-        return
-    holder = session.scalar(
-        select(ReservationRow).where(
-            ReservationRow.pool == pool.name, ReservationRow.scope == scope, ReservationRow.value == value
-        )
-    )
-    raise Conflict(
-        f"{rule.characteristic} {value} already reserved on {scope} (pool {pool.name}) by {describe(holder)}"
-    )
+    return _share(session, pool.name, scope, value, tag)
 
 
 def _allocate(session: Session, pool: Pool, scope: str, tag: str, rule: ReservationRule) -> str:
@@ -202,9 +327,7 @@ def _allocate(session: Session, pool: Pool, scope: str, tag: str, rule: Reservat
     raise Conflict(f"not enough capacity: pool {pool.name} has no free {rule.characteristic} on {scope}")
 
 
-def _take_capacity(
-    session: Session, pool: Pool, scope: str, amount: int, rule: ReservationRule, holder: Holder
-) -> None:
+def _take_capacity(session: Session, pool: Pool, scope: str, amount: int, rule: ReservationRule) -> None:
     capacity = pool.capacity(scope)
     insert_ignore(session, CounterRow, {"pool": pool.name, "scope": scope, "capacity": capacity, "used": 0})
     taken = session.execute(
@@ -226,7 +349,6 @@ def _take_capacity(
             f"not enough capacity: {rule.characteristic} {amount} requested on {scope} "
             f"({'/'.join(rule.scope) or 'all'}, pool {pool.name}), {free} of {capacity} free"
         )
-    session.add(_row(pool, scope, "", amount, rule, holder))
 
 
 def _release(session: Session, rows: list[ReservationRow]) -> int:

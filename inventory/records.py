@@ -83,6 +83,14 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
     return list(session.scalars(query))
 
 
+def device_platforms(session: Session) -> dict[str, str]:
+    """Every device's platform by its name."""
+    return {name: platform for name, platform in session.execute(_PLATFORMS)}
+
+
+_PLATFORMS = select(Device.name, Device.platform)  # built once: its compiled form is reused
+
+
 def list_resources(
     session: Session,
     device: str | None = None,

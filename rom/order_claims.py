@@ -8,9 +8,10 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from core.db import table
 from core.errors import EXPECTED
 from core.order_states import TERMINAL_STATES
 from core.tmf652 import ResourceOrderCreate
@@ -57,7 +58,7 @@ def record(
             on = {**base, "part": part, "device": c.device, "family": c.family}
             rows.extend({**on, "path": path, "value": value} for path, value in c.leaves.items())
     if rows:
-        session.execute(insert(ClaimRow), rows)
+        session.execute(insert(table(ClaimRow)), rows)
 
 
 def pending(
@@ -96,23 +97,43 @@ def _rows(
     """Unfinished orders' rows at the (device, path) `keys`, but not those holding the `same` value,
     in the order they were written. Devices and paths are two IN lists, so that SQLite searches the
     (device, path) index (a row-value IN makes it scan the table); other pairs are dropped here."""
-    columns = [ClaimRow.order_id, ClaimRow.item_id, ClaimRow.resource_name, ClaimRow.part, ClaimRow.device]
     devices = sorted({d for d, _ in keys})
     found: list[Any] = []
     for at in range(0, len(keys), _CHUNK):
         chunk = keys[at : at + _CHUNK]
         where = set(chunk)
         held = sorted(v for v in same if (v[0], v[1]) in where)
-        query = (
-            select(*columns, ClaimRow.family, ClaimRow.path, ClaimRow.value, ClaimRow.seq)
-            .join(OrderRow, OrderRow.id == ClaimRow.order_id)
-            .where(ClaimRow.device.in_(devices), ClaimRow.path.in_(sorted({p for _, p in chunk})))
-            .where(OrderRow.state.not_in(TERMINAL_STATES))
-        )
+        params: dict[str, Any] = {"devices": devices, "paths": sorted({p for _, p in chunk})}
         if held:
-            query = query.where(tuple_(ClaimRow.device, ClaimRow.path, ClaimRow.value).not_in(held))
-        found.extend(row for row in session.execute(query) if (row.device, row.path) in where)
+            params["held"] = held
+        rows = session.execute(_AT_HELD if held else _AT, params)
+        found.extend(row for row in rows if (row.device, row.path) in where)
     return sorted(found, key=lambda row: row.seq)
+
+
+# built once (SQLAlchemy reuses their compiled form): the lists are expanding parameters
+_AT = (
+    select(
+        ClaimRow.order_id,
+        ClaimRow.item_id,
+        ClaimRow.resource_name,
+        ClaimRow.part,
+        ClaimRow.device,
+        ClaimRow.family,
+        ClaimRow.path,
+        ClaimRow.value,
+        ClaimRow.seq,
+    )
+    .join(OrderRow, OrderRow.id == ClaimRow.order_id)
+    .where(
+        ClaimRow.device.in_(bindparam("devices", expanding=True)),
+        ClaimRow.path.in_(bindparam("paths", expanding=True)),
+    )
+    .where(OrderRow.state.not_in(TERMINAL_STATES))
+)
+_AT_HELD = _AT.where(
+    tuple_(ClaimRow.device, ClaimRow.path, ClaimRow.value).not_in(bindparam("held", expanding=True))
+)
 
 
 def planned_adds(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.db import table
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
@@ -23,7 +24,7 @@ from intent.yang.check import check_request
 from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.ownership import check_owners, lock_devices, own_intents
-from inventory.records import Resource, list_devices
+from inventory.records import Resource, device_platforms
 from rom import order_claims, order_store
 from rom.resource_refs import allocate_resource_ids
 from rom.transitions import set_state, touch_doc
@@ -89,7 +90,7 @@ def _insert(
     principal: str,
 ) -> tuple[dict[str, Any], bool]:
     with ctx.transaction() as session:
-        platforms = {d.name: d.platform for d in list_devices(session)}
+        platforms = device_platforms(session)
         current = current_resources(session, body)
         items = plan_order(body, ctx.catalog, platforms, current)
         if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
@@ -100,7 +101,7 @@ def _insert(
             session, {t.device for i in items if i.action == "add" or i.action == "modify" for t in i.targets}
         )
         pending = order_claims.pending(ctx, session, items, claimed)
-        check_owners(ctx, session, items, pending, wants)  # Conflict: a repeat, or a path another owns
+        check_owners(ctx, session, items, pending, wants, claimed)  # Conflict: a repeat, a path owned
         order_id = str(uuid.uuid4())
         filled = reserve_order(session, order_id, items, request)  # Conflict: nothing is written
         pairs = zip(request["orderItem"], filled["orderItem"], strict=True)
@@ -116,8 +117,9 @@ def _insert(
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
-        session.add(
-            order_store.OrderRow(
+        session.execute(
+            insert(table(order_store.OrderRow)),  # Core: no unit of work for one row
+            dict(
                 id=order_id,
                 state="acknowledged",
                 external_id=body.externalId,
@@ -135,10 +137,17 @@ def _insert(
                 doc=doc,
                 request=request,
                 yang_checked=checked,
-            )
+            ),
         )
         outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
+
+
+def runnable_now(body: ResourceOrderCreate) -> bool:
+    """Whether an accepted order may start now (a later requestedStartDate: the worker's regular
+    look finds it when its time comes, so nobody needs waking for it)."""
+    start = _parse_date(body.requestedStartDate, "requestedStartDate")
+    return start is None or start <= datetime.now(UTC)
 
 
 def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str, CurrentResource]:

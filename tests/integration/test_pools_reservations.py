@@ -185,6 +185,28 @@ def test_rd_is_shared_within_a_vrf_only(ctx: Context) -> None:
         submit(ctx, item("3", 12, spec="rd-test", vrf="B", rd="65000:7"))
 
 
+def test_one_order_s_items_share_or_refuse_a_value_as_separate_orders_would(ctx: Context) -> None:
+    """An item's values are claimed in one statement: within one order, a second ask for a value
+    is still a share (same tag) or a refusal naming the earlier item (another tag)."""
+    before = counts(ctx)
+    with pytest.raises(Conflict, match=r"routeDistinguisher 65000:7 already reserved .* item 1$"):
+        submit(
+            ctx,
+            item("1", 10, spec="rd-test", vrf="A", rd="65000:7"),
+            item("2", 11, spec="rd-test", vrf="B", rd="65000:7"),
+        )
+    assert counts(ctx) == before
+    submit(
+        ctx,
+        item("1", 10, spec="rd-test", vrf="A", rd="65000:7"),
+        item("2", 11, spec="rd-test", vrf="A", rd="65000:7"),
+    )
+    with ctx.sessions() as session:
+        rd = session.scalar(select(ClaimRow).where(ClaimRow.pool == "rd"))
+        assert rd is not None and (rd.value, rd.refs) == ("65000:7", 2)
+        assert len(reservations_of(session)) == 4  # two VLANs, one RD held twice
+
+
 def test_capacity_pool_says_not_enough_capacity(ctx: Context) -> None:
     with ctx.transaction() as session:
         define_pool(
