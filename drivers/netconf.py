@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from lxml import etree
+
 from drivers._errors import mapped_errors
 from drivers._netconf_client import NetconfClient
 from drivers._netconf_session import NetconfSession, open_session, pool_key
