@@ -284,14 +284,29 @@ def _nodelay_socket(host: str, port: int, timeout: float | None) -> socket.socke
     return sock
 
 
+def _recorded(check: HostKeyCheck) -> list[paramiko.PKey]:
+    """The keys known_hosts records for the device: under `[host]:port` and, as ncclient (and
+    so ROM before its own client) accepts, under the bare `host`."""
+    keys = load_known_hosts(check.known_hosts)
+    return [k for name in (check.name, check.host) for k in (keys.lookup(name) or {}).values()]
+
+
 def _host_key_types(check: HostKeyCheck) -> list[str]:
     """The host key algorithms to offer: those recorded for the host (so the server presents
     the key known_hosts holds), else paramiko's own list."""
-    recorded = load_known_hosts(check.known_hosts).lookup(check.name)
     types: list[str] = []
-    for name in recorded or ():
+    for key in _recorded(check):
+        name = key.get_name()
         types += ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] if name == "ssh-rsa" else [name]
     return types
+
+
+def _check_host_key(check: HostKeyCheck, key: paramiko.PKey) -> None:
+    """Accept a key recorded for the device; anything else goes to `check.verify` (which
+    refuses, or under tofu records a host's first key)."""
+    if any(k.get_name() == key.get_name() and k == key for k in _recorded(check)):
+        return
+    check.verify(key)
 
 
 def _prefer(available: Sequence[str], first: Sequence[str]) -> list[str]:
@@ -336,7 +351,7 @@ def connect(
                 options.key_types = tuple(known)
         t.start_client(timeout=timeout)
         if host_key is not None:
-            host_key.verify(t.get_remote_server_key())
+            _check_host_key(host_key, t.get_remote_server_key())
         _authenticate(t, username, password, key_file)
         chan = t.open_session(timeout=timeout)
         chan.settimeout(timeout)
