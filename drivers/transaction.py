@@ -186,6 +186,9 @@ def run_transaction(
         still_open = run.scope.filter(filter_func=lambda h: bool(h.connections))
         if still_open.inventory.hosts:
             still_open.close_connections(on_good=True, on_failed=True)
+        release_workers = getattr(nr.runner, "close", None)  # ReusingRunner: a later run starts anew
+        if release_workers is not None:
+            release_workers()
         if on_outcome is not None and outcome is not None:
             on_outcome(outcome)
 
