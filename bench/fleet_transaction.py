@@ -2,14 +2,18 @@
 
     .venv/bin/python bench/fleet_transaction.py [--devices 100 1000] [--rounds 5] [--large-rounds 3]
         [--ansible-rounds 2] [--ansible-budget 300] [--workers 100] [--forks 50] [--write bench/RESULTS.md]
+        [--baseline /tmp/main --baseline-label "(main)"]
 
 For each fleet size N a simulator fleet runs in its own process (`python -m sims --count N
 --no-gnmi`) and every round pushes the `l3vpn-endpoint` catalog entry (rendered through
 `intent.planner`: a VLAN subinterface with an IPv4 address and an L3VRF network-instance) to all N
 routers, a new VLAN and VRF each round, measured three ways:
 
-- **ROM**: `drivers.transaction.run_transaction` (lock, discard, edit-config, confirmed commit with
-  persist-id, confirm), one `SessionPool` across rounds (round 1 opens the SSH sessions).
+- **ROM**: `drivers.transaction.run_transaction` (lock, discard unless the session knows the
+  candidate is clean, edit-config, confirmed commit with persist-id, confirm, unlock), one
+  `SessionPool` across rounds (round 1 opens the SSH sessions, host keys checked).
+- **ROM from `--baseline TREE`** (optional): the same from another checkout's `drivers` (e.g. main,
+  to measure a change side by side), in a subprocess (`bench/fleet_cell.py`) with its own pool.
 - **Nornir + ncclient**: the glue peer, a plain Nornir task per host with stock ncclient:
   `manager.connect`, lock candidate, edit-config, commit, unlock, close (no confirmed commit).
 - **Ansible**: `ansible-playbook` (subprocess) running `ansible.netcommon.netconf_config`
@@ -20,19 +24,23 @@ routers, a new VLAN and VRF each round, measured three ways:
   When the 100-device Ansible time scaled to 1,000 devices exceeds `--ansible-budget` seconds per
   round, Ansible is not run at 1,000 (the table says so).
 
-After each method's rounds, three devices (first, middle, last) are read back over NETCONF to check
-the VRF of the last round landed. Prints a Markdown table; `--write FILE` replaces this benchmark's
+Round 1 of each ROM runs first (the baseline's before ours), then the methods take turns round by
+round (each round starting with the next method), so a loaded machine weighs on all alike. At the
+end, three devices (first, middle, last) are read back over NETCONF to check each method's last VRF
+landed. Prints a Markdown table; `--write FILE` replaces this benchmark's
 section of FILE.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -266,6 +274,23 @@ class Counter:
         return self.n
 
 
+def one_round(
+    row: Row,
+    targets: Sequence[DeviceTarget],
+    catalog: Catalog,
+    counter: Counter,
+    push: Callable[[dict[str, str]], None],
+) -> int:
+    """One round of `push` with fresh payloads, timed into `row`; the round's number."""
+    n = counter.next()
+    payloads = render(catalog, targets, n)
+    t0 = time.perf_counter()
+    push(payloads)
+    row.samples.append(time.perf_counter() - t0)
+    print(f"  {row.devices} devices, {row.method}: {row.samples[-1]:.2f} s", file=sys.stderr, flush=True)
+    return n
+
+
 def measure(
     row: Row,
     rounds: int,
@@ -276,13 +301,40 @@ def measure(
 ) -> None:
     n = 0
     for _ in range(rounds):
-        n = counter.next()
-        payloads = render(catalog, targets, n)
-        t0 = time.perf_counter()
-        push(payloads)
-        row.samples.append(time.perf_counter() - t0)
-        print(f"  {row.devices} devices, {row.method}: {row.samples[-1]:.2f} s", file=sys.stderr, flush=True)
+        n = one_round(row, targets, catalog, counter, push)
     verify(targets, f"B{n}")
+
+
+class Baseline:
+    """ROM from another source tree (`bench/fleet_cell.py` in a subprocess, its own pool)."""
+
+    def __init__(self, tree: Path, targets: Sequence[DeviceTarget], workers: int, work: Path) -> None:
+        self.work = work
+        spec = work / "targets.json"
+        spec.write_text(json.dumps([dataclasses.asdict(t) for t in targets]))
+        cell = str(Path(__file__).resolve().parent / "fleet_cell.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, cell, str(tree), str(spec), str(workers)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def push(self, payloads: dict[str, str]) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        path = self.work / "payloads.json"
+        path.write_text(json.dumps(payloads))
+        self.proc.stdin.write(f"round {path} base-{time.monotonic_ns()}\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or "null")
+        if not answer or not answer["ok"]:
+            raise SystemExit(f"baseline ROM transaction failed: {answer}")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait(120)
 
 
 def run(args: argparse.Namespace) -> list[Row]:
@@ -299,7 +351,7 @@ def run(args: argparse.Namespace) -> list[Row]:
     ansible_per_device: float | None = None
     for size in args.devices:
         rounds = args.rounds if size <= 100 else args.large_rounds
-        with fleet_targets(size, external=True) as targets:
+        with fleet_targets(size, external=True) as targets, tempfile.TemporaryDirectory() as work:
             pool = SessionPool()
 
             def rom_push(
@@ -307,14 +359,36 @@ def run(args: argparse.Namespace) -> list[Row]:
             ) -> None:
                 rom_round(targets, pool, args.workers, p)
 
-            rom_cold = Row(size, "ROM, round 1 (opens the pooled sessions)")
-            measure(rom_cold, 1, targets, catalog, counter, rom_push)
-            rom = Row(size, "ROM, pooled sessions")
-            measure(rom, rounds, targets, catalog, counter, rom_push)
-            pool.close_all()
-            glue = Row(size, "Nornir + stock ncclient")
-            measure(glue, rounds, targets, catalog, counter, lambda p: nornir_round(targets, args.workers, p))
-            rows += [rom_cold, rom, glue]
+            def glue_push(p: dict[str, str], targets: list[DeviceTarget] = targets) -> None:
+                nornir_round(targets, args.workers, p)
+
+            # (row, push) per method; round 1 of each ROM first (the baseline's before ours: ours
+            # then runs with the baseline's sessions open on the fleet), then the methods take
+            # turns round by round, each round starting with the next method.
+            cells: list[tuple[Row, Callable[[dict[str, str]], None]]] = []
+            baseline = Baseline(args.baseline, targets, args.workers, Path(work)) if args.baseline else None
+            last: dict[str, int] = {}
+            try:
+                if baseline is not None:
+                    cold = Row(size, f"ROM {args.baseline_label}, round 1 (opens the pooled sessions)")
+                    last[cold.method] = one_round(cold, targets, catalog, counter, baseline.push)
+                    rows.append(cold)
+                    cells.append((Row(size, f"ROM {args.baseline_label}, pooled sessions"), baseline.push))
+                rom_cold = Row(size, "ROM, round 1 (opens the pooled sessions)")
+                last[rom_cold.method] = one_round(rom_cold, targets, catalog, counter, rom_push)
+                rows.append(rom_cold)
+                cells.insert(0, (Row(size, "ROM, pooled sessions"), rom_push))
+                cells.append((Row(size, "Nornir + stock ncclient"), glue_push))
+                for i in range(rounds):
+                    for row, push in cells[i % len(cells) :] + cells[: i % len(cells)]:
+                        last[row.method] = one_round(row, targets, catalog, counter, push)
+            finally:
+                if baseline is not None:
+                    baseline.close()
+                pool.close_all()
+            for row, _ in cells:
+                verify(targets, f"B{last[row.method]}")
+            rows += [row for row, _ in cells]
             ans = Row(size, "Ansible netconf_config")
             rows.append(ans)
             if missing:
@@ -326,14 +400,14 @@ def run(args: argparse.Namespace) -> list[Row]:
                     f"(> --ansible-budget {args.ansible_budget:.0f} s)"
                 )
                 continue
-            with tempfile.TemporaryDirectory(prefix="rom-bench-ansible-") as work:
+            with tempfile.TemporaryDirectory(prefix="rom-bench-ansible-") as ansible_work:
                 measure(
                     ans,
                     min(rounds, args.ansible_rounds),
                     targets,
                     catalog,
                     counter,
-                    lambda p: ansible_round(targets, args.forks, p, Path(work)),
+                    lambda p: ansible_round(targets, args.forks, p, Path(ansible_work)),
                 )
             ansible_per_device = (ans.median or 0.0) / size
     return rows
@@ -430,7 +504,7 @@ def section(rows: list[Row], args: argparse.Namespace, command: str) -> str:
             "rendered by `intent.planner`) pushed to every router of a simulator fleet that runs in its own",
             "process (`python -m sims --count N --no-gnmi`), a new VLAN and VRF each round.",
             "",
-            "- ROM: `run_transaction` (lock, discard, edit, confirmed commit with persist-id, confirm),",
+            "- ROM: `run_transaction` (lock, [discard], edit, confirmed commit with persist-id, confirm),",
             f"  {args.workers} Nornir workers, one `SessionPool` (round 1 opens the sessions, later rounds",
             "  reuse them); SSH host keys checked against known_hosts (strict, the default).",
             f"- Nornir + stock ncclient: {args.workers} workers; per host `manager.connect`, lock,",
@@ -442,8 +516,9 @@ def section(rows: list[Row], args: argparse.Namespace, command: str) -> str:
             "  Installed into the venv only for the bench (`.venv/bin/pip install ansible`; not in",
             "  pyproject.toml); without it the bench prints how to install it and skips the column.",
             "",
-            f"Wall-clock seconds per round, medians ({rounds}); after each method three devices",
-            "(first, middle, last) are read back over NETCONF to check the last round's VRF landed.",
+            f"Wall-clock seconds per round, medians ({rounds}); the methods take turns round by round;",
+            "at the end three devices (first, middle, last) are read back over NETCONF to check each",
+            "method's last VRF landed.",
             "",
             table(rows),
             "",
@@ -466,10 +541,17 @@ def main() -> None:
     ap.add_argument("--ansible-budget", type=float, default=300.0, help="skip Ansible above ~this s/round")
     ap.add_argument("--workers", type=int, default=100, help="Nornir workers (ROM and the glue peer)")
     ap.add_argument("--forks", type=int, default=50, help="Ansible forks")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run ROM from this source tree's drivers, interleaved (e.g. main's: "
+        "`git archive main | tar -x -C /tmp/main`)",
+    )
+    ap.add_argument("--baseline-label", default="(baseline)", help="how the table names the baseline")
     ap.add_argument("--write", type=Path, help="replace this benchmark's section of this file")
     args = ap.parse_args()
     rows = run(args)
-    command = ".venv/bin/python bench/fleet_transaction.py " + " ".join(sys.argv[1:])
+    command = ".venv/bin/python bench/fleet_transaction.py " + shlex.join(sys.argv[1:])
     text = section(rows, args, command.strip())
     print(text)
     if args.write is not None:

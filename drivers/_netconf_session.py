@@ -1,15 +1,18 @@
-"""One NETCONF session as the pool and the driver see it: open, health, close."""
+"""One NETCONF session as the pool and the driver see it: open, health, close.
+
+The session is ROM's own client (`drivers._netconf_client`: no reader thread per session); it
+also remembers whether its candidate may hold changes of its own (see `candidate_dirty`).
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from ncclient.manager import Manager
 from ncclient.operations.rpc import RPCError
 
 from drivers._errors import mapped_errors
-from drivers._ncclient_session import connect_ssh
+from drivers._netconf_client import NetconfClient, connect
 from drivers.base import DeviceTarget
 from drivers.errors import DriverError
 from drivers.host_keys import DEFAULT_KNOWN_HOSTS, HostKeyCheck, warn_unchecked_once
@@ -27,11 +30,19 @@ def pool_key(target: DeviceTarget, kind: str = "netconf") -> PoolKey:
 
 
 class NetconfSession:
-    """An ncclient `Manager` on ROM's prompt SSH session."""
+    """A `NetconfClient` (`manager`: it offers the ncclient `Manager` calls ROM makes).
 
-    def __init__(self, manager: Manager, device: str) -> None:
+    `candidate_dirty`: whether this session may have left uncommitted changes in the candidate
+    (set before an edit of the candidate, cleared by a commit or discard that succeeded). A
+    device grants the candidate lock only when no other session has uncommitted changes there
+    (RFC 6241 section 7.5), so after a granted lock a session whose flag is clear knows the
+    candidate holds exactly running, and need not discard it.
+    """
+
+    def __init__(self, manager: NetconfClient, device: str) -> None:
         self.manager = manager
         self.device = device
+        self.candidate_dirty = False
 
     @property
     def session_id(self) -> str:
@@ -40,9 +51,6 @@ class NetconfSession:
     def alive(self, probe: bool) -> bool:
         m = self.manager
         if not m.connected:
-            return False
-        transport = getattr(m._session, "transport", None)
-        if transport is not None and not transport.is_active():
             return False
         if not probe:
             return True
@@ -62,8 +70,7 @@ class NetconfSession:
             with mapped_errors(self.device, "close-session"):
                 m.close_session()
         except DriverError as e:
-            log.debug("%s: close-session failed (%s); dropping the transport", self.device, e)
-            m._session.close()
+            log.debug("%s: close-session failed (%s); the transport is closed", self.device, e)
 
 
 def host_key_check(target: DeviceTarget) -> HostKeyCheck | None:
@@ -81,17 +88,13 @@ def open_session(target: DeviceTarget) -> NetconfSession:
     checked as `target.host_key_policy` says); raises TransportError."""
     t = target
     with mapped_errors(t.name, f"connect {t.host}:{t.port}"):
-        manager = connect_ssh(
-            rpc_timeout=t.timeout,
-            host_key=host_key_check(t),
+        manager = connect(
             host=t.host,
             port=t.port,
             username=t.username,
             password=t.password or None,
-            key_filename=t.key_file,
+            key_file=t.key_file,
             timeout=t.timeout,
-            hostkey_verify=False,  # unless host_key is given
-            allow_agent=False,
-            look_for_keys=False,
+            host_key=host_key_check(t),
         )
     return NetconfSession(manager, t.name)

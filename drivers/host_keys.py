@@ -40,9 +40,7 @@ def known_hosts_line(host: str, port: int, public_key: str) -> str:
     try:
         entry = HostKeyEntry.from_line(line)
     except (InvalidHostKey, ValueError) as exc:
-        raise InvalidInput(
-            f"not an SSH public key for {host}:{port}: {public_key[:40]!r} ({exc})"
-        ) from None
+        raise InvalidInput(f"not an SSH public key for {host}:{port}: {public_key[:40]!r} ({exc})") from None
     if entry is None:
         raise InvalidInput(f"not an SSH public key for {host}:{port}: {public_key[:40]!r}")
     return line

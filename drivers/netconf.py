@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 
 from lxml import etree
-from ncclient.manager import Manager
 
 from drivers._errors import mapped_errors
+from drivers._netconf_client import NetconfClient
 from drivers._netconf_session import NetconfSession, open_session, pool_key
 from drivers._preimage import build_restore, touched_filter, xml_diff
 from drivers.base import DeviceTarget, attempt
@@ -48,7 +48,7 @@ def _filter_spec(filter_xml: str | None) -> etree._Element | tuple[str, str] | N
 
 
 class NetconfDriver:
-    """`DeviceDriver` over one NETCONF/SSH session (ncclient, no 100 ms tick).
+    """`DeviceDriver` over one NETCONF/SSH session (`drivers._netconf_client`).
 
     With a `pool`, `open` takes an idle session for the device from it and `close` gives a clean
     session (no lock held, nothing pending) back instead of ending it.
@@ -92,7 +92,7 @@ class NetconfDriver:
         """The device's id for the open session (None when closed)."""
         return None if self._s is None else self._s.session_id
 
-    def _mgr(self) -> Manager:
+    def _mgr(self) -> NetconfClient:
         if self._s is None or not self._s.manager.connected:
             raise TransportError(f"{self.target.name}: no open NETCONF session")
         return self._s.manager
@@ -134,14 +134,11 @@ class NetconfDriver:
         self._require(CANDIDATE, "dry-run diff")
         if self._locked is not None or self._pending_confirm:
             raise InvalidInput(f"{self.target.name}: dry-run diff while a change is staged or pending")
-        m = self._mgr()
         name = self.target.name
         self._lock("candidate")
         try:
-            with mapped_errors(name, "discard-changes"):
-                m.discard_changes()
-            with mapped_errors(name, "edit-config candidate (dry-run)"):
-                m.edit_config(config=payload, target="candidate")
+            self._discard()
+            self._edit_candidate(payload, "edit-config candidate (dry-run)")
             return self._candidate_diff()
         finally:
             errors = attempt(self._discard) + attempt(self._unlock)
@@ -167,14 +164,23 @@ class NetconfDriver:
         if self._running_only():
             self._stage_running(payload)
             return
-        m = self._mgr()
-        name = self.target.name
         self._lock("candidate")
-        with mapped_errors(name, "discard-changes"):
-            m.discard_changes()
-        with mapped_errors(name, "edit-config candidate"):
-            m.edit_config(config=payload, target="candidate")
-        self._staged = [payload]  # the candidate was discarded first: this payload only
+        if self._dirty():  # else the granted lock says the candidate is running (see NetconfSession)
+            self._discard()
+        self._edit_candidate(payload, "edit-config candidate")
+        self._staged = [payload]  # the candidate held running before: this payload only
+
+    def _dirty(self) -> bool:
+        return self._s is None or self._s.candidate_dirty
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if self._s is not None:
+            self._s.candidate_dirty = dirty
+
+    def _edit_candidate(self, payload: str, doing: str) -> None:
+        self._set_dirty(True)  # before: a failed edit may have applied part of it
+        with mapped_errors(self.target.name, doing):
+            self._mgr().edit_config(config=payload, target="candidate")
 
     def _stage_running(self, payload: str) -> None:
         self._lock("running")
@@ -196,11 +202,13 @@ class NetconfDriver:
         if confirm_timeout is None:
             with mapped_errors(name, "commit"):
                 m.commit()
+            self._set_dirty(False)
             self._release()
             return
         self._require(CONFIRMED_COMMIT_11, "confirmed commit")
         with mapped_errors(name, "confirmed commit"):
             m.commit(confirmed=True, timeout=str(confirm_timeout), persist=persist_id)
+        self._set_dirty(False)
         self._pending_confirm = True
 
     def confirm(self, persist_id: str | None = None) -> None:
@@ -264,6 +272,7 @@ class NetconfDriver:
         self._pending_confirm = False
 
     def _cancel_commit(self, persist_id: str | None) -> None:
+        self._set_dirty(True)  # what the candidate holds after a cancel is the device's choice
         with mapped_errors(self.target.name, "cancel-commit"):
             self._mgr().cancel_commit(persist_id=persist_id)
         self._pending_confirm = False
@@ -271,6 +280,7 @@ class NetconfDriver:
     def _discard(self) -> None:
         with mapped_errors(self.target.name, "discard-changes"):
             self._mgr().discard_changes()
+        self._set_dirty(False)
 
     def _lock(self, datastore: str) -> None:
         if self._locked == datastore:

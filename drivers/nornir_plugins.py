@@ -6,7 +6,9 @@ NETCONF-family driver (ncclient or NAPALM), `rom-gnmi` the gNMI driver on the de
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from nornir.core import Nornir
@@ -16,7 +18,7 @@ from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.plugins.inventory import InventoryPluginRegister
 from nornir.core.processor import Processor, Processors
 from nornir.core.state import GlobalState
-from nornir.plugins.runners import ThreadedRunner
+from nornir.core.task import AggregatedResult, Task
 
 from drivers.base import DeviceDriver, DeviceTarget
 from drivers.errors import InvalidInput, TransportError
@@ -125,6 +127,38 @@ class RomGnmiConnection(RomConnection):
     protocol = "gnmi"
 
 
+class ReusingRunner:
+    """Nornir's threaded runner, but one thread pool serves every run of the Nornir (and of its
+    filtered copies, which share the runner): a transaction's phases reuse the same workers
+    instead of starting `num_workers` new threads each. Tasks must not run the same Nornir from
+    inside a worker (ROM's do not), or they could wait on workers that wait on them. Idle
+    workers end with `close` or when the runner is collected."""
+
+    def __init__(self, num_workers: int = 20) -> None:
+        self.num_workers = num_workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="nornir")
+            pool = self._pool
+        futures = [pool.submit(task.copy().start, host) for host in hosts]
+        result = AggregatedResult(task.name)
+        for future in futures:
+            done = future.result()
+            result[done.host.name] = done
+        return result
+
+    def close(self) -> None:
+        """Let the workers end (a later run starts new ones)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
 def register_plugins() -> None:
     """Idempotent: register the plugins with Nornir."""
     InventoryPluginRegister.register(INVENTORY, RomInventory)
@@ -139,7 +173,8 @@ def make_nornir(
     pool: SessionPool | None = DEFAULT_POOL,
     processors: Sequence[Processor] = (),
 ) -> Nornir:
-    """A Nornir over `targets`: threaded runner, no logging set-up or log files, no config file.
+    """A Nornir over `targets`: threaded runner (`ReusingRunner`), no logging set-up or log files,
+    no config file.
 
     Connections come from `pool` (the process-wide one by default; None: a new session each time
     and closed on `close_connections`). `processors`, e.g. `drivers.processors.MetricsProcessor()`,
@@ -153,7 +188,7 @@ def make_nornir(
     )
     return Nornir(
         inventory=RomInventory(targets, pool).load(),
-        runner=ThreadedRunner(num_workers=workers),
+        runner=ReusingRunner(num_workers=workers),
         config=config,
         data=GlobalState(),
         processors=Processors(processors),

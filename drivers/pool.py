@@ -67,6 +67,7 @@ class SessionPool:
         self.max_idle_per_key = max_idle_per_key
         self._clock = clock
         self._idle: dict[PoolKey, list[tuple[PooledSession, float]]] = {}
+        self._next_prune = 0.0
         self._lock = threading.Lock()
         self.stats = PoolStats()
 
@@ -95,7 +96,9 @@ class SessionPool:
         return session
 
     def release(self, key: PoolKey, session: PooledSession, *, reusable: bool = True) -> None:
-        """Give `session` back (kept if `reusable` and alive, else closed); expired ones are pruned."""
+        """Give `session` back (kept if `reusable` and alive, else closed). Expired sessions are
+        pruned at most every `prune_every()` seconds (a scan of every key on each release cost
+        1,000 releases a second of GIL)."""
         keep = reusable and session.alive(probe=False)
         now = self._clock()
         expired: list[PooledSession] = []
@@ -105,17 +108,29 @@ class SessionPool:
                 entries.append((session, now))
                 while len(entries) > self.max_idle_per_key:
                     expired.append(entries.pop(0)[0])
-            for k, entries in list(self._idle.items()):
-                fresh = [(s, t) for s, t in entries if now - t <= self.idle_timeout]
-                expired.extend(s for s, t in entries if now - t > self.idle_timeout)
-                if fresh:
-                    self._idle[k] = fresh
-                else:
-                    del self._idle[k]
+            if now >= self._next_prune:
+                self._next_prune = now + self.prune_every()
+                expired += self._expired(now)
         if not keep:
             expired.append(session)
         for s in expired:
             self._close(s)
+
+    def prune_every(self) -> float:
+        """Seconds between two scans for expired idle sessions."""
+        return min(self.idle_timeout / 4, 10.0)
+
+    def _expired(self, now: float) -> list[PooledSession]:
+        """Take the sessions idle longer than `idle_timeout` out of the pool (lock held)."""
+        expired: list[PooledSession] = []
+        for k, entries in list(self._idle.items()):
+            fresh = [(s, t) for s, t in entries if now - t <= self.idle_timeout]
+            expired.extend(s for s, t in entries if now - t > self.idle_timeout)
+            if fresh:
+                self._idle[k] = fresh
+            else:
+                del self._idle[k]
+        return expired
 
     def idle(self, key: PoolKey | None = None) -> int:
         """How many idle sessions the pool holds (for `key`, or in all)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from nornir.core import Nornir
 from nornir.core.processor import Processor
-from nornir.core.task import AggregatedResult
+from nornir.core.task import AggregatedResult, Result, Task
 
 from drivers import tasks
 from drivers.errors import DeviceRejected, DriverError, InvalidInput
@@ -150,7 +150,8 @@ def run_transaction(
     device -> payload for NETCONF only. Any failure rolls back every touched participant
     (cancel-commit or pre-image restore for committed ones, discard and unlock for staged ones).
     Participants that already confirmed when a later confirm fails keep the change; the outcome
-    says so. Connections are closed (given back to the pool) at the end. `processors` are added
+    says so. A device's connections are closed (given back to the pool) as soon as it confirmed,
+    the others' at the end. `processors` are added
     to `nr`'s own for the phases of this transaction. `waves`: devices grouped in the order they
     commit (dependencies first; a device in no wave commits in the last one); staging and
     confirming are not ordered.
@@ -182,9 +183,22 @@ def run_transaction(
         outcome = run.outcome(failed)
         return outcome
     finally:
-        run.scope.close_connections(on_good=True, on_failed=True)
+        still_open = run.scope.filter(filter_func=lambda h: bool(h.connections))
+        if still_open.inventory.hosts:
+            still_open.close_connections(on_good=True, on_failed=True)
+        release_workers = getattr(nr.runner, "close", None)  # ReusingRunner: a later run starts anew
+        if release_workers is not None:
+            release_workers()
         if on_outcome is not None and outcome is not None:
             on_outcome(outcome)
+
+
+def _confirm_then_release(task: Task, **kwargs: Any) -> Result:
+    """`tasks.confirm`, then the host's connections go back (to the pool) from this worker
+    at once, instead of in one more pass over every host at the end."""
+    result = tasks.confirm(task, **kwargs)
+    task.host.close_connections()
+    return result
 
 
 def _commit_order(hosts: Collection[str], waves: Sequence[Collection[str]]) -> list[set[str]]:
@@ -216,7 +230,7 @@ def _phases(
         if problems:
             run.errors.extend(f"post-check: {p}" for p in problems)
             return "post_check"
-    if not run.run("confirm", tasks.confirm, persist_id=persist_id):
+    if not run.run("confirm", _confirm_then_release, persist_id=persist_id):
         kept = sorted(
             _who(h, p) for h, mine in run.payloads.items() for p in mine if run.marks.has("confirm", h, p)
         )

@@ -99,8 +99,8 @@ def test_get_config_accepts_a_whole_filter_element_with_several_subtrees(driver:
 
 
 def test_session_socket_has_nagle_off(driver: NetconfDriver) -> None:
-    # Nagle + delayed ACK cost ~40 ms on the first RPCs of every session (see _ncclient_session).
-    sock = driver._mgr()._session.transport.sock
+    # Nagle + delayed ACK cost ~40 ms on the first RPCs of every session (see _netconf_client).
+    sock = driver._mgr().transport.sock
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 

@@ -120,6 +120,19 @@ def test_known_key_is_accepted_also_as_a_hashed_entry(fleet: FleetThread, tmp_pa
     driver.close()
 
 
+def test_an_entry_for_the_bare_host_is_accepted_for_any_port(fleet: FleetThread, tmp_path: Path) -> None:
+    ep = fleet.endpoint("pe1")
+    assert ep.ssh_host_key is not None
+    bare = tmp_path / "bare"
+    bare.write_text(known_hosts_line(ep.host, 22, ep.ssh_host_key) + "\n")  # named `host`, no port
+    driver = NetconfDriver(target(fleet, bare))
+    driver.open()
+    driver.close()
+    bare.write_text(other_key_line(fleet).replace(f"[{ep.host}]:{ep.netconf_port}", ep.host) + "\n")
+    with pytest.raises(TransportError, match="is not in"):
+        NetconfDriver(target(fleet, bare)).open()
+
+
 def test_off_checks_nothing_and_says_so(
     fleet: FleetThread, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
