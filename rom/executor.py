@@ -56,7 +56,7 @@ class Trail:
     transactions' outcomes (the audit trail) and the steps not yet in the step log."""
 
     audited: list[TransactionOutcome] = field(default_factory=list)
-    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    steps: list[order_store.Step] = field(default_factory=list)
 
 
 @dataclass
@@ -254,7 +254,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         return Outcome()
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
-    steps = PhaseSteps(ctx, order_id)  # each phase in the step log: the CLI's progress
+    steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
     cancelled = False
     remarks: list[str] = []
@@ -276,7 +276,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
             kpi_problems, probed = kpis.result(), probing()
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
-            trail.steps.append(("reachability", probed.step))
+            trail.steps.append(order_store.Step("reachability", probed.step))
             checks.extend(probed.step["results"])
         problems = problems or kpi_problems or probed.problems
         if problems:
@@ -285,9 +285,8 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         if _cancel_requested(ctx, order_id):
             cancelled = True
             return [CANCELLED]
-        with ctx.transaction() as session:  # with the checks' steps: one write before confirm
-            for step, detail in trail.steps:
-                order_store.add_step(session, order_id, step, **detail)
+        with ctx.transaction() as session:  # with the phases' and checks' steps: one write before confirm
+            order_store.add_steps(session, order_id, trail.steps)
             order_store.add_step(session, order_id, "committed", devices=names)
         trail.steps.clear()
         return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -200,6 +202,20 @@ def take_over(
 
 def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
     session.add(StepRow(order_id=order_id, step=step, detail=detail))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step kept in memory until the order's next write: its name, detail and when it happened."""
+
+    name: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=utcnow)
+
+
+def add_steps(session: Session, order_id: str, steps: Iterable[Step]) -> None:
+    """Kept steps, in the order given, each with the time it happened."""
+    session.add_all(StepRow(order_id=order_id, step=s.name, detail=s.detail, at=s.at) for s in steps)
 
 
 def last_step(session: Session, order_id: str) -> str | None:
