@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
 from core.errors import RomError
@@ -228,9 +228,11 @@ def steps(session: Session, order_id: str) -> list[StepRow]:
 
 
 def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[OrderRow]:
-    """Acknowledged or pending orders whose requested start has come, most urgent first."""
+    """Acknowledged or pending orders whose requested start has come, most urgent first: their id,
+    state and devices only (what a claim needs; the documents are read by the one that wins)."""
     query = (
         select(OrderRow)
+        .options(load_only(OrderRow.id, OrderRow.state, OrderRow.devices, raiseload=True))
         .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
         .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= now))
         .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
