@@ -7,7 +7,9 @@ L3VPN orders, spread evenly over the devices and over the serves (8 clients), an
 are final. Round 1 opens every device session (fresh SSH and host-key checks); the later rounds
 run on pooled sessions, the steady state. Per round: orders/s, and the CPU seconds the serves and
 the simulators used per order (what bounds the rate on a machine with few cores).
-`--repo`: another checkout's `rom serve` (e.g. main, for a side-by-side run).
+`--repo`: another checkout's `rom serve` (e.g. main, for a side-by-side run). `--profile LABEL`:
+py-spy (the GIL holder's stacks) on the first serve during the last round, into
+bench/profiles/sustained-LABEL.{svg,txt}, and the CPU ms per order of the largest ROM functions.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import signal
+import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -100,6 +105,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100, help="orders per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repo", type=Path, default=REPO, help="run another checkout's `rom serve`")
+    parser.add_argument("--profile", metavar="LABEL", help="py-spy the first serve in the last round")
     args = parser.parse_args()
     if args.serves > 1 and not args.postgres:
         parser.error("several serves share one database: give --postgres")
@@ -119,6 +125,7 @@ def main() -> None:
         clients = stack.enter_context(serves(endpoints, url, args.serves, args.repo, args.threads))
         rom = children(b"serve")
         for r in range(1, args.rounds + 1):
+            spy = profiler(rom[0], args.profile) if args.profile and r == args.rounds else None
             before = cpu_seconds(rom), cpu_seconds(sims)
             elapsed = burst(clients, devices, args.orders, next(numbers))
             after = cpu_seconds(rom), cpu_seconds(sims)
@@ -128,6 +135,51 @@ def main() -> None:
                 f"| {r}{' (fresh sessions)' if r == 1 else ''} | {args.orders / elapsed:.1f} | "
                 f"{per[0]:.1f} | {per[1]:.1f} | {load} |"
             )
+            if spy is not None:
+                cpu_by_function(spy, args.profile, args.orders, per[0] / args.serves)
+
+
+PROFILES = REPO / "bench" / "profiles"
+ROM_CODE = ("rom/", "inventory/", "intent/", "api/", "core/", "drivers/", "telemetry/", "events/")
+
+
+def profiler(pid: int, label: str) -> list[subprocess.Popen[bytes]]:
+    """py-spy on `pid`, the thread holding the GIL at each sample (the Python CPU that bounds one
+    process), into a flame graph and raw stacks."""
+    PROFILES.mkdir(exist_ok=True)
+    common = ["py-spy", "record", "--pid", str(pid), "--gil", "--nonblocking", "--rate", "200"]
+    spies = [
+        subprocess.Popen(
+            [*common, "--format", fmt, "-o", str(PROFILES / f"sustained-{label}.{ext}")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for fmt, ext in (("flamegraph", "svg"), ("raw", "txt"))
+    ]
+    time.sleep(1.0)
+    return spies
+
+
+def cpu_by_function(spies: list[subprocess.Popen[bytes]], label: str, orders: int, cpu_ms: float) -> None:
+    """Stop py-spy; each ROM function's share of the samples (inclusive), as CPU ms per order."""
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        spy.wait(120)
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in (PROFILES / f"sustained-{label}.txt").read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for name in {f.split(" (")[0] for f in stack.split(";") if any(c in f for c in ROM_CODE)}:
+            inclusive[name] += int(count)
+    print(
+        f"\nCPU ms per order by ROM function (inclusive; {cpu_ms:.1f} ms per order in all, {orders} orders):"
+    )
+    for name, count in inclusive.most_common(30):
+        print(f"- {name}: {cpu_ms * count / max(total, 1):.1f}")
 
 
 if __name__ == "__main__":
