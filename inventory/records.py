@@ -83,6 +83,11 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
     return list(session.scalars(query))
 
 
+def device_platforms(session: Session) -> dict[str, str]:
+    """Every device's platform by name: two columns, no ORM objects (planning reads it per order)."""
+    return {name: platform for name, platform in session.execute(select(Device.name, Device.platform))}
+
+
 def list_resources(
     session: Session,
     device: str | None = None,

@@ -37,7 +37,7 @@ from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.intents import other_intents
 from inventory.ownership import check_owners, own_intents
-from inventory.records import list_devices
+from inventory.records import device_platforms, list_devices
 from rom import order_claims, order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
@@ -178,7 +178,7 @@ def plan(ctx: Context, request: dict[str, Any], yang_checked: str | None = None)
     unless `yang_checked`, intake's stamp, vouches for these very payloads and model set."""
     order = ResourceOrderCreate.model_validate(request)
     with ctx.sessions() as session:
-        platforms = {d.name: d.platform for d in list_devices(session)}
+        platforms = device_platforms(session)
         current = current_resources(session, order)
     items = plan_order(order, ctx.catalog, platforms, current)
     others_by_device: dict[str, list[Intended]] = {}
@@ -327,7 +327,7 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
     order = ResourceOrderCreate.model_validate(request)
     with ctx.sessions() as session:  # what intake would refuse, refused here too
-        platforms = {d.name: d.platform for d in list_devices(session)}
+        platforms = device_platforms(session)
         items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
         wants = own_intents(ctx, items)
         pending = order_claims.pending(ctx, session, items, order_claims.claims_by_item(wants))

@@ -79,7 +79,8 @@ def finish_order(
             _complete(session, row, done, prints or {}, problems)
         else:
             _complete(session, row, items, prints or {})
-        _settle_cancel_tasks(session, row)
+        if row.cancel_requested:  # an inProgress cancel task is made only with this flag
+            _settle_cancel_tasks(session, row)
         order_store.add_step(session, order_id, row.state)
         order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None
