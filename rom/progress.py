@@ -12,7 +12,7 @@ from inventory.context import Context
 from rom import order_store
 
 HIDDEN = frozenset({"close_connections_task"})
-LIVE_AFTER = 0.5  # seconds into the transaction after which each phase is written as it ends
+LIVE_AFTER = 2.0  # seconds into the transaction after which each phase is written as it ends
 
 
 class PhaseSteps:

@@ -130,7 +130,7 @@ def test_pre_image_of_new_nested_entries_reads_each_level_once_and_restores(flee
     session.call_each = lambda *a, **k: rounds.append("each") or call_each(*a, **k)
     driver.stage(_nested_qos())
     # all paths at once (NOT_FOUND), each path at once, then the ancestors a level at a time; none
-    # under one found absent, none above one found present (one Get per path and level before: 15)
+    # under one found absent, none above one found present (before: 28 Gets one after another)
     assert rounds == ["one", "each", "each", "each"]
     driver.commit(confirm_timeout=0)
     assert _running(fleet) != before
