@@ -58,6 +58,7 @@ PHASES: list[tuple[str, str, str]] = [
         "concurrent/futures/thread.py",
     ),
     ("audit entries (who + write)", "record", "inventory/audit.py"),
+    ("transaction: phase steps (progress, written as each phase ends)", "task_completed", "rom/progress.py"),
     ("finish (resources, states, outbox, fingerprints)", "finish_order", "rom/finish.py"),
 ]
 ORDER_THREAD = ("execute_order", "rom/executor.py")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -147,6 +147,21 @@ class GnmiSession:
     def call(self, rpc: str, request: Any, timeout: float | None = None) -> Any:
         with mapped_errors(self.device, rpc):
             return getattr(self.stub, rpc)(request, metadata=self.metadata, timeout=timeout or self.timeout)
+
+    def call_each(self, rpc: str, requests: Sequence[Any]) -> list[Any]:
+        """The same RPC once per request, all sent at once on the channel (one round trip, not
+        one per request): each reply in order, or the `DriverError` that request met."""
+        method = getattr(self.stub, rpc)
+        with mapped_errors(self.device, rpc):
+            calls = [method.future(r, metadata=self.metadata, timeout=self.timeout) for r in requests]
+        out: list[Any] = []
+        for call in calls:
+            try:
+                with mapped_errors(self.device, rpc):
+                    out.append(call.result())
+            except DriverError as e:
+                out.append(e)
+        return out
 
     def alive(self, probe: bool) -> bool:
         if self.closed:

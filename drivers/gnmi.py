@@ -54,6 +54,12 @@ log = logging.getLogger(__name__)
 CONFIG = gnmi_pb2.GetRequest.DataType.CONFIG
 
 
+def _one_value(reply: gnmi_pb2.GetResponse) -> Any:
+    """The value a one-path Get returned (a list when the device split it into several updates)."""
+    updates = [u for n in reply.notification for u in n.update]
+    return decode(updates[0].val) if len(updates) == 1 else [decode(u.val) for u in updates]
+
+
 def _filter_paths(filter_text: str | None) -> list[gnmi_pb2.Path]:
     """A filter is one path in text form, or a JSON list of paths (each text or list form)."""
     if not filter_text or not filter_text.strip():
@@ -122,14 +128,28 @@ class GnmiDriver:
         reply = s.call("Get", request)
         if len(reply.notification) != len(paths):
             if len(paths) == 1:
-                updates = [u for n in reply.notification for u in n.update]
-                return [decode(updates[0].val) if len(updates) == 1 else [decode(u.val) for u in updates]]
-            return [self._get([p])[0] for p in paths]
+                return [_one_value(reply)]
+            return self._each(paths)
         values = []
         for n in reply.notification:
             found = [decode(u.val) for u in n.update]
             values.append(None if not found else found[0] if len(found) == 1 else found)
         return values
+
+    def _each(self, paths: Sequence[gnmi_pb2.Path]) -> list[Any]:
+        """Config at each path, None where the device has none (NOT_FOUND): one Get per path,
+        all sent at once."""
+        s = self._session()
+        requests = [gnmi_pb2.GetRequest(path=[p], type=CONFIG, encoding=s.encoding) for p in paths]
+        out: list[Any] = []
+        for reply in s.call_each("Get", requests):
+            if isinstance(reply, DeviceRejected) and reply.error.tag == "data-missing":
+                out.append(None)
+            elif isinstance(reply, DriverError):
+                raise reply
+            else:
+                out.append(_one_value(reply))
+        return out
 
     def _values(self, paths: Sequence[gnmi_pb2.Path]) -> list[Any]:
         """Config at each path, None where the device has none (NOT_FOUND)."""
@@ -138,15 +158,7 @@ class GnmiDriver:
         except DeviceRejected as e:
             if e.error.tag != "data-missing":
                 raise
-        out: list[Any] = []
-        for p in paths:
-            try:
-                out.append(self._get([p])[0])
-            except DeviceRejected as e:
-                if e.error.tag != "data-missing":
-                    raise
-                out.append(None)
-        return out
+        return self._each(paths)
 
     def get_config(self, filter_xml: str | None = None) -> str:
         """Config as a JSON object {path text: value (null when absent)}; the filter is a path,
@@ -158,16 +170,47 @@ class GnmiDriver:
         paths = doc.touched()
         values = self._values(paths)
         present = [(p, v) for p, v in zip(paths, values, strict=True) if v is not None]
-        absent = [self._highest_absent(p) for p, v in zip(paths, values, strict=True) if v is None]
+        missing = [p for p, v in zip(paths, values, strict=True) if v is None]
+        absent = self._highest_absent(missing, [p for p, _ in present])
         return PreImage(tuple(present), tuple(absent))
 
-    def _highest_absent(self, path: gnmi_pb2.Path) -> gnmi_pb2.Path:
-        """Walk up from an absent path to the last ancestor that does not exist either."""
-        top = path
-        up = parent(path)
-        while up is not None and up.elem and self._values([up])[0] is None:
-            top, up = up, parent(up)
-        return top
+    def _highest_absent(
+        self, paths: list[gnmi_pb2.Path], present: list[gnmi_pb2.Path]
+    ) -> list[gnmi_pb2.Path]:
+        """For each absent path, walking up: the last ancestor that does not exist either.
+
+        The ancestors of one level are read with one round trip for all paths; none is read whose
+        answer is known (above a present path: present; under an absent one: absent)."""
+        known: dict[str, bool] = {format_path(p): False for p in paths}
+        for p in present:
+            up: gnmi_pb2.Path | None = p
+            while up is not None and up.elem:
+                known[format_path(up)] = True
+                up = parent(up)
+
+        def exists(path: gnmi_pb2.Path) -> bool | None:
+            up: gnmi_pb2.Path | None = path
+            while up is not None and up.elem:
+                found = known.get(format_path(up))
+                if found is not None and (found is False or up is path):
+                    return found
+                up = parent(up)
+            return None
+
+        tops, ups = list(paths), [parent(p) for p in paths]
+        while True:
+            unknown = {format_path(u): u for u in ups if u is not None and u.elem and exists(u) is None}
+            if unknown:
+                values = self._each(list(unknown.values()))
+                known.update((text, v is not None) for text, v in zip(unknown, values, strict=True))
+            moved = False
+            for i, up in enumerate(ups):
+                if up is None or not up.elem or exists(up):
+                    ups[i] = None
+                    continue
+                tops[i], ups[i], moved = up, parent(up), True
+            if not moved:
+                return tops
 
     # --- transaction -------------------------------------------------------------------------
 

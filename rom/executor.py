@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +16,7 @@ from core.errors import EXPECTED, RomError
 from core.events import now_iso
 from core.tmf652 import ResourceOrderCreate
 from drivers import tasks
+from drivers.base import DeviceTarget
 from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
@@ -36,7 +37,7 @@ from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.intents import other_intents
 from inventory.ownership import check_owners, own_intents
-from inventory.records import list_devices
+from inventory.records import device_platforms, list_devices
 from rom import order_claims, order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
@@ -56,7 +57,7 @@ class Trail:
     transactions' outcomes (the audit trail) and the steps not yet in the step log."""
 
     audited: list[TransactionOutcome] = field(default_factory=list)
-    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    steps: list[order_store.Step] = field(default_factory=list)
 
 
 @dataclass
@@ -177,7 +178,7 @@ def plan(ctx: Context, request: dict[str, Any], yang_checked: str | None = None)
     unless `yang_checked`, intake's stamp, vouches for these very payloads and model set."""
     order = ResourceOrderCreate.model_validate(request)
     with ctx.sessions() as session:
-        platforms = {d.name: d.platform for d in list_devices(session)}
+        platforms = device_platforms(session)
         current = current_resources(session, order)
     items = plan_order(order, ctx.catalog, platforms, current)
     others_by_device: dict[str, list[Intended]] = {}
@@ -220,17 +221,28 @@ def _cancel_requested(ctx: Context, order_id: str) -> bool:
         return bool(row and row.cancel_requested)
 
 
-def kpi_baselines(ctx: Context, items: list[PlannedItem], remarks: list[str]) -> list[str]:
+def kpi_baselines(
+    ctx: Context,
+    items: list[PlannedItem],
+    remarks: list[str],
+    known: Mapping[str, DeviceTarget] | None = None,
+) -> list[str]:
     """The specs' `postChecks` KPI baselines over gNMI (empty: pass, or nothing to check).
 
-    Checks on a device without a gNMI endpoint are skipped, and `remarks` says so.
+    Checks on a device without a gNMI endpoint are skipped, and `remarks` says so. `known`: the
+    transaction's targets (only other devices are read from the inventory).
     """
     checks = [c for i in items for c in checks_from_spec(i.spec.post_checks, i.values, i.device)]
     if not checks or not ctx.settings.kpi_baselines:
         return []
-    with ctx.sessions() as session:  # a check may name another role's device (e.g. {upfDevice})
-        devices = list_devices(session, sorted({c.device for c in checks if c.device}))
-    targets = [ctx.target(d) for d in devices if d.gnmi_port]
+    known = known or {}
+    named = sorted({c.device for c in checks if c.device})
+    found = [known[n] for n in named if n in known]
+    others = [n for n in named if n not in known]
+    if others:
+        with ctx.sessions() as session:  # a check may name another role's device (e.g. {upfDevice})
+            found += [ctx.target(d) for d in list_devices(session, others)]
+    targets = [t for t in found if t.gnmi_port]
     reachable = {t.name for t in targets}
     skipped = [c for c in checks if c.device not in reachable]
     remarks.extend(
@@ -254,7 +266,7 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         return Outcome()
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
-    steps = PhaseSteps(ctx, order_id)  # each phase in the step log: the CLI's progress
+    steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
     cancelled = False
     remarks: list[str] = []
@@ -269,26 +281,28 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         checked = [i for i in items if i.action in ("add", "modify")]
         kpi_remarks: list[str] = []
         with ThreadPoolExecutor(1, thread_name_prefix="rom-post-check") as pool:
-            kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks)
-            probing = reachability.start_checks(ctx, checked, {t.name: t for t in targets})  # sent now
+            by_name = {t.name: t for t in targets}
+            kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks, by_name)
+            probing = reachability.start_checks(ctx, checked, by_name)  # sent now
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
             kpi_problems, probed = kpis.result(), probing()
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
-            trail.steps.append(("reachability", probed.step))
+            trail.steps.append(order_store.Step("reachability", probed.step))
             checks.extend(probed.step["results"])
         problems = problems or kpi_problems or probed.problems
         if problems:
             return problems
         prints.update(part_prints(planned.owners, intended, actual))
-        if _cancel_requested(ctx, order_id):
-            cancelled = True
+        with ctx.transaction() as session:  # the cancellation point, else the steps: one transaction
+            row = order_store.get_order(session, order_id)
+            cancelled = bool(row and row.cancel_requested)
+            if not cancelled:
+                order_store.add_steps(session, order_id, trail.steps)
+                order_store.add_step(session, order_id, "committed", devices=names)
+        if cancelled:
             return [CANCELLED]
-        with ctx.transaction() as session:  # with the checks' steps: one write before confirm
-            for step, detail in trail.steps:
-                order_store.add_step(session, order_id, step, **detail)
-            order_store.add_step(session, order_id, "committed", devices=names)
         trail.steps.clear()
         return []
 
@@ -313,7 +327,7 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What the order would change, per device and protocol (native diffs); nothing is persisted or kept."""
     order = ResourceOrderCreate.model_validate(request)
     with ctx.sessions() as session:  # what intake would refuse, refused here too
-        platforms = {d.name: d.platform for d in list_devices(session)}
+        platforms = device_platforms(session)
         items = plan_order(order, ctx.catalog, platforms, current_resources(session, order))
         wants = own_intents(ctx, items)
         pending = order_claims.pending(ctx, session, items, order_claims.claims_by_item(wants))

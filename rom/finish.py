@@ -44,7 +44,7 @@ def finish_order(
     applied: set[str] | None = None,
     prints: Mapping[tuple[str, int], PartPrint] | None = None,
     audited: Sequence[TransactionOutcome] = (),
-    steps: Sequence[tuple[str, dict[str, Any]]] = (),
+    steps: Sequence[order_store.Step] = (),
     checks: list[dict[str, Any]] | None = None,
     owner: str | None = None,
 ) -> str:
@@ -67,8 +67,7 @@ def finish_order(
         who = (row.correlation_id, audit.submitter(row.doc))
         for tx in audited:
             session.add_all(audit.entries(tx, order_id, *who, utcnow(), checks))
-        for step, detail in steps:
-            order_store.add_step(session, order_id, step, **detail)
+        order_store.add_steps(session, order_id, steps)
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
         done = [i for i in items if applied is None or i.item_id in applied]
@@ -80,7 +79,8 @@ def finish_order(
             _complete(session, row, done, prints or {}, problems)
         else:
             _complete(session, row, items, prints or {})
-        _settle_cancel_tasks(session, row)
+        if row.cancel_requested:  # an inProgress cancel task is made only with this flag
+            _settle_cancel_tasks(session, row)
         order_store.add_step(session, order_id, row.state)
         order_store.release_devices(session, order_id)
         row.owner, row.lease_until = None, None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
 from core.errors import RomError
@@ -202,6 +204,20 @@ def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
     session.add(StepRow(order_id=order_id, step=step, detail=detail))
 
 
+@dataclass(frozen=True)
+class Step:
+    """A step kept in memory until the order's next write: its name, detail and when it happened."""
+
+    name: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=utcnow)
+
+
+def add_steps(session: Session, order_id: str, steps: Iterable[Step]) -> None:
+    """Kept steps, in the order given, each with the time it happened."""
+    session.add_all(StepRow(order_id=order_id, step=s.name, detail=s.detail, at=s.at) for s in steps)
+
+
 def last_step(session: Session, order_id: str) -> str | None:
     query = select(StepRow.step).where(StepRow.order_id == order_id).order_by(StepRow.seq.desc()).limit(1)
     return session.scalar(query)
@@ -212,9 +228,11 @@ def steps(session: Session, order_id: str) -> list[StepRow]:
 
 
 def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[OrderRow]:
-    """Acknowledged or pending orders whose requested start has come, most urgent first."""
+    """Acknowledged or pending orders whose requested start has come, most urgent first: their id,
+    state and devices only (what a claim needs; the documents are read by the one that wins)."""
     query = (
         select(OrderRow)
+        .options(load_only(OrderRow.id, OrderRow.state, OrderRow.devices, raiseload=True))
         .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
         .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= now))
         .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)

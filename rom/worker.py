@@ -46,14 +46,18 @@ class OrderWorker:
             thread.start()
 
     def notify(self) -> None:
-        """An order became runnable: look now rather than at the next poll."""
+        """An order became runnable: one waiting thread looks now rather than at the next poll (one
+        per signal: a herd of threads racing to claim the same order would only queue for the
+        database's write lock; a thread busy looking sees the count and looks again)."""
         with self._wake:
             self._signals += 1
-            self._wake.notify_all()
+            self._wake.notify()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        self.notify()
+        with self._wake:
+            self._signals += 1
+            self._wake.notify_all()
         for thread in self._threads:
             thread.join(timeout)
 

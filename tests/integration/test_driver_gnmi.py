@@ -97,3 +97,44 @@ def test_cancel_commit_from_another_driver_is_impossible_on_gnmi(fleet: FleetThr
     with pytest.raises(CapabilityMissing, match="only the committing driver"):
         driver.cancel_commit("rom-order-1")
     driver.close()
+
+
+def _nested_qos() -> str:
+    """Three new entries on pe1, one under another, in a tree pe1 does not have yet."""
+    policy = [
+        "openconfig-qos:qos",
+        "scheduler-policies",
+        {"scheduler-policy": {"name": "ROM-EGRESS-Ethernet1"}},
+    ]
+    scheduler = [*policy, "schedulers", {"scheduler": {"sequence": 1}}]
+    kind = "openconfig-qos-types:ONE_RATE_TWO_COLOR"
+    replace = [
+        {"path": ["openconfig-qos:qos", "queues", {"queue": {"name": "Q1"}}], "value": {"name": "Q1"}},
+        {"path": scheduler, "value": {"sequence": 1, "config": {"sequence": 1, "type": kind}}},
+        {
+            "path": [*scheduler, "inputs", {"input": {"id": "Q1"}}],
+            "value": {"id": "Q1", "config": {"id": "Q1", "input-type": "QUEUE", "queue": "Q1"}},
+        },
+    ]
+    return json.dumps({"replace": replace})
+
+
+def test_pre_image_of_new_nested_entries_reads_each_level_once_and_restores(fleet: FleetThread) -> None:
+    before = _running(fleet)
+    driver = driver_for(_target(fleet), protocol="gnmi")
+    driver.open()
+    session = driver._s  # type: ignore[attr-defined]
+    rounds: list[str] = []
+    call, call_each = session.call, session.call_each
+    session.call = lambda *a, **k: rounds.append("one") or call(*a, **k)
+    session.call_each = lambda *a, **k: rounds.append("each") or call_each(*a, **k)
+    driver.stage(_nested_qos())
+    # all paths at once (NOT_FOUND), each path at once, then the ancestors a level at a time; none
+    # under one found absent, none above one found present (before: 28 Gets one after another)
+    assert rounds == ["one", "each", "each", "each"]
+    driver.commit(confirm_timeout=0)
+    assert _running(fleet) != before
+    with pytest.raises(DeviceRejected, match="confirm timeout expired"):
+        driver.confirm()
+    assert _running(fleet) == before  # the highest new node of each entry removed, nothing else
+    driver.close()

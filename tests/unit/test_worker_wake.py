@@ -49,3 +49,20 @@ def test_without_a_submit_the_worker_waits_for_one() -> None:
 def test_a_claim_lost_to_a_busy_database_is_retried_soon() -> None:
     worker = _worker([(None, True)])  # contended: look again without a notify
     assert _returns(worker)
+
+
+def test_one_submit_wakes_one_waiting_thread_not_the_herd() -> None:
+    worker = _worker([(None, False), (None, False)])
+    threads = [threading.Thread(target=worker._run_one, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(0.3)  # both waiting
+    worker.notify()
+    threads[0].join(0.5)
+    threads[1].join(0.5)
+    assert sum(t.is_alive() for t in threads) == 1  # the other still waits for a second submit
+    worker.notify()
+    for thread in threads:
+        thread.join(10)
+    assert not any(t.is_alive() for t in threads)
