@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from drivers.base import NetconfClientKind
 from drivers.host_keys import HostKeyPolicy
 
 
@@ -53,6 +54,10 @@ class DeviceSettings(StateSettings):
     ssh_host_key_policy: HostKeyPolicy = Field(
         "strict",
         description="strict: refuse unknown keys; tofu: record them on first connect; off: no check.",
+    )
+    netconf_client: NetconfClientKind = Field(
+        "rom",
+        description="NETCONF client: rom (ROM's own, no thread per session) or ncclient (its Manager).",
     )
     gnmi_tls_ca: str | None = Field(
         None, description="CA file that signs devices' gNMI certificates; unset: plaintext."

@@ -1,17 +1,21 @@
 """One NETCONF session as the pool and the driver see it: open, health, close.
 
-The session is ROM's own client (`drivers._netconf_client`: no reader thread per session); it
-also remembers whether its candidate may hold changes of its own (see `candidate_dirty`).
+The session is ROM's own client by default (`drivers._netconf_client`: no reader thread per
+session), or ncclient's `Manager` when the target asks for it (`netconf_client="ncclient"`); both
+offer the same calls. It also remembers whether its candidate may hold changes of its own (see
+`candidate_dirty`).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from ncclient.operations.rpc import RPCError
 
 from drivers._errors import mapped_errors
+from drivers._ncclient_session import connect_ssh
 from drivers._netconf_client import NetconfClient, connect
 from drivers.base import DeviceTarget
 from drivers.errors import DriverError
@@ -30,7 +34,7 @@ def pool_key(target: DeviceTarget, kind: str = "netconf") -> PoolKey:
 
 
 class NetconfSession:
-    """A `NetconfClient` (`manager`: it offers the ncclient `Manager` calls ROM makes).
+    """A `NetconfClient`, or an ncclient `Manager` (`manager`: both offer the calls ROM makes).
 
     `candidate_dirty`: whether this session may have left uncommitted changes in the candidate
     (set before an edit of the candidate, cleared by a commit or discard that succeeded). A
@@ -39,7 +43,7 @@ class NetconfSession:
     candidate holds exactly running, and need not discard it.
     """
 
-    def __init__(self, manager: NetconfClient, device: str) -> None:
+    def __init__(self, manager: NetconfClient | Any, device: str) -> None:
         self.manager = manager
         self.device = device
         self.candidate_dirty = False
@@ -51,6 +55,9 @@ class NetconfSession:
     def alive(self, probe: bool) -> bool:
         m = self.manager
         if not m.connected:
+            return False
+        transport = None if isinstance(m, NetconfClient) else getattr(m._session, "transport", None)
+        if transport is not None and not transport.is_active():  # ncclient's thread may not know yet
             return False
         if not probe:
             return True
@@ -70,7 +77,9 @@ class NetconfSession:
             with mapped_errors(self.device, "close-session"):
                 m.close_session()
         except DriverError as e:
-            log.debug("%s: close-session failed (%s); the transport is closed", self.device, e)
+            log.debug("%s: close-session failed (%s); dropping the transport", self.device, e)
+            if not isinstance(m, NetconfClient):  # ROM's client closed it already
+                m._session.close()
 
 
 def host_key_check(target: DeviceTarget) -> HostKeyCheck | None:
@@ -88,6 +97,8 @@ def open_session(target: DeviceTarget) -> NetconfSession:
     checked as `target.host_key_policy` says); raises TransportError."""
     t = target
     with mapped_errors(t.name, f"connect {t.host}:{t.port}"):
+        if t.netconf_client == "ncclient":
+            return NetconfSession(_ncclient_manager(t), t.name)
         manager = connect(
             host=t.host,
             port=t.port,
@@ -98,3 +109,21 @@ def open_session(target: DeviceTarget) -> NetconfSession:
             host_key=host_key_check(t),
         )
     return NetconfSession(manager, t.name)
+
+
+def _ncclient_manager(target: DeviceTarget) -> Any:
+    """ncclient's `Manager` on ROM's prompt SSH session (no 100 ms tick), host key checked alike."""
+    t = target
+    return connect_ssh(
+        rpc_timeout=t.timeout,
+        host_key=host_key_check(t),
+        host=t.host,
+        port=t.port,
+        username=t.username,
+        password=t.password or None,
+        key_filename=t.key_file,
+        timeout=t.timeout,
+        hostkey_verify=False,  # unless host_key is given
+        allow_agent=False,
+        look_for_keys=False,
+    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from drivers.errors import DriverError
 from drivers.host_keys import HostKeyPolicy
+
+# Which NETCONF client a driver speaks through: ROM's own (no reader thread per session) or ncclient's
+NetconfClientKind = Literal["rom", "ncclient"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class DeviceTarget:
     # strict (refuse unknown keys), tofu (record unknown keys) or off; a changed key is always refused.
     known_hosts: str | None = None
     host_key_policy: HostKeyPolicy = "strict"
+    # NETCONF client: ROM's own thread-free client (default) or ncclient's Manager
+    netconf_client: NetconfClientKind = "rom"
     gnmi_port: int | None = None  # where the device serves gNMI, if it does
     # gNMI transport security: plaintext (gRPC "insecure") unless a CA file is given; a client
     # certificate and key add mutual TLS; server_name overrides the name checked in the

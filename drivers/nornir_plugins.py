@@ -101,6 +101,7 @@ class RomConnection:
             key_file=extras.get("key_file"),
             known_hosts=extras.get("known_hosts"),
             host_key_policy=extras.get("host_key_policy", "strict"),
+            netconf_client=extras.get("netconf_client", "rom"),
         )
         self._open(target, extras.get("pool"))
 

@@ -50,6 +50,7 @@ class Context:
             gnmi_port=device.gnmi_port,
             known_hosts=str(s.effective_known_hosts),
             host_key_policy=s.ssh_host_key_policy,
+            netconf_client=s.netconf_client,
             gnmi_tls_ca=s.gnmi_tls_ca,
             gnmi_tls_cert=s.gnmi_tls_cert,
             gnmi_tls_key=s.gnmi_tls_key,
