@@ -14,8 +14,8 @@ import pytest
 from drivers.base import DeviceTarget
 from drivers.errors import DeviceRejected
 from drivers.netconf import NetconfDriver
-from drivers.pool import SessionPool
 from drivers.nornir_plugins import make_nornir
+from drivers.pool import SessionPool
 from drivers.transaction import run_transaction
 from lab.support import fleet_target
 from sims.fleet import FleetThread, SimDeviceSpec
@@ -80,7 +80,9 @@ def test_pooled_transaction_over_two_devices(fleet: FleetThread) -> None:
         for n, vlan in enumerate((120, 121)):  # the second round takes the pooled sessions
             nr = make_nornir(targets, workers=2, pool=pool)
             payloads = {t.name: subif_payload(20, vlan) for t in targets}
-            out = run_transaction(nr, payloads, confirm_timeout=120, persist_id=f"tx-{n}", post_check=lambda: [])
+            out = run_transaction(
+                nr, payloads, confirm_timeout=120, persist_id=f"tx-{n}", post_check=lambda: []
+            )
             assert out.ok, out.errors
         assert device_state(fleet, "pe2")["running"] == {"20": "121"}
     finally:
