@@ -276,6 +276,27 @@ class NetconfClient:
 # --- opening a session ---------------------------------------------------------------------------
 
 
+class ReadAheadSocket:
+    """The TCP socket as paramiko's transport thread reads it: one `recv` takes all that has
+    arrived (up to 64 KiB) and later calls are served from it. Paramiko reads each SSH packet in
+    two or three calls (first block, rest, MAC), and every call on a socket with a timeout is a
+    poll and a recv, each giving up the GIL; with ~1,100 threads taking it back often means
+    waiting for another thread's switch interval. Anything else is the socket's."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._ahead = b""
+
+    def recv(self, n: int) -> bytes:
+        if not self._ahead:
+            self._ahead = self._sock.recv(max(n, 65536))
+        out, self._ahead = self._ahead[:n], self._ahead[n:]
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 def _nodelay_socket(host: str, port: int, timeout: float | None) -> socket.socket:
     """A connected TCP socket without Nagle: small NETCONF writes otherwise wait ~40 ms for
     the peer's delayed ACK."""
@@ -340,7 +361,7 @@ def connect(
     """A NETCONF session to `host:port`: SSH key exchange, the server's host key checked by
     `host_key` (None: not checked), authentication, the `netconf` subsystem, `<hello>`s."""
     sock = _nodelay_socket(host, port, timeout)
-    t = paramiko.Transport(sock)
+    t = paramiko.Transport(ReadAheadSocket(sock))  # paramiko takes socket-like objects
     try:
         options = t.get_security_options()
         options.ciphers = tuple(_prefer(options.ciphers, PREFERRED_CIPHERS))
