@@ -13,6 +13,7 @@ One holder at a time (the pool hands a session to one driver); a lock guards aga
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Sequence
@@ -34,7 +35,6 @@ BASE_10 = "urn:ietf:params:netconf:base:1.0"
 BASE_11 = "urn:ietf:params:netconf:base:1.1"
 EOM = b"]]>]]>"
 END_CHUNKS = b"\n##\n"
-TRANSPORT_POLL_S = 2.0
 # Cheapest first; the rest of paramiko's lists follow, so a server that offers only those still
 # connects. Ciphers: AEAD (no separate MAC pass over each packet). Key exchange: X25519 before
 # paramiko's first choice, the ML-KEM-768 hybrid, which cost ~0.5 ms more per connect on each side
@@ -293,6 +293,13 @@ class ReadAheadSocket:
         out, self._ahead = self._ahead[:n], self._ahead[n:]
         return out
 
+    def close(self) -> None:
+        """Shut down first: it wakes a transport thread blocked in `recv` (a plain close does
+        not), which then sees EOF and ends."""
+        with contextlib.suppress(OSError):  # not connected any more
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
@@ -382,7 +389,10 @@ def connect(
     except BaseException:
         t.close()  # closes the socket too
         raise
-    # paramiko's transport thread wakes every 0.1 s to check it is still active: with 1,000
-    # pooled sessions that is 10,000 GIL grabs a second. Data and EOF still wake it at once.
-    sock.settimeout(TRANSPORT_POLL_S)
+    # Blocking from now on (the handshake above needed timeouts): paramiko's transport thread
+    # would otherwise wake every 0.1 s to check it is still active (10,000 GIL grabs a second
+    # with 1,000 pooled sessions), and every recv and send on a socket with a timeout is a poll
+    # plus the call, two GIL hand-offs. Closing wakes the thread (`ReadAheadSocket.close`); RPC
+    # timeouts are the channel's (`chan.settimeout`), not the socket's.
+    sock.settimeout(None)
     return client
