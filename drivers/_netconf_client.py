@@ -14,6 +14,7 @@ One holder at a time (the pool hands a session to one driver); a lock guards aga
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 from collections.abc import Sequence
@@ -54,11 +55,32 @@ CLIENT_HELLO = (
 ).encode() + EOM
 
 
-class Reply:
-    """One `<rpc-reply>`: `xml` (text), `data_ele` (its `<data>`), `data` (get-schema's text)."""
+# A whole reply that is exactly `<ok/>` for the message-id in group 3 (optional XML declaration,
+# the base namespace as default, no other attributes): known without a parse. Anything else
+# (rpc-errors, data, other spellings) goes through lxml.
+_OK_REPLY = re.compile(
+    (
+        rb"""W(?:<\?xml version=(['"])1\.0\1(?: encoding=(['"])(?i:utf-8)\2)?W\?>W)?"""
+        rb'<rpc-reply xmlns="NS" message-id="(\d+)"W>W<okW/>W</rpc-reply>W'
+    )
+    .replace(b"W", rb"[ \t\r\n]*")  # XML's whitespace
+    .replace(b"NS", re.escape(NC.encode()))
+)
 
-    def __init__(self, root: etree._Element) -> None:
-        self.root = root
+
+class Reply:
+    """One `<rpc-reply>`: `xml` (text), `data_ele` (its `<data>`), `data` (get-schema's text).
+    `root`, the parsed element, is parsed on first use for an `<ok/>` reply known by `_OK_REPLY`."""
+
+    def __init__(self, root: etree._Element | None, raw: bytes = b"") -> None:
+        self._root = root
+        self._raw = raw
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:
+            self._root = etree.fromstring(self._raw, _PARSER)
+        return self._root
 
     @property
     def xml(self) -> str:
@@ -212,7 +234,11 @@ class NetconfClient:
             self._next_id += 1
             body = f'<rpc xmlns="{NC}" message-id="{message_id}">'.encode() + operation + b"</rpc>"
             self._write(body)
-            root = etree.fromstring(self._read_message(), _PARSER)
+            raw = self._read_message()
+        ok = _OK_REPLY.fullmatch(raw)
+        if ok is not None and ok.group(3) == message_id.encode():
+            return Reply(None, raw)
+        root = etree.fromstring(raw, _PARSER)
         if root.get("message-id") != message_id:
             self.drop()  # replies and requests no longer pair up: the session is not trustworthy
             raise OperationError(f"reply message-id {root.get('message-id')!r}, expected {message_id}")
