@@ -13,6 +13,8 @@ One holder at a time (the pool hands a session to one driver); a lock guards aga
 
 from __future__ import annotations
 
+import contextlib
+import re
 import socket
 import threading
 from collections.abc import Sequence
@@ -34,7 +36,6 @@ BASE_10 = "urn:ietf:params:netconf:base:1.0"
 BASE_11 = "urn:ietf:params:netconf:base:1.1"
 EOM = b"]]>]]>"
 END_CHUNKS = b"\n##\n"
-TRANSPORT_POLL_S = 2.0
 # Cheapest first; the rest of paramiko's lists follow, so a server that offers only those still
 # connects. Ciphers: AEAD (no separate MAC pass over each packet). Key exchange: X25519 before
 # paramiko's first choice, the ML-KEM-768 hybrid, which cost ~0.5 ms more per connect on each side
@@ -54,11 +55,32 @@ CLIENT_HELLO = (
 ).encode() + EOM
 
 
-class Reply:
-    """One `<rpc-reply>`: `xml` (text), `data_ele` (its `<data>`), `data` (get-schema's text)."""
+# A whole reply that is exactly `<ok/>` for the message-id in group 3 (optional XML declaration,
+# the base namespace as default, no other attributes): known without a parse. Anything else
+# (rpc-errors, data, other spellings) goes through lxml.
+_OK_REPLY = re.compile(
+    (
+        rb"""W(?:<\?xml version=(['"])1\.0\1(?: encoding=(['"])(?i:utf-8)\2)?W\?>W)?"""
+        rb'<rpc-reply xmlns="NS" message-id="(\d+)"W>W<okW/>W</rpc-reply>W'
+    )
+    .replace(b"W", rb"[ \t\r\n]*")  # XML's whitespace
+    .replace(b"NS", re.escape(NC.encode()))
+)
 
-    def __init__(self, root: etree._Element) -> None:
-        self.root = root
+
+class Reply:
+    """One `<rpc-reply>`: `xml` (text), `data_ele` (its `<data>`), `data` (get-schema's text).
+    `root`, the parsed element, is parsed on first use for an `<ok/>` reply known by `_OK_REPLY`."""
+
+    def __init__(self, root: etree._Element | None, raw: bytes = b"") -> None:
+        self._root = root
+        self._raw = raw
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:
+            self._root = etree.fromstring(self._raw, _PARSER)
+        return self._root
 
     @property
     def xml(self) -> str:
@@ -212,7 +234,11 @@ class NetconfClient:
             self._next_id += 1
             body = f'<rpc xmlns="{NC}" message-id="{message_id}">'.encode() + operation + b"</rpc>"
             self._write(body)
-            root = etree.fromstring(self._read_message(), _PARSER)
+            raw = self._read_message()
+        ok = _OK_REPLY.fullmatch(raw)
+        if ok is not None and ok.group(3) == message_id.encode():
+            return Reply(None, raw)
+        root = etree.fromstring(raw, _PARSER)
         if root.get("message-id") != message_id:
             self.drop()  # replies and requests no longer pair up: the session is not trustworthy
             raise OperationError(f"reply message-id {root.get('message-id')!r}, expected {message_id}")
@@ -274,6 +300,34 @@ class NetconfClient:
 
 
 # --- opening a session ---------------------------------------------------------------------------
+
+
+class ReadAheadSocket:
+    """The TCP socket as paramiko's transport thread reads it: one `recv` takes all that has
+    arrived (up to 64 KiB) and later calls are served from it. Paramiko reads each SSH packet in
+    two or three calls (first block, rest, MAC), and every call on a socket with a timeout is a
+    poll and a recv, each giving up the GIL; with ~1,100 threads taking it back often means
+    waiting for another thread's switch interval. Anything else is the socket's."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._ahead = b""
+
+    def recv(self, n: int) -> bytes:
+        if not self._ahead:
+            self._ahead = self._sock.recv(max(n, 65536))
+        out, self._ahead = self._ahead[:n], self._ahead[n:]
+        return out
+
+    def close(self) -> None:
+        """Shut down first: it wakes a transport thread blocked in `recv` (a plain close does
+        not), which then sees EOF and ends."""
+        with contextlib.suppress(OSError):  # not connected any more
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
 
 
 def _nodelay_socket(host: str, port: int, timeout: float | None) -> socket.socket:
@@ -340,7 +394,7 @@ def connect(
     """A NETCONF session to `host:port`: SSH key exchange, the server's host key checked by
     `host_key` (None: not checked), authentication, the `netconf` subsystem, `<hello>`s."""
     sock = _nodelay_socket(host, port, timeout)
-    t = paramiko.Transport(sock)
+    t = paramiko.Transport(ReadAheadSocket(sock))  # paramiko takes socket-like objects
     try:
         options = t.get_security_options()
         options.ciphers = tuple(_prefer(options.ciphers, PREFERRED_CIPHERS))
@@ -361,7 +415,10 @@ def connect(
     except BaseException:
         t.close()  # closes the socket too
         raise
-    # paramiko's transport thread wakes every 0.1 s to check it is still active: with 1,000
-    # pooled sessions that is 10,000 GIL grabs a second. Data and EOF still wake it at once.
-    sock.settimeout(TRANSPORT_POLL_S)
+    # Blocking from now on (the handshake above needed timeouts): paramiko's transport thread
+    # would otherwise wake every 0.1 s to check it is still active (10,000 GIL grabs a second
+    # with 1,000 pooled sessions), and every recv and send on a socket with a timeout is a poll
+    # plus the call, two GIL hand-offs. Closing wakes the thread (`ReadAheadSocket.close`); RPC
+    # timeouts are the channel's (`chan.settimeout`), not the socket's.
+    sock.settimeout(None)
     return client

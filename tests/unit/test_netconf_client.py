@@ -10,7 +10,7 @@ import pytest
 from ncclient.operations.errors import OperationError, TimeoutExpiredError
 from ncclient.operations.rpc import RPCError
 
-from drivers._netconf_client import BASE_10, BASE_11, EOM, NC, NetconfClient
+from drivers._netconf_client import _OK_REPLY, BASE_10, BASE_11, EOM, NC, NetconfClient, ReadAheadSocket
 
 
 class FakeTransport:
@@ -189,3 +189,63 @@ def test_edit_config_refuses_a_payload_that_is_not_a_config_element(device: Devi
     client = device(script)
     with pytest.raises(OperationError, match="<config>"):
         client.edit_config("<interfaces/>", target="candidate")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message_id"),
+    [
+        (reply("12"), b"12"),
+        (b"<?xml version='1.0' encoding='UTF-8'?>\n" + reply("3"), b"3"),
+        (f'<rpc-reply xmlns="{NC}" message-id="4">\n  <ok />\n</rpc-reply>\n'.encode(), b"4"),
+        (reply("5", "<ok/><rpc-error/>"), None),  # more than <ok/>: parsed
+        (reply("6", "<data/>"), None),
+        (f'<rpc-reply message-id="7" xmlns="{NC}"><ok/></rpc-reply>'.encode(), None),  # other order: parsed
+        (f'<nc:rpc-reply xmlns:nc="{NC}" message-id="8"><nc:ok/></nc:rpc-reply>'.encode(), None),
+        (b'<rpc-reply xmlns="urn:other" message-id="9"><ok/></rpc-reply>', None),
+        (b"<?xml version='1.0' encoding='latin-1'?>" + reply("10"), None),
+        (reply("11") + b"\f", None),  # not XML whitespace
+    ],
+)
+def test_only_a_plain_ok_reply_skips_the_parse(raw: bytes, message_id: bytes | None) -> None:
+    found = _OK_REPLY.fullmatch(raw)
+    assert (found and found.group(3)) == message_id
+
+
+def test_ok_reply_without_a_parse_still_reads_as_xml(device: Device) -> None:
+    def script(sock: socket.socket) -> None:
+        sock.sendall(hello(BASE_10, BASE_11))
+        read_until(sock, EOM)
+        read_until(sock, b"\n##\n")
+        sock.sendall(chunked(b"<?xml version='1.0' encoding='UTF-8'?>\n" + reply("1")))
+
+    got = device(script).lock("candidate")
+    assert got.root.find(f"{{{NC}}}ok") is not None and got.data_ele is None
+
+
+def test_read_ahead_socket_serves_small_reads_from_one_recv_and_close_wakes_a_reader() -> None:
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(5)  # a failure guard
+    wrapped = ReadAheadSocket(ours)
+    theirs.sendall(b"0123456789")
+    assert wrapped.recv(4) == b"0123"
+    theirs.close()  # what is left was read ahead already
+    assert wrapped.recv(100) == b"456789"
+    assert wrapped.recv(100) == b""  # then EOF
+
+    ours, theirs = socket.socketpair()
+    wrapped = ReadAheadSocket(ours)
+    got: list[bytes | OSError] = []
+
+    def read() -> None:
+        try:
+            got.append(wrapped.recv(16))
+        except OSError as e:  # closed before the recv began (paramiko reads that as EOF too)
+            got.append(e)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wrapped.close()
+    reader.join(5)  # a reader blocked in recv would hang here without the shutdown
+    theirs.close()
+    assert not reader.is_alive()
+    assert got == [b""] or (len(got) == 1 and isinstance(got[0], OSError))
