@@ -81,7 +81,7 @@ def collect(
     with ctx.sessions() as session:
         resources = select_resources(ctx, session, device, resource_id, resource_ids)
         devices = {d.name: d for d in list_devices(session)}
-    parts, missing = render_parts(ctx, resources, devices)
+    parts, missing = render_parts(ctx, resources, {n: d.platform for n, d in devices.items()})
     unknown = [_unknown_device(m) for m in missing]
     if device:
         parts = [p for p in parts if p.intended.device == device]

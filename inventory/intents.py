@@ -3,7 +3,7 @@ order path (the neighbours an order must keep) and drift (what a device should h
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from intent.planner import Intended, RoleTarget, render_roles
 from inventory.context import Context
-from inventory.records import Device, Resource, list_devices, list_resources
+from inventory.records import Resource, device_platforms, list_resources
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,11 @@ def part_key(resource_id: str, role_index: int, role: str) -> str:
 
 
 def render_parts(
-    ctx: Context, resources: Sequence[Resource], devices: dict[str, Device]
+    ctx: Context, resources: Sequence[Resource], platforms: Mapping[str, str]
 ) -> tuple[list[Part], list[MissingDevice]]:
     """Every role of every resource rendered for its device by `intent.planner.intended_for` (the
-    first role on `resource.device`), and each role whose device is unknown."""
+    first role on `resource.device`), and each role whose device is unknown (`platforms`: each
+    known device's platform by name)."""
     parts: list[Part] = []
     missing: list[MissingDevice] = []
     for r in resources:
@@ -51,8 +52,8 @@ def render_parts(
         for n, (role, rule) in enumerate(spec.roles.items()):
             name = r.device if n == 0 else str(r.characteristics.get(rule.device_characteristic, ""))
             key = part_key(r.id, n, role)
-            if name in devices:
-                targets.append((RoleTarget(role, name, devices[name].platform), key))
+            if name in platforms:
+                targets.append((RoleTarget(role, name, platforms[name]), key))
             else:
                 missing.append(MissingDevice(r, role, name, key))
         wants = render_roles(ctx.catalog, spec, [t for t, _ in targets], r.characteristics) if targets else []
@@ -67,7 +68,7 @@ def parts_on(ctx: Context, devices: Collection[str], skip: Collection[str] = ())
         return []
     with ctx.sessions() as session:
         rows = {r.id: r for name in sorted(devices) for r in select_resources(ctx, session, device=name)}
-        known = {d.name: d for d in list_devices(session)}  # a multi-role resource's other devices too
+        known = device_platforms(session)  # a multi-role resource's other devices too
     return render_parts(ctx, [r for rid, r in rows.items() if rid not in skip], known)[0]
 
 

@@ -32,7 +32,7 @@ from intent.ownership import (
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
 from inventory.intents import render_parts, resources_on, select_resources
-from inventory.records import Device, Resource, list_devices, list_resources
+from inventory.records import Device, Resource, device_platforms, list_resources
 
 SETTING = frozenset({"add", "modify"})
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def check_owners(
     devices = sorted({t.device for i in setting for t in i.targets} | {i.device for i in setting})
     rows = [r for r in resources_on(ctx, session, devices) if r.id not in skip]
     _check_repeats(ctx, rows, setting, pending)  # the adds' devices are among `devices`
-    known = {d.name: d for d in list_devices(session)} if rows else {}
+    known = device_platforms(session) if rows else {}
     owned: list[tuple[Owner, Claims]] = []
     for row in rows:
         owned.extend((Owner(row.id, row.name), c) for c in _resource_claims(ctx, row, known))
@@ -144,7 +144,7 @@ def identity_text(spec: ResourceSpec, values: Mapping[str, Any]) -> str:
     return json.dumps(identity(spec, values))
 
 
-def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Claims]:
+def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, str]) -> list[Claims]:
     """The claims of a live resource's parts; one that does not render owns nothing here (drift
     reports it)."""
     spec_devices = tuple(str(v) for k, v in sorted((row.characteristics or {}).items()) if v in known)
@@ -189,8 +189,8 @@ def _check_repeats(
         seen[key] = Owner(item.item_id, item.resource_name, "orderItem")
 
 
-def _parts(ctx: Context, row: Resource, known: Mapping[str, Device]) -> list[Intended]:
-    return [p.intended for p in render_parts(ctx, [row], dict(known))[0]]
+def _parts(ctx: Context, row: Resource, known: Mapping[str, str]) -> list[Intended]:
+    return [p.intended for p in render_parts(ctx, [row], known)[0]]
 
 
 def _rendered(render: Callable[[], list[Intended]]) -> list[Intended]:
@@ -225,7 +225,7 @@ class OwnerProblems:
 def owner_problems(ctx: Context, session: Session, device: str | None = None) -> OwnerProblems:
     """Repeated resources and leaves live resources want with different values (e.g. resources made
     before intake refused them): the ones to delete or modify so remediation can converge."""
-    known = {d.name: d for d in list_devices(session)}
+    known = device_platforms(session)
     names = [device] if device else sorted(known)
     rows = {r.id: r for n in names for r in select_resources(ctx, session, device=n)}
     groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Owner]] = {}
@@ -249,7 +249,7 @@ def check_resource_owners(ctx: Context, session: Session, row: Resource) -> None
     are not seen here.)"""
     spec = ctx.catalog.get(row.spec_id)
     key = identity(spec, row.characteristics or {})
-    known = {d.name: d for d in list_devices(session)}
+    known = device_platforms(session)
     wants = _rendered(partial(_parts, ctx, row, known))
     devices = sorted({w.device for w in wants} | {row.device})
     lock_devices(session, devices)
