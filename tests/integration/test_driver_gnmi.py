@@ -100,7 +100,8 @@ def test_cancel_commit_from_another_driver_is_impossible_on_gnmi(fleet: FleetThr
 
 
 def _nested_qos() -> str:
-    """Three new entries on pe1, one under another, in a tree pe1 does not have yet."""
+    """New entries on pe1, one under another (policy, scheduler, its input; a queue), in a tree pe1
+    does not have yet."""
     policy = [
         "openconfig-qos:qos",
         "scheduler-policies",
@@ -108,8 +109,12 @@ def _nested_qos() -> str:
     ]
     scheduler = [*policy, "schedulers", {"scheduler": {"sequence": 1}}]
     kind = "openconfig-qos-types:ONE_RATE_TWO_COLOR"
-    replace = [
-        {"path": ["openconfig-qos:qos", "queues", {"queue": {"name": "Q1"}}], "value": {"name": "Q1"}},
+    replace = [  # valid data: each list's key is a leafref to its config/name (or sequence, id)
+        {"path": [*policy, "config"], "value": {"name": "ROM-EGRESS-Ethernet1"}},
+        {
+            "path": ["openconfig-qos:qos", "queues", {"queue": {"name": "Q1"}}],
+            "value": {"name": "Q1", "config": {"name": "Q1"}},
+        },
         {"path": scheduler, "value": {"sequence": 1, "config": {"sequence": 1, "type": kind}}},
         {
             "path": [*scheduler, "inputs", {"input": {"id": "Q1"}}],
