@@ -34,42 +34,35 @@ def target(fleet: FleetThread, name: str) -> DeviceTarget:
     return replace(fleet_target(fleet, name), netconf_client="ncclient")
 
 
-def test_the_session_is_ncclient_s_manager(fleet: FleetThread) -> None:
+@pytest.fixture
+def driver(fleet: FleetThread) -> Iterator[NetconfDriver]:
+    d = NetconfDriver(target(fleet, "pe1"))
+    d.open()
+    yield d
+    d.close()
+
+
+def test_the_session_is_ncclient_s_manager(driver: NetconfDriver) -> None:
     from ncclient.manager import Manager
 
-    d = NetconfDriver(target(fleet, "pe1"))
-    d.open()
-    try:
-        assert isinstance(d._mgr(), Manager)
-    finally:
-        d.close()
+    assert isinstance(driver._mgr(), Manager)
 
 
-def test_confirmed_commit_then_confirm_and_rollback(fleet: FleetThread) -> None:
-    d = NetconfDriver(target(fleet, "pe1"))
-    d.open()
-    try:
-        d.stage(subif_payload(10, 110))
-        d.commit(confirm_timeout=60, persist_id="p1")
-        assert device_state(fleet, "pe1")["pending"] is True
-        d.confirm(persist_id="p1")
-        assert device_state(fleet, "pe1")["running"] == {"10": "110"}
-        d.stage(subif_payload(11, 111))
-        d.rollback()
-        assert device_state(fleet, "pe1") == {**CLEAN, "running": {"10": "110"}, "candidate": {"10": "110"}}
-    finally:
-        d.close()
+def test_confirmed_commit_then_confirm_and_rollback(fleet: FleetThread, driver: NetconfDriver) -> None:
+    driver.stage(subif_payload(10, 110))
+    driver.commit(confirm_timeout=60, persist_id="p1")
+    assert device_state(fleet, "pe1")["pending"] is True
+    driver.confirm(persist_id="p1")
+    assert device_state(fleet, "pe1")["running"] == {"10": "110"}
+    driver.stage(subif_payload(11, 111))
+    driver.rollback()
+    assert device_state(fleet, "pe1") == {**CLEAN, "running": {"10": "110"}, "candidate": {"10": "110"}}
 
 
-def test_rpc_error_surfaces_as_device_rejected(fleet: FleetThread) -> None:
-    d = NetconfDriver(target(fleet, "pe1"))
-    d.open()
-    try:
-        with pytest.raises(DeviceRejected):
-            d.stage(subif_payload(12, 5000))  # VLAN id out of range
-    finally:
-        d.rollback()
-        d.close()
+def test_rpc_error_surfaces_as_device_rejected(fleet: FleetThread, driver: NetconfDriver) -> None:
+    with pytest.raises(DeviceRejected):
+        driver.stage(subif_payload(12, 5000))  # VLAN id out of range
+    driver.rollback()
     assert device_state(fleet, "pe1") == CLEAN
 
 
