@@ -44,6 +44,7 @@ PRBS_30KHZ = {  # bSChannelBwDL (MHz) -> PRBs at 30 kHz subcarrier spacing (TS 3
     **{50: 133, 60: 162, 70: 189, 80: 217, 90: 245, 100: 273},
 }
 
+
 def _text(node: etree._Element, path: str, default: str = "") -> str:
     return (node.findtext(path) or default).strip()
 

@@ -21,7 +21,6 @@ AUDIT = "/admin/audit"
 SOM_KEY, AUDITOR_KEY = "som-secret-1", "auditor-secret-2"
 
 
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The e2e lab with access control on: `som-prod` submits orders, `auditor` reads the trail."""

@@ -22,7 +22,6 @@ SOM_KEY, NOC_KEY, ADMIN_KEY = "som-console-1", "noc-console-2", "admin-console-3
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The l3vpn lab; `som` submits orders, `noc` only reads, `ops` may also fix drift (admin)."""

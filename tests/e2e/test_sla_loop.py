@@ -56,7 +56,6 @@ GUARD_S = 45.0  # only a guard against hanging
 OPERATOR_KEY, SLA_KEY = "operator-key-0123456789", "sla-monitor-key-0123456789"
 
 
-
 class Tail:
     """`rom telemetry tail STREAM --format json` as a separate process; its messages, as they come."""
 

@@ -56,7 +56,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("resource_orders", schema=None) as batch_op:
         batch_op.drop_column("submitted_by")
