@@ -74,6 +74,7 @@ class Datastore:
         self._locks = LockTable()
         self._dirty: set[int] = set()
         self._pending: PendingCommit | None = None
+        self._valid: etree._Element | None = None  # the last tree that passed validation
         self.change_count = 0
         self.last_change = wall_clock()
         self.listeners: list[Callable[[], None]] = []  # called after every change of running
@@ -325,11 +326,18 @@ class Datastore:
                 log.exception("change listener failed")
 
     def _raise_invalid(self, tree: etree._Element) -> None:
+        # Trees are never mutated in place and validity depends on the tree alone, so the tree
+        # that passed last time (e.g. running, after a confirmed commit, at its confirming commit)
+        # is not walked again.
+        if tree is self._valid:
+            return
         errors = validate_tree(self.schema, tree)
-        if errors:
-            first, *more = errors
-            first.more = more
-            raise first
+        if not errors:
+            self._valid = tree
+            return
+        first, *more = errors
+        first.more = more
+        raise first
 
     def _check_writable(self, target: str, session_id: int) -> None:
         self._check_name(target)

@@ -360,6 +360,27 @@ def test_commit_validates_candidate(ds: Datastore) -> None:
     assert enabled(ds.running, "Ethernet1") == "true"
 
 
+def test_confirming_commit_validates_a_candidate_changed_since(ds: Datastore) -> None:
+    """Running passed validation at the confirmed commit; a later edit of the candidate is
+    validated again at the confirming commit, and a refused tree is refused every time."""
+    _confirmed_change(ds, persist="tok")
+    body = iface(
+        "Ethernet1",
+        f'<subinterfaces><subinterface><index>1</index><vlan xmlns="{VLAN}">'
+        "<config><vlan-id>0</vlan-id></config></vlan></subinterface></subinterfaces>",
+    )
+    ds.edit("candidate", config(body), 1, test_option="set")
+    for _ in range(2):
+        with pytest.raises(RpcError) as info:
+            ds.commit(1, persist_id="tok")
+        assert info.value.tag == "invalid-value"
+    assert ds.confirmed_commit_pending
+    ds.discard_changes(1)
+    ds.commit(1, persist_id="tok")  # candidate is running again: valid
+    assert not ds.confirmed_commit_pending
+    assert enabled(ds.running, "Ethernet4") == "false"
+
+
 def test_copy_config_running_to_candidate(ds: Datastore) -> None:
     ds.edit("candidate", config(iface("Ethernet1", "<config><enabled>false</enabled></config>")), 1)
     ds.copy_config("running", "candidate", 1)
