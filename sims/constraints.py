@@ -50,17 +50,19 @@ def _compiled_of(schema: Schema) -> dict[str, Evaluate]:
 
 
 def compile_expression(expression: str, namespaces: dict[str, str]) -> Evaluate:
-    """An expression ready to evaluate. A relative path of plain steps (``../config/name``, most
-    of OpenConfig's leafrefs) is walked child by child, the rest goes to libxml2's XPath."""
+    """An expression ready to evaluate. A path of plain steps, relative (``../config/name``,
+    most of OpenConfig's leafrefs) or absolute (``/if:interfaces/if:interface/if:name``), is
+    walked child by child; the rest goes to libxml2's XPath."""
     steps = expression.split("/")
-    ups = next((index for index, step in enumerate(steps) if step != ".."), len(steps))
+    absolute = len(steps) > 1 and steps[0] == ""
+    ups = 1 if absolute else next((i for i, step in enumerate(steps) if step != ".."), len(steps))
     names = [_NAME.match(step) for step in steps[ups:]]
     if ups and names and all(name and name.group(1) in namespaces for name in names):
         tags = [f"{{{namespaces[name.group(1)]}}}{name.group(2)}" for name in names if name]
 
         def walk(context: etree._Element, root: etree._Element) -> object:
-            node: etree._Element | None = context
-            for _ in range(ups):
+            node: etree._Element | None = root if absolute else context
+            for _ in range(0 if absolute else ups):
                 node = node.getparent() if node is not None else None
             found = [] if node is None else [node]
             for tag in tags:

@@ -70,6 +70,7 @@ class Datastore:
         self._wall_clock = wall_clock
         self.scheduler = scheduler
         self._running = initial
+        self._running_xml: bytes | None = None  # running serialized (trees are never mutated)
         self._candidate: etree._Element | None = None  # None: same as running
         self._locks = LockTable()
         self._dirty: set[int] = set()
@@ -313,10 +314,12 @@ class Datastore:
             self._dirty.add(session_id)
 
     def _set_running(self, tree: etree._Element) -> None:
-        if tree is self._running or etree.tostring(tree) == etree.tostring(self._running):
-            self._running = tree
+        if tree is self._running:
             return
-        self._running = tree
+        before = self._running_xml if self._running_xml is not None else etree.tostring(self._running)
+        self._running, self._running_xml = tree, etree.tostring(tree)
+        if self._running_xml == before:
+            return
         self.change_count += 1
         self.last_change = self._wall_clock()
         for listener in list(self.listeners):

@@ -14,7 +14,7 @@ from ncclient.operations.rpc import RPCError
 from pygnmi.client import gNMIclient, gNMIException
 
 from lab.support import netconf_connect
-from sims.constraints import Checker
+from sims.constraints import Checker, compile_expression, xpath_text
 from sims.datastore import Datastore
 from sims.errors import RpcError
 from sims.fleet import FleetThread, SimDeviceSpec
@@ -187,3 +187,23 @@ def test_unique_is_checked_between_list_entries() -> None:
     assert [(e.tag, e.app_tag, e.path) for e in errors] == [
         ("operation-failed", "data-not-unique", "/oc-if:interfaces/oc-if:interface[oc-if:name='Ethernet3']")
     ]
+
+
+def test_absolute_plain_path_is_walked_to_what_xpath_selects() -> None:
+    namespaces = ROUTER.schema.xpath_namespaces
+    root = initial_config("pe1")
+    for path in (
+        "/openconfig-interfaces:interfaces/openconfig-interfaces:interface/openconfig-interfaces:name",
+        "/openconfig-interfaces:interfaces/openconfig-interfaces:nothing",
+    ):
+        xpath = etree.XPath(xpath_text(path), namespaces=namespaces)
+        context = root[0]
+        walk = compile_expression(path, namespaces)
+        assert walk.__name__ == "walk"  # not libxml2's XPath
+        walked = walk(context, root)
+        assert walked == xpath(context, root=root, current=context)
+    names = compile_expression(
+        "/openconfig-interfaces:interfaces/openconfig-interfaces:interface/openconfig-interfaces:name",
+        namespaces,
+    )(root[0], root)
+    assert isinstance(names, list) and [n.text for n in names][:2] == ["Ethernet1", "Ethernet2"]
