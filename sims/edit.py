@@ -20,7 +20,7 @@ DEFAULT_OPERATIONS = frozenset({"merge", "replace", "none"})
 
 def element_children(node: etree._Element) -> list[etree._Element]:
     """Child elements, without comments or processing instructions."""
-    return [child for child in node if isinstance(child.tag, str)]
+    return list(node.iterchildren(etree.Element))
 
 
 def local_name(node: etree._Element) -> str:
