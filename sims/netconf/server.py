@@ -226,6 +226,7 @@ def server_options(host_key: asyncssh.SSHKey) -> asyncssh.SSHServerConnectionOpt
         encoding=None,
         login_timeout=30,
         allow_pty=False,
+        line_editor=False,  # it only acts on a PTY, which NETCONF never gets: one layer less per message
         agent_forwarding=False,
         x11_forwarding=False,
     )
