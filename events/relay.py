@@ -36,6 +36,8 @@ from inventory.context import Context
 log = logging.getLogger(__name__)
 LEASE = "outbox-relay"
 KAFKA_TIMEOUT = 60.0  # seconds a pass may wait on Kafka before it fails and is retried
+LEASE_SECONDS = 20.0  # how long the relay lease is taken for
+RENEW_AFTER = 5.0  # seconds a taken lease is trusted before it is taken again (15 s still left)
 
 
 def listener_url(callback: str, event_type: str) -> str:
@@ -57,6 +59,7 @@ class OutboxRelay:
         self._batch = batch
         self._producer: Any = None
         self._reconcile = True  # read Kafka's committed tail before the next send
+        self._renew_at: datetime | None = None  # until then, the lease taken last is still ours
 
     async def run(self, stop: asyncio.Event, interval: float = 0.2) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
@@ -87,9 +90,15 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 10)
 
     def _lease(self) -> bool:
+        """Hold the relay lease: taken again only every RENEW_AFTER seconds (not a write lock per
+        0.2 s pass); no one else can take it meanwhile: it is unexpired and we are alive."""
         now = utcnow()
+        if self._renew_at is not None and now < self._renew_at:
+            return True
         with self._ctx.transaction() as session:
-            return outbox.take_lease(session, LEASE, self._owner, now, now + timedelta(seconds=15))
+            held = outbox.take_lease(session, LEASE, self._owner, now, now + timedelta(seconds=LEASE_SECONDS))
+        self._renew_at = now + timedelta(seconds=RENEW_AFTER) if held else None
+        return held
 
     async def relay_once(self, client: httpx.AsyncClient) -> int:
         """Publish new events, fan them out to hubs, attempt due deliveries; returns events moved."""

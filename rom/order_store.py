@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, delete, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UtcDateTime, utcnow
 from core.errors import RomError
@@ -124,22 +124,38 @@ def lock_if_waiting(session: Session, order_id: str) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def claim_order(session: Session, row: OrderRow, owner: str, lease_until: datetime) -> bool:
+class Claimable(Protocol):
+    """What a claim needs of an order: a runnable order's row (`Runnable`) or the order itself."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def devices(self) -> list[str]: ...
+
+
+def claim_order(session: Session, row: Claimable, owner: str, lease_until: datetime) -> bool:
     """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state).
 
     Run inside the caller's transaction: a device lock held by another order raises DeviceBusy,
     and the caller rolls the whole claim back. The locks are inserted with ON CONFLICT DO NOTHING,
-    so contention is counted here, never logged by the database as a duplicate key.
+    so contention is counted here, never logged by the database as a duplicate key. On PostgreSQL
+    the row is first locked with SKIP LOCKED (a claimer never waits on another's row); SQLite has
+    no row locks, and its UPDATE's WHERE is the whole compare-and-set.
     """
     waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
-    if session.scalar(select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)) is None:
-        return False  # taken, or row-locked by another claimer (SKIP LOCKED where the database has it)
-    result = session.execute(
-        update(OrderRow)
-        .where(*waiting)
-        .values(owner=owner, lease_until=lease_until, attempts=OrderRow.attempts + 1, updated=utcnow())
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        locked = select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)
+        if session.scalar(locked) is None:
+            return False  # taken, or row-locked by another claimer
+    values = {
+        "owner": owner,
+        "lease_until": lease_until,
+        "attempts": OrderRow.attempts + 1,
+        "updated": utcnow(),
+    }
+    if not session.execute(update(OrderRow).where(*waiting).values(values)).rowcount:  # type: ignore[attr-defined]
         return False
     if _insert_locks(session, row.id, row.devices) < len(set(row.devices)):
         raise DeviceBusy(row.id)
@@ -227,18 +243,30 @@ def steps(session: Session, order_id: str) -> list[StepRow]:
     return list(session.scalars(select(StepRow).where(StepRow.order_id == order_id).order_by(StepRow.seq)))
 
 
-def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[OrderRow]:
+@dataclass(frozen=True)
+class Runnable:
+    """A runnable order as the claim sees it: no document (the one that wins reads it)."""
+
+    id: str
+    state: str
+    devices: list[str]
+
+
+def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Runnable]:
     """Acknowledged or pending orders whose requested start has come, most urgent first: their id,
-    state and devices only (what a claim needs; the documents are read by the one that wins)."""
-    query = (
-        select(OrderRow)
-        .options(load_only(OrderRow.id, OrderRow.state, OrderRow.devices, raiseload=True))
-        .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
-        .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= now))
-        .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    state and devices only, as plain rows (no ORM object per waiting order)."""
+    rows = session.execute(_RUNNABLE, {"now": now, "limit": limit})
+    return [Runnable(order_id, state, devices or []) for order_id, state, devices in rows]
+
+
+# built once (SQLAlchemy reuses its compiled form)
+_RUNNABLE = (
+    select(OrderRow.id, OrderRow.state, OrderRow.devices)
+    .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
+    .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= bindparam("now")))
+    .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
+    .limit(bindparam("limit"))
+)
 
 
 def forget_claims(session: Session, order_id: str) -> None:

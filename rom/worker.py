@@ -119,15 +119,20 @@ class OrderWorker:
         return None, contended
 
     def _keeper(self) -> None:
-        """Renew our leases; adopt and recover orders whose owner stopped renewing theirs."""
+        """Renew our leases when a third of their time has gone (one write for all of them); each
+        pass, adopt and recover orders whose owner stopped renewing theirs (a read: no write lock
+        while nothing is orphaned)."""
+        renewed = utcnow()
         while not self._stop.is_set():
             now = utcnow()
             try:
                 with self._lock:
                     mine = list(self._running)
-                with self._ctx.transaction() as session:
-                    if mine:
+                if mine and now - renewed >= self._lease / 3:
+                    with self._ctx.transaction() as session:
                         order_store.renew_lease(session, mine, self.owner, now + self._lease)
+                    renewed = now
+                with self._ctx.sessions() as session:
                     orphans = order_store.orphaned(session, now)
                 with self._lock:  # ours but not renewed (database outage): still running here
                     orphans = [o for o in orphans if o[0] not in self._running]
