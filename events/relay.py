@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import outbox
-from core.db import utcnow
+from core.db import table, utcnow
 from events.hub_registry import matches, parse_query
 from events.kafka_tail import EVENT_ID_HEADER, committed_event_ids
 from inventory.context import Context
@@ -118,7 +118,7 @@ class OutboxRelay:
                 await self.close()  # a fenced or broken producer is not reused
                 raise
             self._reconcile = True  # committed in Kafka: until marked below, look before resending
-        await asyncio.to_thread(self._mark_relayed, [e.seq for e in events])
+        await asyncio.to_thread(self._mark_relayed, events)
         self._reconcile = False
         return len(events)
 
@@ -183,12 +183,17 @@ class OutboxRelay:
             query = select(outbox.OutboxRow).where(outbox.OutboxRow.delivered.is_(None))
             return list(session.scalars(query.order_by(outbox.OutboxRow.seq).limit(self._batch)))
 
-    def _mark_relayed(self, seqs: list[int]) -> None:
+    def _mark_relayed(self, events: list[outbox.OutboxRow]) -> None:
+        """Mark the events relayed (one UPDATE) and owe each matching hub a delivery; the events'
+        payloads are those read to send them, not read again."""
         now = utcnow()
         with self._ctx.transaction() as session:
             hubs = [(h, parse_query(h.query)) for h in session.scalars(select(outbox.HubRow))]
-            for row in session.scalars(select(outbox.OutboxRow).where(outbox.OutboxRow.seq.in_(seqs))):
-                row.delivered = now
+            marked = update(table(outbox.OutboxRow)).where(
+                table(outbox.OutboxRow).c.seq.in_([e.seq for e in events])
+            )
+            session.execute(marked.values(delivered=now))
+            for row in events:
                 for hub, query in hubs:
                     if matches(row.payload, query):
                         url = listener_url(hub.callback, row.payload.get("eventType", "event"))

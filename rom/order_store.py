@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, utcnow
+from core.db import Base, UtcDateTime, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
 
@@ -144,22 +144,38 @@ def claim_order(session: Session, row: Claimable, owner: str, lease_until: datet
     the row is first locked with SKIP LOCKED (a claimer never waits on another's row); SQLite has
     no row locks, and its UPDATE's WHERE is the whole compare-and-set.
     """
-    waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
     if session.get_bind().dialect.name == "postgresql":
+        waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
         locked = select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)
         if session.scalar(locked) is None:
             return False  # taken, or row-locked by another claimer
-    values = {
-        "owner": owner,
-        "lease_until": lease_until,
-        "attempts": OrderRow.attempts + 1,
-        "updated": utcnow(),
-    }
-    if not session.execute(update(OrderRow).where(*waiting).values(values)).rowcount:  # type: ignore[attr-defined]
+    now = utcnow()
+    taken = {"id_": row.id, "state_": row.state, "owner_": owner, "until_": lease_until, "now_": now}
+    if not session.execute(_CLAIM, taken).rowcount:  # type: ignore[attr-defined]
         return False
+    if isinstance(row, OrderRow) and row in session:  # the caller's copy: read the claim back
+        session.expire(row)
     if _insert_locks(session, row.id, row.devices) < len(set(row.devices)):
         raise DeviceBusy(row.id)
     return True
+
+
+# built once, on the table (no ORM bulk-update work per claim): a compare-and-set on the state
+_ORDERS = table(OrderRow)
+_CLAIM = (
+    update(_ORDERS)
+    .where(
+        _ORDERS.c.id == bindparam("id_"),
+        _ORDERS.c.state == bindparam("state_"),
+        _ORDERS.c.owner.is_(None),
+    )
+    .values(
+        owner=bindparam("owner_"),
+        lease_until=bindparam("until_"),
+        attempts=_ORDERS.c.attempts + 1,
+        updated=bindparam("now_"),
+    )
+)
 
 
 class DeviceBusy(RomError):
@@ -171,9 +187,10 @@ def _insert_locks(session: Session, order_id: str, devices: list[str]) -> int:
     if not devices:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    locks = table(DeviceLockRow)
     rows = [{"device": d, "order_id": order_id} for d in sorted(set(devices))]
-    statement = insert(DeviceLockRow).values(rows).on_conflict_do_nothing().returning(DeviceLockRow.device)
-    return len(session.scalars(statement).all())
+    statement = insert(locks).values(rows).on_conflict_do_nothing().returning(locks.c.device)
+    return len(session.execute(statement).all())
 
 
 def release_devices(session: Session, order_id: str) -> None:
