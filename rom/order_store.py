@@ -194,7 +194,12 @@ def _insert_locks(session: Session, order_id: str, devices: list[str]) -> int:
 
 
 def release_devices(session: Session, order_id: str) -> None:
-    session.execute(delete(DeviceLockRow).where(DeviceLockRow.order_id == order_id))
+    session.execute(_RELEASE, {"order_id_": order_id})
+
+
+# on the tables: no ORM bulk-delete work (no lock or claim row is ever an ORM object in a session)
+_RELEASE = delete(table(DeviceLockRow)).where(table(DeviceLockRow).c.order_id == bindparam("order_id_"))
+_FORGET = delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == bindparam("order_id_"))
 
 
 def busy_devices(session: Session) -> set[str]:
@@ -288,4 +293,4 @@ _RUNNABLE = (
 
 def forget_claims(session: Session, order_id: str) -> None:
     """An order has ended: what its adds made is in the inventory now (or was never made)."""
-    session.execute(delete(ClaimRow).where(ClaimRow.order_id == order_id))
+    session.execute(_FORGET, {"order_id_": order_id})
