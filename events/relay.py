@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import outbox
-from core.db import utcnow
+from core.db import table, utcnow
 from events.hub_registry import matches, parse_query
 from events.kafka_tail import EVENT_ID_HEADER, committed_event_ids
 from inventory.context import Context
@@ -36,6 +36,8 @@ from inventory.context import Context
 log = logging.getLogger(__name__)
 LEASE = "outbox-relay"
 KAFKA_TIMEOUT = 60.0  # seconds a pass may wait on Kafka before it fails and is retried
+LEASE_SECONDS = 20.0  # how long the relay lease is taken for
+RENEW_AFTER = 5.0  # seconds a taken lease is trusted before it is taken again (15 s still left)
 
 
 def listener_url(callback: str, event_type: str) -> str:
@@ -57,6 +59,7 @@ class OutboxRelay:
         self._batch = batch
         self._producer: Any = None
         self._reconcile = True  # read Kafka's committed tail before the next send
+        self._renew_at: datetime | None = None  # until then, the lease taken last is still ours
 
     async def run(self, stop: asyncio.Event, interval: float = 0.2) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
@@ -87,9 +90,15 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 10)
 
     def _lease(self) -> bool:
+        """Hold the relay lease: taken again only every RENEW_AFTER seconds (not a write lock per
+        0.2 s pass); no one else can take it meanwhile: it is unexpired and we are alive."""
         now = utcnow()
+        if self._renew_at is not None and now < self._renew_at:
+            return True
         with self._ctx.transaction() as session:
-            return outbox.take_lease(session, LEASE, self._owner, now, now + timedelta(seconds=15))
+            held = outbox.take_lease(session, LEASE, self._owner, now, now + timedelta(seconds=LEASE_SECONDS))
+        self._renew_at = now + timedelta(seconds=RENEW_AFTER) if held else None
+        return held
 
     async def relay_once(self, client: httpx.AsyncClient) -> int:
         """Publish new events, fan them out to hubs, attempt due deliveries; returns events moved."""
@@ -109,7 +118,7 @@ class OutboxRelay:
                 await self.close()  # a fenced or broken producer is not reused
                 raise
             self._reconcile = True  # committed in Kafka: until marked below, look before resending
-        await asyncio.to_thread(self._mark_relayed, [e.seq for e in events])
+        await asyncio.to_thread(self._mark_relayed, events)
         self._reconcile = False
         return len(events)
 
@@ -174,12 +183,17 @@ class OutboxRelay:
             query = select(outbox.OutboxRow).where(outbox.OutboxRow.delivered.is_(None))
             return list(session.scalars(query.order_by(outbox.OutboxRow.seq).limit(self._batch)))
 
-    def _mark_relayed(self, seqs: list[int]) -> None:
+    def _mark_relayed(self, events: list[outbox.OutboxRow]) -> None:
+        """Mark the events relayed (one UPDATE) and owe each matching hub a delivery; the events'
+        payloads are those read to send them, not read again."""
         now = utcnow()
         with self._ctx.transaction() as session:
             hubs = [(h, parse_query(h.query)) for h in session.scalars(select(outbox.HubRow))]
-            for row in session.scalars(select(outbox.OutboxRow).where(outbox.OutboxRow.seq.in_(seqs))):
-                row.delivered = now
+            marked = update(table(outbox.OutboxRow)).where(
+                table(outbox.OutboxRow).c.seq.in_([e.seq for e in events])
+            )
+            session.execute(marked.values(delivered=now))
+            for row in events:
                 for hub, query in hubs:
                     if matches(row.payload, query):
                         url = listener_url(hub.callback, row.payload.get("eventType", "event"))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, delete, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, utcnow
+from core.db import Base, UtcDateTime, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
 
@@ -124,26 +124,58 @@ def lock_if_waiting(session: Session, order_id: str) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def claim_order(session: Session, row: OrderRow, owner: str, lease_until: datetime) -> bool:
+class Claimable(Protocol):
+    """What a claim needs of an order: a runnable order's row (`Runnable`) or the order itself."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def devices(self) -> list[str]: ...
+
+
+def claim_order(session: Session, row: Claimable, owner: str, lease_until: datetime) -> bool:
     """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state).
 
     Run inside the caller's transaction: a device lock held by another order raises DeviceBusy,
     and the caller rolls the whole claim back. The locks are inserted with ON CONFLICT DO NOTHING,
-    so contention is counted here, never logged by the database as a duplicate key.
+    so contention is counted here, never logged by the database as a duplicate key. On PostgreSQL
+    the row is first locked with SKIP LOCKED (a claimer never waits on another's row); SQLite has
+    no row locks, and its UPDATE's WHERE is the whole compare-and-set.
     """
-    waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
-    if session.scalar(select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)) is None:
-        return False  # taken, or row-locked by another claimer (SKIP LOCKED where the database has it)
-    result = session.execute(
-        update(OrderRow)
-        .where(*waiting)
-        .values(owner=owner, lease_until=lease_until, attempts=OrderRow.attempts + 1, updated=utcnow())
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
+        locked = select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)
+        if session.scalar(locked) is None:
+            return False  # taken, or row-locked by another claimer
+    now = utcnow()
+    taken = {"id_": row.id, "state_": row.state, "owner_": owner, "until_": lease_until, "now_": now}
+    if not session.execute(_CLAIM, taken).rowcount:  # type: ignore[attr-defined]
         return False
+    if isinstance(row, OrderRow) and row in session:  # the caller's copy: read the claim back
+        session.expire(row)
     if _insert_locks(session, row.id, row.devices) < len(set(row.devices)):
         raise DeviceBusy(row.id)
     return True
+
+
+# built once, on the table (no ORM bulk-update work per claim): a compare-and-set on the state
+_ORDERS = table(OrderRow)
+_CLAIM = (
+    update(_ORDERS)
+    .where(
+        _ORDERS.c.id == bindparam("id_"),
+        _ORDERS.c.state == bindparam("state_"),
+        _ORDERS.c.owner.is_(None),
+    )
+    .values(
+        owner=bindparam("owner_"),
+        lease_until=bindparam("until_"),
+        attempts=_ORDERS.c.attempts + 1,
+        updated=bindparam("now_"),
+    )
+)
 
 
 class DeviceBusy(RomError):
@@ -155,13 +187,19 @@ def _insert_locks(session: Session, order_id: str, devices: list[str]) -> int:
     if not devices:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    locks = table(DeviceLockRow)
     rows = [{"device": d, "order_id": order_id} for d in sorted(set(devices))]
-    statement = insert(DeviceLockRow).values(rows).on_conflict_do_nothing().returning(DeviceLockRow.device)
-    return len(session.scalars(statement).all())
+    statement = insert(locks).values(rows).on_conflict_do_nothing().returning(locks.c.device)
+    return len(session.execute(statement).all())
 
 
 def release_devices(session: Session, order_id: str) -> None:
-    session.execute(delete(DeviceLockRow).where(DeviceLockRow.order_id == order_id))
+    session.execute(_RELEASE, {"order_id_": order_id})
+
+
+# on the tables: no ORM bulk-delete work (no lock or claim row is ever an ORM object in a session)
+_RELEASE = delete(table(DeviceLockRow)).where(table(DeviceLockRow).c.order_id == bindparam("order_id_"))
+_FORGET = delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == bindparam("order_id_"))
 
 
 def busy_devices(session: Session) -> set[str]:
@@ -227,20 +265,32 @@ def steps(session: Session, order_id: str) -> list[StepRow]:
     return list(session.scalars(select(StepRow).where(StepRow.order_id == order_id).order_by(StepRow.seq)))
 
 
-def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[OrderRow]:
+@dataclass(frozen=True)
+class Runnable:
+    """A runnable order as the claim sees it: no document (the one that wins reads it)."""
+
+    id: str
+    state: str
+    devices: list[str]
+
+
+def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Runnable]:
     """Acknowledged or pending orders whose requested start has come, most urgent first: their id,
-    state and devices only (what a claim needs; the documents are read by the one that wins)."""
-    query = (
-        select(OrderRow)
-        .options(load_only(OrderRow.id, OrderRow.state, OrderRow.devices, raiseload=True))
-        .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
-        .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= now))
-        .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    state and devices only, as plain rows (no ORM object per waiting order)."""
+    rows = session.execute(_RUNNABLE, {"now": now, "limit": limit})
+    return [Runnable(order_id, state, devices or []) for order_id, state, devices in rows]
+
+
+# built once (SQLAlchemy reuses its compiled form)
+_RUNNABLE = (
+    select(OrderRow.id, OrderRow.state, OrderRow.devices)
+    .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
+    .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= bindparam("now")))
+    .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
+    .limit(bindparam("limit"))
+)
 
 
 def forget_claims(session: Session, order_id: str) -> None:
     """An order has ended: what its adds made is in the inventory now (or was never made)."""
-    session.execute(delete(ClaimRow).where(ClaimRow.order_id == order_id))
+    session.execute(_FORGET, {"order_id_": order_id})

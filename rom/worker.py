@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -119,24 +119,33 @@ class OrderWorker:
         return None, contended
 
     def _keeper(self) -> None:
-        """Renew our leases; adopt and recover orders whose owner stopped renewing theirs."""
+        """Renew our leases and recover orphaned orders, about once a second (`_keep`)."""
+        renewed = utcnow()
         while not self._stop.is_set():
-            now = utcnow()
             try:
-                with self._lock:
-                    mine = list(self._running)
-                with self._ctx.transaction() as session:
-                    if mine:
-                        order_store.renew_lease(session, mine, self.owner, now + self._lease)
-                    orphans = order_store.orphaned(session, now)
-                with self._lock:  # ours but not renewed (database outage): still running here
-                    orphans = [o for o in orphans if o[0] not in self._running]
-                for order_id, dead in orphans:
-                    self._recover(order_id, dead)
+                renewed = self._keep(utcnow(), renewed)
             except Exception:  # keep renewing whatever one pass hit
                 log.exception("lease keeper: unexpected error; continuing")
             # often enough that a dead process's orders move on within seconds (core.liveness)
             self._stop.wait(min(self._lease.total_seconds() / 3, KEEPER_INTERVAL))
+
+    def _keep(self, now: datetime, renewed: datetime) -> datetime:
+        """One pass: renew our leases if a third of their time has gone since `renewed` (one write
+        for all), then adopt and recover orders whose owner stopped renewing theirs (a read: no
+        write lock while nothing is orphaned). Returns when the leases were last renewed."""
+        with self._lock:
+            mine = list(self._running)
+        if mine and now - renewed >= self._lease / 3:
+            with self._ctx.transaction() as session:
+                order_store.renew_lease(session, mine, self.owner, now + self._lease)
+            renewed = now
+        with self._ctx.sessions() as session:
+            orphans = order_store.orphaned(session, now)
+        with self._lock:  # ours but not renewed (database outage): still running here
+            orphans = [o for o in orphans if o[0] not in self._running]
+        for order_id, dead in orphans:
+            self._recover(order_id, dead)
+        return renewed
 
     def _recover(self, order_id: str, dead: str) -> None:
         now = utcnow()

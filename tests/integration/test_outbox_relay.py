@@ -15,6 +15,9 @@ import httpx
 import pytest
 
 import events.relay
+from core import outbox
+from core.db import utcnow
+from core.liveness import owner_id
 from core.tmf652 import EventSubscriptionInput, ResourceOrderCreate
 from events import hub_registry, relay
 from inventory.context import Context
@@ -104,3 +107,21 @@ def test_dead_letters_are_kept_and_replayable(ctx: Context) -> None:
     assert relay.replay(ctx, dead["id"])["status"] == "pending"  # type: ignore[index]
     assert relay.replay(ctx, 999) is None
     assert relay.dead_letters(ctx) == []
+
+
+def test_the_relay_writes_its_lease_only_when_due_and_no_one_takes_it_meanwhile(ctx: Context) -> None:
+    def lease() -> tuple[str, object]:
+        with ctx.sessions() as session:
+            row = session.get(outbox.LeaseRow, relay.LEASE)
+            assert row is not None
+            return row.owner, row.until
+
+    first, second = relay.OutboxRelay(ctx, owner_id()), relay.OutboxRelay(ctx, owner_id())
+    assert first._lease()
+    taken = lease()
+    assert first._lease() and lease() == taken  # trusted until due: no write per pass
+    assert not second._lease() and lease() == taken  # a live holder's unexpired lease stays
+    first._renew_at = utcnow()  # due: taken again, for longer
+    assert first._lease()
+    owner, until = lease()
+    assert owner == taken[0] and until > taken[1]  # type: ignore[operator]
