@@ -20,6 +20,7 @@ from drivers.base import DeviceTarget
 from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
+from drivers.tasks import mixed, normalise
 from drivers.transaction import TransactionOutcome, run_transaction
 from intent.edits import Plan, changed_devices, changed_resources, order_edits
 from intent.fingerprint import PartPrint, part_prints
@@ -113,13 +114,14 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
     try:
         planned = plan(ctx, request, checked)
         items = planned.items
-        with ctx.sessions() as session:  # resources made since intake (TMF639, another order) own paths too
-            check_owners(ctx, session, items)
         groups = execution_groups(items, bool(request.get("partialAllowed")))
-        if len(groups) == 1:
-            outcome = _push(ctx, order_id, planned, trail)
-        else:
-            outcome, applied = _push_groups(ctx, order_id, planned, groups, trail)
+        with ThreadPoolExecutor(1, thread_name_prefix="rom-owners") as pool:
+            owners = pool.submit(_recheck_owners, ctx, items).result  # beside the stage
+            if len(groups) == 1:
+                outcome = _push(ctx, order_id, planned, trail, owners)
+            else:
+                owners()
+                outcome, applied = _push_groups(ctx, order_id, planned, groups, trail)
     except EXPECTED as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
@@ -153,6 +155,13 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
     return final
+
+
+def _recheck_owners(ctx: Context, items: list[PlannedItem]) -> None:
+    """The one-owner rule again, at execution: resources made since intake (TMF639, another
+    order) own paths too (Conflict)."""
+    with ctx.sessions() as session:
+        check_owners(ctx, session, items)
 
 
 def _finish(order_id: str, finish: Callable[[], str]) -> str:
@@ -255,15 +264,27 @@ def kpi_baselines(
     return check_baselines(targets, checks, window_s=window)
 
 
-def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
+def _push(
+    ctx: Context, order_id: str, planned: Plan, trail: Trail, owners: Callable[[], None] = lambda: None
+) -> Outcome:
     """The all-or-nothing push, with the post-checks and the cancellation point before confirm.
     The read-back, the KPI baselines and the reachability probes all read the committed network:
-    they run at the same time, and their problems are reported in that order."""
+    they run at the same time, and their problems are reported in that order.
+
+    `owners`: waits for the one-owner check (raising its Conflict). It runs beside the stage,
+    which changes no running configuration, and is waited for before the first commit; before
+    the stage when a device takes a gNMI Set in the stage phase (it also has a NETCONF part).
+    Its Conflict wins over the transaction's own problems."""
     if _cancel_requested(ctx, order_id):
+        owners()
         return Outcome(cancelled=True)
     names, items, intended = planned.devices, planned.items, planned.verify
     if not names:  # noChange only: nothing to push
+        owners()
         return Outcome()
+    payloads = participant_payloads(planned.edits)
+    if any(mixed(protocols) for protocols in normalise(payloads).values()):
+        owners()
     with ctx.sessions() as session:
         targets = [ctx.target(d) for d in list_devices(session, names)]
     steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
@@ -308,13 +329,15 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
 
     result = run_transaction(
         nr,
-        participant_payloads(planned.edits),
+        payloads,
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
         on_outcome=trail.audited.append,  # written in the order's final transaction
         waves=commit_waves(items),
+        before_commit=owners,
     )
+    owners()  # done already, unless the stage failed: a conflict is the reason to report
     if result.ok:
         return Outcome(remarks=remarks, prints=prints, checks=checks)
     if cancelled:
