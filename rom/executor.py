@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,9 @@ class Outcome:
     checks: list[dict[str, Any]] = field(default_factory=list)  # the probes' results, for the audit
 
 
+# threads kept for the work an order runs beside its own thread (the one-owner check, the KPI
+# baselines): a thread started per order waits to be scheduled, which a loaded machine makes slow
+HELPERS = ThreadPoolExecutor(32, thread_name_prefix="rom-order-helper")
 FINISH_RETRY_SECONDS = 15.0  # the default order lease is 30 s
 FINISH_RETRY_PAUSE = 0.5
 
@@ -115,13 +118,12 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
         planned = plan(ctx, request, checked)
         items = planned.items
         groups = execution_groups(items, bool(request.get("partialAllowed")))
-        with ThreadPoolExecutor(1, thread_name_prefix="rom-owners") as pool:
-            owners = pool.submit(_recheck_owners, ctx, items).result  # beside the stage
-            if len(groups) == 1:
-                outcome = _push(ctx, order_id, planned, trail, owners)
-            else:
-                owners()
-                outcome, applied = _push_groups(ctx, order_id, planned, groups, trail)
+        owners = HELPERS.submit(_recheck_owners, ctx, items).result  # beside the stage
+        if len(groups) == 1:
+            outcome = _push(ctx, order_id, planned, trail, owners)
+        else:
+            owners()
+            outcome, applied = _push_groups(ctx, order_id, planned, groups, trail)
     except EXPECTED as exc:
         outcome = Outcome([str(exc)])
     except Exception as exc:
@@ -224,12 +226,6 @@ def _push_groups(
     return total, applied
 
 
-def _cancel_requested(ctx: Context, order_id: str) -> bool:
-    with ctx.sessions() as session:
-        row = order_store.get_order(session, order_id)
-        return bool(row and row.cancel_requested)
-
-
 def kpi_baselines(
     ctx: Context,
     items: list[PlannedItem],
@@ -275,21 +271,19 @@ def _push(
     which changes no running configuration, and is waited for before the first commit; before
     the stage when a device takes a gNMI Set in the stage phase (it also has a NETCONF part).
     Its Conflict wins over the transaction's own problems."""
-    if _cancel_requested(ctx, order_id):
-        owners()
-        return Outcome(cancelled=True)
     names, items, intended = planned.devices, planned.items, planned.verify
-    if not names:  # noChange only: nothing to push
+    with ctx.sessions() as session:  # the cancellation point and the targets: one read
+        row = order_store.get_order(session, order_id)
+        cancelled = bool(row and row.cancel_requested)
+        targets = [ctx.target(d) for d in list_devices(session, names)] if names and not cancelled else []
+    if cancelled or not names:  # cancelled, or noChange only: nothing to push
         owners()
-        return Outcome()
+        return Outcome(cancelled=cancelled)
     payloads = participant_payloads(planned.edits)
     if any(mixed(protocols) for protocols in normalise(payloads).values()):
         owners()
-    with ctx.sessions() as session:
-        targets = [ctx.target(d) for d in list_devices(session, names)]
     steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
-    cancelled = False
     remarks: list[str] = []
     checks: list[dict[str, Any]] = []
     prints: dict[tuple[str, int], PartPrint] = {}
@@ -301,13 +295,16 @@ def _push(
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
         kpi_remarks: list[str] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="rom-post-check") as pool:
-            by_name = {t.name: t for t in targets}
-            kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks, by_name)
-            probing = reachability.start_checks(ctx, checked, by_name)  # sent now
+        by_name = {t.name: t for t in targets}
+        kpis = HELPERS.submit(kpi_baselines, ctx, checked, kpi_remarks, by_name)
+        probing = reachability.start_checks(ctx, checked, by_name)  # sent now
+        try:
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
-            kpi_problems, probed = kpis.result(), probing()
+        except BaseException:
+            wait([kpis])  # the KPI baselines end before the post-check does, whatever happens
+            raise
+        kpi_problems, probed = kpis.result(), probing()
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
             trail.steps.append(order_store.Step("reachability", probed.step))
