@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -67,6 +68,7 @@ def main() -> None:
         intake_ab(args.before, args.rounds, args.intake, args.postgres, args.serves)
         return
     samples: dict[tuple[str, str, str], list[float]] = {}
+    cpu: dict[tuple[str, str, str], list[float]] = {}  # the serve's CPU ms per order, polls included
     bare_samples: list[float] = []
     with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
         repos = {"before": old, "after": REPO}
@@ -75,7 +77,7 @@ def main() -> None:
             for number, (side, probes) in enumerate(SIDES):
                 cm = rom_serve(lab, repo=repos[side], ROM_REACHABILITY_CHECKS=probes)
                 client = cm.__enter__()
-                serves[(side, probes)] = (cm, client)
+                serves[(side, probes)] = (cm, client, serve_pid(client))
                 base = 10_000 * (number + 1)
                 rom_latency(client, [slice_order(base + i, n3=side == "after") for i in range(2)])  # warm-up
                 rom_latency(client, [l3vpn_order(["pe1", "pe2"], base + i) for i in range(2)])
@@ -86,11 +88,14 @@ def main() -> None:
                     n = 10_000 * (number + 1) + 100 + r
                     sliced = slice_order(n, n3=key[0] == "after")
                     for kind, body in (("slice", sliced), ("l3vpn", l3vpn_order(["pe1", "pe2"], n))):
+                        pid = serves[key][2]
+                        spent = process_cpu(pid)
                         samples.setdefault((*key, kind), []).append(latency(client, body, args.poll_ms / 1e3))
+                        cpu.setdefault((*key, kind), []).append(1e3 * (process_cpu(pid) - spent))
                 # the yardstick in the same round, so it sees the same load
                 bare_samples.extend(transaction_only(lab, [slice_order(90_000 + r)]))
         finally:
-            for cm, _ in serves.values():
+            for cm, *_ in serves.values():
                 cm.__exit__(None, None, None)
         bare = summary(bare_samples)
     stats = {k: summary(v) for k, v in samples.items()}
@@ -104,6 +109,12 @@ def main() -> None:
         label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
         print(f"| {label} | {ms(stats[(side, probes, 'slice')])} | {ms(stats[(side, probes, 'l3vpn')])} |")
     print(f"| bare transaction (slice payloads, no order machinery) | {ms(bare)} | |")
+    print("\n| serve CPU ms per order (all threads, the polls' GETs included), median | 5G slice | L3VPN |")
+    print("|---|---:|---:|")
+    for side, probes in SIDES:
+        label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
+        medians = [statistics.median(cpu[(side, probes, kind)]) for kind in ("slice", "l3vpn")]
+        print(f"| {label} | {medians[0]:.1f} | {medians[1]:.1f} |")
     for side in ("before", "after"):
         on, off = stats[(side, "true", "l3vpn")], stats[(side, "false", "l3vpn")]
         added = 1e3 * (on["p50"] - off["p50"])
