@@ -297,8 +297,8 @@ def _push(
         kpi_remarks: list[str] = []
         by_name = {t.name: t for t in targets}
         kpis = HELPERS.submit(kpi_baselines, ctx, checked, kpi_remarks, by_name)
-        probing = reachability.start_checks(ctx, checked, by_name)  # sent now
         try:
+            probing = reachability.start_checks(ctx, checked, by_name)  # sent now
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
         except BaseException:
