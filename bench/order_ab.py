@@ -7,7 +7,10 @@ one 5G slice order and one 2-PE L3VPN order (pe1, pe2 through p1: two probes of 
 at a time, so load swings hit every cell alike. In each round too, ROM's bare network transaction
 on a slice's payloads (no API, database or checks, pooled sessions), the issue's "2x" yardstick. The slice
 orders of the "after" side name the N3 probe's ends (gnbPeDevice, upfN3Address); REF's do not
-(a checkout before that check refuses them).
+(a checkout before that check refuses them). The client polls each order's state every
+--poll-ms (default 2 ms, as the earlier runs did); each poll is a GET the serve answers while
+the order runs, so a slower poll shows the order with less of that competition (and up to
+--poll-ms of lag in the figure).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench._harness import REPO, fleet, l3vpn_order, rom_serve, rom_serves, slice_order, summary
-from bench.order_path import intake, ms, postgres_url, rom_latency, transaction_only
+from bench.order_path import FINAL, ORDERS, intake, ms, postgres_url, rom_latency, transaction_only
 from bench.order_relayer import checkout
 
 BEFORE = "46cb9b3"
@@ -36,6 +41,9 @@ def main() -> None:
     )
     parser.add_argument("--before", default=BEFORE, help="the earlier commit to run beside this checkout")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--poll-ms", type=float, default=2.0, help="how often the client reads an order's state"
+    )
     parser.add_argument(
         "--intake",
         type=int,
@@ -60,6 +68,7 @@ def main() -> None:
         intake_ab(args.before, args.rounds, args.intake, args.postgres, args.serves)
         return
     samples: dict[tuple[str, str, str], list[float]] = {}
+    cpu: dict[tuple[str, str, str], list[float]] = {}  # the serve's CPU ms per order, polls included
     bare_samples: list[float] = []
     with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
         repos = {"before": old, "after": REPO}
@@ -68,7 +77,7 @@ def main() -> None:
             for number, (side, probes) in enumerate(SIDES):
                 cm = rom_serve(lab, repo=repos[side], ROM_REACHABILITY_CHECKS=probes)
                 client = cm.__enter__()
-                serves[(side, probes)] = (cm, client)
+                serves[(side, probes)] = (cm, client, serve_pid(client))
                 base = 10_000 * (number + 1)
                 rom_latency(client, [slice_order(base + i, n3=side == "after") for i in range(2)])  # warm-up
                 rom_latency(client, [l3vpn_order(["pe1", "pe2"], base + i) for i in range(2)])
@@ -79,16 +88,20 @@ def main() -> None:
                     n = 10_000 * (number + 1) + 100 + r
                     sliced = slice_order(n, n3=key[0] == "after")
                     for kind, body in (("slice", sliced), ("l3vpn", l3vpn_order(["pe1", "pe2"], n))):
-                        samples.setdefault((*key, kind), []).extend(rom_latency(client, [body]))
+                        pid = serves[key][2]
+                        spent = process_cpu(pid)
+                        samples.setdefault((*key, kind), []).append(latency(client, body, args.poll_ms / 1e3))
+                        cpu.setdefault((*key, kind), []).append(1e3 * (process_cpu(pid) - spent))
                 # the yardstick in the same round, so it sees the same load
                 bare_samples.extend(transaction_only(lab, [slice_order(90_000 + r)]))
         finally:
-            for cm, _ in serves.values():
+            for cm, *_ in serves.values():
                 cm.__exit__(None, None, None)
         bare = summary(bare_samples)
     stats = {k: summary(v) for k, v in samples.items()}
     print(
-        f"# Order path: {args.before} (before) and this checkout (after), {args.rounds} rounds interleaved\n"
+        f"# Order path: {args.before} (before) and this checkout (after), {args.rounds} rounds interleaved,"
+        f" state polled every {args.poll_ms:g} ms\n"
     )
     print("| POST→completed p50 / p99 ms | 5G slice | L3VPN pe1+pe2 |")
     print("|---|---|---|")
@@ -96,6 +109,12 @@ def main() -> None:
         label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
         print(f"| {label} | {ms(stats[(side, probes, 'slice')])} | {ms(stats[(side, probes, 'l3vpn')])} |")
     print(f"| bare transaction (slice payloads, no order machinery) | {ms(bare)} | |")
+    print("\n| serve CPU ms per order (all threads, the polls' GETs included), median | 5G slice | L3VPN |")
+    print("|---|---:|---:|")
+    for side, probes in SIDES:
+        label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
+        medians = [statistics.median(cpu[(side, probes, kind)]) for kind in ("slice", "l3vpn")]
+        print(f"| {label} | {medians[0]:.1f} | {medians[1]:.1f} |")
     for side in ("before", "after"):
         on, off = stats[(side, "true", "l3vpn")], stats[(side, "false", "l3vpn")]
         added = 1e3 * (on["p50"] - off["p50"])
@@ -107,6 +126,20 @@ def main() -> None:
             f"\n{side}: reachability adds {added:.1f} ms to the L3VPN p50, {slice_added:.1f} ms to the "
             f"slice p50; slice / bare p50 = {ratio:.1f}x (p99 {ratio99:.1f}x)"
         )
+
+
+def latency(client: httpx.Client, body: dict[str, Any], poll_s: float) -> float:
+    """POST→completed of one order, its state read every `poll_s` seconds."""
+    start = time.perf_counter()
+    order_id = client.post(ORDERS, json=body).json()["id"]
+    while True:
+        state = client.get(f"{ORDERS}/{order_id}", params={"fields": "state"}).json()["state"]
+        if state in FINAL:
+            break
+        time.sleep(poll_s)
+    took = time.perf_counter() - start
+    assert state == "completed", client.get(f"{ORDERS}/{order_id}").json().get("note")
+    return took
 
 
 def intake_ab(before: str, rounds: int, posts: int, postgres: str = "", serves: int = 1) -> None:

@@ -67,12 +67,14 @@ PHASE_CALLS = {
     'run.run("stage"': "transaction: stage (lock, edit, diff for audit, gNMI Set)",
     'run.run("commit"': "transaction: confirmed commit",
     'run.run("confirm"': "transaction: confirm",
+    "before_commit()": "transaction: waiting for the one-owner check run beside the stage",
 }
 INTAKE = ("create_resource_order", "api/resource_order.py")
 
 
-def _phase_lines() -> dict[int, str]:
-    lines = (REPO / "drivers" / "transaction.py").read_text().splitlines()
+def _phase_lines(repo: Path) -> dict[int, str]:
+    """Line -> phase in the profiled checkout's `drivers/transaction.py`."""
+    lines = (repo / "drivers" / "transaction.py").read_text().splitlines()
     return {
         n: phase for n, text in enumerate(lines, 1) for call, phase in PHASE_CALLS.items() if call in text
     }
@@ -116,7 +118,7 @@ def serve_pid() -> int:
     raise RuntimeError("rom serve is not running")
 
 
-def sampled(label: str, run: Callable[[], Any]) -> tuple[Any, Counter[str], Counter[str]]:
+def sampled(label: str, run: Callable[[], Any], repo: Path = REPO) -> tuple[Any, Counter[str], Counter[str]]:
     """Run `run` under two py-spy recorders (SVG flame graph and raw stacks): its result, the order
     thread's seconds per phase and the intake's per innermost ROM function. py-spy misses ticks on
     a loaded machine, so samples become seconds by the rate it reached: every thread is sampled at
@@ -153,7 +155,7 @@ def sampled(label: str, run: Callable[[], Any]) -> tuple[Any, Counter[str], Coun
             raise RuntimeError(f"py-spy failed: {err.decode()[-400:]}")
     phases: Counter[str] = Counter()
     intake: Counter[str] = Counter()
-    lines = _phase_lines()
+    lines = _phase_lines(repo)
     per_thread: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack_text, _, count = line.rpartition(" ")
@@ -214,7 +216,9 @@ def main() -> None:
             ("slice", [slice_order(2000 + i) for i in range(n)]),
             ("l3vpn", [l3vpn_order(["pe1", "pe2"], 200 + i) for i in range(n)]),
         ):
-            samples, phases, intake = sampled(f"{args.label}-{kind}", lambda b=bodies: rom_latency(client, b))
+            samples, phases, intake = sampled(
+                f"{args.label}-{kind}", lambda b=bodies: rom_latency(client, b), args.repo
+            )
             report(f"{kind} ({args.label})", n, samples, phases, intake)
 
 

@@ -167,8 +167,10 @@ class GnmiDriver:
         return json.dumps(dict(zip(map(format_path, paths), self._values(paths), strict=True)))
 
     def _pre_image(self, doc: SetDocument) -> PreImage:
+        """Each touched path's Get at once: an order mostly adds entries, and one Get of all the
+        paths would fail NOT_FOUND (one round trip for nothing) whenever a path is new."""
         paths = doc.touched()
-        values = self._values(paths)
+        values = self._each(paths)
         present = [(p, v) for p, v in zip(paths, values, strict=True) if v is not None]
         missing = [p for p, v in zip(paths, values, strict=True) if v is None]
         absent = self._highest_absent(missing, [p for p, _ in present])

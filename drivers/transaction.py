@@ -143,6 +143,7 @@ def run_transaction(
     processors: Sequence[Processor] = (),
     on_outcome: Callable[[TransactionOutcome], None] | None = None,
     waves: Sequence[Collection[str]] = (),
+    before_commit: Callable[[], None] | None = None,
 ) -> TransactionOutcome:
     """Apply `payloads` to all participants or to none.
 
@@ -154,7 +155,10 @@ def run_transaction(
     the others' at the end. `processors` are added
     to `nr`'s own for the phases of this transaction. `waves`: devices grouped in the order they
     commit (dependencies first; a device in no wave commits in the last one); staging and
-    confirming are not ordered.
+    confirming are not ordered. `before_commit` is called once every participant staged, before
+    the first commit (e.g. a check that ran beside the stage); an exception from it aborts the
+    transaction like any other (every staged participant rolled back) and is raised. (A gNMI Set on
+    a device that also has a NETCONF participant lands during stage, see drivers.tasks.)
 
     `on_outcome` (e.g. the audit trail) is called once with the outcome after the connections
     are closed, also when the transaction is aborted by an exception (phase `aborted`); the
@@ -172,7 +176,7 @@ def run_transaction(
     outcome: TransactionOutcome | None = None
     try:
         try:
-            failed = _phases(run, confirm_timeout, persist_id, post_check, waves)
+            failed = _phases(run, confirm_timeout, persist_id, post_check, waves, before_commit)
         except BaseException as exc:
             run.errors.append(f"transaction aborted: {type(exc).__name__}: {exc}")
             run.rollback(persist_id)
@@ -215,10 +219,13 @@ def _phases(
     persist_id: str,
     post_check: Callable[[], list[str]] | None,
     waves: Sequence[Collection[str]] = (),
+    before_commit: Callable[[], None] | None = None,
 ) -> str | None:
     """Run the phases in order; the name of the phase that failed, or None."""
     if not run.run("stage", tasks.stage, confirm_timeout=confirm_timeout, persist_id=persist_id):
         return "stage"
+    if before_commit is not None:
+        before_commit()
     for wave in _commit_order(run.payloads, waves):
         if not run.run("commit", tasks.commit, wave, confirm_timeout=confirm_timeout, persist_id=persist_id):
             return "commit"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import String, select
@@ -38,6 +39,18 @@ def fingerprints(session: Session, resource_ids: list[str]) -> dict[str, Fingerp
 
 def record(session: Session, resource_id: str, intended: str, actual: str) -> None:
     session.merge(FingerprintRow(resource_id=resource_id, intended=intended, actual=actual, recorded=_now()))
+
+
+def record_many(session: Session, found: Mapping[str, tuple[str, str]]) -> None:
+    """`record` for many parts (key -> (intended, actual)): one read of those that exist."""
+    now = _now()
+    existing = fingerprints(session, list(found))
+    for key, (intended, actual) in found.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(FingerprintRow(resource_id=key, intended=intended, actual=actual, recorded=now))
+        else:
+            row.intended, row.actual, row.recorded = intended, actual, now
 
 
 def forget(session: Session, resource_ids: list[str]) -> None:

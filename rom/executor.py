@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from drivers.base import DeviceTarget
 from drivers.config_reads import read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
+from drivers.tasks import mixed, normalise
 from drivers.transaction import TransactionOutcome, run_transaction
 from intent.edits import Plan, changed_devices, changed_resources, order_edits
 from intent.fingerprint import PartPrint, part_prints
@@ -69,6 +70,9 @@ class Outcome:
     checks: list[dict[str, Any]] = field(default_factory=list)  # the probes' results, for the audit
 
 
+# threads kept for the work an order runs beside its own thread (the one-owner check, the KPI
+# baselines): a thread started per order waits to be scheduled, which a loaded machine makes slow
+HELPERS = ThreadPoolExecutor(32, thread_name_prefix="rom-order-helper")
 FINISH_RETRY_SECONDS = 15.0  # the default order lease is 30 s
 FINISH_RETRY_PAUSE = 0.5
 
@@ -113,12 +117,12 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
     try:
         planned = plan(ctx, request, checked)
         items = planned.items
-        with ctx.sessions() as session:  # resources made since intake (TMF639, another order) own paths too
-            check_owners(ctx, session, items)
         groups = execution_groups(items, bool(request.get("partialAllowed")))
+        owners = HELPERS.submit(_recheck_owners, ctx, items).result  # beside the stage
         if len(groups) == 1:
-            outcome = _push(ctx, order_id, planned, trail)
+            outcome = _push(ctx, order_id, planned, trail, owners)
         else:
+            owners()
             outcome, applied = _push_groups(ctx, order_id, planned, groups, trail)
     except EXPECTED as exc:
         outcome = Outcome([str(exc)])
@@ -153,6 +157,13 @@ def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | N
     ORDERS_FINISHED.labels(final).inc()
     ORDER_DURATION.observe(time.monotonic() - started)
     return final
+
+
+def _recheck_owners(ctx: Context, items: list[PlannedItem]) -> None:
+    """The one-owner rule again, at execution: resources made since intake (TMF639, another
+    order) own paths too (Conflict)."""
+    with ctx.sessions() as session:
+        check_owners(ctx, session, items)
 
 
 def _finish(order_id: str, finish: Callable[[], str]) -> str:
@@ -215,12 +226,6 @@ def _push_groups(
     return total, applied
 
 
-def _cancel_requested(ctx: Context, order_id: str) -> bool:
-    with ctx.sessions() as session:
-        row = order_store.get_order(session, order_id)
-        return bool(row and row.cancel_requested)
-
-
 def kpi_baselines(
     ctx: Context,
     items: list[PlannedItem],
@@ -255,20 +260,30 @@ def kpi_baselines(
     return check_baselines(targets, checks, window_s=window)
 
 
-def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
+def _push(
+    ctx: Context, order_id: str, planned: Plan, trail: Trail, owners: Callable[[], None] = lambda: None
+) -> Outcome:
     """The all-or-nothing push, with the post-checks and the cancellation point before confirm.
     The read-back, the KPI baselines and the reachability probes all read the committed network:
-    they run at the same time, and their problems are reported in that order."""
-    if _cancel_requested(ctx, order_id):
-        return Outcome(cancelled=True)
+    they run at the same time, and their problems are reported in that order.
+
+    `owners`: waits for the one-owner check (raising its Conflict). It runs beside the stage,
+    which changes no running configuration, and is waited for before the first commit; before
+    the stage when a device takes a gNMI Set in the stage phase (it also has a NETCONF part).
+    Its Conflict wins over the transaction's own problems."""
     names, items, intended = planned.devices, planned.items, planned.verify
-    if not names:  # noChange only: nothing to push
-        return Outcome()
-    with ctx.sessions() as session:
-        targets = [ctx.target(d) for d in list_devices(session, names)]
+    with ctx.sessions() as session:  # the cancellation point and the targets: one read
+        row = order_store.get_order(session, order_id)
+        cancelled = bool(row and row.cancel_requested)
+        targets = [ctx.target(d) for d in list_devices(session, names)] if names and not cancelled else []
+    if cancelled or not names:  # cancelled, or noChange only: nothing to push
+        owners()
+        return Outcome(cancelled=cancelled)
+    payloads = participant_payloads(planned.edits)
+    if any(mixed(protocols) for protocols in normalise(payloads).values()):
+        owners()
     steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
     nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
-    cancelled = False
     remarks: list[str] = []
     checks: list[dict[str, Any]] = []
     prints: dict[tuple[str, int], PartPrint] = {}
@@ -280,13 +295,16 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
         nonlocal cancelled
         checked = [i for i in items if i.action in ("add", "modify")]
         kpi_remarks: list[str] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="rom-post-check") as pool:
-            by_name = {t.name: t for t in targets}
-            kpis = pool.submit(kpi_baselines, ctx, checked, kpi_remarks, by_name)
+        by_name = {t.name: t for t in targets}
+        kpis = HELPERS.submit(kpi_baselines, ctx, checked, kpi_remarks, by_name)
+        try:
             probing = reachability.start_checks(ctx, checked, by_name)  # sent now
             actual = read_back(nr, intended)
             problems = after_commit_problems(intended, actual, neighbours)
-            kpi_problems, probed = kpis.result(), probing()
+        except BaseException:
+            wait([kpis])  # the KPI baselines end before the post-check does, whatever happens
+            raise
+        kpi_problems, probed = kpis.result(), probing()
         remarks.extend(kpi_remarks + probed.remarks)
         if probed.step is not None:
             trail.steps.append(order_store.Step("reachability", probed.step))
@@ -308,13 +326,15 @@ def _push(ctx: Context, order_id: str, planned: Plan, trail: Trail) -> Outcome:
 
     result = run_transaction(
         nr,
-        participant_payloads(planned.edits),
+        payloads,
         confirm_timeout=ctx.settings.confirm_timeout,
         persist_id=persist_id(order_id),
         post_check=post_check,
         on_outcome=trail.audited.append,  # written in the order's final transaction
         waves=commit_waves(items),
+        before_commit=owners,
     )
+    owners()  # done already, unless the stage failed: a conflict is the reason to report
     if result.ok:
         return Outcome(remarks=remarks, prints=prints, checks=checks)
     if cancelled:

@@ -110,11 +110,17 @@ def _complete(
     """Record the applied `items` (and their parts' fingerprints); with `problems` the order's
     other items failed: `partial`."""
     refs: dict[str, dict[str, str]] = {}
+    alive: dict[str, Resource] = {}  # held here: the session keeps a flushed, clean object weakly
     for item in items:
+        resource: Resource | None
         if item.action == "add":
-            refs[item.item_id] = _create(session, row, item)
+            refs[item.item_id], resource = _create(session, row, item)
         elif item.resource_id is not None:
-            refs[item.item_id] = _settle(session, item, item.resource_id, row.correlation_id)
+            refs[item.item_id], resource = _settle(session, item, item.resource_id, row.correlation_id)
+        else:
+            continue
+        if resource is not None:
+            alive[resource.id] = resource
     applied = {i.item_id for i in items}
     doc = dict(row.doc)
     doc["orderItem"] = [
@@ -129,17 +135,24 @@ def _complete(
     kept = {i.item_id: refs[i.item_id]["id"] for i in items if i.action in ("add", "modify")}
     keep_order(session, row.id, kept)
     for item in items:  # a modify's resource now holds old and added amounts: settle to the new ones
-        if item.action == "modify" and session.get(Resource, kept[item.item_id]) is not None:
+        if item.action == "modify" and kept[item.item_id] in alive:
             reserve_resource(session, item.spec, kept[item.item_id], item.values, again=True)
-    for (item_id, n), found in prints.items():
-        if item_id in kept and session.get(Resource, kept[item_id]) is not None:
-            fingerprints.record(session, part_key(kept[item_id], n, found.role), found.intended, found.actual)
+    fingerprints.record_many(
+        session,
+        {
+            part_key(kept[item_id], n, found.role): (found.intended, found.actual)
+            for (item_id, n), found in prints.items()
+            if item_id in kept and kept[item_id] in alive
+        },
+    )
     if problems:
         release_order(session, row.id)  # what the failed items reserved
     set_state(session, row, "partial" if problems else "completed", completionDate=now_iso())
 
 
-def _create(session: Session, row: order_store.OrderRow, item: PlannedItem) -> dict[str, str]:
+def _create(
+    session: Session, row: order_store.OrderRow, item: PlannedItem
+) -> tuple[dict[str, str], Resource]:
     resource = Resource(
         id=allocated_id(row.doc, item.item_id) or str(uuid.uuid4()),
         name=item.resource_name,
@@ -157,26 +170,29 @@ def _create(session: Session, row: order_store.OrderRow, item: PlannedItem) -> d
     outbox.add_event(
         session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)
     )
-    return {"id": body["id"], "href": body["href"]}
+    return {"id": body["id"], "href": body["href"]}, resource
 
 
-def _settle(session: Session, item: PlannedItem, resource_id: str, cid: str) -> dict[str, str]:
+def _settle(
+    session: Session, item: PlannedItem, resource_id: str, cid: str
+) -> tuple[dict[str, str], Resource | None]:
     """modify: the resource takes the item's characteristics (keeping id, name, states); delete: it
-    goes, with its reservations; noChange: only referenced."""
+    goes, with its reservations; noChange: only referenced. With the resource, unless it is gone."""
     resource = session.get(Resource, resource_id)
     if resource is None:  # deleted through TMF639 while the order ran: nothing left to record
-        return {"id": resource_id}
+        return {"id": resource_id}, None
     body = resource_doc(resource)
     if item.action == "delete":
         remove_resource(session, resource, cid)
         fingerprints.forget(session, [resource_id])
-    elif item.action == "modify":
+        return {"id": body["id"], "href": body["href"]}, None
+    if item.action == "modify":
         resource.characteristics = dict(item.values)
         session.flush()
         body = resource_doc(resource)
         event = resource_event("ResourceAttributeValueChangeEvent", body, cid)
         outbox.add_event(session, RESOURCE_TOPIC, resource.id, event)
-    return {"id": body["id"], "href": body["href"]}
+    return {"id": body["id"], "href": body["href"]}, resource
 
 
 def _fail(session: Session, row: order_store.OrderRow, problems: list[str]) -> None:

@@ -225,3 +225,27 @@ def test_unknown_protocol_is_refused(two_protocols: list[DeviceTarget]) -> None:
         run_transaction(
             make_nornir(two_protocols), {"pe1": {"snmp": "x"}}, confirm_timeout=60, persist_id="m4"
         )
+
+
+def test_a_check_before_commit_that_raises_rolls_back_every_staged_device(fleet: list[DeviceTarget]) -> None:
+    """`before_commit` runs once all staged, before any commit: its exception aborts the
+    transaction, nothing is committed, and the outcome (with the staged diffs) still comes."""
+    seen: list[TransactionOutcome] = []
+
+    def owners() -> None:
+        assert all(DEVICES[n].locked and DEVICES[n].running == "old" for n in PAYLOADS)
+        raise InvalidInput("pe1: path owned by another resource")
+
+    with pytest.raises(InvalidInput, match="owned by another"):
+        run_transaction(
+            make_nornir(fleet),
+            PAYLOADS,
+            confirm_timeout=60,
+            persist_id="t1",
+            on_outcome=seen.append,
+            before_commit=owners,
+        )
+    assert [DEVICES[n].running for n in PAYLOADS] == ["old", "old"]
+    (out,) = seen
+    assert out.phase_failed == "aborted" and all(h.rolled_back for h in out.hosts.values())
+    assert out.hosts["pe1"].diffs == {"netconf": "-old\n+new1\n"}
