@@ -25,16 +25,18 @@ from typing import Any
 import httpx
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from core import outbox
-from core.db import utcnow
+from core.db import table, utcnow
 from events.hub_registry import matches, parse_query
 from events.kafka_tail import EVENT_ID_HEADER, committed_event_ids
 from inventory.context import Context
 
 log = logging.getLogger(__name__)
 LEASE = "outbox-relay"
+LEASE_TIME = timedelta(seconds=15)
+RENEW_WITHIN = timedelta(seconds=10)  # a held lease is renewed once less than this is left
 KAFKA_TIMEOUT = 60.0  # seconds a pass may wait on Kafka before it fails and is retried
 
 
@@ -57,6 +59,7 @@ class OutboxRelay:
         self._batch = batch
         self._producer: Any = None
         self._reconcile = True  # read Kafka's committed tail before the next send
+        self._held_until: datetime | None = None  # when the lease this relay last took runs out
 
     async def run(self, stop: asyncio.Event, interval: float = 0.2) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
@@ -87,9 +90,16 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 10)
 
     def _lease(self) -> bool:
+        """Whether this relay holds the lease. Until it has less than RENEW_WITHIN left, no other
+        process can take it (this one is alive), so it is renewed only then: not a write
+        transaction on every 0.2 s pass."""
         now = utcnow()
+        if self._held_until is not None and now < self._held_until - RENEW_WITHIN:
+            return True
         with self._ctx.transaction() as session:
-            return outbox.take_lease(session, LEASE, self._owner, now, now + timedelta(seconds=15))
+            held = outbox.take_lease(session, LEASE, self._owner, now, now + LEASE_TIME)
+        self._held_until = now + LEASE_TIME if held else None
+        return held
 
     async def relay_once(self, client: httpx.AsyncClient) -> int:
         """Publish new events, fan them out to hubs, attempt due deliveries; returns events moved."""
@@ -178,6 +188,9 @@ class OutboxRelay:
         now = utcnow()
         with self._ctx.transaction() as session:
             hubs = [(h, parse_query(h.query)) for h in session.scalars(select(outbox.HubRow))]
+            if not hubs:  # nothing to fan out: mark them without loading them
+                session.execute(_MARK_RELAYED, {"seqs": seqs, "now": now})
+                return
             for row in session.scalars(select(outbox.OutboxRow).where(outbox.OutboxRow.seq.in_(seqs))):
                 row.delivered = now
                 for hub, query in hubs:
@@ -272,3 +285,11 @@ def _delivery_doc(row: outbox.HubDeliveryRow) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"  # stored in UTC
+
+
+_OUTBOX = table(outbox.OutboxRow)
+_MARK_RELAYED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(delivered=bindparam("now"))
+)
