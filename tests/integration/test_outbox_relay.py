@@ -131,6 +131,8 @@ def test_events_are_marked_relayed_in_order_without_hubs(ctx: Context) -> None:
     with ctx.sessions() as session:
         events = outbox.list_events(session)
         assert [e.key for e in events] == ids and all(e.delivered is None for e in events)
+        assert [e.payload["event"]["resourceOrder"]["id"] for e in events] == ids  # JSON as stored by the ORM
+        assert all(e.created.tzinfo is not None and e.created <= utcnow() for e in events)
     passes(ctx, 1)
     with ctx.sessions() as session:
         assert all(e.delivered is not None for e in outbox.list_events(session))
