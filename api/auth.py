@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -94,11 +95,12 @@ def principal_of(request: Request, area: str, keys: list[ApiKey], verifier: JwtV
     return principal
 
 
-def authorize(area: str) -> Callable[[Request, ContextDep], Principal]:
+def authorize(area: str) -> Callable[[Request, ContextDep], Coroutine[Any, Any, Principal]]:
     """A dependency: the caller's principal, if it may read (GET) or write (others) `area`
-    (already checked by api.auth_first when the path is one of its areas)."""
+    (already checked by api.auth_first when the path is one of its areas). `async def`: it reads
+    headers only, as api.auth_first does on the event loop, so no thread-pool hand-off."""
 
-    def check(request: Request, ctx: ContextDep) -> Principal:
+    async def check(request: Request, ctx: ContextDep) -> Principal:
         checked: Principal | None = getattr(request.state, "principal", None)
         if checked is None:
             checked = principal_of(request, area, ctx.settings.api_keys, request.app.state.jwt)

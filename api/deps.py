@@ -14,12 +14,14 @@ MAX_OFFSET = 2**63 - 1  # SQL's BIGINT: beyond it no database can page
 MAX_LIMIT = 1000  # the most one page answers
 
 
-def get_context(request: Request) -> Context:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-off to another thread (and back) per dependency per request.
+async def get_context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 
 
-def correlation_id(x_correlation_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
+async def correlation_id(x_correlation_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
     return x_correlation_id or str(uuid.uuid4())
 
 
@@ -27,7 +29,7 @@ ContextDep = Annotated[Context, Depends(get_context)]
 CorrelationDep = Annotated[str, Depends(correlation_id)]
 
 
-def page_request(
+async def page_request(
     request: Request,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First result (0-based).")] = 0,
     limit: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Page size (0: counts only).")] = 100,

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from bench._harness import REPO, fleet, l3vpn_order, rom_serve, rom_serves, slice_order, summary
+from bench.intake_load import raw_intake
 from bench.order_path import FINAL, ORDERS, intake, ms, postgres_url, rom_latency, transaction_only
 from bench.order_relayer import checkout
 
@@ -63,9 +64,16 @@ def main() -> None:
         default=1,
         help="with --intake: this checkout as N `rom serve --reuse-port` processes on one port",
     )
+    parser.add_argument(
+        "--generator",
+        default="httpx",
+        choices=["httpx", "raw"],
+        help="with --intake: the load generator: httpx (16 clients in this process) or raw "
+        "(bench.intake_load: raw HTTP/1.1 from 2 processes, bodies built before the clock starts)",
+    )
     args = parser.parse_args()
     if args.intake:
-        intake_ab(args.before, args.rounds, args.intake, args.postgres, args.serves)
+        intake_ab(args.before, args.rounds, args.intake, args.postgres, args.serves, args.generator)
         return
     samples: dict[tuple[str, str, str], list[float]] = {}
     cpu: dict[tuple[str, str, str], list[float]] = {}  # the serve's CPU ms per order, polls included
@@ -142,13 +150,16 @@ def latency(client: httpx.Client, body: dict[str, Any], poll_s: float) -> float:
     return took
 
 
-def intake_ab(before: str, rounds: int, posts: int, postgres: str = "", serves: int = 1) -> None:
+def intake_ab(
+    before: str, rounds: int, posts: int, postgres: str = "", serves: int = 1, generator: str = "httpx"
+) -> None:
     """Accepted POSTs/s (16 concurrent clients) of both checkouts, alternating per round, and the
     `rom serve` process's CPU milliseconds per accepted POST (user + system, all its threads: the
     figure a loaded machine distorts least); each round parks `posts` more orders on the same 3
     routers (as `bench.order_path` does). `postgres` ("auto" or "auto-fsync"): each side on its
     own private PostgreSQL cluster instead of SQLite. `serves`: this checkout as that many
-    `rom serve --reuse-port` processes on one port (their CPU summed)."""
+    `rom serve --reuse-port` processes on one port (their CPU summed). `generator`: "raw" for
+    `bench.intake_load` (cheaper per request than httpx; the same orders)."""
     rates: dict[str, list[float]] = {"before": [], "after": []}
     cpu: dict[str, list[float]] = {"before": [], "after": []}
     loads = [os.getloadavg()[0]]
@@ -168,13 +179,20 @@ def intake_ab(before: str, rounds: int, posts: int, postgres: str = "", serves: 
         for r in range(rounds):
             for side, client in clients.items():
                 spent = sum(process_cpu(pid) for pid in pids[side])
-                post_rate, _ = asyncio.run(intake(str(client.base_url), devices, posts, 1, 16, posts * r))
+                url = str(client.base_url)
+                if generator == "raw":
+                    post_rate = raw_intake(url, devices, posts, 16, posts * r)
+                else:
+                    post_rate, _ = asyncio.run(intake(url, devices, posts, 1, 16, posts * r))
                 cpu[side].append(1e3 * (sum(process_cpu(pid) for pid in pids[side]) - spent) / posts)
                 rates[side].append(post_rate)
                 loads.append(os.getloadavg()[0])
     database = f"PostgreSQL ({postgres})" if postgres else "SQLite"
     database += f", this checkout as {serves} rom serve processes" if serves > 1 else ""
-    print(f"# Intake on {database}: {before} (before) and this checkout (after), {rounds} rounds of {posts}")
+    print(
+        f"# Intake on {database}: {before} (before) and this checkout (after), {rounds} rounds of {posts}, "
+        f"{generator} load generator"
+    )
     for side in rates:
         each = ", ".join(f"{x:.0f}" for x in rates[side])
         ms_each = ", ".join(f"{x:.1f}" for x in cpu[side])

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, select, update
+from sqlalchemy import JSON, Integer, String, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, utcnow
+from core.db import Base, Prepared, UtcDateTime, table, utcnow
 from core.liveness import is_dead
 
 
@@ -63,7 +63,10 @@ class OutboxRow(Base):
 
 
 def add_event(session: Session, topic: str, key: str, payload: dict[str, Any]) -> None:
-    session.add(OutboxRow(topic=topic, key=key, payload=payload))
+    """Written now, in the caller's transaction (events keep the order they were added in; the
+    payload is serialised as it is now): no ORM object for the unit of work to flush at commit,
+    which cost an intake a tenth of its CPU."""
+    _ADD_EVENT.execute(session, {"topic": topic, "key": key, "payload": payload, "created": utcnow()})
 
 
 def list_events(session: Session, topic: str | None = None) -> list[OutboxRow]:
@@ -81,9 +84,19 @@ def take_lease(session: Session, name: str, owner: str, now: datetime, until: da
         session.flush()
         return True
     holder = row.owner if is_dead(row.owner) else owner  # a dead process's lease passes at once
-    result = session.execute(
-        update(LeaseRow)
-        .where(LeaseRow.name == name, LeaseRow.owner.in_({owner, holder}) | (LeaseRow.until < now))
-        .values(owner=owner, until=until)
+    values = {"lease": name, "owners": sorted({owner, holder}), "now": now, "to": owner, "till": until}
+    return bool(session.execute(_RENEW_LEASE, values).rowcount)  # type: ignore[attr-defined]
+
+
+_ADD_EVENT = Prepared(insert(table(OutboxRow)), ["topic", "key", "payload", "created"])
+_LEASES = table(LeaseRow)
+# Core, not ORM-enabled: the ORM's UPDATE would also look for the row in the session to update it
+# there, on every relay pass
+_RENEW_LEASE = (
+    update(_LEASES)
+    .where(
+        _LEASES.c.name == bindparam("lease"),
+        _LEASES.c.owner.in_(bindparam("owners", expanding=True)) | (_LEASES.c.until < bindparam("now")),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    .values(owner=bindparam("to"), until=bindparam("till"))
+)

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from core import outbox
 from core.db import table, utcnow
@@ -35,9 +35,9 @@ from inventory.context import Context
 
 log = logging.getLogger(__name__)
 LEASE = "outbox-relay"
+LEASE_TIME = timedelta(seconds=15)
+RENEW_WITHIN = timedelta(seconds=10)  # a held lease is renewed once less than this is left
 KAFKA_TIMEOUT = 60.0  # seconds a pass may wait on Kafka before it fails and is retried
-LEASE_SECONDS = 20.0  # how long the relay lease is taken for
-RENEW_AFTER = 5.0  # seconds a taken lease is trusted before it is taken again (15 s still left)
 
 
 def listener_url(callback: str, event_type: str) -> str:
@@ -59,7 +59,7 @@ class OutboxRelay:
         self._batch = batch
         self._producer: Any = None
         self._reconcile = True  # read Kafka's committed tail before the next send
-        self._renew_at: datetime | None = None  # until then, the lease taken last is still ours
+        self._held_until: datetime | None = None  # when the lease this relay last took runs out
 
     async def run(self, stop: asyncio.Event, interval: float = 0.2) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
@@ -90,14 +90,15 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 10)
 
     def _lease(self) -> bool:
-        """Hold the relay lease: taken again only every RENEW_AFTER seconds (not a write lock per
-        0.2 s pass); no one else can take it meanwhile: it is unexpired and we are alive."""
+        """Whether this relay holds the lease. Until it has less than RENEW_WITHIN left, no other
+        process can take it (this one is alive), so it is renewed only then: not a write
+        transaction on every 0.2 s pass."""
         now = utcnow()
-        if self._renew_at is not None and now < self._renew_at:
+        if self._held_until is not None and now < self._held_until - RENEW_WITHIN:
             return True
         with self._ctx.transaction() as session:
-            held = outbox.take_lease(session, LEASE, self._owner, now, now + timedelta(seconds=LEASE_SECONDS))
-        self._renew_at = now + timedelta(seconds=RENEW_AFTER) if held else None
+            held = outbox.take_lease(session, LEASE, self._owner, now, now + LEASE_TIME)
+        self._held_until = now + LEASE_TIME if held else None
         return held
 
     async def relay_once(self, client: httpx.AsyncClient) -> int:
@@ -189,10 +190,7 @@ class OutboxRelay:
         now = utcnow()
         with self._ctx.transaction() as session:
             hubs = [(h, parse_query(h.query)) for h in session.scalars(select(outbox.HubRow))]
-            marked = update(table(outbox.OutboxRow)).where(
-                table(outbox.OutboxRow).c.seq.in_([e.seq for e in events])
-            )
-            session.execute(marked.values(delivered=now))
+            session.execute(_MARK_RELAYED, {"seqs": [e.seq for e in events], "now": now})
             for row in events:
                 for hub, query in hubs:
                     if matches(row.payload, query):
@@ -286,3 +284,11 @@ def _delivery_doc(row: outbox.HubDeliveryRow) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"  # stored in UTC
+
+
+_OUTBOX = table(outbox.OutboxRow)
+_MARK_RELAYED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(delivered=bindparam("now"))
+)

@@ -97,15 +97,20 @@ def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> li
     """The resources with a part on any of `devices`, each once: two queries whatever their number."""
     wanted = set(devices)
     multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
-    found = {r.id: r for r in session.scalars(_ON_DEVICES, {"devices": sorted(wanted)})}
-    for r in session.scalars(_OF_SPECS, {"specs": sorted(multi)}) if multi else []:
-        chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
-        if any(r.characteristics.get(c) in wanted for c in chars):
-            found.setdefault(r.id, r)
-    return list(found.values())
+    on, of = [], []  # on the devices, then multi-role ones with a role there: each oldest first
+    for r in session.scalars(_ON_DEVICES_OR_OF_SPECS, {"devices": sorted(wanted), "specs": sorted(multi)}):
+        if r.device in wanted:
+            on.append(r)
+        elif r.spec_id in multi:
+            chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
+            if any(r.characteristics.get(c) in wanted for c in chars):
+                of.append(r)
+    return on + of
 
 
 # built once (SQLAlchemy reuses their compiled form), oldest first as `list_resources`
 _OLDEST_FIRST = select(Resource).order_by(Resource.created, Resource.id)
-_ON_DEVICES = _OLDEST_FIRST.where(Resource.device.in_(bindparam("devices", expanding=True)))
-_OF_SPECS = _OLDEST_FIRST.where(Resource.spec_id.in_(bindparam("specs", expanding=True)))
+_ON_DEVICES_OR_OF_SPECS = _OLDEST_FIRST.where(  # one query, not two: each costs even when empty
+    Resource.device.in_(bindparam("devices", expanding=True))
+    | Resource.spec_id.in_(bindparam("specs", expanding=True))
+)

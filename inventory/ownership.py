@@ -8,13 +8,13 @@ import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from core.db import table
+from core.db import Prepared, table
 from core.errors import EXPECTED, Conflict
 from intent.catalog import ResourceSpec
 from intent.edits import changed_resources
@@ -45,25 +45,19 @@ def lock_devices(session: Session, devices: Collection[str]) -> None:
     run before either intake writes)."""
     if not devices:
         return
-    names = {"names": sorted(devices)}
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(_TOUCH_DEVICES, names)
-        return
-    session.execute(_LOCK_DEVICES, names).all()
+    names = sorted(devices)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    _lock_statement(len(names), sqlite).execute(session, {f"n{i}": name for i, name in enumerate(names)})
 
 
-# built once: SQLAlchemy reuses their compiled form (the names are one expanding parameter)
-_TOUCH_DEVICES = (
-    update(table(Device))
-    .where(Device.name.in_(bindparam("names", expanding=True)))
-    .values(name=table(Device).c.name)
-)
-_LOCK_DEVICES = (
-    select(Device.name)
-    .where(Device.name.in_(bindparam("names", expanding=True)))
-    .order_by(Device.name)
-    .with_for_update()
-)
+@lru_cache(maxsize=64)
+def _lock_statement(count: int, sqlite: bool) -> Prepared:
+    """For `count` device names (parameters n0, n1, …): built and compiled once each."""
+    devices = table(Device)
+    wanted = devices.c.name.in_([bindparam(f"n{i}") for i in range(count)])
+    if sqlite:
+        return Prepared(update(devices).where(wanted).values(name=devices.c.name))
+    return Prepared(select(devices.c.name).where(wanted).order_by(devices.c.name).with_for_update())
 
 
 def own_intents(ctx: Context, items: Sequence[PlannedItem]) -> dict[str, list[Intended]]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from core.db import Prepared, table
 from core.errors import Conflict, InvalidRequest
+from core.text import loads as text_loads
 from intent.pool_kinds import DEFAULT_POOLS, KINDS, PoolKind
 from inventory.pool_store import CounterRow, PoolRow
 
@@ -86,10 +89,8 @@ def get_pool(session: Session, name: str) -> Pool:
 def get_pools(session: Session, names: Collection[str]) -> dict[str, Pool]:
     """The pools of these names that exist (defined, or built in), in one query."""
     wanted = sorted(set(names))
-    found = {
-        name: Pool(name, kind, definition)
-        for name, kind, definition in session.execute(_POOLS, {"names": wanted})
-    }
+    rows = _pools_named(len(wanted)).execute(session, {f"n{i}": name for i, name in enumerate(wanted)})
+    found = {name: Pool(name, kind, _json(definition)) for name, kind, definition in rows}
     for name in wanted:
         if name not in found and name in DEFAULT_POOLS:
             kind, definition = DEFAULT_POOLS[name]
@@ -97,10 +98,17 @@ def get_pools(session: Session, names: Collection[str]) -> dict[str, Pool]:
     return found
 
 
-# built once: SQLAlchemy reuses its compiled form
-_POOLS = select(PoolRow.name, PoolRow.kind, PoolRow.definition).where(
-    PoolRow.name.in_(bindparam("names", expanding=True))
-)
+@lru_cache(maxsize=64)
+def _pools_named(count: int) -> Prepared:
+    """For `count` pool names (parameters n0, n1, …): built and compiled once each."""
+    pools = table(PoolRow)
+    wanted = pools.c.name.in_([bindparam(f"n{i}") for i in range(count)])
+    return Prepared(select(pools.c.name, pools.c.kind, pools.c.definition).where(wanted))
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver gives it: text (SQLite) or already decoded (psycopg)."""
+    return text_loads(value) if isinstance(value, str | bytes) else value
 
 
 def define_pool(session: Session, name: str, kind: str, definition: Mapping[str, Any]) -> Pool:

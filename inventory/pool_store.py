@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, TextClause, text
+from sqlalchemy import JSON, CheckConstraint, Index, String, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, table
+from core.db import Base, Prepared, UtcDateTime, table
 
 
 def utcnow() -> datetime:
@@ -99,11 +99,11 @@ def insert_ignore_many(
     """INSERT the rows whose key does not exist yet, in one statement; the keys it inserted."""
     columns = tuple(sorted(rows[0]))
     params = {f"{c}_{n}": row[c] for n, row in enumerate(rows) for c in columns}
-    return {tuple(row) for row in session.execute(_insert_ignore_rows(model, columns, len(rows)), params)}
+    return {tuple(row) for row in _insert_ignore_rows(model, columns, len(rows)).execute(session, params)}
 
 
 @lru_cache(maxsize=64)
-def _insert_ignore_rows(model: type[Base], columns: tuple[str, ...], count: int) -> TextClause:
+def _insert_ignore_rows(model: type[Base], columns: tuple[str, ...], count: int) -> Prepared:
     """`count` rows of `columns` as parameters `<column>_<n>`, as text: SQLAlchemy compiles a
     multi-row `insert().values()` again on every call (it has no cache key). The syntax is both
     SQLite's and PostgreSQL's."""
@@ -111,7 +111,9 @@ def _insert_ignore_rows(model: type[Base], columns: tuple[str, ...], count: int)
     keys = ", ".join(f'"{c.name}"' for c in table(model).primary_key)
     rows = ", ".join("(" + ", ".join(f":{c}_{n}" for c in columns) + ")" for n in range(count))
     names = ", ".join(f'"{c}"' for c in columns)
-    return text(f'INSERT INTO "{name}" ({names}) VALUES {rows} ON CONFLICT DO NOTHING RETURNING {keys}')
+    return Prepared(
+        text(f'INSERT INTO "{name}" ({names}) VALUES {rows} ON CONFLICT DO NOTHING RETURNING {keys}')
+    )
 
 
 @cache

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from core.db import table
+from core.db import Prepared, table
 from core.errors import Conflict, InvalidRequest
 from intent.catalog import ResourceSpec
 from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool, get_pools
@@ -175,7 +175,7 @@ class Reserving:
         self.settle()
         rows, self._rows = self._rows, []
         if rows:
-            self.session.execute(insert(table(ReservationRow)), rows)
+            _ADD_RESERVATIONS.many(self.session, rows)
 
     def _holder(self, w: _Wanted) -> str:
         r = ReservationRow
@@ -404,3 +404,21 @@ def reservations_of(session: Session, order_id: str = "", resource_id: str = "")
     if resource_id:
         query = query.where(ReservationRow.resource_id == resource_id)
     return list(session.scalars(query))
+
+
+# every column given by `Reserving.row` (Prepared runs no Python-side defaults)
+_ADD_RESERVATIONS = Prepared(
+    insert(table(ReservationRow)),
+    [
+        "id",
+        "pool",
+        "scope",
+        "value",
+        "amount",
+        "characteristic",
+        "order_id",
+        "order_item_id",
+        "resource_id",
+        "created",
+    ],
+)

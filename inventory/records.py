@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, utcnow
+from core.db import Base, Prepared, UtcDateTime, table, utcnow
 
 
 class Device(Base):
@@ -85,10 +85,10 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
 
 def device_platforms(session: Session) -> dict[str, str]:
     """Every device's platform by its name."""
-    return {name: platform for name, platform in session.execute(_PLATFORMS)}
+    return {name: platform for name, platform in _PLATFORMS.execute(session, {})}
 
 
-_PLATFORMS = select(Device.name, Device.platform)  # built once: its compiled form is reused
+_PLATFORMS = Prepared(select(table(Device).c.name, table(Device).c.platform))  # two strings: no result types
 
 
 def list_resources(

@@ -17,7 +17,6 @@ import pytest
 import events.relay
 from core import outbox
 from core.db import utcnow
-from core.liveness import owner_id
 from core.tmf652 import EventSubscriptionInput, ResourceOrderCreate
 from events import hub_registry, relay
 from inventory.context import Context
@@ -109,19 +108,31 @@ def test_dead_letters_are_kept_and_replayable(ctx: Context) -> None:
     assert relay.dead_letters(ctx) == []
 
 
-def test_the_relay_writes_its_lease_only_when_due_and_no_one_takes_it_meanwhile(ctx: Context) -> None:
-    def lease() -> tuple[str, object]:
-        with ctx.sessions() as session:
-            row = session.get(outbox.LeaseRow, relay.LEASE)
-            assert row is not None
-            return row.owner, row.until
+def test_a_held_lease_is_renewed_only_near_its_end_and_no_one_else_takes_it(ctx: Context) -> None:
+    first, second = relay.OutboxRelay(ctx, "first"), relay.OutboxRelay(ctx, "second")
+    assert first._lease() and not second._lease()
+    with ctx.sessions() as session:
+        until = session.get(outbox.LeaseRow, relay.LEASE).until  # type: ignore[union-attr]
+    assert first._lease()  # still held for ~15 s: not written again
+    with ctx.sessions() as session:
+        assert session.get(outbox.LeaseRow, relay.LEASE).until == until  # type: ignore[union-attr]
+    first._held_until = utcnow() + relay.RENEW_WITHIN / 2  # near its end: renewed
+    assert first._lease() and not second._lease()
+    with ctx.sessions() as session:
+        assert session.get(outbox.LeaseRow, relay.LEASE).until > until  # type: ignore[union-attr]
 
-    first, second = relay.OutboxRelay(ctx, owner_id()), relay.OutboxRelay(ctx, owner_id())
-    assert first._lease()
-    taken = lease()
-    assert first._lease() and lease() == taken  # trusted until due: no write per pass
-    assert not second._lease() and lease() == taken  # a live holder's unexpired lease stays
-    first._renew_at = utcnow()  # due: taken again, for longer
-    assert first._lease()
-    owner, until = lease()
-    assert owner == taken[0] and until > taken[1]  # type: ignore[operator]
+
+def test_events_are_marked_relayed_in_order_without_hubs(ctx: Context) -> None:
+    bodies = [
+        order(l3vpn_item("1", "pe1", f"V{n}", 20 + n), requestedStartDate="2099-01-01T00:00:00Z")
+        for n in range(3)
+    ]
+    ids = [submit_order(ctx, ResourceOrderCreate.model_validate(b), "cid")[0]["id"] for b in bodies]
+    with ctx.sessions() as session:
+        events = outbox.list_events(session)
+        assert [e.key for e in events] == ids and all(e.delivered is None for e in events)
+        assert [e.payload["event"]["resourceOrder"]["id"] for e in events] == ids  # JSON as stored by the ORM
+        assert all(e.created.tzinfo is not None and e.created <= utcnow() for e in events)
+    passes(ctx, 1)
+    with ctx.sessions() as session:
+        assert all(e.delivered is not None for e in outbox.list_events(session))
