@@ -85,7 +85,8 @@ class Prepared:
     (JSON, UtcDateTime), so what is stored is what SQLAlchemy would have stored. For the statements
     run on every request; the rest keep `session.execute`. An INSERT names its `columns`, and each
     execution gives every one of them (no Python-side defaults run here). Pending ORM changes are
-    flushed first, as `session.execute` would."""
+    flushed first, as `session.execute` would. The driver's errors are raised as SQLAlchemy's,
+    with a lost connection invalidated, as `session.execute` does."""
 
     def __init__(self, statement: Executable, columns: Sequence[str] | None = None) -> None:
         self.statement, self.columns = statement, list(columns) if columns is not None else None
@@ -116,6 +117,8 @@ class Prepared:
         try:
             cursor.execute(sql, args)
             return list(cursor.fetchall()) if cursor.description else []
+        except Exception as exc:  # noqa: BLE001 (re-raised as SQLAlchemy's: IntegrityError, OperationalError…)
+            connection._handle_dbapi_exception(exc, sql, args, cursor, None)
         finally:
             cursor.close()
 
@@ -126,6 +129,8 @@ class Prepared:
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(done[0][0], [args for _, args in done])
+        except Exception as exc:  # noqa: BLE001 (re-raised as SQLAlchemy's)
+            connection._handle_dbapi_exception(exc, done[0][0], [args for _, args in done], cursor, None)
         finally:
             cursor.close()
 
