@@ -67,6 +67,8 @@ def main() -> None:
             f"while orders ran: {len(during)} collections, {sum(during):.1f} ms in all,"
             f" longest {max(during):.1f} ms"
         )
+    top = sorted((p for p in pauses if p.at >= warm), key=lambda p: -p.ms)[:5]
+    print("longest while orders ran (generation: ms):", ", ".join(f"{p.generation}: {p.ms:.1f}" for p in top))
     stats = summary(took)
     print(
         f"POST→completed (polled every 20 ms): p50 {stats['p50'] * 1e3:.1f} ms,"
