@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = Context.create(s)
-        worker = OrderWorker(ctx, threads=s.order_threads, lease_seconds=s.lease_seconds)
+        worker = OrderWorker(ctx, threads=s.order_threads, lease_seconds=s.lease_seconds, freeze_gc=True)
         app.state.ctx, app.state.worker = ctx, worker
         app.state.jwt = JwtVerifier.from_settings(s)
         app.state.registry = CollectorRegistry(auto_describe=False)

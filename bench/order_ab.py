@@ -19,8 +19,11 @@ import argparse
 import asyncio
 import os
 import statistics
+import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +80,23 @@ def main() -> None:
         return
     samples: dict[tuple[str, str, str], list[float]] = {}
     cpu: dict[tuple[str, str, str], list[float]] = {}  # the serve's CPU ms per order, polls included
+    records: dict[tuple[str, str, str], list[Record]] = {}  # the order's own dates, per order
+    pauses: dict[tuple[str, str, str], list[list[Pause]]] = {}  # the serve's collections, per order
     bare_samples: list[float] = []
-    with checkout(args.before) as old, fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab:
+    loads = [os.getloadavg()[0]]
+    with (
+        checkout(args.before) as old,
+        fleet(topology=REPO / "topologies" / "5g-slice.clab.yml") as lab,
+        tempfile.TemporaryDirectory(prefix="rom-bench-gc-") as traces,
+    ):
         repos = {"before": old, "after": REPO}
         serves: dict[tuple[str, str], Any] = {}
+        gc_files = {key: Path(traces) / f"{key[0]}-{key[1]}.gc" for key in SIDES}
+        offsets: dict[Path, int] = {}  # how far each trace has been read
         try:
             for number, (side, probes) in enumerate(SIDES):
-                cm = rom_serve(lab, repo=repos[side], ROM_REACHABILITY_CHECKS=probes)
+                env = {"ROM_REACHABILITY_CHECKS": probes, "ROM_GC_TRACE": str(gc_files[(side, probes)])}
+                cm = rom_serve(lab, repo=repos[side], **env)
                 client = cm.__enter__()
                 serves[(side, probes)] = (cm, client, serve_pid(client))
                 base = 10_000 * (number + 1)
@@ -98,18 +111,26 @@ def main() -> None:
                     for kind, body in (("slice", sliced), ("l3vpn", l3vpn_order(["pe1", "pe2"], n))):
                         pid = serves[key][2]
                         spent = process_cpu(pid)
-                        samples.setdefault((*key, kind), []).append(latency(client, body, args.poll_ms / 1e3))
+                        began = time.time()
+                        took, record = latency(client, body, args.poll_ms / 1e3)
+                        samples.setdefault((*key, kind), []).append(took)
                         cpu.setdefault((*key, kind), []).append(1e3 * (process_cpu(pid) - spent))
+                        records.setdefault((*key, kind), []).append(record)
+                        during = [p for p in read_pauses(gc_files[key], offsets) if p.at >= began]
+                        pauses.setdefault((*key, kind), []).append(during)
                 # the yardstick in the same round, so it sees the same load
                 bare_samples.extend(transaction_only(lab, [slice_order(90_000 + r)]))
+                loads.append(os.getloadavg()[0])
         finally:
             for cm, *_ in serves.values():
                 cm.__exit__(None, None, None)
         bare = summary(bare_samples)
+        whole_run = {key: read_pauses(gc_files[key], {}) for key in SIDES}
     stats = {k: summary(v) for k, v in samples.items()}
     print(
         f"# Order path: {args.before} (before) and this checkout (after), {args.rounds} rounds interleaved,"
-        f" state polled every {args.poll_ms:g} ms\n"
+        f" state polled every {args.poll_ms:g} ms;"
+        f" load average (1 min) {min(loads):.1f} to {max(loads):.1f}\n"
     )
     print("| POST→completed p50 / p99 ms | 5G slice | L3VPN pe1+pe2 |")
     print("|---|---|---|")
@@ -123,6 +144,8 @@ def main() -> None:
         label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
         medians = [statistics.median(cpu[(side, probes, kind)]) for kind in ("slice", "l3vpn")]
         print(f"| {label} | {medians[0]:.1f} | {medians[1]:.1f} |")
+    print_records(records, bare)
+    print_pauses(pauses, whole_run)
     for side in ("before", "after"):
         on, off = stats[(side, "true", "l3vpn")], stats[(side, "false", "l3vpn")]
         added = 1e3 * (on["p50"] - off["p50"])
@@ -136,8 +159,28 @@ def main() -> None:
         )
 
 
-def latency(client: httpx.Client, body: dict[str, Any], poll_s: float) -> float:
-    """POST→completed of one order, its state read every `poll_s` seconds."""
+@dataclass(frozen=True)
+class Record:
+    """An order's own dates (TMF orderDate, startDate, completionDate; ms precision), as seconds:
+    intake's document → the worker's start (the hand-off), start → completion, and the whole."""
+
+    handoff: float
+    run: float
+    whole: float
+
+
+@dataclass(frozen=True)
+class Pause:
+    """One garbage collection in a serve (`ROM_GC_TRACE`): its generation, pause ms, when it ended."""
+
+    generation: int
+    ms: float
+    at: float
+
+
+def latency(client: httpx.Client, body: dict[str, Any], poll_s: float) -> tuple[float, Record]:
+    """POST→completed of one order, its state read every `poll_s` seconds, and its own record's
+    dates (read after the clock stops: they do not depend on the polling)."""
     start = time.perf_counter()
     order_id = client.post(ORDERS, json=body).json()["id"]
     while True:
@@ -146,8 +189,75 @@ def latency(client: httpx.Client, body: dict[str, Any], poll_s: float) -> float:
             break
         time.sleep(poll_s)
     took = time.perf_counter() - start
-    assert state == "completed", client.get(f"{ORDERS}/{order_id}").json().get("note")
-    return took
+    doc = client.get(f"{ORDERS}/{order_id}").json()
+    assert state == "completed", doc.get("note")
+    ordered, started, done = (iso_seconds(doc[k]) for k in ("orderDate", "startDate", "completionDate"))
+    return took, Record(started - ordered, done - started, done - ordered)
+
+
+def iso_seconds(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def read_pauses(path: Path, offsets: dict[Path, int]) -> list[Pause]:
+    """The collections traced since the last read of `path` (whole lines only)."""
+    if not path.exists():
+        return []  # a checkout before ROM_GC_TRACE
+    with path.open("rb") as trace:
+        trace.seek(offsets.get(path, 0))
+        text = trace.read()
+    text = text[: text.rfind(b"\n") + 1]
+    offsets[path] = offsets.get(path, 0) + len(text)
+    lines = (line.split() for line in text.decode().splitlines())
+    return [Pause(int(g), float(took), float(at)) for g, took, at in lines]
+
+
+def print_records(records: dict[tuple[str, str, str], list[Record]], bare: dict[str, float]) -> None:
+    """The orders' own record: no polling in these figures (ms precision)."""
+    print(
+        "\n| the order's own dates, p50 / p99 ms | 5G slice: orderDate→startDate (hand-off)"
+        " | start→completion | orderDate→completionDate | L3VPN: orderDate→completionDate |"
+    )
+    print("|---|---|---|---|---|")
+    for side, probes in SIDES:
+        label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
+        got = records[(side, probes, "slice")]
+        cells = [ms(summary([getattr(r, f) for r in got])) for f in ("handoff", "run", "whole")]
+        l3vpn = ms(summary([r.whole for r in records[(side, probes, "l3vpn")]]))
+        print(f"| {label} | {' | '.join(cells)} | {l3vpn} |")
+    on = summary([r.whole for r in records[("after", "true", "slice")]])
+    ratio = on["p50"] / bare["p50"]
+    print(f"\nafter, reachability on: slice orderDate→completionDate / bare p50 = {ratio:.1f}x")
+
+
+def print_pauses(
+    pauses: dict[tuple[str, str, str], list[list[Pause]]], whole_run: dict[tuple[str, str], list[Pause]]
+) -> None:
+    """The serve's garbage collections while each order ran (a checkout without ROM_GC_TRACE: none),
+    and over the whole run (start-up and warm-up included)."""
+    print(
+        "\n| GC in the serve while an order ran | slice: ms per order p50 / max | gen-2 collections"
+        " (all orders) | longest pause ms | L3VPN: ms per order p50 / max |"
+    )
+    print("|---|---|---:|---:|---|")
+    for side, probes in SIDES:
+        label = f"{side}, reachability {'on' if probes == 'true' else 'off'}"
+        cells = []
+        for kind in ("slice", "l3vpn"):
+            per = [sum(p.ms for p in order) for order in pauses[(side, probes, kind)]]
+            cells.append(f"{statistics.median(per):.1f} / {max(per):.1f}")
+        every = [p for kind in ("slice", "l3vpn") for order in pauses[(side, probes, kind)] for p in order]
+        full = sum(1 for p in every if p.generation == 2)
+        longest = max((p.ms for p in every), default=0.0)
+        print(f"| {label} | {cells[0]} | {full} | {longest:.1f} | {cells[1]} |")
+    for (side, probes), every in whole_run.items():
+        if every:
+            counts = [sum(1 for p in every if p.generation == g) for g in range(3)]
+            full_ms = ", ".join(f"{p.ms:.0f}" for p in every if p.generation == 2)
+            print(
+                f"\n{side}, reachability {probes}, whole run: collections by generation {counts},"
+                f" gen-2 pauses ms [{full_ms}]"
+            )
 
 
 def intake_ab(

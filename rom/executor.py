@@ -91,7 +91,8 @@ def start_order(session: Session, row: order_store.OrderRow) -> bool:
         row.owner, row.lease_until = None, None
         return False
     set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-    again = order_store.last_step(session, row.id) == "requeued"  # after recovery: one run
+    # after recovery: one run. A first claim (attempts 1) cannot follow a `requeued` step: no read
+    again = row.attempts > 1 and order_store.last_step(session, row.id) == "requeued"
     order_store.add_step(
         session, row.id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
     )

@@ -186,11 +186,16 @@ def _insert_locks(session: Session, order_id: str, devices: list[str]) -> int:
     """How many of the devices this call locked (those free until now)."""
     if not devices:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    locks = table(DeviceLockRow)
+    postgres = session.get_bind().dialect.name == "postgresql"
     rows = [{"device": d, "order_id": order_id} for d in sorted(set(devices))]
-    statement = insert(locks).values(rows).on_conflict_do_nothing().returning(locks.c.device)
-    return len(session.execute(statement).all())
+    # one statement for all rows (SQLAlchemy's insertmanyvalues), compiled once per dialect
+    return len(session.execute(_LOCK_PG if postgres else _LOCK_SQLITE, rows).all())
+
+
+_LOCK_PG = pg_insert(table(DeviceLockRow)).on_conflict_do_nothing().returning(table(DeviceLockRow).c.device)
+_LOCK_SQLITE = (
+    sqlite_insert(table(DeviceLockRow)).on_conflict_do_nothing().returning(table(DeviceLockRow).c.device)
+)
 
 
 def release_devices(session: Session, order_id: str) -> None:
