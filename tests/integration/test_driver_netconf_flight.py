@@ -16,12 +16,15 @@ from lxml import etree
 from ncclient.operations.rpc import RPCError
 
 from drivers._netconf_session import open_session
+from drivers.config_reads import netconf_reads, read_back
 from drivers.errors import DeviceRejected
 from drivers.netconf import NetconfDriver
 from drivers.nornir_plugins import driver_of, make_nornir
 from drivers.transaction import run_transaction
+from intent.planner import participant_payloads
 from lab.support import fleet_target
 from sims.fleet import FleetThread, SimDeviceSpec
+from tests.integration.test_catalog_5g_slice import DEVICES, plan, slice_order, targets
 from tests.integration.test_driver_netconf import CLEAN, INTERFACES_FILTER, device_state, subif_payload
 
 pytestmark = pytest.mark.integration
@@ -196,3 +199,39 @@ def test_a_transaction_with_flights_audits_the_same_diffs(fleet: FleetThread) ->
     assert {name: h.diffs["netconf"] for name, h in out.hosts.items()} == expected
     vlans = {name: etree.fromstring(text.encode()).findtext(".//{*}vlan-id") for name, text in read.items()}
     assert vlans == {"pe1": "100", "pe2": "101"}  # what the commit put in running
+
+
+def test_the_slice_read_back_is_answered_from_the_confirmed_commit_flights() -> None:
+    with FleetThread([SimDeviceSpec(name, model) for name, model in DEVICES.items()]) as other:
+        intended = plan(other, slice_order())
+        reads = netconf_reads(intended)
+        assert set(reads) == {"upf1", "smf1", "pe1"}  # gnb1 is gNMI only
+        nr = make_nornir(targets(other), workers=4)
+        sent: list[list[bytes]] = []
+        flown: list[Any] = []
+        written: list[int] = []
+
+        def post_check() -> list[str]:
+            for name in reads:
+                manager = driver_of(nr.inventory.hosts[name], nr.config)._s.manager  # type: ignore[attr-defined]
+                sent.append(_sends(manager))
+            flown.extend(read_back(nr, intended))
+            written.extend(len(s) for s in sent)
+            return []
+
+        out = run_transaction(
+            nr,
+            participant_payloads(intended),
+            confirm_timeout=120,
+            persist_id="fl-slice",
+            post_check=post_check,
+            read_after_commit=reads,
+        )
+        assert out.ok, out.errors
+        assert written == [0, 0, 0]  # every NETCONF read-back came with its device's commit
+        fresh = read_back(make_nornir(targets(other)), intended)  # after confirm, read alone
+        assert [_canonical(a) for a in flown] == [_canonical(a) for a in fresh]
+
+
+def _canonical(actual: Any) -> Any:
+    return etree.tostring(actual, method="c14n") if isinstance(actual, etree._Element) else actual
