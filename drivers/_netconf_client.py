@@ -298,7 +298,16 @@ class NetconfClient:
     def rpc(self, operation: bytes) -> Reply:
         """Send one `<rpc>` around `operation`, read its reply; RPCError on an error-severity
         rpc-error (several: one RPCError carrying them all, as ncclient raises)."""
-        return self._exchange([operation])[0].result()
+        with self._lock:  # `_exchange` for one, without its lists (this is every RPC's path)
+            if not self.connected:
+                raise SessionCloseError("", "session is closed")
+            message_id = str(self._next_id)
+            self._next_id += 1
+            self._write(
+                self._framed(f'<rpc xmlns="{NC}" message-id="{message_id}">'.encode() + operation + b"</rpc>")
+            )
+            raw = self._read_message()
+        return self._parse(raw, message_id).result()
 
     def flight(self, calls: Sequence[Call]) -> list[Reply | RPCError]:
         """Several RPCs back to back on this session (RFC 6241 section 4.1: the server answers
