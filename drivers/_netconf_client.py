@@ -17,7 +17,7 @@ import contextlib
 import re
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -96,6 +96,21 @@ class Reply:
         return None if found is None else found.text
 
 
+class _Slot:
+    """One parsed reply of an exchange, and the RPCError it carries (None: no error)."""
+
+    __slots__ = ("error", "reply")
+
+    def __init__(self, reply: Reply, error: RPCError | None = None) -> None:
+        self.reply = reply
+        self.error = error
+
+    def result(self) -> Reply:
+        if self.error is not None:
+            raise self.error
+        return self.reply
+
+
 def _config_element(config: str | etree._Element) -> bytes:
     """`config` as the `<config>` element's bytes (parsed, so bad XML fails before sending)."""
     root = etree.fromstring(config.encode(), _PARSER) if isinstance(config, str) else config
@@ -116,6 +131,82 @@ def _filter_element(spec: Any) -> bytes:
         etree.fromstring(inner, _PARSER)  # bad XML fails here, not on the device
         return b'<filter type="subtree">' + inner + b"</filter>"
     return bytes(etree.tostring(spec))
+
+
+# --- operations as request bytes (ncclient's Manager names and arguments) -------------------------
+
+
+def _lock(target: str) -> bytes:
+    return f"<lock><target><{target}/></target></lock>".encode()
+
+
+def _unlock(target: str) -> bytes:
+    return f"<unlock><target><{target}/></target></unlock>".encode()
+
+
+def _discard_changes() -> bytes:
+    return b"<discard-changes/>"
+
+
+def _edit_config(
+    config: str | etree._Element, target: str = "candidate", error_option: str | None = None
+) -> bytes:
+    option = f"<error-option>{error_option}</error-option>".encode() if error_option else b""
+    head = f"<edit-config><target><{target}/></target>".encode()
+    return head + option + _config_element(config) + b"</edit-config>"
+
+
+def _commit(
+    confirmed: bool = False,
+    timeout: str | None = None,
+    persist: str | None = None,
+    persist_id: str | None = None,
+) -> bytes:
+    parts = ["<commit>"]
+    if confirmed:
+        parts.append("<confirmed/>")
+        if timeout is not None:
+            parts.append(f"<confirm-timeout>{escape(str(timeout))}</confirm-timeout>")
+        if persist is not None:
+            parts.append(f"<persist>{escape(persist)}</persist>")
+    if persist_id is not None:
+        parts.append(f"<persist-id>{escape(persist_id)}</persist-id>")
+    parts.append("</commit>")
+    return "".join(parts).encode()
+
+
+def _cancel_commit(persist_id: str | None = None) -> bytes:
+    inner = "" if persist_id is None else f"<persist-id>{escape(persist_id)}</persist-id>"
+    return f"<cancel-commit>{inner}</cancel-commit>".encode()
+
+
+def _get_config(source: str, filter: Any = None) -> bytes:
+    head = f"<get-config><source><{source}/></source>".encode()
+    return head + _filter_element(filter) + b"</get-config>"
+
+
+def _get_schema(identifier: str, version: str | None = None, format: str | None = None) -> bytes:
+    parts = [f'<get-schema xmlns="{MONITORING}"><identifier>{escape(identifier)}</identifier>']
+    if version:
+        parts.append(f"<version>{escape(version)}</version>")
+    if format:
+        parts.append(f"<format>{escape(format)}</format>")
+    parts.append("</get-schema>")
+    return "".join(parts).encode()
+
+
+# What `NetconfClient.flight` accepts: (Manager method name, keyword arguments).
+Call = tuple[str, dict[str, Any]]
+OPERATIONS: dict[str, Callable[..., bytes]] = {
+    "lock": _lock,
+    "unlock": _unlock,
+    "discard_changes": _discard_changes,
+    "edit_config": _edit_config,
+    "commit": _commit,
+    "cancel_commit": _cancel_commit,
+    "get_config": _get_config,
+    "get_schema": _get_schema,
+}
 
 
 class NetconfClient:
@@ -168,20 +259,18 @@ class NetconfClient:
     # --- operations (ncclient's Manager names) -------------------------------------------------
 
     def lock(self, target: str) -> Reply:
-        return self.rpc(f"<lock><target><{target}/></target></lock>".encode())
+        return self.rpc(_lock(target))
 
     def unlock(self, target: str) -> Reply:
-        return self.rpc(f"<unlock><target><{target}/></target></unlock>".encode())
+        return self.rpc(_unlock(target))
 
     def discard_changes(self) -> Reply:
-        return self.rpc(b"<discard-changes/>")
+        return self.rpc(_discard_changes())
 
     def edit_config(
         self, config: str | etree._Element, target: str = "candidate", error_option: str | None = None
     ) -> Reply:
-        option = f"<error-option>{error_option}</error-option>".encode() if error_option else b""
-        head = f"<edit-config><target><{target}/></target>".encode()
-        return self.rpc(head + option + _config_element(config) + b"</edit-config>")
+        return self.rpc(_edit_config(config, target, error_option))
 
     def commit(
         self,
@@ -190,34 +279,16 @@ class NetconfClient:
         persist: str | None = None,
         persist_id: str | None = None,
     ) -> Reply:
-        parts = ["<commit>"]
-        if confirmed:
-            parts.append("<confirmed/>")
-            if timeout is not None:
-                parts.append(f"<confirm-timeout>{escape(str(timeout))}</confirm-timeout>")
-            if persist is not None:
-                parts.append(f"<persist>{escape(persist)}</persist>")
-        if persist_id is not None:
-            parts.append(f"<persist-id>{escape(persist_id)}</persist-id>")
-        parts.append("</commit>")
-        return self.rpc("".join(parts).encode())
+        return self.rpc(_commit(confirmed, timeout, persist, persist_id))
 
     def cancel_commit(self, persist_id: str | None = None) -> Reply:
-        inner = "" if persist_id is None else f"<persist-id>{escape(persist_id)}</persist-id>"
-        return self.rpc(f"<cancel-commit>{inner}</cancel-commit>".encode())
+        return self.rpc(_cancel_commit(persist_id))
 
     def get_config(self, source: str, filter: Any = None) -> Reply:
-        head = f"<get-config><source><{source}/></source>".encode()
-        return self.rpc(head + _filter_element(filter) + b"</get-config>")
+        return self.rpc(_get_config(source, filter))
 
     def get_schema(self, identifier: str, version: str | None = None, format: str | None = None) -> Reply:
-        parts = [f'<get-schema xmlns="{MONITORING}"><identifier>{escape(identifier)}</identifier>']
-        if version:
-            parts.append(f"<version>{escape(version)}</version>")
-        if format:
-            parts.append(f"<format>{escape(format)}</format>")
-        parts.append("</get-schema>")
-        return self.rpc("".join(parts).encode())
+        return self.rpc(_get_schema(identifier, version, format))
 
     def dispatch(self, operation: etree._Element) -> Reply:
         return self.rpc(bytes(etree.tostring(operation)))
@@ -227,17 +298,54 @@ class NetconfClient:
     def rpc(self, operation: bytes) -> Reply:
         """Send one `<rpc>` around `operation`, read its reply; RPCError on an error-severity
         rpc-error (several: one RPCError carrying them all, as ncclient raises)."""
-        with self._lock:
+        with self._lock:  # `_exchange` for one, without its lists (this is every RPC's path)
             if not self.connected:
                 raise SessionCloseError("", "session is closed")
             message_id = str(self._next_id)
             self._next_id += 1
-            body = f'<rpc xmlns="{NC}" message-id="{message_id}">'.encode() + operation + b"</rpc>"
-            self._write(body)
+            self._write(
+                self._framed(f'<rpc xmlns="{NC}" message-id="{message_id}">'.encode() + operation + b"</rpc>")
+            )
             raw = self._read_message()
+        return self._parse(raw, message_id).result()
+
+    def flight(self, calls: Sequence[Call]) -> list[Reply | RPCError]:
+        """Several RPCs back to back on this session (RFC 6241 section 4.1: the server answers
+        them in order): every `<rpc>` is written at once, then the replies are read in order.
+
+        `calls`: (Manager method name, keyword arguments), e.g. ("get_config", {"source":
+        "running"}). Each reply is parsed as `rpc` parses it, but an rpc-error is returned in
+        its slot instead of raised: the device ran every RPC of the flight whatever the earlier
+        ones answered, and every reply has been read, so the session is in step for the next
+        RPC. Bad arguments fail before anything is sent; a transport failure, a timeout or a
+        reply out of order raises as in `rpc` (the session is dropped)."""
+        unknown = [name for name, _ in calls if name not in OPERATIONS]
+        if unknown:
+            raise OperationError(f"no such operation in a flight: {', '.join(unknown)}")
+        operations = [OPERATIONS[name](**kwargs) for name, kwargs in calls]
+        return [slot.reply if slot.error is None else slot.error for slot in self._exchange(operations)]
+
+    def _exchange(self, operations: Sequence[bytes]) -> list[_Slot]:
+        """Write an `<rpc>` per operation (one send), read as many replies, parse each."""
+        with self._lock:
+            if not self.connected:
+                raise SessionCloseError("", "session is closed")
+            first = self._next_id
+            self._next_id += len(operations)
+            ids = [str(first + i) for i in range(len(operations))]
+            self._write(
+                b"".join(
+                    self._framed(f'<rpc xmlns="{NC}" message-id="{mid}">'.encode() + op + b"</rpc>")
+                    for mid, op in zip(ids, operations, strict=True)
+                )
+            )
+            raws = [self._read_message() for _ in ids]
+        return [self._parse(raw, mid) for raw, mid in zip(raws, ids, strict=True)]
+
+    def _parse(self, raw: bytes, message_id: str) -> _Slot:
         ok = _OK_REPLY.fullmatch(raw)
         if ok is not None and ok.group(3) == message_id.encode():
-            return Reply(None, raw)
+            return _Slot(Reply(None, raw))
         root = etree.fromstring(raw, _PARSER)
         if root.get("message-id") != message_id:
             self.drop()  # replies and requests no longer pair up: the session is not trustworthy
@@ -245,11 +353,13 @@ class NetconfClient:
         if root.find(_OK) is None:
             errors = [RPCError(e) for e in root.iter(_RPC_ERROR)]
             if errors and (errors[0].severity or "").strip() == "error":
-                raise errors[0] if len(errors) == 1 else RPCError(root, errs=errors)
-        return Reply(root)
+                return _Slot(Reply(root), errors[0] if len(errors) == 1 else RPCError(root, errs=errors))
+        return _Slot(Reply(root))
 
-    def _write(self, data: bytes) -> None:
-        framed = b"\n#%d\n%s%s" % (len(data), data, END_CHUNKS) if self._chunked else data + EOM
+    def _framed(self, data: bytes) -> bytes:
+        return b"\n#%d\n%s%s" % (len(data), data, END_CHUNKS) if self._chunked else data + EOM
+
+    def _write(self, framed: bytes) -> None:
         try:
             self._chan.sendall(framed)
         except OSError as e:

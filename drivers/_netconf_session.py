@@ -9,6 +9,7 @@ offer the same calls. It also remembers whether its candidate may hold changes o
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ncclient.operations.rpc import RPCError
 
 from drivers._errors import mapped_errors
 from drivers._ncclient_session import connect_ssh
-from drivers._netconf_client import NetconfClient, connect
+from drivers._netconf_client import Call, NetconfClient, connect
 from drivers.base import DeviceTarget
 from drivers.errors import DriverError
 from drivers.host_keys import DEFAULT_KNOWN_HOSTS, HostKeyCheck, warn_unchecked_once
@@ -51,6 +52,21 @@ class NetconfSession:
     @property
     def session_id(self) -> str:
         return str(self.manager.session_id)
+
+    def flight(self, calls: Sequence[Call]) -> list[Any]:
+        """`calls` back to back, each reply (or its RPCError) in order: ROM's client writes them
+        at once (`NetconfClient.flight`); ncclient's Manager runs them one after another, every
+        one whatever the earlier ones answered, as a device runs a flight."""
+        m = self.manager
+        if isinstance(m, NetconfClient):
+            return list(m.flight(calls))
+        out: list[Any] = []
+        for name, kwargs in calls:
+            try:
+                out.append(getattr(m, name)(**kwargs))
+            except RPCError as e:
+                out.append(e)
+        return out
 
     def alive(self, probe: bool) -> bool:
         m = self.manager

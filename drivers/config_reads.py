@@ -63,6 +63,16 @@ def _read(task: Task, wanted: Mapping[str, list[Readable]]) -> Result:
     return Result(host=task.host, result=out)
 
 
+def netconf_reads(wanted: Sequence[Readable]) -> dict[str, list[str]]:
+    """device -> the subtree filters `read_back` reads over NETCONF, in its order: what
+    `run_transaction(read_after_commit=...)` sends in each device's confirmed commit flight."""
+    out: dict[str, list[str]] = {}
+    for want in wanted:
+        if want.protocol != "gnmi":
+            out.setdefault(want.device, []).append(want.read_filter())
+    return out
+
+
 def read_back(nr: Nornir, wanted: Sequence[Readable]) -> list[Actual]:
     """For each entry, in order: what its device holds there (over the protocol it was written
     with), or the error text."""

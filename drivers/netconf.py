@@ -10,8 +10,11 @@ the driver (the pre-image is kept until confirm): nothing reverts on the device 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from lxml import etree
+from ncclient.operations.rpc import RPCError
 
 from drivers._errors import mapped_errors
 from drivers._netconf_client import NetconfClient
@@ -62,6 +65,10 @@ class NetconfDriver:
         self._pending_confirm = False
         self._pre_image: etree._Element | None = None  # writable-running fallback only
         self._staged: list[str] = []  # the payload in the candidate: what a staged diff reads
+        # Replies read in one flight with the RPC before them (see `stage`, `commit`), each used
+        # once by the read it stands for, and dropped by any other step.
+        self._diff_reads: tuple[Any, Any] | None = None  # get-config candidate, running
+        self._read_ahead: dict[str | None, Any] = {}  # filter -> get-config running
 
     # --- session -----------------------------------------------------------------------------
 
@@ -78,6 +85,7 @@ class NetconfDriver:
     def close(self) -> None:
         s, self._s = self._s, None
         self._staged = []
+        self._forget_reads()
         clean = self._locked is None and not self._pending_confirm and self._pre_image is None
         self._locked = None
         if s is None:
@@ -93,9 +101,12 @@ class NetconfDriver:
         return None if self._s is None else self._s.session_id
 
     def _mgr(self) -> NetconfClient:
+        return self._live().manager
+
+    def _live(self) -> NetconfSession:
         if self._s is None or not self._s.manager.connected:
             raise TransportError(f"{self.target.name}: no open NETCONF session")
-        return self._s.manager
+        return self._s
 
     def capabilities(self) -> list[str]:
         return list(self._mgr().server_capabilities)
@@ -115,7 +126,11 @@ class NetconfDriver:
     # --- reads -------------------------------------------------------------------------------
 
     def get_config(self, filter_xml: str | None = None) -> str:
-        return str(etree.tostring(self._get_data(filter_xml), encoding="unicode"))
+        if filter_xml in self._read_ahead:  # read in the confirmed commit's flight (`commit`)
+            data = self._data_of(self._read_ahead.pop(filter_xml), "get-config")
+        else:
+            data = self._get_data(filter_xml)
+        return str(etree.tostring(data, encoding="unicode"))
 
     def _get_data(self, filter_xml: str | None = None) -> etree._Element:
         with mapped_errors(self.target.name, "get-config"):
@@ -156,19 +171,71 @@ class NetconfDriver:
             return xml_diff(self._pre_image, self._get_data())
         if self._locked != "candidate" or self._pending_confirm or not self._staged:
             raise InvalidInput(f"{self.target.name}: nothing staged to diff")
+        if self._diff_reads is not None:  # read in the edit's flight (`stage(read_diff=True)`)
+            (candidate, running), self._diff_reads = self._diff_reads, None
+            return xml_diff(
+                self._data_of(running, "get-config"), self._data_of(candidate, "get-config candidate")
+            )
         return self._candidate_diff(touched_filter(self._staged))
+
+    # --- flights: several RPCs back to back (RFC 6241 section 4.1) ----------------------------
+
+    def _flight(self, calls: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
+        """(what it does, Manager method, arguments) back to back; each reply or its RPCError,
+        in order. A transport failure raises mapped (the session is gone, as after one RPC)."""
+        with mapped_errors(self.target.name, " + ".join(doing for doing, _, _ in calls)):
+            return self._live().flight([(name, kwargs) for _, name, kwargs in calls])
+
+    def _checked(self, reply: Any, doing: str) -> Any:
+        """A reply of a flight, or its rpc-error raised mapped (as the single RPC would)."""
+        with mapped_errors(self.target.name, doing):
+            if isinstance(reply, RPCError):
+                raise reply
+        return reply
+
+    def _data_of(self, reply: Any, doing: str) -> etree._Element:
+        data: etree._Element = self._checked(reply, doing).data_ele
+        return data
+
+    def _forget_reads(self) -> None:
+        self._diff_reads = None
+        self._read_ahead = {}
 
     # --- transaction -------------------------------------------------------------------------
 
-    def stage(self, payload: str) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+        """Lock, then load `payload` into the candidate (or the writable-running fallback).
+
+        `read_diff`: the staged diff (`diff()`) will be asked for next; its two get-configs go
+        in one flight with the edit-config, after the lock is held (the lock alone first: a
+        refused lock must not let the edit merge into another session's candidate). Reads
+        change nothing, so an edit refused in the flight fails the stage exactly as alone."""
+        self._forget_reads()
         if self._running_only():
             self._stage_running(payload)
             return
         self._lock("candidate")
         if self._dirty():  # else the granted lock says the candidate is running (see NetconfSession)
             self._discard()
-        self._edit_candidate(payload, "edit-config candidate")
+        if read_diff:
+            self._edit_and_read(payload)
+        else:
+            self._edit_candidate(payload, "edit-config candidate")
         self._staged = [payload]  # the candidate held running before: this payload only
+
+    def _edit_and_read(self, payload: str) -> None:
+        """edit-config, get-config candidate and running of the nodes it touches: one flight."""
+        spec = _filter_spec(touched_filter([payload]))
+        self._set_dirty(True)  # before: a failed edit may have applied part of it
+        edit, candidate, running = self._flight(
+            [
+                ("edit-config candidate", "edit_config", {"config": payload, "target": "candidate"}),
+                ("get-config candidate", "get_config", {"source": "candidate", "filter": spec}),
+                ("get-config", "get_config", {"source": "running", "filter": spec}),
+            ]
+        )
+        self._checked(edit, "edit-config candidate")  # refused: the reads are dropped
+        self._diff_reads = (candidate, running)
 
     def _dirty(self) -> bool:
         return self._s is None or self._s.candidate_dirty
@@ -190,7 +257,19 @@ class NetconfDriver:
         with mapped_errors(self.target.name, "edit-config running"):
             self._mgr().edit_config(config=payload, target="running", error_option=error_option)
 
-    def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
+    def commit(
+        self,
+        confirm_timeout: int | None = None,
+        persist_id: str | None = None,
+        *,
+        read_after: Sequence[str] = (),
+    ) -> None:
+        """Commit; confirmed (reverting after `confirm_timeout` s) when a timeout is given.
+
+        `read_after`: subtree filters of running that will be read next (`get_config`, e.g. the
+        read-back before confirm); each get-config goes in one flight with the confirmed commit
+        and `get_config` answers it from there once. A refused commit drops the reads."""
+        self._forget_reads()
         name = self.target.name
         if self._pre_image is not None:  # writable-running: the edit is live already
             if confirm_timeout is None:
@@ -206,12 +285,30 @@ class NetconfDriver:
             self._release()
             return
         self._require(CONFIRMED_COMMIT_11, "confirmed commit")
-        with mapped_errors(name, "confirmed commit"):
-            m.commit(confirmed=True, timeout=str(confirm_timeout), persist=persist_id)
+        arguments: dict[str, Any] = {
+            "confirmed": True,
+            "timeout": str(confirm_timeout),
+            "persist": persist_id,
+        }
+        if not read_after:
+            with mapped_errors(name, "confirmed commit"):
+                m.commit(**arguments)
+        else:
+            filters = list(dict.fromkeys(read_after))
+            replies = self._flight(
+                [("confirmed commit", "commit", arguments)]
+                + [
+                    ("get-config", "get_config", {"source": "running", "filter": _filter_spec(f)})
+                    for f in filters
+                ]
+            )
+            self._checked(replies[0], "confirmed commit")  # refused: the reads are dropped
+            self._read_ahead = dict(zip(filters, replies[1:], strict=True))
         self._set_dirty(False)
         self._pending_confirm = True
 
     def confirm(self, persist_id: str | None = None) -> None:
+        self._forget_reads()
         if self._pre_image is not None:
             self._finish_running()
             return
@@ -241,6 +338,7 @@ class NetconfDriver:
 
     def rollback(self, persist_id: str | None = None) -> None:
         """Best effort: every step is tried; the first failure is raised at the end."""
+        self._forget_reads()
         errors: list[DriverError] = []
         if self._s is None or not self._s.manager.connected:
             # The lost session released the lock and, unless persisted, reverted the commit;

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nornir.core.task import Result, Task
 
 from drivers.base import DeviceDriver
 from drivers.errors import DriverError, InvalidInput
+from drivers.netconf import NetconfDriver
 from drivers.nornir_plugins import connection_name, driver_of
 from drivers.registry import PROTOCOLS
 
@@ -127,9 +128,13 @@ def stage(
     that cannot be read is logged and recorded as unavailable: the change goes on)."""
     config = task.nornir.config
     early = marks is not None and confirm_timeout is not None and mixed(_mine(task, payloads))
+    want_diff = marks is not None and marks.capture_diffs
     for protocol, payload in _each(task, payloads, "stage", marks):
         driver = driver_of(task.host, config, protocol)
-        driver.stage(payload)
+        if want_diff and isinstance(driver, NetconfDriver):
+            driver.stage(payload, read_diff=True)  # the diff's reads in the edit's flight
+        else:
+            driver.stage(payload)
         if marks is not None and marks.capture_diffs:
             marks.diff(task.host.name, protocol, _staged_diff(driver, task.host.name))
         if early and protocol == "gnmi":
@@ -153,12 +158,19 @@ def commit(
     persist_id: str | None = None,
     payloads: AnyPayloads | None = None,
     marks: Marks | None = None,
+    read_after: Mapping[str, Sequence[str]] | None = None,
 ) -> Result:
     """Commit every participant; confirmed (reverting after `confirm_timeout` s) when a timeout
-    is given. Without `payloads`, the host's NETCONF connection only."""
+    is given. Without `payloads`, the host's NETCONF connection only. `read_after`: host ->
+    running's subtree filters read next over NETCONF (sent in the confirmed commit's flight)."""
     config = task.nornir.config
+    reads = (read_after or {}).get(task.host.name, ())
     for protocol, _ in _each(task, payloads, "commit", marks):
-        driver_of(task.host, config, protocol).commit(confirm_timeout=confirm_timeout, persist_id=persist_id)
+        driver = driver_of(task.host, config, protocol)
+        if reads and confirm_timeout is not None and isinstance(driver, NetconfDriver):
+            driver.commit(confirm_timeout=confirm_timeout, persist_id=persist_id, read_after=reads)
+        else:
+            driver.commit(confirm_timeout=confirm_timeout, persist_id=persist_id)
     return Result(host=task.host, changed=True, result="committed")
 
 

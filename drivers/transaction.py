@@ -144,6 +144,7 @@ def run_transaction(
     on_outcome: Callable[[TransactionOutcome], None] | None = None,
     waves: Sequence[Collection[str]] = (),
     before_commit: Callable[[], None] | None = None,
+    read_after_commit: Mapping[str, Sequence[str]] | None = None,
 ) -> TransactionOutcome:
     """Apply `payloads` to all participants or to none.
 
@@ -159,6 +160,9 @@ def run_transaction(
     the first commit (e.g. a check that ran beside the stage); an exception from it aborts the
     transaction like any other (every staged participant rolled back) and is raised. (A gNMI Set on
     a device that also has a NETCONF participant lands during stage, see drivers.tasks.)
+    `read_after_commit`: device -> subtree filters of running that `post_check` reads first over
+    NETCONF (the read-back): each device sends their get-configs in one flight with its confirmed
+    commit, and the post-check's `get_config` of the same filter is answered from there.
 
     `on_outcome` (e.g. the audit trail) is called once with the outcome after the connections
     are closed, also when the transaction is aborted by an exception (phase `aborted`); the
@@ -176,7 +180,9 @@ def run_transaction(
     outcome: TransactionOutcome | None = None
     try:
         try:
-            failed = _phases(run, confirm_timeout, persist_id, post_check, waves, before_commit)
+            failed = _phases(
+                run, confirm_timeout, persist_id, post_check, waves, before_commit, read_after_commit
+            )
         except BaseException as exc:
             run.errors.append(f"transaction aborted: {type(exc).__name__}: {exc}")
             run.rollback(persist_id)
@@ -220,6 +226,7 @@ def _phases(
     post_check: Callable[[], list[str]] | None,
     waves: Sequence[Collection[str]] = (),
     before_commit: Callable[[], None] | None = None,
+    read_after_commit: Mapping[str, Sequence[str]] | None = None,
 ) -> str | None:
     """Run the phases in order; the name of the phase that failed, or None."""
     if not run.run("stage", tasks.stage, confirm_timeout=confirm_timeout, persist_id=persist_id):
@@ -227,7 +234,15 @@ def _phases(
     if before_commit is not None:
         before_commit()
     for wave in _commit_order(run.payloads, waves):
-        if not run.run("commit", tasks.commit, wave, confirm_timeout=confirm_timeout, persist_id=persist_id):
+        committed = run.run(
+            "commit",
+            tasks.commit,
+            wave,
+            confirm_timeout=confirm_timeout,
+            persist_id=persist_id,
+            read_after=read_after_commit,
+        )
+        if not committed:
             return "commit"
     if post_check is not None:
         try:
