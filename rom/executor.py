@@ -17,7 +17,7 @@ from core.events import now_iso
 from core.tmf652 import ResourceOrderCreate
 from drivers import tasks
 from drivers.base import DeviceTarget
-from drivers.config_reads import read_back
+from drivers.config_reads import netconf_reads, read_back
 from drivers.nornir_plugins import make_nornir
 from drivers.processors import MetricsProcessor
 from drivers.tasks import mixed, normalise
@@ -334,6 +334,7 @@ def _push(
         on_outcome=trail.audited.append,  # written in the order's final transaction
         waves=commit_waves(items),
         before_commit=owners,
+        read_after_commit=netconf_reads(intended),  # the read-back rides on the confirmed commit
     )
     owners()  # done already, unless the stage failed: a conflict is the reason to report
     if result.ok:
