@@ -1,4 +1,4 @@
-"""NETCONF driver on ncclient: candidate + confirmed-commit transactions on one device.
+"""NETCONF driver (ROM's own client or ncclient): candidate + confirmed-commit transactions on a device.
 
 Devices with `:candidate` stage into the candidate under its lock. Devices that only announce
 `:writable-running` get the fallback: under a lock on running, the driver saves running (the
