@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from core.db import table
+from core.db import Prepared, table
 from core.errors import EXPECTED
 from core.order_states import TERMINAL_STATES
 from core.tmf652 import ResourceOrderCreate
@@ -58,7 +58,13 @@ def record(
             on = {**base, "part": part, "device": c.device, "family": c.family}
             rows.extend({**on, "path": path, "value": value} for path, value in c.leaves.items())
     if rows:
-        session.execute(insert(table(ClaimRow)), rows)
+        _ADD_CLAIMS.many(session, rows)
+
+
+_ADD_CLAIMS = Prepared(  # `seq` numbered by the database
+    insert(table(ClaimRow)),
+    ["order_id", "item_id", "resource_name", "part", "device", "family", "path", "value"],
+)
 
 
 def pending(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import table
+from core.db import Prepared, table, utcnow
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
@@ -117,8 +117,9 @@ def _insert(
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
-        session.execute(
-            insert(table(order_store.OrderRow)),  # Core: no unit of work for one row
+        now = utcnow()  # the column defaults SQLAlchemy's insert filled in (Prepared runs none)
+        _ADD_ORDER.execute(
+            session,
             dict(
                 id=order_id,
                 state="acknowledged",
@@ -129,18 +130,29 @@ def _insert(
                 priority=body.priority,
                 order_date=datetime.fromisoformat(doc["orderDate"].replace("Z", "+00:00")),
                 requested_start=_parse_date(body.requestedStartDate, "requestedStartDate"),
-                devices=sorted({t.device for i in items for t in i.targets} | {i.device for i in items}),
                 idempotency_key=key,
                 request_hash=digest,
-                submitted_by=principal,
+                cancel_requested=False,
+                devices=sorted({t.device for i in items for t in i.targets} | {i.device for i in items}),
+                owner=None,
+                lease_until=None,
+                attempts=0,
                 correlation_id=cid,
+                submitted_by=principal,
                 doc=doc,
                 request=request,
                 yang_checked=checked,
+                updated=now,
             ),
         )
         outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
+
+
+# every column given (an IntegrityError on the idempotency key still answers as a replay)
+_ADD_ORDER = Prepared(
+    insert(table(order_store.OrderRow)), [c.name for c in table(order_store.OrderRow).columns]
+)
 
 
 def runnable_now(body: ResourceOrderCreate) -> bool:
