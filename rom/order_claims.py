@@ -5,13 +5,14 @@ planning every waiting order again. An order's rows are deleted when it ends (`r
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from core.db import table
+from core.db import Prepared, table
 from core.errors import EXPECTED
 from core.order_states import TERMINAL_STATES
 from core.tmf652 import ResourceOrderCreate
@@ -58,7 +59,13 @@ def record(
             on = {**base, "part": part, "device": c.device, "family": c.family}
             rows.extend({**on, "path": path, "value": value} for path, value in c.leaves.items())
     if rows:
-        session.execute(insert(table(ClaimRow)), rows)
+        _ADD_CLAIMS.many(session, rows)
+
+
+_ADD_CLAIMS = Prepared(  # `seq` numbered by the database
+    insert(table(ClaimRow)),
+    ["order_id", "item_id", "resource_name", "part", "device", "family", "path", "value"],
+)
 
 
 def pending(
@@ -91,49 +98,77 @@ def pending(
     return Pending([*found.claims, *old.claims], [*found.identities, *old.identities])
 
 
+class _Claim(NamedTuple):
+    order_id: str
+    item_id: str
+    resource_name: str
+    part: int
+    device: str
+    family: str
+    path: str
+    value: str
+    seq: int
+
+
 def _rows(
     session: Session, keys: Sequence[tuple[str, str]], same: Collection[tuple[str, str, str]]
-) -> list[Any]:
+) -> list[_Claim]:
     """Unfinished orders' rows at the (device, path) `keys`, but not those holding the `same` value,
     in the order they were written. Devices and paths are two IN lists, so that SQLite searches the
     (device, path) index (a row-value IN makes it scan the table); other pairs are dropped here."""
     devices = sorted({d for d, _ in keys})
-    found: list[Any] = []
+    found: list[_Claim] = []
     for at in range(0, len(keys), _CHUNK):
         chunk = keys[at : at + _CHUNK]
         where = set(chunk)
         held = sorted(v for v in same if (v[0], v[1]) in where)
-        params: dict[str, Any] = {"devices": devices, "paths": sorted({p for _, p in chunk})}
-        if held:
-            params["held"] = held
-        rows = session.execute(_AT_HELD if held else _AT, params)
+        paths = sorted({p for _, p in chunk})
+        sizes = (_bucket(len(devices)), _bucket(len(paths)), _bucket(len(held)) if held else 0)
+        params = {f"s{i}": state for i, state in enumerate(_ENDED)}
+        params |= _numbered("d", devices, sizes[0]) | _numbered("p", paths, sizes[1])
+        for i, (device, path, value) in enumerate(_padded(held, sizes[2])):
+            params |= {f"hd{i}": device, f"hp{i}": path, f"hv{i}": value}
+        rows = map(_Claim._make, _claims_at(*sizes).execute(session, params))
         found.extend(row for row in rows if (row.device, row.path) in where)
     return sorted(found, key=lambda row: row.seq)
 
 
-# built once (SQLAlchemy reuses their compiled form): the lists are expanding parameters
-_AT = (
-    select(
-        ClaimRow.order_id,
-        ClaimRow.item_id,
-        ClaimRow.resource_name,
-        ClaimRow.part,
-        ClaimRow.device,
-        ClaimRow.family,
-        ClaimRow.path,
-        ClaimRow.value,
-        ClaimRow.seq,
+_ENDED = sorted(TERMINAL_STATES)
+
+
+def _bucket(count: int) -> int:
+    """`count` rounded up to a power of two: a few statement shapes serve every list length."""
+    return 1 << max(count - 1, 0).bit_length()
+
+
+def _padded(values: Sequence[Any], size: int) -> list[Any]:
+    """`values` filled up to `size` with its last one (a repeat in an IN list changes nothing)."""
+    return [*values, *[values[-1]] * (size - len(values))] if values else []
+
+
+def _numbered(prefix: str, values: Sequence[Any], size: int) -> dict[str, Any]:
+    return {f"{prefix}{i}": v for i, v in enumerate(_padded(values, size))}
+
+
+@lru_cache(maxsize=128)
+def _claims_at(devices: int, paths: int, held: int) -> Prepared:
+    """Claims at `devices` devices (parameters d0, d1, …) and `paths` paths (p0, …) of unfinished
+    orders (ended states s0, …), but `held` (device, path, value) triples (hd0, hp0, hv0, …);
+    built and compiled once per size."""
+    claims, orders = table(ClaimRow), table(OrderRow)
+    query = (
+        select(*(claims.c[name] for name in _Claim._fields))
+        .join(orders, orders.c.id == claims.c.order_id)
+        .where(
+            claims.c.device.in_([bindparam(f"d{i}") for i in range(devices)]),
+            claims.c.path.in_([bindparam(f"p{i}") for i in range(paths)]),
+            orders.c.state.not_in([bindparam(f"s{i}") for i in range(len(_ENDED))]),
+        )
     )
-    .join(OrderRow, OrderRow.id == ClaimRow.order_id)
-    .where(
-        ClaimRow.device.in_(bindparam("devices", expanding=True)),
-        ClaimRow.path.in_(bindparam("paths", expanding=True)),
-    )
-    .where(OrderRow.state.not_in(TERMINAL_STATES))
-)
-_AT_HELD = _AT.where(
-    tuple_(ClaimRow.device, ClaimRow.path, ClaimRow.value).not_in(bindparam("held", expanding=True))
-)
+    if held:
+        triples = [tuple_(bindparam(f"hd{i}"), bindparam(f"hp{i}"), bindparam(f"hv{i}")) for i in range(held)]
+        query = query.where(tuple_(claims.c.device, claims.c.path, claims.c.value).not_in(triples))
+    return Prepared(query)
 
 
 def planned_adds(

@@ -6,18 +6,19 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import table
+from core.db import Prepared, table, utcnow
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
 from core.query import Column, PageRequest, fetch_page, project
+from core.text import loads as text_loads
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from intent.planner import CurrentResource, modified_ids, plan_order
 from intent.yang.check import check_request
@@ -74,7 +75,7 @@ def submit_order(
         if key is None:
             raise
     with ctx.sessions() as session:  # lost a race with an identical key: answer as a replay
-        existing = order_store.order_by_key(session, key)
+        existing = _by_key(session, key)
     if existing is None:
         raise Conflict(f"order with {key} is being created; retry")
     return _replay(existing, key, digest), True
@@ -93,7 +94,7 @@ def _insert(
         platforms = device_platforms(session)
         current = current_resources(session, body)
         items = plan_order(body, ctx.catalog, platforms, current)
-        if key is not None and (existing := order_store.order_by_key(session, key)) is not None:
+        if key is not None and (existing := _by_key(session, key)) is not None:
             return _replay(existing, key, digest), True
         wants = own_intents(ctx, items)  # rendered before the locks: intakes wait less on each other
         claimed = order_claims.claims_by_item(wants)
@@ -117,8 +118,9 @@ def _insert(
         doc = _initial_doc(order_id, request)
         submitter = {"id": principal, "name": principal, "role": "submitter", "@referredType": "APIClient"}
         doc["relatedParty"] = [*doc.get("relatedParty", []), submitter]
-        session.execute(
-            insert(table(order_store.OrderRow)),  # Core: no unit of work for one row
+        now = utcnow()  # the column defaults SQLAlchemy's insert filled in (Prepared runs none)
+        _ADD_ORDER.execute(
+            session,
             dict(
                 id=order_id,
                 state="acknowledged",
@@ -129,18 +131,29 @@ def _insert(
                 priority=body.priority,
                 order_date=datetime.fromisoformat(doc["orderDate"].replace("Z", "+00:00")),
                 requested_start=_parse_date(body.requestedStartDate, "requestedStartDate"),
-                devices=sorted({t.device for i in items for t in i.targets} | {i.device for i in items}),
                 idempotency_key=key,
                 request_hash=digest,
-                submitted_by=principal,
+                cancel_requested=False,
+                devices=sorted({t.device for i in items for t in i.targets} | {i.device for i in items}),
+                owner=None,
+                lease_until=None,
+                attempts=0,
                 correlation_id=cid,
+                submitted_by=principal,
                 doc=doc,
                 request=request,
                 yang_checked=checked,
+                updated=now,
             ),
         )
         outbox.add_event(session, ORDER_TOPIC, order_id, order_event("ResourceOrderCreateEvent", doc, cid))
         return doc, False
+
+
+# every column given (an IntegrityError on the idempotency key still answers as a replay)
+_ADD_ORDER = Prepared(
+    insert(table(order_store.OrderRow)), [c.name for c in table(order_store.OrderRow).columns]
+)
 
 
 def runnable_now(body: ResourceOrderCreate) -> bool:
@@ -157,7 +170,30 @@ def current_resources(session: Session, order: ResourceOrderCreate) -> dict[str,
     return {r.id: CurrentResource(r.spec_id, r.name, dict(r.characteristics or {})) for r in rows if r}
 
 
-def _replay(existing: order_store.OrderRow, key: str, digest: str) -> dict[str, Any]:
+class _Keyed(NamedTuple):
+    """What a replay needs of the order already holding an idempotency key."""
+
+    id: str
+    request_hash: str
+    doc: dict[str, Any]
+
+
+def _by_key(session: Session, key: str) -> _Keyed | None:
+    """The order holding `key` (`order_store.order_by_key`'s row, as `_replay` needs it)."""
+    for order_id, digest, doc in _BY_KEY.execute(session, {"key": key}):
+        return _Keyed(order_id, digest, text_loads(doc) if isinstance(doc, str | bytes) else doc)
+    return None  # the JSON as the engine decodes it: text on SQLite, decoded by psycopg
+
+
+_ORDERS = table(order_store.OrderRow)
+_BY_KEY = Prepared(
+    select(_ORDERS.c.id, _ORDERS.c.request_hash, _ORDERS.c.doc).where(
+        _ORDERS.c.idempotency_key == bindparam("key")
+    )
+)
+
+
+def _replay(existing: _Keyed, key: str, digest: str) -> dict[str, Any]:
     if existing.request_hash != digest:
         raise Conflict(f"an order with {key} already exists with a different body ({existing.id})")
     return existing.doc
