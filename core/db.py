@@ -135,6 +135,12 @@ class Prepared:
             cursor.close()
 
 
+def json_value(value: Any) -> Any:
+    """A JSON column of a `Prepared` row, decoded as the engine decodes it (`json_deserializer`):
+    SQLite's driver gives text, psycopg a decoded value."""
+    return text_loads(value) if isinstance(value, str | bytes) else value
+
+
 def _connection(session: Session) -> Connection:
     if session.autoflush:  # what `session.execute` does first (not inside `no_autoflush`)
         session.flush()

@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from core.db import Prepared, table
+from core.db import Prepared, json_value, table
 from core.errors import Conflict, InvalidRequest
-from core.text import loads as text_loads
 from intent.pool_kinds import DEFAULT_POOLS, KINDS, PoolKind
 from inventory.pool_store import CounterRow, PoolRow
 
@@ -90,7 +89,7 @@ def get_pools(session: Session, names: Collection[str]) -> dict[str, Pool]:
     """The pools of these names that exist (defined, or built in), in one query."""
     wanted = sorted(set(names))
     rows = _pools_named(len(wanted)).execute(session, {f"n{i}": name for i, name in enumerate(wanted)})
-    found = {name: Pool(name, kind, _json(definition)) for name, kind, definition in rows}
+    found = {name: Pool(name, kind, json_value(definition)) for name, kind, definition in rows}
     for name in wanted:
         if name not in found and name in DEFAULT_POOLS:
             kind, definition = DEFAULT_POOLS[name]
@@ -104,11 +103,6 @@ def _pools_named(count: int) -> Prepared:
     pools = table(PoolRow)
     wanted = pools.c.name.in_([bindparam(f"n{i}") for i in range(count)])
     return Prepared(select(pools.c.name, pools.c.kind, pools.c.definition).where(wanted))
-
-
-def _json(value: Any) -> Any:
-    """A JSON column as the driver gives it: text (SQLite) or already decoded (psycopg)."""
-    return text_loads(value) if isinstance(value, str | bytes) else value
 
 
 def define_pool(session: Session, name: str, kind: str, definition: Mapping[str, Any]) -> Pool:

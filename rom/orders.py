@@ -13,12 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import Prepared, table, utcnow
+from core.db import Prepared, json_value, table, utcnow
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
 from core.query import Column, PageRequest, fetch_page, project
-from core.text import loads as text_loads
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from intent.planner import CurrentResource, modified_ids, plan_order
 from intent.yang.check import check_request
@@ -181,8 +180,8 @@ class _Keyed(NamedTuple):
 def _by_key(session: Session, key: str) -> _Keyed | None:
     """The order holding `key` (`order_store.order_by_key`'s row, as `_replay` needs it)."""
     for order_id, digest, doc in _BY_KEY.execute(session, {"key": key}):
-        return _Keyed(order_id, digest, text_loads(doc) if isinstance(doc, str | bytes) else doc)
-    return None  # the JSON as the engine decodes it: text on SQLite, decoded by psycopg
+        return _Keyed(order_id, digest, json_value(doc))
+    return None
 
 
 _ORDERS = table(order_store.OrderRow)
