@@ -22,7 +22,7 @@ from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.intents import part_key
 from inventory.pools import keep_order, release_order
-from inventory.records import Resource
+from inventory.records import Resource, add_resource, new_resource
 from inventory.resources import remove_resource
 from inventory.tmf639 import resource_doc
 from rom import order_store
@@ -65,8 +65,7 @@ def finish_order(
         if owner is not None and row.owner != owner:
             raise OrderTakenOver(f"resourceOrder {order_id} is now run by {row.owner}")
         who = (row.correlation_id, audit.submitter(row.doc))
-        for tx in audited:
-            session.add_all(audit.entries(tx, order_id, *who, utcnow(), checks))
+        audit.add(session, (e for tx in audited for e in audit.entries(tx, order_id, *who, utcnow(), checks)))
         order_store.add_steps(session, order_id, steps)
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
@@ -153,7 +152,7 @@ def _complete(
 def _create(
     session: Session, row: order_store.OrderRow, item: PlannedItem
 ) -> tuple[dict[str, str], Resource]:
-    resource = Resource(
+    resource = new_resource(
         id=allocated_id(row.doc, item.item_id) or str(uuid.uuid4()),
         name=item.resource_name,
         category=item.spec.category,
@@ -164,8 +163,7 @@ def _create(
         order_id=row.id,
         order_item_id=item.item_id,
     )
-    session.add(resource)
-    session.flush()
+    add_resource(session, resource)
     body = resource_doc(resource)
     outbox.add_event(
         session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
 
@@ -244,7 +244,7 @@ def take_over(
 
 
 def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
-    session.add(StepRow(order_id=order_id, step=step, detail=detail))
+    _ADD_STEP.execute(session, {"order_id": order_id, "step": step, "detail": detail, "at": utcnow()})
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,13 @@ class Step:
 
 def add_steps(session: Session, order_id: str, steps: Iterable[Step]) -> None:
     """Kept steps, in the order given, each with the time it happened."""
-    session.add_all(StepRow(order_id=order_id, step=s.name, detail=s.detail, at=s.at) for s in steps)
+    rows = [{"order_id": order_id, "step": s.name, "detail": s.detail, "at": s.at} for s in steps]
+    if rows:
+        _ADD_STEP.many(session, rows)
+
+
+# written at once, no ORM object for the unit of work (`seq` numbered by the database)
+_ADD_STEP = Prepared(insert(table(StepRow)), ["order_id", "step", "detail", "at"])
 
 
 def last_step(session: Session, order_id: str) -> str | None:
