@@ -9,9 +9,11 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from core.db import Prepared, table
 from core.errors import EXPECTED, RomError
 from core.events import now_iso
 from core.tmf652 import ResourceOrderCreate
@@ -274,8 +276,7 @@ def _push(
     Its Conflict wins over the transaction's own problems."""
     names, items, intended = planned.devices, planned.items, planned.verify
     with ctx.sessions() as session:  # the cancellation point and the targets: one read
-        row = order_store.get_order(session, order_id)
-        cancelled = bool(row and row.cancel_requested)
+        cancelled = _cancel_requested(session, order_id)
         targets = [ctx.target(d) for d in list_devices(session, names)] if names and not cancelled else []
     if cancelled or not names:  # cancelled, or noChange only: nothing to push
         owners()
@@ -315,8 +316,7 @@ def _push(
             return problems
         prints.update(part_prints(planned.owners, intended, actual))
         with ctx.transaction() as session:  # the cancellation point, else the steps: one transaction
-            row = order_store.get_order(session, order_id)
-            cancelled = bool(row and row.cancel_requested)
+            cancelled = _cancel_requested(session, order_id)
             if not cancelled:
                 order_store.add_steps(session, order_id, trail.steps)
                 order_store.add_step(session, order_id, "committed", devices=names)
@@ -343,6 +343,15 @@ def _push(
         return Outcome(cancelled=True, remarks=remarks, checks=checks)
     problems = result.errors or [f"transaction failed in phase {result.phase_failed}"]
     return Outcome(problems, remarks=remarks, checks=checks)
+
+
+def _cancel_requested(session: Session, order_id: str) -> bool:
+    """Whether the order's cancellation was asked for (one column: no ORM object)."""
+    return any(flag for (flag,) in _CANCEL_REQUESTED.execute(session, {"id": order_id}))
+
+
+_ORDERS = table(order_store.OrderRow)
+_CANCEL_REQUESTED = Prepared(select(_ORDERS.c.cancel_requested).where(_ORDERS.c.id == bindparam("id")))
 
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:

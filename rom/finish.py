@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import utcnow
+from core.db import Prepared, json_value, table, utcnow
 from core.errors import RomError
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
 from core.order_states import TERMINAL_STATES
@@ -58,8 +58,7 @@ def finish_order(
     `owner`: the process that ran it; a retried finish whose first commit landed returns the state
     it wrote, and one whose order another process has taken over raises `OrderTakenOver`."""
     with ctx.transaction() as session:
-        row = order_store.get_order(session, order_id)
-        assert row is not None
+        row = _order(session, order_id)
         if owner is not None and row.state in TERMINAL_STATES:
             return row.state
         if owner is not None and row.owner != owner:
@@ -82,9 +81,40 @@ def finish_order(
             _settle_cancel_tasks(session, row)
         order_store.add_step(session, order_id, row.state)
         order_store.release_devices(session, order_id)
-        row.owner, row.lease_until = None, None
+        ended = {"state": row.state, "doc": row.doc, "owner": None, "lease_until": None, "updated": utcnow()}
+        _END.execute(session, {"id": row.id, **ended})
         state = row.state
     return state
+
+
+def _order(session: Session, order_id: str) -> order_store.OrderRow:
+    """The order's row as finish needs it, outside the session (no unit of work to flush: `_END`
+    writes what changed)."""
+    found = _ROW.execute(session, {"id": order_id})
+    assert found, order_id
+    ((state, owner, cancel_requested, correlation_id, doc),) = found
+    return order_store.OrderRow(
+        id=order_id,
+        state=state,
+        owner=owner,
+        cancel_requested=bool(cancel_requested),
+        correlation_id=correlation_id,
+        doc=json_value(doc),
+    )
+
+
+_ORDERS = table(order_store.OrderRow)
+_ROW = Prepared(
+    select(
+        _ORDERS.c.state, _ORDERS.c.owner, _ORDERS.c.cancel_requested, _ORDERS.c.correlation_id, _ORDERS.c.doc
+    ).where(_ORDERS.c.id == bindparam("id"))
+)
+# the order's end: its state and document, and no owner any more
+_END = Prepared(
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("id"))
+    .values({c: bindparam(c) for c in ("state", "doc", "owner", "lease_until", "updated")})
+)
 
 
 def cancel_waiting(session: Session, row: order_store.OrderRow) -> None:

@@ -199,12 +199,14 @@ _LOCK_SQLITE = (
 
 
 def release_devices(session: Session, order_id: str) -> None:
-    session.execute(_RELEASE, {"order_id_": order_id})
+    _RELEASE.execute(session, {"order_id_": order_id})
 
 
 # on the tables: no ORM bulk-delete work (no lock or claim row is ever an ORM object in a session)
-_RELEASE = delete(table(DeviceLockRow)).where(table(DeviceLockRow).c.order_id == bindparam("order_id_"))
-_FORGET = delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == bindparam("order_id_"))
+_RELEASE = Prepared(
+    delete(table(DeviceLockRow)).where(table(DeviceLockRow).c.order_id == bindparam("order_id_"))
+)
+_FORGET = Prepared(delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == bindparam("order_id_")))
 
 
 def busy_devices(session: Session) -> set[str]:
@@ -304,4 +306,4 @@ _RUNNABLE = (
 
 def forget_claims(session: Session, order_id: str) -> None:
     """An order has ended: what its adds made is in the inventory now (or was never made)."""
-    session.execute(_FORGET, {"order_id_": order_id})
+    _FORGET.execute(session, {"order_id_": order_id})
