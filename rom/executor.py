@@ -75,6 +75,9 @@ class Outcome:
 # threads kept for the work an order runs beside its own thread (the one-owner check, the KPI
 # baselines): a thread started per order waits to be scheduled, which a loaded machine makes slow
 HELPERS = ThreadPoolExecutor(32, thread_name_prefix="rom-order-helper")
+# threads kept for the orders' device work (Nornir's tasks, at most `settings.workers` per order at a
+# time): a pool per order started a thread per device on the stage's path
+DEVICE_WORKERS = ThreadPoolExecutor(64, thread_name_prefix="rom-device")
 FINISH_RETRY_SECONDS = 15.0  # the default order lease is 30 s
 FINISH_RETRY_PAUSE = 0.5
 
@@ -285,7 +288,12 @@ def _push(
     if any(mixed(protocols) for protocols in normalise(payloads).values()):
         owners()
     steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
-    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
+    nr = make_nornir(
+        targets,
+        workers=ctx.settings.workers,
+        processors=[MetricsProcessor(), steps],
+        shared_workers=DEVICE_WORKERS,
+    )
     remarks: list[str] = []
     checks: list[dict[str, Any]] = []
     prints: dict[tuple[str, int], PartPrint] = {}
