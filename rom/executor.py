@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from core.db import Prepared, table
 from core.errors import EXPECTED, RomError
 from core.events import now_iso
+from core.settings import Settings
 from core.tmf652 import ResourceOrderCreate
 from drivers import tasks
 from drivers.base import DeviceTarget
@@ -75,9 +77,22 @@ class Outcome:
 # threads kept for the work an order runs beside its own thread (the one-owner check, the KPI
 # baselines): a thread started per order waits to be scheduled, which a loaded machine makes slow
 HELPERS = ThreadPoolExecutor(32, thread_name_prefix="rom-order-helper")
-# threads kept for the orders' device work (Nornir's tasks, at most `settings.workers` per order at a
-# time): a pool per order started a thread per device on the stage's path
-DEVICE_WORKERS = ThreadPoolExecutor(64, thread_name_prefix="rom-device")
+_DEVICE_WORKERS: dict[int, ThreadPoolExecutor] = {}
+_DEVICE_WORKERS_LOCK = threading.Lock()
+
+
+def device_workers(settings: Settings) -> ThreadPoolExecutor:
+    """Threads kept for the orders' device work (Nornir's tasks): a pool per order started a
+    thread per device on the stage's path. Room for `workers` per order for `order_threads` orders
+    at once, so no order waits for another's devices (threads start only when first needed)."""
+    size = settings.workers * settings.order_threads
+    with _DEVICE_WORKERS_LOCK:
+        pool = _DEVICE_WORKERS.get(size)
+        if pool is None:
+            pool = _DEVICE_WORKERS[size] = ThreadPoolExecutor(size, thread_name_prefix="rom-device")
+    return pool
+
+
 FINISH_RETRY_SECONDS = 15.0  # the default order lease is 30 s
 FINISH_RETRY_PAUSE = 0.5
 
@@ -292,7 +307,7 @@ def _push(
         targets,
         workers=ctx.settings.workers,
         processors=[MetricsProcessor(), steps],
-        shared_workers=DEVICE_WORKERS,
+        shared_workers=device_workers(ctx.settings),
     )
     remarks: list[str] = []
     checks: list[dict[str, Any]] = []
