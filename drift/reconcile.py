@@ -170,8 +170,7 @@ def compare_snapshot(
         report.append(row(found))
     if record and fresh:
         with ctx.transaction() as session:
-            for key, (intended, actual) in fresh.items():
-                fingerprints.record(session, key, intended, actual)
+            fingerprints.record_many(session, fresh)
     for device, error in sorted(snap.unreachable.items()):
         if not any(d.device == device and d.unreachable for d in report):
             report.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -64,9 +64,11 @@ class DeviceDriver(Protocol):
         (or a JSON list of paths)."""
         ...
 
-    def stage(self, payload: str) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False) -> None:
         """Lock and load `payload` into the candidate (NETCONF: a `<config>` document; gNMI: a
-        prepared SetRequest, see drivers.gnmi_payload)."""
+        prepared SetRequest, see drivers.gnmi_payload). `read_diff`: `diff()` will be asked for
+        next, so a driver may read what it needs for it along with the load (a hint: the diff is
+        the same either way)."""
         ...
 
     def diff(self, payload: str | None = None) -> str:
@@ -76,8 +78,16 @@ class DeviceDriver(Protocol):
         the diff of what is staged now (after `stage`, before `commit`), e.g. for the audit trail."""
         ...
 
-    def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
-        """Commit the candidate; with a timeout the device reverts unless confirmed."""
+    def commit(
+        self,
+        confirm_timeout: int | None = None,
+        persist_id: str | None = None,
+        *,
+        read_after: Sequence[str] = (),
+    ) -> None:
+        """Commit the candidate; with a timeout the device reverts unless confirmed. `read_after`:
+        subtree filters of running that `get_config` will be asked for next (a hint: a driver may
+        read them along with the commit; the answers are the same either way)."""
         ...
 
     def confirm(self, persist_id: str | None = None) -> None: ...

@@ -216,7 +216,8 @@ class GnmiDriver:
 
     # --- transaction -------------------------------------------------------------------------
 
-    def stage(self, payload: str) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+        """The pre-image is read here whatever `read_diff` says: `diff()` needs no round trip."""
         doc = parse_document(payload)
         self._session()
         if self._applied:
@@ -246,7 +247,14 @@ class GnmiDriver:
         before = dict(zip(map(format_path, paths), self._values(paths), strict=True))
         return unified_json_diff(before, would_be(doc, before))
 
-    def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
+    def commit(
+        self,
+        confirm_timeout: int | None = None,
+        persist_id: str | None = None,
+        *,
+        read_after: Sequence[str] = (),
+    ) -> None:
+        """`read_after` (NETCONF subtree filters) does not apply to gNMI paths: ignored."""
         s = self._session()
         if self._staged is None:
             raise InvalidInput(f"{self.target.name}: nothing staged to commit")

@@ -22,7 +22,7 @@ Payloads are what the NAPALM driver loads: XML `<config>` for `iosxr_netconf` (w
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -238,7 +238,7 @@ class NapalmDriver:
 
     # --- transaction -------------------------------------------------------------------------
 
-    def stage(self, payload: str) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False) -> None:
         conn = self._conn()
         load = conn.load_replace_candidate if self.replace else conn.load_merge_candidate
         try:
@@ -249,7 +249,14 @@ class NapalmDriver:
             raise
         self._staged = True
 
-    def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
+    def commit(
+        self,
+        confirm_timeout: int | None = None,
+        persist_id: str | None = None,
+        *,
+        read_after: Sequence[str] = (),
+    ) -> None:
+        """`read_after` is not sent ahead: NAPALM has no way to pair reads with the commit."""
         conn = self._conn()
         if confirm_timeout is None:
             self._do("commit", conn.commit_config)

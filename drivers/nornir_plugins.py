@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from itertools import islice
 from typing import Any
 
 from nornir.core import Nornir
@@ -18,7 +19,7 @@ from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.plugins.inventory import InventoryPluginRegister
 from nornir.core.processor import Processor, Processors
 from nornir.core.state import GlobalState
-from nornir.core.task import AggregatedResult, Task
+from nornir.core.task import AggregatedResult, MultiResult, Task
 
 from drivers.base import DeviceDriver, DeviceTarget
 from drivers.errors import InvalidInput, TransportError
@@ -133,14 +134,21 @@ class ReusingRunner:
     filtered copies, which share the runner): a transaction's phases reuse the same workers
     instead of starting `num_workers` new threads each. Tasks must not run the same Nornir from
     inside a worker (ROM's do not), or they could wait on workers that wait on them. Idle
-    workers end with `close` or when the runner is collected."""
+    workers end with `close` or when the runner is collected.
 
-    def __init__(self, num_workers: int = 20) -> None:
+    `shared`: a pool kept by the caller for many Nornirs (e.g. one per order), whose threads are
+    already running; a run then has at most `num_workers` of its hosts in it at a time, and
+    `close` leaves it alone."""
+
+    def __init__(self, num_workers: int = 20, shared: ThreadPoolExecutor | None = None) -> None:
         self.num_workers = num_workers
+        self._shared = shared
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def run(self, task: Task, hosts: list[Host]) -> AggregatedResult:
+        if self._shared is not None:
+            return self._windowed(task, hosts, self._shared)
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="nornir")
@@ -152,8 +160,24 @@ class ReusingRunner:
             result[done.host.name] = done
         return result
 
+    def _windowed(self, task: Task, hosts: list[Host], pool: ThreadPoolExecutor) -> AggregatedResult:
+        """The run on a shared pool, `num_workers` hosts at a time; results in the hosts' order."""
+        waiting = iter(hosts)
+        running = {pool.submit(task.copy().start, h) for h in islice(waiting, self.num_workers)}
+        found: dict[str, MultiResult] = {}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done = future.result()
+                found[done.host.name] = done
+            running |= {pool.submit(task.copy().start, h) for h in islice(waiting, len(finished))}
+        result = AggregatedResult(task.name)
+        for host in hosts:
+            result[host.name] = found[host.name]
+        return result
+
     def close(self) -> None:
-        """Let the workers end (a later run starts new ones)."""
+        """Let the workers end (a later run starts new ones); a shared pool is left running."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -173,13 +197,15 @@ def make_nornir(
     *,
     pool: SessionPool | None = DEFAULT_POOL,
     processors: Sequence[Processor] = (),
+    shared_workers: ThreadPoolExecutor | None = None,
 ) -> Nornir:
     """A Nornir over `targets`: threaded runner (`ReusingRunner`), no logging set-up or log files,
     no config file.
 
     Connections come from `pool` (the process-wide one by default; None: a new session each time
     and closed on `close_connections`). `processors`, e.g. `drivers.processors.MetricsProcessor()`,
-    see every task.
+    see every task. `shared_workers`: a kept thread pool the runs take their workers from (see
+    `ReusingRunner`), instead of threads started for this Nornir.
     """
     register_plugins()
     config = Config.from_dict(
@@ -189,7 +215,7 @@ def make_nornir(
     )
     return Nornir(
         inventory=RomInventory(targets, pool).load(),
-        runner=ReusingRunner(num_workers=workers),
+        runner=ReusingRunner(num_workers=workers, shared=shared_workers),
         config=config,
         data=GlobalState(),
         processors=Processors(processors),

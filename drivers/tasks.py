@@ -23,7 +23,6 @@ from nornir.core.task import Result, Task
 
 from drivers.base import DeviceDriver
 from drivers.errors import DriverError, InvalidInput
-from drivers.netconf import NetconfDriver
 from drivers.nornir_plugins import connection_name, driver_of
 from drivers.registry import PROTOCOLS
 
@@ -131,11 +130,8 @@ def stage(
     want_diff = marks is not None and marks.capture_diffs
     for protocol, payload in _each(task, payloads, "stage", marks):
         driver = driver_of(task.host, config, protocol)
-        if want_diff and isinstance(driver, NetconfDriver):
-            driver.stage(payload, read_diff=True)  # the diff's reads in the edit's flight
-        else:
-            driver.stage(payload)
-        if marks is not None and marks.capture_diffs:
+        driver.stage(payload, read_diff=want_diff)  # NETCONF: the diff's reads in the edit's flight
+        if marks is not None and want_diff:
             marks.diff(task.host.name, protocol, _staged_diff(driver, task.host.name))
         if early and protocol == "gnmi":
             assert marks is not None
@@ -164,13 +160,10 @@ def commit(
     is given. Without `payloads`, the host's NETCONF connection only. `read_after`: host ->
     running's subtree filters read next over NETCONF (sent in the confirmed commit's flight)."""
     config = task.nornir.config
-    reads = (read_after or {}).get(task.host.name, ())
+    reads = (read_after or {}).get(task.host.name, ()) if confirm_timeout is not None else ()
     for protocol, _ in _each(task, payloads, "commit", marks):
         driver = driver_of(task.host, config, protocol)
-        if reads and confirm_timeout is not None and isinstance(driver, NetconfDriver):
-            driver.commit(confirm_timeout=confirm_timeout, persist_id=persist_id, read_after=reads)
-        else:
-            driver.commit(confirm_timeout=confirm_timeout, persist_id=persist_id)
+        driver.commit(confirm_timeout=confirm_timeout, persist_id=persist_id, read_after=reads)
     return Result(host=task.host, changed=True, result="committed")
 
 

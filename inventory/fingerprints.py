@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import String, bindparam, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime
+from core.db import Base, Prepared, UtcDateTime
 
 
 def _now() -> datetime:
@@ -38,19 +38,27 @@ def fingerprints(session: Session, resource_ids: list[str]) -> dict[str, Fingerp
 
 
 def record(session: Session, resource_id: str, intended: str, actual: str) -> None:
-    session.merge(FingerprintRow(resource_id=resource_id, intended=intended, actual=actual, recorded=_now()))
+    record_many(session, {resource_id: (intended, actual)})
 
 
 def record_many(session: Session, found: Mapping[str, tuple[str, str]]) -> None:
-    """`record` for many parts (key -> (intended, actual)): one read of those that exist."""
+    """Each part's fingerprints (key -> (intended, actual)), added or replacing what was there:
+    one statement, written now (a `FingerprintRow` read before in this session is not refreshed)."""
+    if not found:
+        return
     now = _now()
-    existing = fingerprints(session, list(found))
-    for key, (intended, actual) in found.items():
-        row = existing.get(key)
-        if row is None:
-            session.add(FingerprintRow(resource_id=key, intended=intended, actual=actual, recorded=now))
-        else:
-            row.intended, row.actual, row.recorded = intended, actual, now
+    rows = [{"key": k, "intended": i, "actual": a, "recorded": now} for k, (i, a) in found.items()]
+    _UPSERT.many(session, rows)
+
+
+# SQLite's and PostgreSQL's syntax alike; `recorded` bound as the column's type (stored as UTC)
+_UPSERT = Prepared(
+    text(
+        "INSERT INTO drift_fingerprints (resource_id, intended, actual, recorded)"
+        " VALUES (:key, :intended, :actual, :recorded) ON CONFLICT (resource_id) DO UPDATE"
+        " SET intended = excluded.intended, actual = excluded.actual, recorded = excluded.recorded"
+    ).bindparams(bindparam("recorded", type_=UtcDateTime()))
+)
 
 
 def forget(session: Session, resource_ids: list[str]) -> None:

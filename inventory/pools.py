@@ -388,13 +388,9 @@ def release_resource(session: Session, resource_id: str) -> int:
 
 def keep_order(session: Session, order_id: str, resources: Mapping[str, str]) -> None:
     """An order completed: each item's reservations now belong to the resource it created."""
-    for item_id, resource_id in resources.items():
-        session.execute(
-            update(ReservationRow)
-            .where(ReservationRow.order_id == order_id, ReservationRow.order_item_id == item_id)
-            .values(resource_id=resource_id)
-            .execution_options(synchronize_session=False)
-        )
+    if resources:  # one executemany (a reservation loaded in the session is not refreshed)
+        rows = [{"order": order_id, "item": i, "resource": r} for i, r in resources.items()]
+        _KEEP.many(session, rows)
 
 
 def reservations_of(session: Session, order_id: str = "", resource_id: str = "") -> list[ReservationRow]:
@@ -404,6 +400,14 @@ def reservations_of(session: Session, order_id: str = "", resource_id: str = "")
     if resource_id:
         query = query.where(ReservationRow.resource_id == resource_id)
     return list(session.scalars(query))
+
+
+_RESERVATIONS = table(ReservationRow)
+_KEEP = Prepared(
+    update(_RESERVATIONS)
+    .where(_RESERVATIONS.c.order_id == bindparam("order"), _RESERVATIONS.c.order_item_id == bindparam("item"))
+    .values(resource_id=bindparam("resource"))
+)
 
 
 # every column given by `Reserving.row` (Prepared runs no Python-side defaults)

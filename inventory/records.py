@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, Prepared, UtcDateTime, table, utcnow
@@ -81,6 +81,37 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
     if names is not None:
         query = query.where(Device.name.in_(names))
     return list(session.scalars(query))
+
+
+def new_resource(**given: Any) -> Resource:
+    """A resource not yet in any session, every column set (the columns' defaults for those not
+    given): what `add_resource` writes and `tmf639.resource_doc` reads."""
+    now = utcnow()
+    defaults: dict[str, Any] = {
+        "category": "",
+        "spec_version": "",
+        "administrative_state": "unlocked",
+        "operational_state": "enable",
+        "resource_status": "available",
+        "status_by": "",
+        "usage_state": "active",
+        "extra": {},
+        "order_id": "",
+        "order_item_id": "",
+        "created": now,
+        "updated": now,
+    }
+    return Resource(**{**defaults, **given})
+
+
+def add_resource(session: Session, resource: Resource) -> None:
+    """Insert a `new_resource` now, in the caller's transaction (no ORM unit of work; the
+    object stays out of the session)."""
+    _ADD_RESOURCE.execute(session, {c: getattr(resource, c) for c in _RESOURCE_COLUMNS})
+
+
+_RESOURCE_COLUMNS = [c.name for c in table(Resource).columns]
+_ADD_RESOURCE = Prepared(insert(table(Resource)), _RESOURCE_COLUMNS)
 
 
 def device_platforms(session: Session) -> dict[str, str]:

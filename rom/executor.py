@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from core.db import Prepared, table
 from core.errors import EXPECTED, RomError
 from core.events import now_iso
+from core.settings import Settings
 from core.tmf652 import ResourceOrderCreate
 from drivers import tasks
 from drivers.base import DeviceTarget
@@ -73,6 +77,22 @@ class Outcome:
 # threads kept for the work an order runs beside its own thread (the one-owner check, the KPI
 # baselines): a thread started per order waits to be scheduled, which a loaded machine makes slow
 HELPERS = ThreadPoolExecutor(32, thread_name_prefix="rom-order-helper")
+_DEVICE_WORKERS: dict[int, ThreadPoolExecutor] = {}
+_DEVICE_WORKERS_LOCK = threading.Lock()
+
+
+def device_workers(settings: Settings) -> ThreadPoolExecutor:
+    """Threads kept for the orders' device work (Nornir's tasks): a pool per order started a
+    thread per device on the stage's path. Room for `workers` per order for `order_threads` orders
+    at once, so no order waits for another's devices (threads start only when first needed)."""
+    size = settings.workers * settings.order_threads
+    with _DEVICE_WORKERS_LOCK:
+        pool = _DEVICE_WORKERS.get(size)
+        if pool is None:
+            pool = _DEVICE_WORKERS[size] = ThreadPoolExecutor(size, thread_name_prefix="rom-device")
+    return pool
+
+
 FINISH_RETRY_SECONDS = 15.0  # the default order lease is 30 s
 FINISH_RETRY_PAUSE = 0.5
 
@@ -274,8 +294,7 @@ def _push(
     Its Conflict wins over the transaction's own problems."""
     names, items, intended = planned.devices, planned.items, planned.verify
     with ctx.sessions() as session:  # the cancellation point and the targets: one read
-        row = order_store.get_order(session, order_id)
-        cancelled = bool(row and row.cancel_requested)
+        cancelled = _cancel_requested(session, order_id)
         targets = [ctx.target(d) for d in list_devices(session, names)] if names and not cancelled else []
     if cancelled or not names:  # cancelled, or noChange only: nothing to push
         owners()
@@ -284,7 +303,12 @@ def _push(
     if any(mixed(protocols) for protocols in normalise(payloads).values()):
         owners()
     steps = PhaseSteps(ctx, order_id, trail.steps)  # each phase in the step log: the CLI's progress
-    nr = make_nornir(targets, workers=ctx.settings.workers, processors=[MetricsProcessor(), steps])
+    nr = make_nornir(
+        targets,
+        workers=ctx.settings.workers,
+        processors=[MetricsProcessor(), steps],
+        shared_workers=device_workers(ctx.settings),
+    )
     remarks: list[str] = []
     checks: list[dict[str, Any]] = []
     prints: dict[tuple[str, int], PartPrint] = {}
@@ -315,8 +339,7 @@ def _push(
             return problems
         prints.update(part_prints(planned.owners, intended, actual))
         with ctx.transaction() as session:  # the cancellation point, else the steps: one transaction
-            row = order_store.get_order(session, order_id)
-            cancelled = bool(row and row.cancel_requested)
+            cancelled = _cancel_requested(session, order_id)
             if not cancelled:
                 order_store.add_steps(session, order_id, trail.steps)
                 order_store.add_step(session, order_id, "committed", devices=names)
@@ -343,6 +366,15 @@ def _push(
         return Outcome(cancelled=True, remarks=remarks, checks=checks)
     problems = result.errors or [f"transaction failed in phase {result.phase_failed}"]
     return Outcome(problems, remarks=remarks, checks=checks)
+
+
+def _cancel_requested(session: Session, order_id: str) -> bool:
+    """Whether the order's cancellation was asked for (one column: no ORM object)."""
+    return any(flag for (flag,) in _CANCEL_REQUESTED.execute(session, {"id": order_id}))
+
+
+_ORDERS = table(order_store.OrderRow)
+_CANCEL_REQUESTED = Prepared(select(_ORDERS.c.cancel_requested).where(_ORDERS.c.id == bindparam("id")))
 
 
 def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:

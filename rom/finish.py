@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import utcnow
+from core.db import Prepared, json_value, table, utcnow
 from core.errors import RomError
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
 from core.order_states import TERMINAL_STATES
@@ -22,7 +22,7 @@ from inventory.context import Context
 from inventory.intake import reserve_resource
 from inventory.intents import part_key
 from inventory.pools import keep_order, release_order
-from inventory.records import Resource
+from inventory.records import Resource, add_resource, new_resource
 from inventory.resources import remove_resource
 from inventory.tmf639 import resource_doc
 from rom import order_store
@@ -58,15 +58,13 @@ def finish_order(
     `owner`: the process that ran it; a retried finish whose first commit landed returns the state
     it wrote, and one whose order another process has taken over raises `OrderTakenOver`."""
     with ctx.transaction() as session:
-        row = order_store.get_order(session, order_id)
-        assert row is not None
+        row = _order(session, order_id)
         if owner is not None and row.state in TERMINAL_STATES:
             return row.state
         if owner is not None and row.owner != owner:
             raise OrderTakenOver(f"resourceOrder {order_id} is now run by {row.owner}")
         who = (row.correlation_id, audit.submitter(row.doc))
-        for tx in audited:
-            session.add_all(audit.entries(tx, order_id, *who, utcnow(), checks))
+        audit.add(session, (e for tx in audited for e in audit.entries(tx, order_id, *who, utcnow(), checks)))
         order_store.add_steps(session, order_id, steps)
         if remarks:
             row.doc = {**row.doc, "note": [*row.doc.get("note", []), *_notes(remarks)]}
@@ -83,9 +81,40 @@ def finish_order(
             _settle_cancel_tasks(session, row)
         order_store.add_step(session, order_id, row.state)
         order_store.release_devices(session, order_id)
-        row.owner, row.lease_until = None, None
+        ended = {"state": row.state, "doc": row.doc, "owner": None, "lease_until": None, "updated": utcnow()}
+        _END.execute(session, {"id": row.id, **ended})
         state = row.state
     return state
+
+
+def _order(session: Session, order_id: str) -> order_store.OrderRow:
+    """The order's row as finish needs it, outside the session (no unit of work to flush: `_END`
+    writes what changed)."""
+    found = _ROW.execute(session, {"id": order_id})
+    assert found, order_id
+    ((state, owner, cancel_requested, correlation_id, doc),) = found
+    return order_store.OrderRow(
+        id=order_id,
+        state=state,
+        owner=owner,
+        cancel_requested=bool(cancel_requested),
+        correlation_id=correlation_id,
+        doc=json_value(doc),
+    )
+
+
+_ORDERS = table(order_store.OrderRow)
+_ROW = Prepared(
+    select(
+        _ORDERS.c.state, _ORDERS.c.owner, _ORDERS.c.cancel_requested, _ORDERS.c.correlation_id, _ORDERS.c.doc
+    ).where(_ORDERS.c.id == bindparam("id"))
+)
+# the order's end: its state and document, and no owner any more
+_END = Prepared(
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("id"))
+    .values({c: bindparam(c) for c in ("state", "doc", "owner", "lease_until", "updated")})
+)
 
 
 def cancel_waiting(session: Session, row: order_store.OrderRow) -> None:
@@ -153,7 +182,7 @@ def _complete(
 def _create(
     session: Session, row: order_store.OrderRow, item: PlannedItem
 ) -> tuple[dict[str, str], Resource]:
-    resource = Resource(
+    resource = new_resource(
         id=allocated_id(row.doc, item.item_id) or str(uuid.uuid4()),
         name=item.resource_name,
         category=item.spec.category,
@@ -164,8 +193,7 @@ def _create(
         order_id=row.id,
         order_item_id=item.item_id,
     )
-    session.add(resource)
-    session.flush()
+    add_resource(session, resource)
     body = resource_doc(resource)
     outbox.add_event(
         session, RESOURCE_TOPIC, resource.id, resource_event("ResourceCreateEvent", body, row.correlation_id)

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, UtcDateTime, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
 
@@ -199,12 +199,14 @@ _LOCK_SQLITE = (
 
 
 def release_devices(session: Session, order_id: str) -> None:
-    session.execute(_RELEASE, {"order_id_": order_id})
+    _RELEASE.execute(session, {"order_id_": order_id})
 
 
 # on the tables: no ORM bulk-delete work (no lock or claim row is ever an ORM object in a session)
-_RELEASE = delete(table(DeviceLockRow)).where(table(DeviceLockRow).c.order_id == bindparam("order_id_"))
-_FORGET = delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == bindparam("order_id_"))
+_RELEASE = Prepared(
+    delete(table(DeviceLockRow)).where(table(DeviceLockRow).c.order_id == bindparam("order_id_"))
+)
+_FORGET = Prepared(delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == bindparam("order_id_")))
 
 
 def busy_devices(session: Session) -> set[str]:
@@ -244,7 +246,7 @@ def take_over(
 
 
 def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
-    session.add(StepRow(order_id=order_id, step=step, detail=detail))
+    _ADD_STEP.execute(session, {"order_id": order_id, "step": step, "detail": detail, "at": utcnow()})
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,13 @@ class Step:
 
 def add_steps(session: Session, order_id: str, steps: Iterable[Step]) -> None:
     """Kept steps, in the order given, each with the time it happened."""
-    session.add_all(StepRow(order_id=order_id, step=s.name, detail=s.detail, at=s.at) for s in steps)
+    rows = [{"order_id": order_id, "step": s.name, "detail": s.detail, "at": s.at} for s in steps]
+    if rows:
+        _ADD_STEP.many(session, rows)
+
+
+# written at once, no ORM object for the unit of work (`seq` numbered by the database)
+_ADD_STEP = Prepared(insert(table(StepRow)), ["order_id", "step", "detail", "at"])
 
 
 def last_step(session: Session, order_id: str) -> str | None:
@@ -298,4 +306,4 @@ _RUNNABLE = (
 
 def forget_claims(session: Session, order_id: str) -> None:
     """An order has ended: what its adds made is in the inventory now (or was never made)."""
-    session.execute(_FORGET, {"order_id_": order_id})
+    _FORGET.execute(session, {"order_id_": order_id})

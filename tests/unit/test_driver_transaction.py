@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -58,12 +58,18 @@ class MemoryDriver:
         payload = self.dev.candidate if payload is None else payload  # None: what is staged
         return "" if payload == self.dev.running else f"-{self.dev.running}\n+{payload}\n"
 
-    def stage(self, payload: str) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False) -> None:
         self.dev.locked = True
         self.dev.candidate = payload
         self._maybe_fail("stage")
 
-    def commit(self, confirm_timeout: int | None = None, persist_id: str | None = None) -> None:
+    def commit(
+        self,
+        confirm_timeout: int | None = None,
+        persist_id: str | None = None,
+        *,
+        read_after: Sequence[str] = (),
+    ) -> None:
         self._maybe_fail("commit")
         self.dev.before_commit, self.dev.running = self.dev.running, self.dev.candidate
 
