@@ -14,12 +14,16 @@ from core.liveness import owner_id
 from inventory.context import Context
 from rom import order_store
 from rom.executor import execute_order
+from rom.metrics import ORDER_CLAIMS
 from rom.recovery import recover_order
 from rom.start import Started, claim_and_start
 
 log = logging.getLogger(__name__)
 CONTENDED_RETRY = 0.01  # seconds before looking again after a claim lost to a busy database
 KEEPER_INTERVAL = 1.0  # seconds between the lease keeper's passes, at most
+WON, LOST, DEVICE_BUSY, CONTENDED = (
+    ORDER_CLAIMS.labels(outcome) for outcome in ("won", "lost", "device_busy", "contended")
+)
 
 
 class OrderWorker:
@@ -122,12 +126,16 @@ class OrderWorker:
                 with self._ctx.transaction() as session:
                     started = claim_and_start(session, row, self.owner, now + self._lease)
                 if started is None:
+                    LOST.inc()
                     continue  # taken, cancelled or held since it was read: the claim compared its state
             except (order_store.DeviceBusy, IntegrityError):
+                DEVICE_BUSY.inc()
                 continue  # another worker took one of its devices or the order first
             except OperationalError:
+                CONTENDED.inc()
                 contended = True  # the database was busy (SQLite's write lock): look again soon
                 continue
+            WON.inc()
             with self._lock:
                 self._running.add(row.id)
             return started, False
