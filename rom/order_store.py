@@ -16,9 +16,11 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    func,
     insert,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,11 +31,25 @@ from core.db import Base, Prepared, UtcDateTime, json_value, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
 
+LAST_PRIORITY = 5  # TMF652 priorities are 0 (most urgent) to 4: an order without one comes after
+# runnable: waiting to start, no owner. Written out, not bound: a database uses a partial index
+# only for a query whose WHERE implies the index's, which bound values do not
+RUNNABLE = "state IN ('acknowledged', 'pending') AND owner IS NULL"
+
 
 class OrderRow(Base):
     """One TMF652 resource order; `doc` is its TMF representation, columns are what queries filter on."""
 
     __tablename__ = "resource_orders"
+    __table_args__ = (  # the runnable orders, most urgent first (`runnable_orders`): read in order
+        Index(
+            "ix_resource_orders_runnable",
+            func.coalesce(literal_column("priority"), LAST_PRIORITY),
+            "order_date",
+            sqlite_where=literal_column(RUNNABLE),
+            postgresql_where=literal_column(RUNNABLE),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -363,19 +379,28 @@ class Runnable:
 def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Runnable]:
     """Acknowledged or pending orders whose requested start has come, most urgent first: their id,
     state and devices only, as plain rows (no ORM object per waiting order)."""
-    rows = _RUNNABLE.execute(
-        session, {"s1": "acknowledged", "s2": "pending", "now": now, "limit": limit, "offset": 0}
-    )
+    statement = _RUNNABLE_SQLITE if session.get_bind().dialect.name == "sqlite" else _RUNNABLE
+    rows = statement.execute(session, {"now": now, "limit": limit, "offset": 0})
     return [Runnable(order_id, state, json_value(devices) or []) for order_id, state, devices in rows]
 
 
+# in the order of the index on the runnable orders (`OrderRow`), read until `limit` are found
 _RUNNABLE = Prepared(
     select(_ORDERS.c.id, _ORDERS.c.state, _ORDERS.c.devices)
-    .where(_ORDERS.c.state.in_((bindparam("s1"), bindparam("s2"))), _ORDERS.c.owner.is_(None))
+    .where(literal_column(RUNNABLE))
     .where(_ORDERS.c.requested_start.is_(None) | (_ORDERS.c.requested_start <= bindparam("now")))
-    .order_by(_ORDERS.c.priority.asc().nulls_last(), _ORDERS.c.order_date)
+    .order_by(func.coalesce(_ORDERS.c.priority, literal_column(str(LAST_PRIORITY))), _ORDERS.c.order_date)
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))  # SQLite's LIMIT comes with one
+    .offset(bindparam("offset"))
+)
+# the same, SQLite told to use that index: without statistics it takes the index on `state` and
+# sorts every waiting order (11 ms a look with 5,000 waiting; 0.02 ms through the index)
+_RUNNABLE_SQLITE = Prepared(
+    text(
+        "SELECT id, state, devices FROM resource_orders INDEXED BY ix_resource_orders_runnable"
+        f" WHERE {RUNNABLE} AND (requested_start IS NULL OR requested_start <= :now)"
+        f" ORDER BY coalesce(priority, {LAST_PRIORITY}), order_date LIMIT :limit OFFSET :offset"
+    ).bindparams(bindparam("now", type_=UtcDateTime()))
 )
 
 
