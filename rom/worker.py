@@ -48,6 +48,7 @@ class OrderWorker:
         self._signals = 0  # notify() count: a wake that comes while a thread looks is not lost
         self._stop = threading.Event()
         self._running: set[str] = set()
+        self._claiming: set[str] = set()  # orders a thread of this process is claiming now
         self._lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._run, name=f"rom-order-worker-{i}", daemon=True)
@@ -120,8 +121,8 @@ class OrderWorker:
             log.warning("cannot read runnable orders: %s", exc)
             return None, False
         for row in candidates:
-            if busy & set(row.devices):
-                continue
+            if busy & set(row.devices) or not self._mine_to_try(row.id):
+                continue  # a device is busy, or a sibling thread claims it (a claim lost: a wasted write)
             try:
                 with self._ctx.transaction() as session:
                     started = claim_and_start(session, row, self.owner, now + self._lease)
@@ -135,11 +136,22 @@ class OrderWorker:
                 CONTENDED.inc()
                 contended = True  # the database was busy (SQLite's write lock): look again soon
                 continue
+            finally:
+                with self._lock:
+                    self._claiming.discard(row.id)
             WON.inc()
             with self._lock:
                 self._running.add(row.id)
             return started, False
         return None, contended
+
+    def _mine_to_try(self, order_id: str) -> bool:
+        """Whether no other thread of this process is claiming the order (then this one is)."""
+        with self._lock:
+            if order_id in self._claiming:
+                return False
+            self._claiming.add(order_id)
+            return True
 
     def _keeper(self) -> None:
         """Renew our leases and recover orphaned orders, about once a second (`_keep`)."""
