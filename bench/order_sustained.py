@@ -6,7 +6,8 @@ A fleet of 100 simulated routers (its own process). Each round posts `--orders` 
 L3VPN orders, spread evenly over the devices and over the serves (8 clients), and waits until all
 are final. Round 1 opens every device session (fresh SSH and host-key checks); the later rounds
 run on pooled sessions, the steady state. Per round: orders/s, and the CPU seconds the serves and
-the simulators used per order (what bounds the rate on a machine with few cores).
+the simulators used per order (what bounds the rate on a machine with few cores). At the end,
+each serve's claim attempts by outcome (won, lost to another worker, device busy, database busy).
 `--repo`: another checkout's `rom serve` (e.g. main, for a side-by-side run). `--profile LABEL`:
 py-spy (the GIL holder's stacks) on the first serve during the last round, into
 bench/profiles/sustained-LABEL.{svg,txt}, and the CPU ms per order of the largest ROM functions.
@@ -144,6 +145,19 @@ def main() -> None:
             )
             if spy is not None:
                 cpu_by_function(spy, args.profile, args.orders, per[0] / args.serves)
+        for n, client in enumerate(clients, start=1):
+            if outcomes := claim_outcomes(client):
+                print(f"\nserve {n}: claims by outcome (whole run): {outcomes}")
+
+
+def claim_outcomes(client: httpx.Client) -> dict[str, int]:
+    """The serve's `rom_order_claims_total` by outcome (empty: a checkout without it)."""
+    found = {}
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("rom_order_claims_total{"):
+            labels, _, value = line.rpartition(" ")
+            found[labels.split('"')[1]] = int(float(value))
+    return found
 
 
 PROFILES = REPO / "bench" / "profiles"

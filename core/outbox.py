@@ -3,13 +3,16 @@ that subscribe to it, and the named leases of the jobs that deliver it."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Prepared, UtcDateTime, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, json_value, table, utcnow
 from core.liveness import is_dead
 
 
@@ -76,6 +79,45 @@ def list_events(session: Session, topic: str | None = None) -> list[OutboxRow]:
     return list(session.scalars(query))
 
 
+@dataclass
+class Event:
+    """An undelivered event as the relay reads it: its payload is decoded only if asked for."""
+
+    seq: int
+    topic: str
+    key: str
+    stored: Any  # the payload column as the driver gives it: JSON text (SQLite) or decoded (psycopg)
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        return dict(json_value(self.stored))
+
+    def body(self) -> bytes:
+        """`json.dumps` of the payload: the text `add_event` stored, unless reading it changes it
+        (`core.text.loads`: a lone surrogate comes back as U+FFFD)."""
+        text = self.stored.decode() if isinstance(self.stored, bytes) else self.stored
+        if isinstance(text, str) and text.isascii() and "\\ud" not in text.lower():
+            return text.encode()
+        return json.dumps(self.payload).encode()
+
+
+def undelivered(session: Session, limit: int) -> list[Event]:
+    """The oldest events not yet relayed, in the order they were written."""
+    return [Event(*row) for row in _UNDELIVERED.execute(session, {"limit": limit, "offset": 0})]
+
+
+def mark_relayed(session: Session, seqs: list[int], now: datetime) -> None:
+    session.execute(_MARK_RELAYED, {"seqs": seqs, "now": now})
+
+
+def due_deliveries(
+    session: Session, now: datetime, limit: int = 100
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """Pending hub deliveries whose time has come, oldest first: (id, callback URL, event payload)."""
+    rows = _DUE.execute(session, {"status": "pending", "now": now, "limit": limit, "offset": 0})
+    return [(delivery_id, url, json_value(payload)) for delivery_id, url, payload in rows]
+
+
 def take_lease(session: Session, name: str, owner: str, now: datetime, until: datetime) -> bool:
     """Hold the named lease if it is free, expired, held by a dead process (core.liveness) or ours."""
     row = session.get(LeaseRow, name)
@@ -88,7 +130,29 @@ def take_lease(session: Session, name: str, owner: str, now: datetime, until: da
     return bool(session.execute(_RENEW_LEASE, values).rowcount)  # type: ignore[attr-defined]
 
 
-_ADD_EVENT = Prepared(insert(table(OutboxRow)), ["topic", "key", "payload", "created"])
+_OUTBOX = table(OutboxRow)
+_ADD_EVENT = Prepared(insert(_OUTBOX), ["topic", "key", "payload", "created"])
+_UNDELIVERED = Prepared(  # the payload without its JSON type: decoded only when read (`Event`)
+    select(_OUTBOX.c.seq, _OUTBOX.c.topic, _OUTBOX.c.key, _OUTBOX.c.payload.cast(String))
+    .where(_OUTBOX.c.delivered.is_(None))
+    .order_by(_OUTBOX.c.seq)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))  # SQLite's LIMIT comes with one
+)
+_MARK_RELAYED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(delivered=bindparam("now"))
+)
+_DELIVERIES = table(HubDeliveryRow)
+_DUE = Prepared(
+    select(_DELIVERIES.c.id, _DELIVERIES.c.callback, _OUTBOX.c.payload)
+    .join(_OUTBOX, _OUTBOX.c.seq == _DELIVERIES.c.seq)
+    .where(_DELIVERIES.c.status == bindparam("status"), _DELIVERIES.c.next_attempt <= bindparam("now"))
+    .order_by(_DELIVERIES.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 _LEASES = table(LeaseRow)
 # Core, not ORM-enabled: the ORM's UPDATE would also look for the row in the session to update it
 # there, on every relay pass

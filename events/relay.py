@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import random
 from datetime import datetime, timedelta
@@ -25,10 +24,10 @@ from typing import Any
 import httpx
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 
 from core import outbox
-from core.db import table, utcnow
+from core.db import utcnow
 from events.hub_registry import matches, parse_query
 from events.kafka_tail import EVENT_ID_HEADER, committed_event_ids
 from inventory.context import Context
@@ -67,7 +66,7 @@ class OutboxRelay:
                 while not stop.is_set():
                     wait = interval
                     try:
-                        if await asyncio.to_thread(self._lease):
+                        if self._holds_lease() or await asyncio.to_thread(self._lease):
                             await self.relay_once(client)
                         else:  # another process relays: its producer fences ours
                             await self.close()
@@ -89,13 +88,17 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(producer.stop(), 10)
 
+    def _holds_lease(self) -> bool:
+        """Whether the lease this relay holds has more than RENEW_WITHIN left: until then no other
+        process can take it (this one is alive), so it is renewed only then, not on every 0.2 s
+        pass (and no thread is needed to know it)."""
+        return self._held_until is not None and utcnow() < self._held_until - RENEW_WITHIN
+
     def _lease(self) -> bool:
-        """Whether this relay holds the lease. Until it has less than RENEW_WITHIN left, no other
-        process can take it (this one is alive), so it is renewed only then: not a write
-        transaction on every 0.2 s pass."""
-        now = utcnow()
-        if self._held_until is not None and now < self._held_until - RENEW_WITHIN:
+        """Whether this relay holds the lease, renewed if it was due (`_holds_lease`)."""
+        if self._holds_lease():
             return True
+        now = utcnow()
         with self._ctx.transaction() as session:
             held = outbox.take_lease(session, LEASE, self._owner, now, now + LEASE_TIME)
         self._held_until = now + LEASE_TIME if held else None
@@ -123,7 +126,7 @@ class OutboxRelay:
         self._reconcile = False
         return len(events)
 
-    async def _send(self, events: list[outbox.OutboxRow]) -> list[outbox.OutboxRow]:
+    async def _send(self, events: list[outbox.Event]) -> list[outbox.Event]:
         """Send in one transaction the events not already committed in Kafka; returns every event
         that is now in Kafka (to be marked relayed)."""
         producer = await self._kafka()
@@ -145,7 +148,7 @@ class OutboxRelay:
                 await producer.send(
                     e.topic,
                     key=e.key.encode(),
-                    value=json.dumps(e.payload).encode(),
+                    value=e.body(),
                     headers=[(EVENT_ID_HEADER, event_id(e).encode())],
                 )
                 for e in fresh
@@ -179,18 +182,17 @@ class OutboxRelay:
             self._reconcile = True
         return self._producer
 
-    def _undelivered(self) -> list[outbox.OutboxRow]:
+    def _undelivered(self) -> list[outbox.Event]:
         with self._ctx.sessions() as session:
-            query = select(outbox.OutboxRow).where(outbox.OutboxRow.delivered.is_(None))
-            return list(session.scalars(query.order_by(outbox.OutboxRow.seq).limit(self._batch)))
+            return outbox.undelivered(session, self._batch)
 
-    def _mark_relayed(self, events: list[outbox.OutboxRow]) -> None:
+    def _mark_relayed(self, events: list[outbox.Event]) -> None:
         """Mark the events relayed (one UPDATE) and owe each matching hub a delivery; the events'
-        payloads are those read to send them, not read again."""
+        payloads are those read to send them, not read again (and decoded only if a hub exists)."""
         now = utcnow()
         with self._ctx.transaction() as session:
             hubs = [(h, parse_query(h.query)) for h in session.scalars(select(outbox.HubRow))]
-            session.execute(_MARK_RELAYED, {"seqs": [e.seq for e in events], "now": now})
+            outbox.mark_relayed(session, [e.seq for e in events], now)
             for row in events:
                 for hub, query in hubs:
                     if matches(row.payload, query):
@@ -201,21 +203,14 @@ class OutboxRelay:
 
     async def _deliver_due(self, client: httpx.AsyncClient) -> None:
         due = await asyncio.to_thread(self._due)
+        if not due:
+            return
         results = await asyncio.gather(*(self._post(client, url, body) for _, url, body in due))
         await asyncio.to_thread(self._record, [(d[0], err) for d, err in zip(due, results, strict=True)])
 
     def _due(self) -> list[tuple[int, str, dict[str, Any]]]:
         with self._ctx.sessions() as session:
-            query = (
-                select(outbox.HubDeliveryRow, outbox.OutboxRow.payload)
-                .join(outbox.OutboxRow, outbox.OutboxRow.seq == outbox.HubDeliveryRow.seq)
-                .where(
-                    outbox.HubDeliveryRow.status == "pending", outbox.HubDeliveryRow.next_attempt <= utcnow()
-                )
-                .order_by(outbox.HubDeliveryRow.id)
-                .limit(100)
-            )
-            return [(d.id, d.callback, payload) for d, payload in session.execute(query)]
+            return outbox.due_deliveries(session, utcnow())
 
     @staticmethod
     async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> str | None:
@@ -243,7 +238,7 @@ class OutboxRelay:
                     row.next_attempt = now + backoff(row.attempts)
 
 
-def event_id(row: outbox.OutboxRow) -> str:
+def event_id(row: outbox.Event) -> str:
     """The id Kafka's copy of an outbox event is known by (its eventId; the row's seq otherwise)."""
     return str(row.payload.get("eventId") or f"outbox-seq-{row.seq}")
 
@@ -284,11 +279,3 @@ def _delivery_doc(row: outbox.HubDeliveryRow) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"  # stored in UTC
-
-
-_OUTBOX = table(outbox.OutboxRow)
-_MARK_RELAYED = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
-    .values(delivered=bindparam("now"))
-)

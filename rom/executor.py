@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from core.db import Prepared, table
 from core.errors import EXPECTED, RomError
-from core.events import now_iso
 from core.settings import Settings
 from core.tmf652 import ResourceOrderCreate
 from drivers import tasks
@@ -49,7 +48,7 @@ from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
 from rom.order_audit import for_order
 from rom.orders import current_resources
 from rom.progress import PhaseSteps
-from rom.transitions import set_state
+from rom.start import Started, start_order
 from telemetry.baseline import check_baselines, checks_from_spec
 
 log = logging.getLogger(__name__)
@@ -102,33 +101,16 @@ def persist_id(order_id: str) -> str:
     return f"rom-{order_id}"
 
 
-def start_order(session: Session, row: order_store.OrderRow) -> bool:
-    """inProgress, with its `started` (or `resumed`) step, in the caller's transaction (the worker's
-    claim, so that claim and start are one commit). False, with its devices released: it was
-    cancelled or held between claim and start."""
-    if row.state not in ("acknowledged", "pending"):
-        order_store.release_devices(session, row.id)
-        row.owner, row.lease_until = None, None
-        return False
-    set_state(session, row, "inProgress", startDate=row.doc.get("startDate") or now_iso())
-    # after recovery: one run. A first claim (attempts 1) cannot follow a `requeued` step: no read
-    again = row.attempts > 1 and order_store.last_step(session, row.id) == "requeued"
-    order_store.add_step(
-        session, row.id, "resumed" if again else "started", attempt=row.attempts, owner=row.owner
-    )
-    return True
-
-
-def execute_order(ctx: Context, order_id: str, claimed: order_store.OrderRow | None = None) -> str:
-    """Run an order this process has claimed (and started, when its row is `claimed`); returns its
+def execute_order(ctx: Context, order_id: str, claimed: Started | None = None) -> str:
+    """Run an order this process has claimed (and started, when `claimed` is given); returns its
     final state. Never leaves it inProgress."""
     if claimed is None:
         with ctx.transaction() as session:
-            row = order_store.get_order(session, order_id)
+            row = order_store.claimed_order(session, order_id)
             assert row is not None
-            if not start_order(session, row):
-                return row.state
-            claimed = row
+            claimed = start_order(session, row)
+        if claimed is None:
+            return row.state
     request, correlation_id, checked = claimed.request, claimed.correlation_id, claimed.yang_checked
     log.info("order %s started (correlationId %s)", order_id, correlation_id)
     started = time.monotonic()

@@ -12,6 +12,12 @@ ORDERS_REJECTED = Counter("rom_orders_rejected_total", "Resource orders refused 
 ORDERS_FINISHED = Counter(
     "rom_orders_finished_total", "Resource orders that reached a final state", ["state"]
 )
+ORDER_CLAIMS = Counter(
+    "rom_order_claims_total",
+    "A worker's attempts to claim a runnable order, by outcome: won; lost (another worker took it, or "
+    "it changed); device_busy (one of its devices was locked meanwhile); contended (the database was busy)",
+    ["outcome"],
+)
 ORDER_DURATION = Histogram(
     "rom_order_duration_seconds",
     "From inProgress to a final state",

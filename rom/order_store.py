@@ -5,22 +5,51 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Prepared, UtcDateTime, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, json_value, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
+
+LAST_PRIORITY = 5  # TMF652 priorities are 0 (most urgent) to 4: an order without one comes after
+# runnable: waiting to start, no owner. Written out, not bound: a database uses a partial index
+# only for a query whose WHERE implies the index's, which bound values do not
+RUNNABLE = "state IN ('acknowledged', 'pending') AND owner IS NULL"
 
 
 class OrderRow(Base):
     """One TMF652 resource order; `doc` is its TMF representation, columns are what queries filter on."""
 
     __tablename__ = "resource_orders"
+    __table_args__ = (  # the runnable orders, most urgent first (`runnable_orders`): read in order
+        Index(
+            "ix_resource_orders_runnable",
+            func.coalesce(literal_column("priority"), LAST_PRIORITY),
+            "order_date",
+            sqlite_where=literal_column(RUNNABLE),
+            postgresql_where=literal_column(RUNNABLE),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -135,46 +164,108 @@ class Claimable(Protocol):
     def devices(self) -> list[str]: ...
 
 
-def claim_order(session: Session, row: Claimable, owner: str, lease_until: datetime) -> bool:
-    """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state).
+class Claimed(NamedTuple):
+    """A claimed order as its start reads it (a plain row: no ORM object, no document bound to a
+    session)."""
+
+    id: str
+    state: str
+    owner: str | None
+    attempts: int
+    correlation_id: str
+    yang_checked: str | None
+    doc: dict[str, Any]
+    request: dict[str, Any]
+
+
+def claim(session: Session, row: Claimable, owner: str, lease_until: datetime) -> Claimed | None:
+    """Take a runnable order and lock its devices, or take nothing (a compare-and-set on its state);
+    the order as claimed, read by the same statement.
 
     Run inside the caller's transaction: a device lock held by another order raises DeviceBusy,
     and the caller rolls the whole claim back. The locks are inserted with ON CONFLICT DO NOTHING,
     so contention is counted here, never logged by the database as a duplicate key. On PostgreSQL
-    the row is first locked with SKIP LOCKED (a claimer never waits on another's row); SQLite has
-    no row locks, and its UPDATE's WHERE is the whole compare-and-set.
+    the UPDATE takes the row through a `SELECT … FOR UPDATE SKIP LOCKED` (a claimer never waits on
+    another's row); SQLite has no row locks, and its UPDATE's WHERE is the whole compare-and-set.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        waiting = (OrderRow.id == row.id, OrderRow.state == row.state, OrderRow.owner.is_(None))
-        locked = select(OrderRow.id).where(*waiting).with_for_update(skip_locked=True)
-        if session.scalar(locked) is None:
-            return False  # taken, or row-locked by another claimer
-    now = utcnow()
-    taken = {"id_": row.id, "state_": row.state, "owner_": owner, "until_": lease_until, "now_": now}
-    if not session.execute(_CLAIM, taken).rowcount:  # type: ignore[attr-defined]
-        return False
-    if isinstance(row, OrderRow) and row in session:  # the caller's copy: read the claim back
-        session.expire(row)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    taken = {"id_": row.id, "state_": row.state, "owner_": owner, "until_": lease_until, "now_": utcnow()}
+    found = (_CLAIM_PG if postgres else _CLAIM).execute(session, taken)
+    if not found:
+        return None
     if _insert_locks(session, row.id, row.devices) < len(set(row.devices)):
         raise DeviceBusy(row.id)
+    return _claimed(found[0])
+
+
+def claim_order(session: Session, row: Claimable, owner: str, lease_until: datetime) -> bool:
+    """`claim`, for a caller that holds the order (its copy reads the claim back)."""
+    if claim(session, row, owner, lease_until) is None:
+        return False
+    if isinstance(row, OrderRow) and row in session:
+        session.expire(row)
     return True
 
 
-# built once, on the table (no ORM bulk-update work per claim): a compare-and-set on the state
+def claimed_order(session: Session, order_id: str) -> Claimed | None:
+    """The order as `claim` reads it, claimed earlier (in another transaction)."""
+    found = _CLAIMED.execute(session, {"id_": order_id})
+    return _claimed(found[0]) if found else None
+
+
+def _claimed(found: tuple[Any, ...]) -> Claimed:
+    order_id, state, owner, attempts, cid, checked, doc, request = found
+    return Claimed(order_id, state, owner, attempts, cid, checked, json_value(doc), json_value(request))
+
+
+def write_state(session: Session, order_id: str, state: str, doc: dict[str, Any]) -> None:
+    """The order's new state and document, on its row (no ORM object)."""
+    _WRITE_STATE.execute(session, {"id_": order_id, "state_": state, "doc_": doc, "now_": utcnow()})
+
+
+def unclaim(session: Session, order_id: str) -> None:
+    """Give a claimed order back (it was cancelled or held before it started): no owner, no locks."""
+    _UNCLAIM.execute(session, {"id_": order_id, "now_": utcnow()})
+    release_devices(session, order_id)
+
+
+# built once, on the table, and run through Prepared (no ORM or Core execution set-up per claim)
 _ORDERS = table(OrderRow)
-_CLAIM = (
+_READ = (
+    _ORDERS.c.id,
+    _ORDERS.c.state,
+    _ORDERS.c.owner,
+    _ORDERS.c.attempts,
+    _ORDERS.c.correlation_id,
+    _ORDERS.c.yang_checked,
+    _ORDERS.c.doc,
+    _ORDERS.c.request,
+)
+_WAITING = (
+    _ORDERS.c.id == bindparam("id_"),
+    _ORDERS.c.state == bindparam("state_"),
+    _ORDERS.c.owner.is_(None),
+)
+_TAKE = {
+    "owner": bindparam("owner_"),
+    "lease_until": bindparam("until_"),
+    "attempts": _ORDERS.c.attempts + literal_column("1", Integer),
+    "updated": bindparam("now_"),
+}
+_CLAIM = Prepared(update(_ORDERS).where(*_WAITING).values(_TAKE).returning(*_READ))
+# one statement: the row is locked by its sub-select, or skipped if another claimer holds it
+_LOCKED = select(_ORDERS.c.id).where(*_WAITING).with_for_update(skip_locked=True).scalar_subquery()
+_CLAIM_PG = Prepared(update(_ORDERS).where(_ORDERS.c.id == _LOCKED).values(_TAKE).returning(*_READ))
+_CLAIMED = Prepared(select(*_READ).where(_ORDERS.c.id == bindparam("id_")))
+_WRITE_STATE = Prepared(
     update(_ORDERS)
-    .where(
-        _ORDERS.c.id == bindparam("id_"),
-        _ORDERS.c.state == bindparam("state_"),
-        _ORDERS.c.owner.is_(None),
-    )
-    .values(
-        owner=bindparam("owner_"),
-        lease_until=bindparam("until_"),
-        attempts=_ORDERS.c.attempts + 1,
-        updated=bindparam("now_"),
-    )
+    .where(_ORDERS.c.id == bindparam("id_"))
+    .values(state=bindparam("state_"), doc=bindparam("doc_"), updated=bindparam("now_"))
+)
+_UNCLAIM = Prepared(
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("id_"))
+    .values(owner=None, lease_until=None, updated=bindparam("now_"))
 )
 
 
@@ -184,17 +275,16 @@ class DeviceBusy(RomError):
 
 def _insert_locks(session: Session, order_id: str, devices: list[str]) -> int:
     """How many of the devices this call locked (those free until now)."""
-    if not devices:
-        return 0
-    postgres = session.get_bind().dialect.name == "postgresql"
-    rows = [{"device": d, "order_id": order_id} for d in sorted(set(devices))]
-    # one statement for all rows (SQLAlchemy's insertmanyvalues), compiled once per dialect
-    return len(session.execute(_LOCK_PG if postgres else _LOCK_SQLITE, rows).all())
+    lock = _LOCK_PG if session.get_bind().dialect.name == "postgresql" else _LOCK_SQLITE
+    return sum(len(lock.execute(session, {"device": d, "order_id": order_id})) for d in sorted(set(devices)))
 
 
-_LOCK_PG = pg_insert(table(DeviceLockRow)).on_conflict_do_nothing().returning(table(DeviceLockRow).c.device)
-_LOCK_SQLITE = (
-    sqlite_insert(table(DeviceLockRow)).on_conflict_do_nothing().returning(table(DeviceLockRow).c.device)
+_LOCKS = table(DeviceLockRow)
+_LOCK_PG = Prepared(
+    pg_insert(_LOCKS).on_conflict_do_nothing().returning(_LOCKS.c.device), ["device", "order_id"]
+)
+_LOCK_SQLITE = Prepared(
+    sqlite_insert(_LOCKS).on_conflict_do_nothing().returning(_LOCKS.c.device), ["device", "order_id"]
 )
 
 
@@ -210,7 +300,10 @@ _FORGET = Prepared(delete(table(ClaimRow)).where(table(ClaimRow).c.order_id == b
 
 
 def busy_devices(session: Session) -> set[str]:
-    return set(session.scalars(select(DeviceLockRow.device)))
+    return {device for (device,) in _BUSY.execute(session, {})}
+
+
+_BUSY = Prepared(select(table(DeviceLockRow).c.device))
 
 
 def renew_lease(session: Session, order_ids: list[str], owner: str, lease_until: datetime) -> None:
@@ -246,7 +339,11 @@ def take_over(
 
 
 def add_step(session: Session, order_id: str, step: str, **detail: Any) -> None:
+    """Written now, in the caller's transaction, after its pending ORM changes (no ORM object)."""
     _ADD_STEP.execute(session, {"order_id": order_id, "step": step, "detail": detail, "at": utcnow()})
+
+
+_ADD_STEP = Prepared(insert(table(StepRow)), ["order_id", "step", "detail", "at"])  # `seq` by the database
 
 
 @dataclass(frozen=True)
@@ -263,10 +360,6 @@ def add_steps(session: Session, order_id: str, steps: Iterable[Step]) -> None:
     rows = [{"order_id": order_id, "step": s.name, "detail": s.detail, "at": s.at} for s in steps]
     if rows:
         _ADD_STEP.many(session, rows)
-
-
-# written at once, no ORM object for the unit of work (`seq` numbered by the database)
-_ADD_STEP = Prepared(insert(table(StepRow)), ["order_id", "step", "detail", "at"])
 
 
 def last_step(session: Session, order_id: str) -> str | None:
@@ -290,17 +383,28 @@ class Runnable:
 def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Runnable]:
     """Acknowledged or pending orders whose requested start has come, most urgent first: their id,
     state and devices only, as plain rows (no ORM object per waiting order)."""
-    rows = session.execute(_RUNNABLE, {"now": now, "limit": limit})
-    return [Runnable(order_id, state, devices or []) for order_id, state, devices in rows]
+    statement = _RUNNABLE_SQLITE if session.get_bind().dialect.name == "sqlite" else _RUNNABLE
+    rows = statement.execute(session, {"now": now, "limit": limit, "offset": 0})
+    return [Runnable(order_id, state, json_value(devices) or []) for order_id, state, devices in rows]
 
 
-# built once (SQLAlchemy reuses its compiled form)
-_RUNNABLE = (
-    select(OrderRow.id, OrderRow.state, OrderRow.devices)
-    .where(OrderRow.state.in_(("acknowledged", "pending")), OrderRow.owner.is_(None))
-    .where((OrderRow.requested_start.is_(None)) | (OrderRow.requested_start <= bindparam("now")))
-    .order_by(OrderRow.priority.asc().nulls_last(), OrderRow.order_date)
+# in the order of the index on the runnable orders (`OrderRow`), read until `limit` are found
+_RUNNABLE = Prepared(
+    select(_ORDERS.c.id, _ORDERS.c.state, _ORDERS.c.devices)
+    .where(literal_column(RUNNABLE))
+    .where(_ORDERS.c.requested_start.is_(None) | (_ORDERS.c.requested_start <= bindparam("now")))
+    .order_by(func.coalesce(_ORDERS.c.priority, literal_column(str(LAST_PRIORITY))), _ORDERS.c.order_date)
     .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+# the same, SQLite told to use that index: without statistics it takes the index on `state` and
+# sorts every waiting order (11 ms a look with 5,000 waiting; 0.02 ms through the index)
+_RUNNABLE_SQLITE = Prepared(
+    text(
+        "SELECT id, state, devices FROM resource_orders INDEXED BY ix_resource_orders_runnable"
+        f" WHERE {RUNNABLE} AND (requested_start IS NULL OR requested_start <= :now)"
+        f" ORDER BY coalesce(priority, {LAST_PRIORITY}), order_date LIMIT :limit OFFSET :offset"
+    ).bindparams(bindparam("now", type_=UtcDateTime()))
 )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,12 +13,17 @@ from core.db import utcnow
 from core.liveness import owner_id
 from inventory.context import Context
 from rom import order_store
-from rom.executor import execute_order, start_order
+from rom.executor import execute_order
+from rom.metrics import ORDER_CLAIMS
 from rom.recovery import recover_order
+from rom.start import Started, claim_and_start
 
 log = logging.getLogger(__name__)
 CONTENDED_RETRY = 0.01  # seconds before looking again after a claim lost to a busy database
 KEEPER_INTERVAL = 1.0  # seconds between the lease keeper's passes, at most
+WON, LOST, DEVICE_BUSY, CONTENDED = (
+    ORDER_CLAIMS.labels(outcome) for outcome in ("won", "lost", "device_busy", "contended")
+)
 
 
 class OrderWorker:
@@ -30,10 +35,12 @@ class OrderWorker:
         threads: int = 4,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
-        freeze_gc: bool = False,
+        after_first_order: Callable[[], None] | None = None,
     ) -> None:
+        """`after_first_order`: called once, on the thread that ran it, after this worker's first
+        order has ended (the process's policy, e.g. `api.app.settle_gc`)."""
         self._ctx = ctx
-        self._freeze_gc = freeze_gc  # after the first order: see _settle_gc
+        self._after_first = after_first_order
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
         self.owner = owner_id()
@@ -41,6 +48,7 @@ class OrderWorker:
         self._signals = 0  # notify() count: a wake that comes while a thread looks is not lost
         self._stop = threading.Event()
         self._running: set[str] = set()
+        self._claiming: set[str] = set()  # orders a thread of this process is claiming now
         self._lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._run, name=f"rom-order-worker-{i}", daemon=True)
@@ -91,22 +99,16 @@ class OrderWorker:
             with self._lock:
                 self._running.discard(started.id)
         self.notify()  # its devices are free again
-        if self._freeze_gc:
-            self._settle_gc()
+        if self._after_first is not None:
+            self._first_order_ended()
 
-    def _settle_gc(self) -> None:
-        """Once, after the process's first order (by then its YANG schemas, templates and device
-        clients are loaded): one full collection, then all that is alive leaves the collector's
-        generations (gc.freeze). Else each later full collection walks them all again, a pause of
-        ~190 ms on every thread (bench.gc_pauses); now it walks only what came since."""
+    def _first_order_ended(self) -> None:
         with self._lock:
-            if not self._freeze_gc:
-                return
-            self._freeze_gc = False
-        gc.collect()
-        gc.freeze()
+            hook, self._after_first = self._after_first, None
+        if hook is not None:
+            hook()
 
-    def _claim_next(self) -> tuple[order_store.OrderRow | None, bool]:
+    def _claim_next(self) -> tuple[Started | None, bool]:
         """(the order claimed and started in one transaction, or None; whether a claim lost to the
         database's lock and may be retried soon)."""
         now = utcnow()
@@ -119,25 +121,37 @@ class OrderWorker:
             log.warning("cannot read runnable orders: %s", exc)
             return None, False
         for row in candidates:
-            if busy & set(row.devices):
-                continue
+            if busy & set(row.devices) or not self._mine_to_try(row.id):
+                continue  # a device is busy, or a sibling thread claims it (a claim lost: a wasted write)
             try:
                 with self._ctx.transaction() as session:
-                    if not order_store.claim_order(session, row, self.owner, now + self._lease):
-                        continue
-                    claimed = order_store.get_order(session, row.id)
-                    assert claimed is not None
-                    if not start_order(session, claimed):
-                        continue  # cancelled or held since it was read: the claim compared its state
+                    started = claim_and_start(session, row, self.owner, now + self._lease)
+                if started is None:
+                    LOST.inc()
+                    continue  # taken, cancelled or held since it was read: the claim compared its state
             except (order_store.DeviceBusy, IntegrityError):
+                DEVICE_BUSY.inc()
                 continue  # another worker took one of its devices or the order first
             except OperationalError:
+                CONTENDED.inc()
                 contended = True  # the database was busy (SQLite's write lock): look again soon
                 continue
+            finally:
+                with self._lock:
+                    self._claiming.discard(row.id)
+            WON.inc()
             with self._lock:
                 self._running.add(row.id)
-            return claimed, False
+            return started, False
         return None, contended
+
+    def _mine_to_try(self, order_id: str) -> bool:
+        """Whether no other thread of this process is claiming the order (then this one is)."""
+        with self._lock:
+            if order_id in self._claiming:
+                return False
+            self._claiming.add(order_id)
+            return True
 
     def _keeper(self) -> None:
         """Renew our leases and recover orphaned orders, about once a second (`_keep`)."""

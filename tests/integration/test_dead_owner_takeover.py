@@ -148,3 +148,29 @@ def test_orders_of_a_killed_process_resume_before_its_lease_would_run_out(ctx: C
     finally:
         worker.stop()
     assert steps.count("started") == 1 and "requeued" in steps and "resumed" in steps, steps
+
+
+def test_a_look_takes_the_runnable_orders_most_urgent_first(ctx: Context) -> None:
+    """Priority 0 first, an order without one last, then the oldest; claimed, future, final left out
+    (`runnable_orders` reads them in the order of the partial index on the runnable orders)."""
+    ids = {}
+    for n, (priority, extra) in enumerate(
+        [
+            (None, {}),
+            (2, {}),
+            (0, {}),
+            (None, {}),
+            (0, {"requestedStartDate": "2099-01-01T00:00:00Z"}),
+            (1, {}),
+        ]
+    ):
+        body = order(l3vpn_item("1", "pe1", f"P{n}", 300 + n), priority=priority, **extra)
+        ids[n] = submit_order(ctx, ResourceOrderCreate.model_validate(body), "c")[0]["id"]
+    with ctx.transaction() as session:
+        claimed = order_store.get_order(session, ids[5])
+        assert claimed is not None
+        assert order_store.claim_order(session, claimed, "a", utcnow() + timedelta(seconds=30))
+    with ctx.sessions() as session:
+        runnable = order_store.runnable_orders(session, utcnow(), limit=10)
+    assert [r.id for r in runnable] == [ids[2], ids[1], ids[0], ids[3]]
+    assert {r.state for r in runnable} == {"acknowledged"} and runnable[0].devices == ["pe1"]
