@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.db import Prepared, numbered, numbered_in, table
 from core.errors import EXPECTED
 from core.order_states import TERMINAL_STATES
-from core.tmf652 import ResourceOrderCreate
+from core.tmf652 import ResourceOrderItemCreate
 from intent.ownership import Claims, Owner, claims_of
 from intent.planner import Intended, PlannedItem, plan_item
 from inventory.context import Context
@@ -164,20 +164,20 @@ def planned_adds(
 ) -> list[tuple[Owner, PlannedItem]]:
     """An order's add items (those with ids in `only`, if given) as planned from its stored request
     (an add does not depend on the inventory); an item that does not plan is left out: it fails on
-    its own."""
-    try:
-        order = ResourceOrderCreate.model_validate(request)
-    except ValidationError:
-        return []
+    its own. Only those items are validated (the request was, whole, at intake)."""
     out = []
-    for item in order.orderItem:
-        if item.action == "add" and (only is None or item.id in only):
-            try:
-                planned = plan_item(item, ctx.catalog, platforms)
-            except EXPECTED:
-                continue
-            out.append((Owner(order_id, planned.resource_name, "order"), planned))
+    for raw in request.get("orderItem", []):
+        if raw.get("action") != "add" or (only is not None and str(raw.get("id")) not in only):
+            continue
+        try:
+            planned = plan_item(ResourceOrderItemCreate.model_validate(raw), ctx.catalog, platforms)
+        except _UNPLANNED:
+            continue
+        out.append((Owner(order_id, planned.resource_name, "order"), planned))
     return out
+
+
+_UNPLANNED: tuple[type[Exception], ...] = (ValidationError, *EXPECTED)
 
 
 def _stored_adds(ctx: Context, session: Session, order_id: str) -> list[tuple[Owner, PlannedItem]]:
