@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, DateTime, Dialect, Engine, Executable, Table, create_engine, event
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Executable,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -82,63 +93,94 @@ class Prepared:
     the session's DBAPI cursor, in its transaction. SQLAlchemy's execute costs some 0.3 ms of Python
     per statement whatever the statement (cache key, execution context, result set-up: a third of
     an intake's CPU over its dozen statements); this keeps only the column types' bind processing
-    (JSON, UtcDateTime), so what is stored is what SQLAlchemy would have stored. For the statements
-    run on every request; the rest keep `session.execute`. An INSERT names its `columns`, and each
-    execution gives every one of them (no Python-side defaults run here). Pending ORM changes are
-    flushed first, as `session.execute` would. The driver's errors are raised as SQLAlchemy's,
-    with a lost connection invalidated, as `session.execute` does."""
+    (JSON, UtcDateTime), so what is stored is what SQLAlchemy would have stored, and their result
+    processing, so that a row holds what `session.execute` gives (JSON decoded, dates zone-aware).
+    For the statements run on every request; the rest keep `session.execute`. An INSERT names its
+    `columns`, and each execution gives every one of them (no Python-side defaults run here).
+    Pending ORM changes are flushed first, as `session.execute` would. The driver's errors are
+    raised as SQLAlchemy's, with a lost connection invalidated, as `session.execute` does. An IN
+    list takes numbered parameters (`numbered`, `numbered_in`)."""
 
     def __init__(self, statement: Executable, columns: Sequence[str] | None = None) -> None:
         self.statement, self.columns = statement, list(columns) if columns is not None else None
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._compiled: dict[str, _Plan] = {}
 
-    def _plan(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    def _plan(self, dialect: Dialect) -> _Plan:
         plan = self._compiled.get(dialect.name)
         if plan is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)  # type: ignore[attr-defined]
-            positions = tuple(compiled.positiontup) if compiled.positional else None
-            plan = self._compiled[dialect.name] = (
-                compiled.string,
-                positions,
-                dict(compiled._bind_processors),
-            )
+            binds = dict(compiled._bind_processors)
+            order = tuple((k, binds.get(k)) for k in compiled.positiontup) if compiled.positional else None
+            results = tuple(c.type._cached_result_processor(dialect, None) for c in compiled._result_columns)
+            plan = _Plan(compiled.string, order, binds, results if any(results) else None)
+            self._compiled[dialect.name] = plan
         return plan
 
-    def _args(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, Any]:
-        sql, positions, processors = self._plan(dialect)
-        done = {k: processors[k](v) if k in processors else v for k, v in params.items()}
-        return sql, tuple(done[k] for k in positions) if positions is not None else done
-
     def execute(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Execute with `params`; the rows it returns, as the driver gives them (no result types)."""
+        """Execute with `params`; the rows it returns, typed as `session.execute` types them."""
         connection = _connection(session)
-        sql, args = self._args(connection.dialect, params)
+        plan = self._plan(connection.dialect)
+        args = plan.args(params)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(sql, args)
-            return list(cursor.fetchall()) if cursor.description else []
+            cursor.execute(plan.sql, args)
+            rows = list(cursor.fetchall()) if cursor.description else []
         except Exception as exc:  # noqa: BLE001 (re-raised as SQLAlchemy's: IntegrityError, OperationalError…)
-            connection._handle_dbapi_exception(exc, sql, args, cursor, None)
+            connection._handle_dbapi_exception(exc, plan.sql, args, cursor, None)
         finally:
             cursor.close()
+        return plan.typed(rows)
 
     def many(self, session: Session, params: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per parameter set (one `executemany`)."""
         connection = _connection(session)
-        done = [self._args(connection.dialect, p) for p in params]
+        plan = self._plan(connection.dialect)
+        args = [plan.args(p) for p in params]
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(done[0][0], [args for _, args in done])
+            cursor.executemany(plan.sql, args)
         except Exception as exc:  # noqa: BLE001 (re-raised as SQLAlchemy's)
-            connection._handle_dbapi_exception(exc, done[0][0], [args for _, args in done], cursor, None)
+            connection._handle_dbapi_exception(exc, plan.sql, args, cursor, None)
         finally:
             cursor.close()
 
 
-def json_value(value: Any) -> Any:
-    """A JSON column of a `Prepared` row, decoded as the engine decodes it (`json_deserializer`):
-    SQLite's driver gives text, psycopg a decoded value."""
-    return text_loads(value) if isinstance(value, str | bytes) else value
+class _Plan(NamedTuple):
+    """A `Prepared` statement compiled for one dialect."""
+
+    sql: str
+    order: tuple[tuple[str, Any], ...] | None  # a positional driver's parameters: (name, bind processor)
+    binds: dict[str, Any]  # bind processors by parameter name
+    results: tuple[Any, ...] | None  # result processors by column (None: no column has one)
+
+    def args(self, params: Mapping[str, Any]) -> Any:
+        """`params` as the driver takes them, each through its column type's bind processor."""
+        if self.order is not None:
+            return tuple(p(params[k]) if p else params[k] for k, p in self.order)
+        binds = self.binds
+        return {k: binds[k](v) if k in binds else v for k, v in params.items()}
+
+    def typed(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The driver's rows, each column through its type's result processor."""
+        if self.results is None:
+            return rows
+        results = self.results
+        return [tuple(p(v) if p else v for p, v in zip(results, row, strict=True)) for row in rows]
+
+
+def numbered(prefix: str, values: Sequence[Any]) -> tuple[int, dict[str, Any]]:
+    """An IN list's `values` as the parameters <prefix>0, <prefix>1, …: their number rounded up to
+    a power of two and filled up with the last value (a repeat in an IN list changes nothing), so
+    that a few statements, each compiled once, serve every length (see `numbered_in`). Returns
+    (that number, 0 for no values; the parameters)."""
+    size = 1 << (len(values) - 1).bit_length() if values else 0
+    filled = [*values, *[values[-1]] * (size - len(values))] if values else []
+    return size, {f"{prefix}{i}": v for i, v in enumerate(filled)}
+
+
+def numbered_in(prefix: str, size: int) -> list[BindParameter[Any]]:
+    """The parameters <prefix>0 … <prefix><size - 1> that `numbered` fills, for `column.in_(…)`."""
+    return [bindparam(f"{prefix}{i}") for i in range(size)]
 
 
 def _connection(session: Session) -> Connection:

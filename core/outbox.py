@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Prepared, UtcDateTime, json_value, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, table, utcnow
 from core.liveness import is_dead
+from core.text import loads
 
 
 class HubRow(Base):
@@ -90,7 +91,8 @@ class Event:
 
     @cached_property
     def payload(self) -> dict[str, Any]:
-        return dict(json_value(self.stored))
+        stored = self.stored
+        return dict(loads(stored) if isinstance(stored, str | bytes) else stored)
 
     def body(self) -> bytes:
         """`json.dumps` of the payload: the text `add_event` stored, unless reading it changes it
@@ -115,7 +117,7 @@ def due_deliveries(
 ) -> list[tuple[int, str, dict[str, Any]]]:
     """Pending hub deliveries whose time has come, oldest first: (id, callback URL, event payload)."""
     rows = _DUE.execute(session, {"status": "pending", "now": now, "limit": limit, "offset": 0})
-    return [(delivery_id, url, json_value(payload)) for delivery_id, url, payload in rows]
+    return [(delivery_id, url, payload) for delivery_id, url, payload in rows]
 
 
 def take_lease(session: Session, name: str, owner: str, now: datetime, until: datetime) -> bool:

@@ -21,7 +21,7 @@ from intent.catalog import Catalog, CharacteristicSpec, ResourceSpec
 from intent.planner import Intended, RoleTarget, intended_state, render_roles
 from intent.readback import leaf_text
 from intent.tree import Difference, compare
-from inventory.records import Resource
+from inventory.records import ResourceRow
 
 
 def _probe(rule: CharacteristicSpec, current: Any, n: int) -> Any:
@@ -111,7 +111,7 @@ def _convert(rule: CharacteristicSpec, text: str) -> Any:
 def adoptable_changes(
     catalog: Catalog,
     spec: ResourceSpec,
-    resource: Resource,
+    resource: ResourceRow,
     platform: str,
     want: Intended,
     found: Sequence[Difference],

@@ -113,7 +113,7 @@ def _keyed(node: etree._Element) -> list[tuple[str, etree._Element]]:
 
 
 def _elements(node: etree._Element) -> list[etree._Element]:
-    return [c for c in node if isinstance(c.tag, str)]
+    return [c for c in node if isinstance(c.tag, str)] if len(node) else []  # a leaf: no iterator
 
 
 def _is_leaf(node: etree._Element) -> bool:
@@ -130,9 +130,13 @@ def _child_text(node: etree._Element, tag: str) -> str | None:
 
 
 def _label(node: etree._Element, keys: list[str]) -> str:
-    name = etree.QName(node).localname
-    preds = "".join(f"[{etree.QName(k).localname}={_child_text(node, k)}]" for k in keys)
-    return name + preds
+    preds = "".join(f"[{_localname(k)}={_child_text(node, k)}]" for k in keys)
+    return _localname(node.tag) + preds
+
+
+def _localname(tag: str) -> str:
+    """A Clark-notation tag's local name ("{ns}name" -> "name"), as `etree.QName(tag).localname`."""
+    return tag.rpartition("}")[2]
 
 
 def _summary(node: etree._Element) -> str:
@@ -183,18 +187,19 @@ def leaf_values(payload: etree._Element, flt: etree._Element | None) -> dict[str
     their first leaf (YANG encodes keys first), as `compare` matches them."""
     out: dict[str, str] = {}
 
-    def walk(node: etree._Element, sub_filter: etree._Element | None, path: str) -> None:
-        for child in _elements(node):
+    def walk(children: list[etree._Element], sub_filter: etree._Element | None, path: str) -> None:
+        for child in children:
             if child.get(NC_OPERATION) in ("delete", "remove"):
                 continue
-            if _is_leaf(child):
-                out[path + "/" + _label(child, [])] = _text(child)
+            below = _elements(child)  # once per node: this runs for every order at intake
+            if not below:
+                out[path + "/" + _localname(child.tag)] = _text(child)
                 continue
             sub = _filter_child(sub_filter, child)
             keys = _filter_keys(sub) if sub is not None else _first_leaf(child)
-            walk(child, sub, path + "/" + _label(child, keys))
+            walk(below, sub, path + "/" + _label(child, keys))
 
-    walk(payload, flt, "")
+    walk(_elements(payload), flt, "")
     return out
 
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from core.db import Prepared, numbered, numbered_in, table
 from intent.planner import Intended, RoleTarget, render_roles
 from inventory.context import Context
-from inventory.records import Resource, device_platforms, list_resources
+from inventory.records import RESOURCE_ROW, Resource, ResourceRow, device_platforms, resource_rows
 
 
 @dataclass(frozen=True)
 class Part:
     """One role of a resource, rendered for that role's device (a single-role resource has one)."""
 
-    resource: Resource
+    resource: ResourceRow
     intended: Intended
     key: str  # fingerprint key (`part_key`)
 
@@ -27,7 +28,7 @@ class Part:
 class MissingDevice:
     """A role of a resource whose device is not in the inventory."""
 
-    resource: Resource
+    resource: ResourceRow
     role: str
     device: str
     key: str
@@ -39,7 +40,7 @@ def part_key(resource_id: str, role_index: int, role: str) -> str:
 
 
 def render_parts(
-    ctx: Context, resources: Sequence[Resource], platforms: Mapping[str, str]
+    ctx: Context, resources: Sequence[ResourceRow], platforms: Mapping[str, str]
 ) -> tuple[list[Part], list[MissingDevice]]:
     """Every role of every resource rendered for its device by `intent.planner.intended_for` (the
     first role on `resource.device`), and each role whose device is unknown (`platforms`: each
@@ -83,34 +84,38 @@ def select_resources(
     device: str | None = None,
     resource_id: str | None = None,
     resource_ids: Collection[str] | None = None,
-) -> list[Resource]:
+) -> list[ResourceRow]:
     """The resources with a part on `device` (recorded there, or a multi-role resource with a role
     there), or the ones asked for by id, or all."""
     if resource_ids is not None:
-        return list_resources(session, ids=sorted(resource_ids))
+        return resource_rows(session, ids=sorted(resource_ids))
     if resource_id or not device:
-        return list_resources(session, resource_id=resource_id)
+        return resource_rows(session, resource_id=resource_id)
     return resources_on(ctx, session, [device])
 
 
-def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> list[Resource]:
-    """The resources with a part on any of `devices`, each once: two queries whatever their number."""
+def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> list[ResourceRow]:
+    """The resources with a part on any of `devices`, each once, in one query whatever their number."""
     wanted = set(devices)
+    if not wanted:
+        return []
     multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
-    on, of = [], []  # on the devices, then multi-role ones with a role there: each oldest first
-    for r in session.scalars(_ON_DEVICES_OR_OF_SPECS, {"devices": sorted(wanted), "specs": sorted(multi)}):
+    (on_size, on), (of_size, of) = numbered("d", sorted(wanted)), numbered("s", sorted(multi))
+    here, there = [], []  # on the devices, then multi-role ones with a role there: each oldest first
+    for r in map(ResourceRow._make, _on_devices_or_of_specs(on_size, of_size).execute(session, on | of)):
         if r.device in wanted:
-            on.append(r)
+            here.append(r)
         elif r.spec_id in multi:
             chars = [rule.device_characteristic for rule in multi[r.spec_id].roles.values()]
             if any(r.characteristics.get(c) in wanted for c in chars):
-                of.append(r)
-    return on + of
+                there.append(r)
+    return here + there
 
 
-# built once (SQLAlchemy reuses their compiled form), oldest first as `list_resources`
-_OLDEST_FIRST = select(Resource).order_by(Resource.created, Resource.id)
-_ON_DEVICES_OR_OF_SPECS = _OLDEST_FIRST.where(  # one query, not two: each costs even when empty
-    Resource.device.in_(bindparam("devices", expanding=True))
-    | Resource.spec_id.in_(bindparam("specs", expanding=True))
-)
+@lru_cache(maxsize=64)
+def _on_devices_or_of_specs(devices: int, specs: int) -> Prepared:
+    """Resources on `devices` devices (`numbered` "d") or of `specs` specifications ("s"), oldest
+    first: one query, not two (each costs even when empty); built and compiled once per size."""
+    columns = table(Resource).c
+    on = columns.device.in_(numbered_in("d", devices))
+    return Prepared(RESOURCE_ROW.where(on | columns.spec_id.in_(numbered_in("s", specs)) if specs else on))

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.db import Prepared, table
+from core.db import Prepared, numbered, numbered_in, table
 from core.errors import EXPECTED, Conflict
 from intent.catalog import ResourceSpec
 from intent.edits import changed_resources
@@ -32,7 +32,7 @@ from intent.ownership import (
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
 from inventory.intents import render_parts, resources_on, select_resources
-from inventory.records import Device, Resource, device_platforms, list_resources
+from inventory.records import Device, Resource, ResourceRow, device_platforms, list_resources
 
 SETTING = frozenset({"add", "modify"})
 log = logging.getLogger(__name__)
@@ -45,16 +45,15 @@ def lock_devices(session: Session, devices: Collection[str]) -> None:
     run before either intake writes)."""
     if not devices:
         return
-    names = sorted(devices)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    _lock_statement(len(names), sqlite).execute(session, {f"n{i}": name for i, name in enumerate(names)})
+    size, params = numbered("n", sorted(devices))
+    _lock_statement(size, session.get_bind().dialect.name == "sqlite").execute(session, params)
 
 
 @lru_cache(maxsize=64)
-def _lock_statement(count: int, sqlite: bool) -> Prepared:
-    """For `count` device names (parameters n0, n1, …): built and compiled once each."""
+def _lock_statement(size: int, sqlite: bool) -> Prepared:
+    """For `size` device names (`numbered` "n"): built and compiled once each."""
     devices = table(Device)
-    wanted = devices.c.name.in_([bindparam(f"n{i}") for i in range(count)])
+    wanted = devices.c.name.in_(numbered_in("n", size))
     if sqlite:
         return Prepared(update(devices).where(wanted).values(name=devices.c.name))
     return Prepared(select(devices.c.name).where(wanted).order_by(devices.c.name).with_for_update())
@@ -138,7 +137,7 @@ def identity_text(spec: ResourceSpec, values: Mapping[str, Any]) -> str:
     return json.dumps(identity(spec, values))
 
 
-def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, str]) -> list[Claims]:
+def _resource_claims(ctx: Context, row: ResourceRow, known: Mapping[str, str]) -> list[Claims]:
     """The claims of a live resource's parts; one that does not render owns nothing here (drift
     reports it)."""
     spec_devices = tuple(str(v) for k, v in sorted((row.characteristics or {}).items()) if v in known)
@@ -153,7 +152,7 @@ def _resource_claims(ctx: Context, row: Resource, known: Mapping[str, str]) -> l
 
 
 def _check_repeats(
-    ctx: Context, rows: Sequence[Resource], items: Sequence[PlannedItem], pending: Pending
+    ctx: Context, rows: Sequence[ResourceRow], items: Sequence[PlannedItem], pending: Pending
 ) -> None:
     """`rows`: the live resources on the items' devices (oldest first), less those the order
     modifies or deletes (a delete and an add re-create a resource)."""
@@ -183,7 +182,7 @@ def _check_repeats(
         seen[key] = Owner(item.item_id, item.resource_name, "orderItem")
 
 
-def _parts(ctx: Context, row: Resource, known: Mapping[str, str]) -> list[Intended]:
+def _parts(ctx: Context, row: ResourceRow, known: Mapping[str, str]) -> list[Intended]:
     return [p.intended for p in render_parts(ctx, [row], known)[0]]
 
 
@@ -244,7 +243,7 @@ def check_resource_owners(ctx: Context, session: Session, row: Resource) -> None
     spec = ctx.catalog.get(row.spec_id)
     key = identity(spec, row.characteristics or {})
     known = device_platforms(session)
-    wants = _rendered(partial(_parts, ctx, row, known))
+    wants = _rendered(partial(_parts, ctx, ResourceRow.of(row), known))
     devices = sorted({w.device for w in wants} | {row.device})
     lock_devices(session, devices)
     for other in list_resources(session, device=row.device, spec_ids=[row.spec_id]):

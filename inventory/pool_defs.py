@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import Prepared, json_value, table
+from core.db import Prepared, numbered, numbered_in, table
 from core.errors import Conflict, InvalidRequest
 from intent.pool_kinds import DEFAULT_POOLS, KINDS, PoolKind
 from inventory.pool_store import CounterRow, PoolRow
@@ -88,8 +88,9 @@ def get_pool(session: Session, name: str) -> Pool:
 def get_pools(session: Session, names: Collection[str]) -> dict[str, Pool]:
     """The pools of these names that exist (defined, or built in), in one query."""
     wanted = sorted(set(names))
-    rows = _pools_named(len(wanted)).execute(session, {f"n{i}": name for i, name in enumerate(wanted)})
-    found = {name: Pool(name, kind, json_value(definition)) for name, kind, definition in rows}
+    size, params = numbered("n", wanted)
+    rows = _pools_named(size).execute(session, params) if wanted else []
+    found = {name: Pool(name, kind, definition) for name, kind, definition in rows}
     for name in wanted:
         if name not in found and name in DEFAULT_POOLS:
             kind, definition = DEFAULT_POOLS[name]
@@ -98,10 +99,10 @@ def get_pools(session: Session, names: Collection[str]) -> dict[str, Pool]:
 
 
 @lru_cache(maxsize=64)
-def _pools_named(count: int) -> Prepared:
-    """For `count` pool names (parameters n0, n1, …): built and compiled once each."""
+def _pools_named(size: int) -> Prepared:
+    """For `size` pool names (`numbered` "n"): built and compiled once each."""
     pools = table(PoolRow)
-    wanted = pools.c.name.in_([bindparam(f"n{i}") for i in range(count)])
+    wanted = pools.c.name.in_(numbered_in("n", size))
     return Prepared(select(pools.c.name, pools.c.kind, pools.c.definition).where(wanted))
 
 

@@ -69,9 +69,24 @@ class ReservationRule(BaseModel):
     sets_capacity: str | None = Field(None, alias="setsCapacity")
 
 
-def rules(spec: ResourceSpec) -> list[ReservationRule]:
+def rules(spec: ResourceSpec) -> tuple[ReservationRule, ...]:
+    """The spec's `reservations:`, validated once per spec (every order item asks)."""
+    cached = _RULES.get(id(spec))
+    if cached is not None and cached[0] is spec:  # the spec itself is kept: its id is not reused
+        return cached[1]
+    found = _rules(spec)
+    if len(_RULES) >= 1024:  # catalogs reloaded many times
+        _RULES.clear()
+    _RULES[id(spec)] = (spec, found)
+    return found
+
+
+_RULES: dict[int, tuple[ResourceSpec, tuple[ReservationRule, ...]]] = {}
+
+
+def _rules(spec: ResourceSpec) -> tuple[ReservationRule, ...]:
     try:
-        found = [ReservationRule.model_validate(r) for r in spec.reservations]
+        found = tuple(ReservationRule.model_validate(r) for r in spec.reservations)
     except ValidationError as exc:
         raise InvalidRequest(f"{spec.id}: invalid reservations: {exc}") from None
     for rule in found:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, ForeignKey, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -120,6 +120,39 @@ def device_platforms(session: Session) -> dict[str, str]:
 
 
 _PLATFORMS = Prepared(select(table(Device).c.name, table(Device).c.platform))  # two strings: no result types
+
+
+class ResourceRow(NamedTuple):
+    """What the order path and drift read of a resource to render it: a plain row, not an ORM
+    object (no identity map, no unit of work to set up per row)."""
+
+    id: str
+    name: str
+    spec_id: str
+    device: str
+    characteristics: dict[str, Any]
+    updated: datetime | None  # None: not written yet (a TMF639 create being checked)
+
+    @classmethod
+    def of(cls, r: Resource) -> ResourceRow:
+        return cls(r.id, r.name, r.spec_id, r.device, r.characteristics or {}, r.updated)
+
+
+RESOURCE_ROW = select(*(table(Resource).c[name] for name in ResourceRow._fields)).order_by(
+    table(Resource).c.created, table(Resource).c.id
+)  # oldest first, as `list_resources`
+
+
+def resource_rows(
+    session: Session, resource_id: str | None = None, ids: Sequence[str] | None = None
+) -> list[ResourceRow]:
+    """The resource `resource_id`, or those of `ids`, or all, oldest first."""
+    query, columns = RESOURCE_ROW, table(Resource).c
+    if resource_id:
+        query = query.where(columns.id == resource_id)
+    if ids is not None:
+        query = query.where(columns.id.in_(ids))
+    return [ResourceRow._make(row) for row in session.execute(query)]
 
 
 def list_resources(

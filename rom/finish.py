@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import Prepared, json_value, table, utcnow
+from core.db import Prepared, table, utcnow
 from core.errors import RomError
 from core.events import RESOURCE_TOPIC, now_iso, resource_event
 from core.order_states import TERMINAL_STATES
@@ -99,7 +99,7 @@ def _order(session: Session, order_id: str) -> order_store.OrderRow:
         owner=owner,
         cancel_requested=bool(cancel_requested),
         correlation_id=correlation_id,
-        doc=json_value(doc),
+        doc=doc,
     )
 
 

@@ -9,13 +9,13 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from core.db import Prepared, table
+from core.db import Prepared, numbered, numbered_in, table
 from core.errors import EXPECTED
 from core.order_states import TERMINAL_STATES
-from core.tmf652 import ResourceOrderCreate
+from core.tmf652 import ResourceOrderItemCreate
 from intent.ownership import Claims, Owner, claims_of
 from intent.planner import Intended, PlannedItem, plan_item
 from inventory.context import Context
@@ -122,51 +122,35 @@ def _rows(
         chunk = keys[at : at + _CHUNK]
         where = set(chunk)
         held = sorted(v for v in same if (v[0], v[1]) in where)
-        paths = sorted({p for _, p in chunk})
-        sizes = (_bucket(len(devices)), _bucket(len(paths)), _bucket(len(held)) if held else 0)
-        params = {f"s{i}": state for i, state in enumerate(_ENDED)}
-        params |= _numbered("d", devices, sizes[0]) | _numbered("p", paths, sizes[1])
-        for i, (device, path, value) in enumerate(_padded(held, sizes[2])):
-            params |= {f"hd{i}": device, f"hp{i}": path, f"hv{i}": value}
-        rows = map(_Claim._make, _claims_at(*sizes).execute(session, params))
+        (on, d), (among, p) = numbered("d", devices), numbered("p", sorted({p for _, p in chunk}))
+        (kept, hd), (_, hp) = numbered("hd", [h[0] for h in held]), numbered("hp", [h[1] for h in held])
+        params = _ENDED_PARAMS | d | p | hd | hp | numbered("hv", [h[2] for h in held])[1]
+        rows = map(_Claim._make, _claims_at(on, among, kept).execute(session, params))
         found.extend(row for row in rows if (row.device, row.path) in where)
     return sorted(found, key=lambda row: row.seq)
 
 
-_ENDED = sorted(TERMINAL_STATES)
-
-
-def _bucket(count: int) -> int:
-    """`count` rounded up to a power of two: a few statement shapes serve every list length."""
-    return 1 << max(count - 1, 0).bit_length()
-
-
-def _padded(values: Sequence[Any], size: int) -> list[Any]:
-    """`values` filled up to `size` with its last one (a repeat in an IN list changes nothing)."""
-    return [*values, *[values[-1]] * (size - len(values))] if values else []
-
-
-def _numbered(prefix: str, values: Sequence[Any], size: int) -> dict[str, Any]:
-    return {f"{prefix}{i}": v for i, v in enumerate(_padded(values, size))}
+_ENDED_SIZE, _ENDED_PARAMS = numbered("s", sorted(TERMINAL_STATES))
 
 
 @lru_cache(maxsize=128)
 def _claims_at(devices: int, paths: int, held: int) -> Prepared:
-    """Claims at `devices` devices (parameters d0, d1, …) and `paths` paths (p0, …) of unfinished
-    orders (ended states s0, …), but `held` (device, path, value) triples (hd0, hp0, hv0, …);
-    built and compiled once per size."""
+    """Claims at `devices` devices (`numbered` "d") and `paths` paths ("p") of unfinished orders
+    (ended states "s"), but `held` (device, path, value) triples ("hd", "hp", "hv"); built and
+    compiled once per size."""
     claims, orders = table(ClaimRow), table(OrderRow)
     query = (
         select(*(claims.c[name] for name in _Claim._fields))
         .join(orders, orders.c.id == claims.c.order_id)
         .where(
-            claims.c.device.in_([bindparam(f"d{i}") for i in range(devices)]),
-            claims.c.path.in_([bindparam(f"p{i}") for i in range(paths)]),
-            orders.c.state.not_in([bindparam(f"s{i}") for i in range(len(_ENDED))]),
+            claims.c.device.in_(numbered_in("d", devices)),
+            claims.c.path.in_(numbered_in("p", paths)),
+            orders.c.state.not_in(numbered_in("s", _ENDED_SIZE)),
         )
     )
     if held:
-        triples = [tuple_(bindparam(f"hd{i}"), bindparam(f"hp{i}"), bindparam(f"hv{i}")) for i in range(held)]
+        parts = zip(numbered_in("hd", held), numbered_in("hp", held), numbered_in("hv", held), strict=True)
+        triples = [tuple_(*triple) for triple in parts]
         query = query.where(tuple_(claims.c.device, claims.c.path, claims.c.value).not_in(triples))
     return Prepared(query)
 
@@ -180,20 +164,20 @@ def planned_adds(
 ) -> list[tuple[Owner, PlannedItem]]:
     """An order's add items (those with ids in `only`, if given) as planned from its stored request
     (an add does not depend on the inventory); an item that does not plan is left out: it fails on
-    its own."""
-    try:
-        order = ResourceOrderCreate.model_validate(request)
-    except ValidationError:
-        return []
+    its own. Only those items are validated (the request was, whole, at intake)."""
     out = []
-    for item in order.orderItem:
-        if item.action == "add" and (only is None or item.id in only):
-            try:
-                planned = plan_item(item, ctx.catalog, platforms)
-            except EXPECTED:
-                continue
-            out.append((Owner(order_id, planned.resource_name, "order"), planned))
+    for raw in request.get("orderItem", []):
+        if raw.get("action") != "add" or (only is not None and str(raw.get("id")) not in only):
+            continue
+        try:
+            planned = plan_item(ResourceOrderItemCreate.model_validate(raw), ctx.catalog, platforms)
+        except _UNPLANNED:
+            continue
+        out.append((Owner(order_id, planned.resource_name, "order"), planned))
     return out
+
+
+_UNPLANNED: tuple[type[Exception], ...] = (ValidationError, *EXPECTED)
 
 
 def _stored_adds(ctx: Context, session: Session, order_id: str) -> list[tuple[Owner, PlannedItem]]:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Prepared, UtcDateTime, json_value, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, table, utcnow
 from core.errors import RomError
 from core.liveness import is_dead
 
@@ -215,7 +215,7 @@ def claimed_order(session: Session, order_id: str) -> Claimed | None:
 
 def _claimed(found: tuple[Any, ...]) -> Claimed:
     order_id, state, owner, attempts, cid, checked, doc, request = found
-    return Claimed(order_id, state, owner, attempts, cid, checked, json_value(doc), json_value(request))
+    return Claimed(order_id, state, owner, attempts, cid, checked, doc, request)
 
 
 def write_state(session: Session, order_id: str, state: str, doc: dict[str, Any]) -> None:
@@ -385,7 +385,7 @@ def runnable_orders(session: Session, now: datetime, limit: int = 10) -> list[Ru
     state and devices only, as plain rows (no ORM object per waiting order)."""
     statement = _RUNNABLE_SQLITE if session.get_bind().dialect.name == "sqlite" else _RUNNABLE
     rows = statement.execute(session, {"now": now, "limit": limit, "offset": 0})
-    return [Runnable(order_id, state, json_value(devices) or []) for order_id, state, devices in rows]
+    return [Runnable(order_id, state, devices or []) for order_id, state, devices in rows]
 
 
 # in the order of the index on the runnable orders (`OrderRow`), read until `limit` are found

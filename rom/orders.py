@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import outbox
-from core.db import Prepared, json_value, table, utcnow
+from core.db import Prepared, table, utcnow
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.events import ORDER_TOPIC, now_iso, order_event
 from core.order_states import TERMINAL_STATES
@@ -180,7 +180,7 @@ class _Keyed(NamedTuple):
 def _by_key(session: Session, key: str) -> _Keyed | None:
     """The order holding `key` (`order_store.order_by_key`'s row, as `_replay` needs it)."""
     for order_id, digest, doc in _BY_KEY.execute(session, {"key": key}):
-        return _Keyed(order_id, digest, json_value(doc))
+        return _Keyed(order_id, digest, doc)
     return None
 
 

@@ -1,7 +1,8 @@
 """Intake's statements on the driver's cursor (`core.db.Prepared`): the order row reads back through
 the ORM as SQLAlchemy stored it; a re-submitted order replays the first one's very document, by the
 look-up in the transaction and by the one after a lost race on the key; waiting orders' claims are
-found whatever the lengths of the look-up's lists. On SQLite and on PostgreSQL."""
+found whatever the lengths of the look-up's lists; the resources on devices read as plain rows hold
+what the ORM reads. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from core.errors import Conflict
 from core.settings import Settings
 from core.tmf652 import ResourceOrderCreate
 from inventory.context import Context
-from inventory.records import Device, upsert_device
+from inventory.intents import resources_on
+from inventory.records import Device, Resource, ResourceRow, list_resources, upsert_device
 from lab.postgres import PostgresServer
 from rom import orders
 from rom.order_store import ClaimRow, OrderRow
@@ -45,6 +47,7 @@ def check(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
         stored_as_sqlalchemy_reads_it(ctx)
         replayed(ctx, monkeypatch)
         claims_found(ctx)
+        resources_read(ctx)
     finally:
         ctx.engine.dispose()
 
@@ -100,3 +103,20 @@ def claims_found(ctx: Context) -> None:
             submit(ctx, {**repeat, "requestedStartDate": START, "description": str(n)})
     other = order(qos_item("1", "pe1", "Q9"), qos_item("2", "pe2", "Q8"), qos_item("3", "pe3", "Q7"))
     assert submit(ctx, {**other, "requestedStartDate": START})[1] is False  # other queues: no conflict
+
+
+def resources_read(ctx: Context) -> None:
+    """Single-role resources on the devices, then multi-role ones with a role there, oldest first."""
+    core = {"sst": 1, "sd": "000001", "dnn": "internet", "upfDevice": "pe2", "smfDevice": "pe3"}
+    with ctx.transaction() as session:
+        session.add(
+            Resource(id="r-core", name="core", spec_id="slice-core", device="pe2", characteristics=core)
+        )
+        session.add(
+            Resource(id="r-vpn", name="vpn", spec_id="l3vpn", device="pe3", characteristics={"vrf": "V"})
+        )
+    with ctx.sessions() as session:
+        orm = {r.id: ResourceRow.of(r) for r in list_resources(session)}
+        assert [r.id for r in resources_on(ctx, session, ["pe3"])] == ["r-vpn", "r-core"]  # role smf
+        assert resources_on(ctx, session, ["pe1", "pe2", "pe3"]) == [orm["r-core"], orm["r-vpn"]]
+        assert resources_on(ctx, session, ["pe1"]) == []
