@@ -404,7 +404,9 @@ _RUNNABLE_SQLITE = Prepared(
         "SELECT id, state, devices FROM resource_orders INDEXED BY ix_resource_orders_runnable"
         f" WHERE {RUNNABLE} AND (requested_start IS NULL OR requested_start <= :now)"
         f" ORDER BY coalesce(priority, {LAST_PRIORITY}), order_date LIMIT :limit OFFSET :offset"
-    ).bindparams(bindparam("now", type_=UtcDateTime()))
+    )
+    .bindparams(bindparam("now", type_=UtcDateTime()))
+    .columns(_ORDERS.c.id, _ORDERS.c.state, _ORDERS.c.devices)  # typed: `devices` decoded as JSON
 )
 
 
