@@ -132,3 +132,39 @@ def test_a_pipelined_flight_is_answered_in_order_in_one_write() -> None:
     assert [r.split(b'message-id="')[1].split(b'"')[0] for r in replies] == [b"1", b"2", b"3", b"4"]
     assert b"<ok/>" in replies[0] and b"<data>" in replies[1] and b"rpc-error" in replies[2]
     assert b"<ok/>" in replies[3] and decoder.buffered == 0
+
+
+def test_coalescing_transport_sends_one_callbacks_writes_together_and_flushes_before_close() -> None:
+    import asyncio
+
+    from sims.netconf.coalesce import CoalescingTransport
+
+    class Sent(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events: list[bytes] = []
+
+        def write(self, data: bytes) -> None:  # type: ignore[override]
+            self.events.append(data)
+
+        def is_closing(self) -> bool:
+            return False
+
+        def get_write_buffer_size(self) -> int:
+            return 0
+
+        def close(self) -> None:
+            self.events.append(b"<close>")
+
+    async def run() -> list[bytes]:
+        sent = Sent()
+        transport = CoalescingTransport(sent, asyncio.get_running_loop())
+        transport.write(b"ignore")
+        transport.write(b"reply")
+        assert sent.events == [] and transport.get_write_buffer_size() == 11
+        await asyncio.sleep(0)  # the callback that wrote has returned
+        transport.write(b"last")
+        transport.close()
+        return sent.events
+
+    assert asyncio.run(run()) == [b"ignorereply", b"last", b"<close>"]
