@@ -122,7 +122,8 @@ def main() -> None:
     where = f"PostgreSQL ({args.postgres}), {args.serves} serve(s)" if args.postgres else "SQLite, 1 serve"
     print(
         f"# Sustained: {args.orders} single-device orders per round over 100 devices; {where}; "
-        f"order threads {args.threads}; completion polled every {args.poll} s; serve {args.repo}, simulators {args.sims}\n"
+        f"order threads {args.threads}; completion polled every {args.poll} s; "
+        f"serve {args.repo}, simulators {args.sims}\n"
     )
     print("| round | orders/s | serve CPU ms per order | simulator CPU ms per order | load average |")
     print("|---|---:|---:|---:|---|")
