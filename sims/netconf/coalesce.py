@@ -23,6 +23,9 @@ class CoalescingTransport:
 
     def write(self, data: bytes) -> None:
         if not self._held:
+            if _running_loop() is not self._loop:  # another thread: no callback to wait for
+                self._transport.write(data)
+                return
             self._loop.call_soon(self.flush)
         self._held.append(data)
 
@@ -49,6 +52,13 @@ class CoalescingTransport:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def coalesce_writes(conn: object) -> bool:

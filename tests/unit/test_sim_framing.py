@@ -168,3 +168,7 @@ def test_coalescing_transport_sends_one_callbacks_writes_together_and_flushes_be
         return sent.events
 
     assert asyncio.run(run()) == [b"ignorereply", b"last", b"<close>"]
+    outside, loop = Sent(), asyncio.new_event_loop()  # a write from outside the loop's thread
+    CoalescingTransport(outside, loop).write(b"now")
+    loop.close()
+    assert outside.events == [b"now"]  # sent at once, as before
