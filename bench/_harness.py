@@ -31,13 +31,16 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
 
 
 @contextmanager
-def fleet(count: int = 0, prefix: str = "r", topology: Path | None = None) -> Iterator[list[dict[str, Any]]]:
-    """A simulator fleet in its own process: `count` routers, or a containerlab topology's nodes."""
+def fleet(
+    count: int = 0, prefix: str = "r", topology: Path | None = None, repo: Path = REPO
+) -> Iterator[list[dict[str, Any]]]:
+    """A simulator fleet in its own process: `count` routers, or a containerlab topology's nodes;
+    `repo`: the checkout whose `sims` runs (e.g. main's, to compare simulators)."""
     what = ["--topology", str(topology)] if topology else ["--count", str(count), "--prefix", prefix]
     with tempfile.TemporaryDirectory(prefix="rom-bench-fleet-") as state:
         proc = subprocess.Popen(
             [sys.executable, "-m", "sims", *what, "--state-dir", state, "--log-level", "WARNING"],
-            cwd=REPO,
+            cwd=repo,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

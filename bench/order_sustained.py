@@ -1,14 +1,15 @@
 """Sustained orders/s over 100 devices: one `rom serve` on SQLite, or several on one PostgreSQL.
 
 Run: .venv/bin/python -m bench.order_sustained [--postgres auto|auto-fsync|URL --serves 2]
-     [--threads N] [--orders N] [--rounds N] [--repo PATH] [--poll SECONDS]
+     [--threads N] [--orders N] [--rounds N] [--repo PATH] [--sims PATH] [--poll SECONDS]
 A fleet of 100 simulated routers (its own process). Each round posts `--orders` single-device
 L3VPN orders, spread evenly over the devices and over the serves (8 clients), and waits until all
 are final. Round 1 opens every device session (fresh SSH and host-key checks); the later rounds
 run on pooled sessions, the steady state. Per round: orders/s, and the CPU seconds the serves and
 the simulators used per order (what bounds the rate on a machine with few cores). At the end,
 each serve's claim attempts by outcome (won, lost to another worker, device busy, database busy).
-`--repo`: another checkout's `rom serve` (e.g. main, for a side-by-side run). `--profile LABEL`:
+`--repo`: another checkout's `rom serve` (e.g. main, for a side-by-side run); the simulators stay
+this checkout's unless `--sims` names another (to compare simulators). `--profile LABEL`:
 py-spy (the GIL holder's stacks) on the first serve during the last round, into
 bench/profiles/sustained-LABEL.{svg,txt}, and the CPU ms per order of the largest ROM functions.
 """
@@ -110,6 +111,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100, help="orders per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repo", type=Path, default=REPO, help="run another checkout's `rom serve`")
+    parser.add_argument("--sims", type=Path, default=REPO, help="run another checkout's simulators")
     parser.add_argument("--profile", metavar="LABEL", help="py-spy the first serve in the last round")
     parser.add_argument(
         "--poll", type=float, default=0.1, help="seconds between the client's completion GETs (was 0.02)"
@@ -121,14 +123,15 @@ def main() -> None:
     where = f"PostgreSQL ({args.postgres}), {args.serves} serve(s)" if args.postgres else "SQLite, 1 serve"
     print(
         f"# Sustained: {args.orders} single-device orders per round over 100 devices; {where}; "
-        f"order threads {args.threads}; completion polled every {args.poll} s; {args.repo}\n"
+        f"order threads {args.threads}; completion polled every {args.poll} s; "
+        f"serve {args.repo}, simulators {args.sims}\n"
     )
     print("| round | orders/s | serve CPU ms per order | simulator CPU ms per order | load average |")
     print("|---|---:|---:|---:|---|")
     numbers = itertools.count(1000, args.orders)
     with ExitStack() as stack:
         url = stack.enter_context(postgres_url(args.postgres)) if args.postgres else ""
-        endpoints = stack.enter_context(fleet(100))
+        endpoints = stack.enter_context(fleet(100, repo=args.sims))
         sims = children(b"sims")
         clients = stack.enter_context(serves(endpoints, url, args.serves, args.repo, args.threads))
         rom = children(b"serve")

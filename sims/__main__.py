@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # asyncssh's INFO lines (several per SSH connection and channel) are noise for a fleet;
+        # its warnings stay, and --log-level DEBUG shows everything
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
     topology = None
     if args.topology is not None:
         try:

@@ -238,7 +238,7 @@ class Datastore:
             pending.deadline = self._clock() + timeout
             pending.timer = self.scheduler(timeout, self.expire) if self.scheduler else None
             self._pending = pending
-            log.info("confirmed commit by session %s, timeout %ss", session_id, timeout)
+            log.debug("confirmed commit by session %s, timeout %ss", session_id, timeout)  # one per order
         else:
             self._pending = None
         self._set_running(new)

@@ -55,31 +55,36 @@ class EditApplier:
         """Apply the edit; raises the first error unless continuing on errors, then returns them."""
         self._config = config
         for child in element_children(config):
-            self._guarded(tree, child, default_operation)
+            self._guarded(tree, child, default_operation, self.schema.top)
         return self.errors
 
-    def _guarded(self, parent: etree._Element, edit: etree._Element, inherited: str) -> None:
+    # `siblings`: the schema nodes of `parent`'s children (passed down, not looked up per element)
+    def _guarded(
+        self, parent: etree._Element, edit: etree._Element, inherited: str, siblings: dict[str, Node]
+    ) -> None:
         try:
-            self._process(parent, edit, inherited)
+            self._process(parent, edit, inherited, siblings)
         except RpcError as error:
             if not self.continue_on_error:
                 raise
             self.errors.append(error)
 
-    def _known(self, parent: etree._Element, edit: etree._Element) -> Node:
+    def _known(self, siblings: dict[str, Node], edit: etree._Element) -> Node:
         """The schema node of an edit element; unknown-element if the device's YANG has none, and
         invalid-value for state (``config false``) data."""
-        node = self.schema.child(parent, str(edit.tag))
+        node = siblings.get(str(edit.tag))
         if node is None:
             raise self._error("unknown-element", edit, f"unknown element '{local_name(edit)}'")
         if not node.config:
             raise self._error("invalid-value", edit, f"'{local_name(edit)}' is state data (config false)")
         return node
 
-    def _process(self, parent: etree._Element, edit: etree._Element, inherited: str) -> None:
-        node = self._known(parent, edit)
+    def _process(
+        self, parent: etree._Element, edit: etree._Element, inherited: str, siblings: dict[str, Node]
+    ) -> None:
+        node = self._known(siblings, edit)
         operation = self._operation(edit, inherited)
-        match = self._find(parent, edit)
+        match = self._find(parent, edit, node)
         children = element_children(edit)
         if operation in ("delete", "remove"):
             if match is None:
@@ -91,10 +96,10 @@ class EditApplier:
         if operation == "create":
             if match is not None:
                 raise self._error("data-exists", edit, f"'{local_name(edit)}' already exists")
-            self._build(parent, edit)
+            self._build(parent, edit, siblings)
             return
         if operation == "replace":
-            new = self._build(parent, edit)
+            new = self._build(parent, edit, siblings)
             if match is not None:
                 match.addprevious(new)
                 parent.remove(match)
@@ -105,19 +110,19 @@ class EditApplier:
             if match is None:
                 raise self._error("data-missing", edit, f"'{local_name(edit)}' does not exist")
             for child in children:
-                self._guarded(match, child, "none")
+                self._guarded(match, child, "none", node.children)
             return
         if not children:
             self._check_leaf(edit, node)
             if match is None:
-                self._build(parent, edit)
+                self._build(parent, edit, siblings)
             elif not element_children(match):
                 match.text = _text(edit) or None
             return
         if match is None:
             match = self._new_element(parent, edit)
         for child in children:
-            self._guarded(match, child, "merge")
+            self._guarded(match, child, "merge", node.children)
 
     def _operation(self, edit: etree._Element, inherited: str) -> str:
         value = edit.get(OPERATION_ATTR) or edit.get("operation")
@@ -130,8 +135,8 @@ class EditApplier:
             raise error
         return value
 
-    def _find(self, parent: etree._Element, edit: etree._Element) -> etree._Element | None:
-        keys = self.schema.list_keys(str(edit.tag), parent) if element_children(edit) else ()
+    def _find(self, parent: etree._Element, edit: etree._Element, node: Node) -> etree._Element | None:
+        keys = node.keys if node.is_list and element_children(edit) else ()
         if not keys:
             return next(parent.iterchildren(edit.tag), None)
         wanted: dict[str, str] = {}
@@ -145,7 +150,7 @@ class EditApplier:
             wanted[_key_tag(edit.tag, key)] = _text(key_node)
         for candidate in parent.iterchildren(edit.tag):
             if all(
-                (node := next(candidate.iterchildren(tag), None)) is not None and _text(node) == value
+                (leaf := next(candidate.iterchildren(tag), None)) is not None and _text(leaf) == value
                 for tag, value in wanted.items()
             ):
                 return candidate
@@ -175,18 +180,20 @@ class EditApplier:
                 element.set(name, value)
         return element
 
-    def _build(self, parent: etree._Element, edit: etree._Element) -> etree._Element:
+    def _build(
+        self, parent: etree._Element, edit: etree._Element, siblings: dict[str, Node]
+    ) -> etree._Element:
         """Copy an edit subtree under ``parent`` (operations stripped, values checked)."""
-        node = self._known(parent, edit)
+        node = self._known(siblings, edit)
         if node.is_list and element_children(edit):
-            self._find(parent, edit)  # raises missing-element when a key is absent
+            self._find(parent, edit, node)  # raises missing-element when a key is absent
         element = self._new_element(parent, edit)
         children = element_children(edit)
         if not children:
             self._check_leaf(edit, node)
             element.text = _text(edit) or None
         for child in children:
-            self._build(element, child)
+            self._build(element, child, node.children)
         return element
 
     def _error(self, tag: str, node: etree._Element, message: str) -> RpcError:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import resource
 import signal
@@ -28,6 +29,14 @@ def _raise_fd_limit(needed: int) -> None:
     if soft != resource.RLIM_INFINITY and soft < wanted:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _settle_gc() -> None:
+    """Once the fleet is up (YANG schemas, devices, listeners loaded): one full collection, then
+    all that is alive leaves the collector's generations (gc.freeze). Else every later full
+    collection walks them all again: ~18 % of a busy fleet's CPU (py-spy --native)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def serve_fleet(
@@ -63,6 +72,7 @@ async def serve_fleet(
     async with fleet:
         path = write_endpoints(state_dir, fleet.endpoints, fleet.control_url)
         log.info("fleet: endpoints in %s, control API at %s", path, fleet.control_url)
+        _settle_gc()
         try:
             await stop
         finally:

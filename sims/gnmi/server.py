@@ -176,7 +176,7 @@ class GnmiServicer(gnmi_pb2_grpc.gNMIServicer):
         except Exception:
             log.exception("%s: gNMI Set failed", self.device.name)
             raise GnmiError(grpc.StatusCode.ABORTED, "transaction aborted: internal error") from None
-        log.info("%s: gNMI Set applied (%d operations)", self.device.name, len(results))
+        log.debug("%s: gNMI Set applied (%d operations)", self.device.name, len(results))
         return gnmi_pb2.SetResponse(prefix=request.prefix, response=results, timestamp=time.time_ns())
 
 

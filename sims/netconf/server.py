@@ -6,7 +6,8 @@ event loop. Framing errors close that session only; nothing a client sends stops
 
 Injected faults (the device model's environment, ``sims.world``): a device that refuses
 connections disconnects at authentication; a latency fault sends a reply later, and the replies of
-one session always leave in the order of their requests.
+one session always leave in the order of their requests. The replies to the messages of one
+received packet (a client's pipelined flight) leave together, in one write.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncssh
 
 from sims.device import SimDevice
 from sims.errors import RpcError
+from sims.netconf.coalesce import coalesce_writes
 from sims.netconf.framing import FrameDecoder, FramingError, encode_chunked, encode_eom
 from sims.netconf.messages import (
     BASE_11,
@@ -58,6 +60,7 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         self._closing = False  # a close-session reply waits in the outbox
         self._outbox: deque[tuple[float, Outcome]] = deque()  # delayed replies, in request order
         self._timer: asyncio.TimerHandle | None = None
+        self._held: list[bytes] | None = None  # replies framed while answering one packet
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self._chan = chan
@@ -79,6 +82,7 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         if self._closed or self._closing:
             return
         self._decoder.feed(data)
+        self._held = []
         try:
             for message in self._decoder.messages():
                 self._on_message(message)
@@ -87,6 +91,8 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         except FramingError as exc:
             log.warning("%s session %s: framing error: %s", self.device.name, self.session_id, exc)
             self.close()
+        finally:
+            self._release()
 
     def eof_received(self) -> bool:
         self.close()
@@ -104,6 +110,7 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
         self._closed = True
         self._drop_outbox()
         self.device.end_session(self.session_id)
+        self._release()
         if self._chan is not None:
             self._chan.close()
 
@@ -167,8 +174,19 @@ class NetconfChannelSession(asyncssh.SSHServerSession):
             self._timer = None
 
     def _send(self, payload: bytes) -> None:
-        if self._chan is not None and not self._chan.is_closing():
-            self._chan.write(encode_chunked(payload) if self._chunked else encode_eom(payload))
+        if self._chan is None or self._chan.is_closing():
+            return
+        framed = encode_chunked(payload) if self._chunked else encode_eom(payload)
+        if self._held is None:
+            self._chan.write(framed)
+        else:
+            self._held.append(framed)
+
+    def _release(self) -> None:
+        """Write the held replies in one go (one SSH packet and one socket send for a flight)."""
+        held, self._held = self._held, None
+        if held and self._chan is not None and not self._chan.is_closing():
+            self._chan.write(held[0] if len(held) == 1 else b"".join(held))
 
 
 class DeviceSSHServer(asyncssh.SSHServer):
@@ -181,6 +199,7 @@ class DeviceSSHServer(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
+        coalesce_writes(conn)  # a reply's SSH packets (and asyncssh's ignore packet) in one send
         self._connections.add(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -83,3 +83,92 @@ def test_size_cap_chunked() -> None:
 def test_empty_chunked_message_rejected() -> None:
     with pytest.raises(ValueError):
         encode_chunked(b"")
+
+
+class _Channel:
+    """What the NETCONF session writes, write by write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.writes.append(b"<closed>")
+
+
+def test_a_pipelined_flight_is_answered_in_order_in_one_write() -> None:
+    from sims.device import SimDevice
+    from sims.models.router import ROUTER
+    from sims.netconf.server import NetconfChannelSession
+
+    nc = "urn:ietf:params:xml:ns:netconf:base:1.0"
+    hello = f'<hello xmlns="{nc}"><capabilities><capability>urn:ietf:params:netconf:base:1.1'
+    session, chan = NetconfChannelSession(SimDevice("r1", ROUTER)), _Channel()
+    session.connection_made(chan)  # type: ignore[arg-type]
+    session.session_started()
+    session.data_received(encode_eom(f"{hello}</capability></capabilities></hello>".encode()), None)
+    assert len(chan.writes) == 1  # the server's hello
+
+    def rpc(n: int, body: str) -> bytes:
+        return encode_chunked(f'<rpc xmlns="{nc}" message-id="{n}">{body}</rpc>'.encode())
+
+    flight = [
+        rpc(1, "<lock><target><candidate/></target></lock>"),
+        rpc(2, "<get-config><source><running/></source></get-config>"),
+        rpc(3, "<unlock><target><running/></target></unlock>"),  # an rpc-error in its slot
+        rpc(4, "<close-session/>"),
+    ]
+    session.data_received(b"".join(flight), None)
+    assert len(chan.writes) == 3 and chan.writes[2] == b"<closed>"
+    decoder = FrameDecoder()
+    decoder.use_chunked()
+    decoder.feed(chan.writes[1])
+    replies = list(decoder.messages())
+    assert [r.split(b'message-id="')[1].split(b'"')[0] for r in replies] == [b"1", b"2", b"3", b"4"]
+    assert b"<ok/>" in replies[0] and b"<data>" in replies[1] and b"rpc-error" in replies[2]
+    assert b"<ok/>" in replies[3] and decoder.buffered == 0
+
+
+def test_coalescing_transport_sends_one_callbacks_writes_together_and_flushes_before_close() -> None:
+    import asyncio
+
+    from sims.netconf.coalesce import CoalescingTransport
+
+    class Sent(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events: list[bytes] = []
+
+        def write(self, data: bytes) -> None:  # type: ignore[override]
+            self.events.append(data)
+
+        def is_closing(self) -> bool:
+            return False
+
+        def get_write_buffer_size(self) -> int:
+            return 0
+
+        def close(self) -> None:
+            self.events.append(b"<close>")
+
+    async def run() -> list[bytes]:
+        sent = Sent()
+        transport = CoalescingTransport(sent, asyncio.get_running_loop())
+        transport.write(b"ignore")
+        transport.write(b"reply")
+        assert sent.events == [] and transport.get_write_buffer_size() == 11
+        await asyncio.sleep(0)  # the callback that wrote has returned
+        transport.write(b"last")
+        transport.close()
+        return sent.events
+
+    assert asyncio.run(run()) == [b"ignorereply", b"last", b"<close>"]
+    outside, loop = Sent(), asyncio.new_event_loop()  # a write from outside the loop's thread
+    CoalescingTransport(outside, loop).write(b"now")
+    loop.close()
+    assert outside.events == [b"now"]  # sent at once, as before
