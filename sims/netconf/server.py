@@ -20,7 +20,6 @@ import asyncssh
 
 from sims.device import SimDevice
 from sims.errors import RpcError
-from sims.netconf.coalesce import coalesce_writes
 from sims.netconf.framing import FrameDecoder, FramingError, encode_chunked, encode_eom
 from sims.netconf.messages import (
     BASE_11,
@@ -199,7 +198,6 @@ class DeviceSSHServer(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
-        coalesce_writes(conn)  # a reply's SSH packets (and asyncssh's ignore packet) in one send
         self._connections.add(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:
