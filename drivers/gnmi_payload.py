@@ -24,7 +24,7 @@ import difflib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from typing import Any, Literal
 
 from pygnmi.spec.v080 import gnmi_pb2
