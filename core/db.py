@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from core import schema
+from core import schema, sqlite_writers
 from core.text import loads as text_loads
 
 
@@ -57,15 +57,19 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's write lock
+
+
 def make_engine(url: str, *, upgrade: bool = False) -> Engine:
     """An engine on a database at the code's schema revision (`core.schema`): an empty database
     is built, one behind is refused (SchemaError) unless `upgrade`. SQLite gets WAL and a busy
-    timeout."""
+    timeout; its writers in this process queue on a lock (`core.sqlite_writers`)."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, json_deserializer=text_loads
-        )
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        factory = sqlite_writers.connection_factory(str(path.resolve()), SQLITE_BUSY_TIMEOUT)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False, "factory": factory}
+        engine = create_engine(url, connect_args=connect_args, json_deserializer=text_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True, json_deserializer=text_loads)

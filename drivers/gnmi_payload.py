@@ -24,6 +24,7 @@ import difflib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any, Literal
 
 from pygnmi.spec.v080 import gnmi_pb2
@@ -271,9 +272,44 @@ def would_be(doc: SetDocument, before: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pretty(value: Any) -> list[str]:
+    """`json.dumps(value, indent=2, sort_keys=True)`'s lines, built without its pure-Python
+    encoder (the one json uses whenever `indent` is set); scalars go through the C encoder."""
     if value is None:
         return []
-    return json.dumps(value, indent=2, sort_keys=True).splitlines(keepends=True)
+    out: list[str] = []
+    _pretty_into(value, "\n", out)
+    return "".join(out).splitlines(keepends=True)
+
+
+def _pretty_into(value: Any, newline: str, out: list[str]) -> None:
+    """Append `value` as `json.dumps(indent=2, sort_keys=True)` writes it after `newline` (a
+    line break and the current indent)."""
+    kind = type(value)
+    if kind is str:
+        out.append(encode_basestring_ascii(value))
+    elif kind is dict and value:
+        if not all(type(k) is str for k in value):  # json's key coercions: leave them to json
+            out.append(json.dumps(value, indent=2, sort_keys=True).replace("\n", newline))
+            return
+        inner = newline + "  "
+        head = "{" + inner
+        for key in sorted(value):
+            out.append(head + encode_basestring_ascii(key) + ": ")
+            _pretty_into(value[key], inner, out)
+            head = "," + inner
+        out.append(newline + "}")
+    elif (kind is list or kind is tuple) and value:
+        inner = newline + "  "
+        head = "[" + inner
+        for item in value:
+            out.append(head)
+            _pretty_into(item, inner, out)
+            head = "," + inner
+        out.append(newline + "]")
+    elif kind is int or kind is float or kind is bool or value is None:
+        out.append(json.dumps(value))
+    else:  # empty containers, subclasses: as json writes them
+        out.append(json.dumps(value, indent=2, sort_keys=True).replace("\n", newline))
 
 
 def unified_json_diff(before: dict[str, Any], after: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from core.secrets import device_credentials
 from core.settings import Settings
 from drivers.base import DeviceTarget
 from intent.catalog import Catalog
-from inventory.records import Device
+from inventory.records import Device, DeviceRow
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Context:
         with self.sessions.begin() as session:
             yield session
 
-    def target(self, device: Device) -> DeviceTarget:
+    def target(self, device: Device | DeviceRow) -> DeviceTarget:
         s = self.settings
         creds = device_credentials(device.name, device.credentials, s)  # resolved at use, never stored
         return DeviceTarget(

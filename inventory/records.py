@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, String, insert, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, Prepared, UtcDateTime, table, utcnow
@@ -81,6 +81,33 @@ def list_devices(session: Session, names: list[str] | None = None) -> list[Devic
     if names is not None:
         query = query.where(Device.name.in_(names))
     return list(session.scalars(query))
+
+
+class DeviceRow(NamedTuple):
+    """How to reach a device (what `Context.target` reads), read without the ORM."""
+
+    name: str
+    host: str
+    port: int
+    gnmi_port: int | None
+    platform: str
+    credentials: str
+
+
+def device_rows(session: Session, names: Sequence[str]) -> list[DeviceRow]:
+    """The named devices the inventory holds, by name: one short statement each (an order
+    names a few), no ORM object."""
+    return [
+        DeviceRow(*row) for name in sorted(set(names)) for row in _DEVICE.execute(session, {"name": name})
+    ]
+
+
+_D = table(Device).c
+_DEVICE = Prepared(  # strings and integers: no result types
+    select(_D.name, _D.host, _D.port, _D.gnmi_port, _D.platform, _D.credentials).where(
+        _D.name == bindparam("name")
+    )
+)
 
 
 def new_resource(**given: Any) -> Resource:

@@ -41,7 +41,7 @@ from inventory.context import Context
 from inventory.intake import reserve_order
 from inventory.intents import other_intents
 from inventory.ownership import check_owners, own_intents
-from inventory.records import device_platforms, list_devices
+from inventory.records import device_platforms, device_rows
 from rom import order_claims, order_store, reachability
 from rom.finish import finish_order
 from rom.metrics import ORDER_DURATION, ORDERS_FINISHED
@@ -249,7 +249,7 @@ def kpi_baselines(
     others = [n for n in named if n not in known]
     if others:
         with ctx.sessions() as session:  # a check may name another role's device (e.g. {upfDevice})
-            found += [ctx.target(d) for d in list_devices(session, others)]
+            found += [ctx.target(d) for d in device_rows(session, others)]
     targets = [t for t in found if t.gnmi_port]
     reachable = {t.name for t in targets}
     skipped = [c for c in checks if c.device not in reachable]
@@ -277,7 +277,7 @@ def _push(
     names, items, intended = planned.devices, planned.items, planned.verify
     with ctx.sessions() as session:  # the cancellation point and the targets: one read
         cancelled = _cancel_requested(session, order_id)
-        targets = [ctx.target(d) for d in list_devices(session, names)] if names and not cancelled else []
+        targets = [ctx.target(d) for d in device_rows(session, names)] if names and not cancelled else []
     if cancelled or not names:  # cancelled, or noChange only: nothing to push
         owners()
         return Outcome(cancelled=cancelled)
@@ -374,7 +374,7 @@ def dry_run(ctx: Context, request: dict[str, Any]) -> dict[str, dict[str, str]]:
     planned = plan(ctx, request)
     payloads = participant_payloads(planned.edits)
     with ctx.sessions() as session:
-        targets = [ctx.target(d) for d in list_devices(session, sorted(payloads))]
+        targets = [ctx.target(d) for d in device_rows(session, sorted(payloads))]
     nr = make_nornir(targets, workers=ctx.settings.workers)
     try:
         results = nr.run(task=tasks.diff, payloads=payloads)

@@ -99,6 +99,27 @@ def test_dry_run_diff_of_update_replace_and_delete() -> None:
     assert unified_json_diff(after, after) == ""
 
 
+def test_the_diffs_pretty_print_is_jsons_indent_2_sorted() -> None:
+    """The audit trail stores these lines: they stay json.dumps(indent=2, sort_keys=True)'s."""
+    values = [
+        {
+            "b": [1, 2.5, {"x": None, "y": True, "é": 'ü\n"q'}],
+            "a": {},
+            "c": [],
+            "d": {"z": {"k": [[], [{}]]}},
+        },
+        {"o": {1: "x", 2: {"a": -0.0}}, "t": ("t", 10**30)},
+        "s",
+        1e300,
+    ]
+    for value in values:
+        expected = json.dumps({"/p": value}["/p"], indent=2, sort_keys=True).splitlines(keepends=True)
+        diff = unified_json_diff({}, {"/p": value})
+        assert diff.splitlines(keepends=True)[3:] == ["+" + line for line in expected[:-1]] + [
+            "+" + expected[-1] + "\n"
+        ]
+
+
 def test_read_back_compare_ignores_prefixes_and_number_encoding() -> None:
     intended = {"openconfig-qos:interface-id": "E1", "queue": [{"name": "q", "cir": "1000"}], "t": "mod:ID"}
     actual = {
