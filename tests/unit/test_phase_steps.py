@@ -13,16 +13,20 @@ from rom.progress import PhaseSteps
 
 
 class _Written:
-    """A Context stand-in whose transactions record the steps added in them."""
+    """A Context stand-in whose transactions record the steps added in them (`_add_steps`)."""
 
     def __init__(self) -> None:
         self.transactions: list[list[str]] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        rows: list[Any] = []
-        yield SimpleNamespace(add_all=rows.extend)
-        self.transactions.append([f"{r.step}:{r.detail.get('phase', '')}" for r in rows])
+        rows: list[str] = []
+        yield rows
+        self.transactions.append(rows)
+
+
+def _add_steps(session: list[str], order_id: str, steps: list[order_store.Step]) -> None:
+    session.extend(f"{s.name}:{s.detail.get('phase', '')}" for s in steps)
 
 
 def _result(*hosts: str, failed: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -45,6 +49,7 @@ def test_a_long_transaction_writes_each_phase_as_it_ends(monkeypatch: Any) -> No
     steps = PhaseSteps(ctx, "o1", pending)  # type: ignore[arg-type]
     steps.task_completed(SimpleNamespace(name="stage"), _result("pe1"))  # type: ignore[arg-type]
     monkeypatch.setattr(progress, "LIVE_AFTER", 0.0)  # the transaction has now run long
+    monkeypatch.setattr(order_store, "add_steps", _add_steps)
     pending.append(order_store.Step("reachability", {}))
     steps.task_completed(SimpleNamespace(name="commit"), _result("pe1"))  # type: ignore[arg-type]
     assert ctx.transactions == [["phase:stage", "reachability:", "phase:commit"]]  # in order, once
