@@ -4,6 +4,7 @@ a candidate), the dry-run diff of two datastores, and the filter that reads only
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 from lxml import etree
 
@@ -54,19 +55,86 @@ def xml_diff(before: etree._Element, after: etree._Element) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def touched_filter(payloads: list[str]) -> str | None:
-    """A subtree `<filter>` selecting every top-level node the `<config>` payloads edit (None: the
-    whole datastore, e.g. for a payload that is not XML)."""
-    roots: dict[str, None] = {}
+def list_keys(filters: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+    """(top-level node, list entry under it) -> its key leaves, as subtree filters name them: the
+    content-match leaves of each filter's second-level nodes (a resource's read-back filter names
+    its list entries by their keys). A list named with two different keys is left out."""
+    keys: dict[tuple[str, str], list[str]] = {}
+    clashes: set[tuple[str, str]] = set()
+    for text in filters:
+        for top in _elements(etree.fromstring(text.encode())):
+            for entry in _elements(top):
+                named = [leaf.tag for leaf in _elements(entry) if _is_leaf(leaf) and _leaf_text(leaf)]
+                if not named:
+                    continue
+                if keys.setdefault((top.tag, entry.tag), named) != named:
+                    clashes.add((top.tag, entry.tag))
+    return {where: named for where, named in keys.items() if where not in clashes}
+
+
+def touched_filter(payloads: list[str], key_filters: Iterable[str] = ()) -> str | None:
+    """A subtree `<filter>` selecting what the `<config>` payloads can change (None: the whole
+    datastore, e.g. for a payload that is not XML).
+
+    Each top-level node the payloads edit is selected whole, or, when every child the payloads
+    give it is a list entry whose keys `key_filters` name (see `list_keys`) and that carries them,
+    as just those entries, each whole (RFC 6241 section 6: key leaves as content-match nodes): an
+    edit of entries changes nothing outside them, whatever its operations below the entry."""
+    keys = list_keys(key_filters)
+    roots: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], None] | None] = {}
     for payload in payloads:
         try:
             config = etree.fromstring(payload.encode())
         except etree.XMLSyntaxError:
             return None
-        roots.update((child.tag, None) for child in config if isinstance(child.tag, str))
+        for top in _elements(config):
+            entries = _keyed_entries(top, keys)
+            if entries is None or roots.get(top.tag, {}) is None:
+                roots[top.tag] = None
+            else:
+                roots.setdefault(top.tag, {}).update(dict.fromkeys(entries))  # type: ignore[union-attr]
     if not roots:
         return None
     selection = etree.Element(f"{{{NC}}}filter", nsmap={None: NC}, type="subtree")
-    for tag in roots:
-        etree.SubElement(selection, tag, nsmap={None: etree.QName(tag).namespace})
+    for tag, picked in roots.items():
+        node = etree.SubElement(selection, tag, nsmap={None: etree.QName(tag).namespace})
+        for entry_tag, key_values in picked or ():
+            entry = etree.SubElement(node, entry_tag)
+            for key, value in key_values:
+                etree.SubElement(entry, key).text = value
     return etree.tostring(selection, encoding="unicode")
+
+
+def _keyed_entries(
+    top: etree._Element, keys: dict[tuple[str, str], list[str]]
+) -> list[tuple[str, tuple[tuple[str, str], ...]]] | None:
+    """The list entries (tag, key values) a top-level node of a payload edits, or None: the
+    node is to be read whole (an operation on it, no children, or a child not a keyed entry)."""
+    children = _elements(top)
+    if _OPERATION in top.attrib or not children:
+        return None
+    out = []
+    for entry in children:
+        named = keys.get((top.tag, entry.tag))
+        if named is None:
+            return None
+        values = []
+        for key in named:
+            leaf = entry.find(key)
+            if leaf is None or not _is_leaf(leaf) or _OPERATION in leaf.attrib or not _leaf_text(leaf):
+                return None
+            values.append((key, _leaf_text(leaf)))
+        out.append((entry.tag, tuple(values)))
+    return out
+
+
+def _elements(node: etree._Element) -> list[etree._Element]:
+    return [child for child in node if isinstance(child.tag, str)]
+
+
+def _is_leaf(node: etree._Element) -> bool:
+    return not _elements(node)
+
+
+def _leaf_text(node: etree._Element) -> str:
+    return (node.text or "").strip()

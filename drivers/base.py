@@ -64,11 +64,12 @@ class DeviceDriver(Protocol):
         (or a JSON list of paths)."""
         ...
 
-    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False, key_filters: Sequence[str] = ()) -> None:
         """Lock and load `payload` into the candidate (NETCONF: a `<config>` document; gNMI: a
         prepared SetRequest, see drivers.gnmi_payload). `read_diff`: `diff()` will be asked for
         next, so a driver may read what it needs for it along with the load (a hint: the diff is
-        the same either way)."""
+        the same either way). `key_filters`: subtree filters naming the keys of list entries
+        (the resources' read-back filters), so the NETCONF diff reads only the entries edited."""
         ...
 
     def diff(self, payload: str | None = None) -> str:

@@ -216,7 +216,7 @@ class GnmiDriver:
 
     # --- transaction -------------------------------------------------------------------------
 
-    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False, key_filters: Sequence[str] = ()) -> None:
         """The pre-image is read here whatever `read_diff` says: `diff()` needs no round trip."""
         doc = parse_document(payload)
         self._session()

@@ -238,7 +238,7 @@ class NapalmDriver:
 
     # --- transaction -------------------------------------------------------------------------
 
-    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False, key_filters: Sequence[str] = ()) -> None:
         conn = self._conn()
         load = conn.load_replace_candidate if self.replace else conn.load_merge_candidate
         try:

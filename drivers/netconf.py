@@ -65,6 +65,7 @@ class NetconfDriver:
         self._pending_confirm = False
         self._pre_image: etree._Element | None = None  # writable-running fallback only
         self._staged: list[str] = []  # the payload in the candidate: what a staged diff reads
+        self._key_filters: Sequence[str] = ()  # name the keys of its list entries (see `stage`)
         # Replies read in one flight with the RPC before them (see `stage`, `commit`), each used
         # once by the read it stands for, and dropped by any other step.
         self._diff_reads: tuple[Any, Any] | None = None  # get-config candidate, running
@@ -176,7 +177,7 @@ class NetconfDriver:
             return xml_diff(
                 self._data_of(running, "get-config"), self._data_of(candidate, "get-config candidate")
             )
-        return self._candidate_diff(touched_filter(self._staged))
+        return self._candidate_diff(touched_filter(self._staged, self._key_filters))
 
     # --- flights: several RPCs back to back (RFC 6241 section 4.1) ----------------------------
 
@@ -203,14 +204,16 @@ class NetconfDriver:
 
     # --- transaction -------------------------------------------------------------------------
 
-    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False, key_filters: Sequence[str] = ()) -> None:
         """Lock, then load `payload` into the candidate (or the writable-running fallback).
 
         `read_diff`: the staged diff (`diff()`) will be asked for next; its two get-configs go
         in one flight with the edit-config, after the lock is held (the lock alone first: a
         refused lock must not let the edit merge into another session's candidate). Reads
-        change nothing, so an edit refused in the flight fails the stage exactly as alone."""
+        change nothing, so an edit refused in the flight fails the stage exactly as alone.
+        `key_filters`: the diff reads only the payload's list entries these name the keys of."""
         self._forget_reads()
+        self._key_filters = key_filters
         if self._running_only():
             self._stage_running(payload)
             return
@@ -225,7 +228,7 @@ class NetconfDriver:
 
     def _edit_and_read(self, payload: str) -> None:
         """edit-config, get-config candidate and running of the nodes it touches: one flight."""
-        spec = _filter_spec(touched_filter([payload]))
+        spec = _filter_spec(touched_filter([payload], self._key_filters))
         self._set_dirty(True)  # before: a failed edit may have applied part of it
         edit, candidate, running = self._flight(
             [

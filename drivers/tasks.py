@@ -118,19 +118,25 @@ def stage(
     marks: Marks | None = None,
     confirm_timeout: int | None = None,
     persist_id: str | None = None,
+    key_filters: Mapping[str, Sequence[str]] | None = None,
 ) -> Result:
     """Load this host's payload for each of its protocols (candidate lock / prepared Set).
 
     With `marks` and a `confirm_timeout`, a gNMI participant on a mixed device (see the module
     docstring) also commits here, before the NETCONF lock; the commit phase then skips it.
     With `marks.capture_diffs`, each participant's staged diff is recorded in `marks` (a diff
-    that cannot be read is logged and recorded as unavailable: the change goes on)."""
+    that cannot be read is logged and recorded as unavailable: the change goes on).
+    `key_filters`: host -> subtree filters naming list keys, so the diff reads only the entries
+    edited (see `DeviceDriver.stage`)."""
     config = task.nornir.config
+    keyed = (key_filters or {}).get(task.host.name, ())
     early = marks is not None and confirm_timeout is not None and mixed(_mine(task, payloads))
     want_diff = marks is not None and marks.capture_diffs
     for protocol, payload in _each(task, payloads, "stage", marks):
         driver = driver_of(task.host, config, protocol)
-        driver.stage(payload, read_diff=want_diff)  # NETCONF: the diff's reads in the edit's flight
+        driver.stage(
+            payload, read_diff=want_diff, key_filters=keyed
+        )  # NETCONF: the diff's reads in the edit's flight
         if marks is not None and want_diff:
             marks.diff(task.host.name, protocol, _staged_diff(driver, task.host.name))
         if early and protocol == "gnmi":

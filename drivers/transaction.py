@@ -229,7 +229,10 @@ def _phases(
     read_after_commit: Mapping[str, Sequence[str]] | None = None,
 ) -> str | None:
     """Run the phases in order; the name of the phase that failed, or None."""
-    if not run.run("stage", tasks.stage, confirm_timeout=confirm_timeout, persist_id=persist_id):
+    keyed = read_after_commit  # the read-back filters name the keys of the entries edited
+    if not run.run(
+        "stage", tasks.stage, confirm_timeout=confirm_timeout, persist_id=persist_id, key_filters=keyed
+    ):
         return "stage"
     if before_commit is not None:
         before_commit()

@@ -6,7 +6,7 @@ step; the staged diff and the read-back answered from a flight are what the sepa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,10 +25,21 @@ from intent.planner import participant_payloads
 from lab.support import fleet_target
 from sims.fleet import FleetThread, SimDeviceSpec
 from tests.integration.test_catalog_5g_slice import DEVICES, plan, slice_order, targets
-from tests.integration.test_driver_netconf import CLEAN, INTERFACES_FILTER, device_state, subif_payload
+from tests.integration.test_driver_netconf import (
+    CLEAN,
+    IF,
+    INTERFACES_FILTER,
+    NC,
+    device_state,
+    subif_payload,
+)
 
 pytestmark = pytest.mark.integration
 
+KEYED = (  # names the key of an interface entry, as a resource's read-back filter does
+    f'<filter xmlns="{NC}" type="subtree"><interfaces xmlns="{IF}"><interface><name>Ethernet1</name>'
+    "</interface></interfaces></filter>"
+)
 READ_BACK = (
     f'<filter xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" type="subtree">{INTERFACES_FILTER}</filter>'
 )
@@ -104,11 +115,11 @@ def test_a_flight_with_unknown_operations_sends_nothing(fleet: FleetThread) -> N
         session.close()
 
 
-def _diff(fleet: FleetThread, device: str, payload: str, read_diff: bool) -> str:
+def _diff(fleet: FleetThread, device: str, payload: str, read_diff: bool, keyed: Sequence[str] = ()) -> str:
     d = NetconfDriver(fleet_target(fleet, device))
     d.open()
     try:
-        d.stage(payload, read_diff=read_diff)
+        d.stage(payload, read_diff=read_diff, key_filters=keyed)
         return d.diff()
     finally:
         d.rollback()
@@ -120,6 +131,20 @@ def test_the_staged_diff_read_in_the_edit_flight_is_the_diff_read_alone(fleet: F
     flown = _diff(fleet, "pe1", payload, read_diff=True)
     assert "vlan-id>100<" in flown
     assert flown == _diff(fleet, "pe1", payload, read_diff=False)
+    # Read by the entry's key (the read-back filter names it): the same changes, less around them.
+    keyed = _diff(fleet, "pe1", payload, read_diff=True, keyed=[KEYED])
+    assert _changes(keyed) == _changes(flown) and len(keyed) < len(flown)
+    removed = (  # a delete below the entry is inside it too
+        f'<config xmlns="{NC}"><interfaces xmlns="{IF}"><interface><name>Ethernet2</name><config>'
+        f'<enabled xmlns:nc="{NC}" nc:operation="remove"/></config></interface></interfaces></config>'
+    )
+    whole = _diff(fleet, "pe1", removed, read_diff=True)
+    assert _changes(whole) == ["-        <enabled>true</enabled>"]
+    assert _changes(_diff(fleet, "pe1", removed, read_diff=True, keyed=[KEYED])) == _changes(whole)
+
+
+def _changes(diff: str) -> list[str]:
+    return [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
 
 
 def test_a_refused_edit_in_the_flight_fails_the_stage_and_the_driver_goes_on(fleet: FleetThread) -> None:

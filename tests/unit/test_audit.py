@@ -240,3 +240,38 @@ def test_touched_filter_reads_only_the_edited_top_level_nodes() -> None:
     assert [child.tag for child in selection] == [f"{{{oc_if}}}interfaces", f"{{{oc_ni}}}network-instances"]
     assert all(len(child) == 0 for child in selection)  # each whole subtree
     assert touched_filter(["not xml"]) is None and touched_filter([f'<config xmlns="{nc}"/>']) is None
+
+
+def test_touched_filter_reads_the_keyed_entries_edited_and_whole_nodes_otherwise() -> None:
+    nc, oc_if, oc_ni = (
+        "urn:ietf:params:xml:ns:netconf:base:1.0",
+        "http://openconfig.net/yang/interfaces",
+        "http://openconfig.net/yang/network-instance",
+    )
+    keyed = [  # a read-back filter: names the keys of interface and network-instance entries
+        f'<filter xmlns="{nc}" type="subtree"><interfaces xmlns="{oc_if}"><interface><name>eth9</name>'
+        f'<subinterfaces/></interface></interfaces><network-instances xmlns="{oc_ni}"><network-instance>'
+        "<name>v9</name></network-instance></network-instances></filter>"
+    ]
+    edit = (
+        f'<config xmlns="{nc}" xmlns:nc="{nc}"><interfaces xmlns="{oc_if}"><interface><name>eth1</name>'
+        '<config nc:operation="delete"/></interface><interface><name>eth2</name></interface></interfaces>'
+        f'<network-instances xmlns="{oc_ni}"><network-instance><name>v1</name></network-instance>'
+        "</network-instances></config>"
+    )
+    selection = etree.fromstring(touched_filter([edit, edit], keyed).encode())  # type: ignore[union-attr]
+    interfaces, instances = selection
+    assert [entry.findtext(f"{{{oc_if}}}name") for entry in interfaces] == ["eth1", "eth2"]
+    assert [(entry.tag, [leaf.text for leaf in entry]) for entry in instances] == [
+        (f"{{{oc_ni}}}network-instance", ["v1"])  # the entry by its key only: read whole
+    ]
+    # Read whole: an operation on the top node, an entry without its key, a child no filter keys.
+    for whole in (
+        edit.replace(f'<interfaces xmlns="{oc_if}">', f'<interfaces xmlns="{oc_if}" nc:operation="replace">'),
+        edit.replace("<name>eth2</name>", ""),
+        edit.replace("<interface><name>eth2</name></interface>", "<enabled>true</enabled>"),
+    ):
+        interfaces = etree.fromstring(touched_filter([whole, edit], keyed).encode())[0]  # type: ignore[union-attr]
+        assert interfaces.tag == f"{{{oc_if}}}interfaces" and len(interfaces) == 0
+    clash = [*keyed, keyed[0].replace("<name>v9</name>", "<id>v9</id>")]  # two keys named: read whole
+    assert len(etree.fromstring(touched_filter([edit], clash).encode())[1]) == 0  # type: ignore[union-attr]

@@ -58,7 +58,7 @@ class MemoryDriver:
         payload = self.dev.candidate if payload is None else payload  # None: what is staged
         return "" if payload == self.dev.running else f"-{self.dev.running}\n+{payload}\n"
 
-    def stage(self, payload: str, *, read_diff: bool = False) -> None:
+    def stage(self, payload: str, *, read_diff: bool = False, key_filters: Sequence[str] = ()) -> None:
         self.dev.locked = True
         self.dev.candidate = payload
         self._maybe_fail("stage")
