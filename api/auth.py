@@ -17,7 +17,6 @@ from typing import Any
 
 from fastapi import Request
 
-from api.deps import ContextDep
 from api.jwt_auth import JwtVerifier, TokenRejected
 from core.errors import RomError
 from core.settings import ApiKey
@@ -95,15 +94,17 @@ def principal_of(request: Request, area: str, keys: list[ApiKey], verifier: JwtV
     return principal
 
 
-def authorize(area: str) -> Callable[[Request, ContextDep], Coroutine[Any, Any, Principal]]:
+def authorize(area: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
     """A dependency: the caller's principal, if it may read (GET) or write (others) `area`
     (already checked by api.auth_first when the path is one of its areas). `async def`: it reads
-    headers only, as api.auth_first does on the event loop, so no thread-pool hand-off."""
+    headers only, as api.auth_first does on the event loop, so no thread-pool hand-off. No
+    sub-dependency: FastAPI's solving of each costs more than the check (the context is read here)."""
 
-    async def check(request: Request, ctx: ContextDep) -> Principal:
+    async def check(request: Request) -> Principal:
         checked: Principal | None = getattr(request.state, "principal", None)
         if checked is None:
-            checked = principal_of(request, area, ctx.settings.api_keys, request.app.state.jwt)
+            state = request.app.state
+            checked = principal_of(request, area, state.ctx.settings.api_keys, state.jwt)
             request.state.principal = checked
         return checked
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import TypeAdapter
 
-from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, no_content, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, json_doc, no_content, paged
 from core.errors import InvalidRequest
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from rom import orders
@@ -36,12 +35,7 @@ def create_resource_order(
     headers = {"Location": doc["href"], "X-Correlation-ID": correlation}
     if replayed:
         headers["Idempotent-Replay"] = "true"
-    # serialised here, as FastAPI serialises a `response_model`, but without its second thread-pool
-    # hand-off (a sync route's response is validated in the pool)
-    return Response(_DOC.dump_json(doc), 201, headers, "application/json")
-
-
-_DOC = TypeAdapter(dict[str, Any])
+    return json_doc(doc, 201, headers)
 
 
 @router.get("/resourceOrder")
@@ -52,12 +46,12 @@ def list_resource_orders(
     return paged(response, absolute_hrefs(request, docs), total)
 
 
-@router.get("/resourceOrder/{order_id}")
+@router.get("/resourceOrder/{order_id}", response_model=dict[str, Any])
 def retrieve_resource_order(
     order_id: str, ctx: ContextDep, request: Request, fields: FieldsQuery = None
-) -> dict[str, Any]:
-    doc: dict[str, Any] = absolute_hrefs(request, orders.get_order(ctx, order_id, fields))
-    return doc
+) -> Response:
+    # the completion pollers' read: answered without FastAPI's second hand-off (`json_doc`)
+    return json_doc(absolute_hrefs(request, orders.get_order(ctx, order_id, fields)))
 
 
 @router.patch("/resourceOrder/{order_id}")
