@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from drivers.base import DeviceTarget
 from lab.containerlab import trust_host_keys
 from lab.support import REPO, free_port, serving
 
@@ -185,3 +186,21 @@ def replace_section(path: Path, heading: str, body: str) -> None:
         end = text.find("\n## ", start + len(heading))
         text = text[:start] + body.rstrip("\n") + "\n" + ("" if end < 0 else text[end:])
     path.write_text(text.rstrip("\n") + "\n")
+
+
+def sim_targets(endpoints: Sequence[dict[str, Any]], known_hosts: Path) -> list[DeviceTarget]:
+    """The simulated fleet's devices as ROM's drivers reach them (NETCONF and gNMI, host keys
+    checked against `known_hosts`)."""
+    return [
+        DeviceTarget(
+            ep["name"],
+            ep["host"],
+            ep["netconf_port"],
+            ep["platform"],
+            "admin",
+            "admin",
+            gnmi_port=ep.get("gnmi_port"),
+            known_hosts=str(known_hosts),
+        )
+        for ep in endpoints
+    ]

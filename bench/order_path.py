@@ -21,9 +21,8 @@ from typing import Any
 
 import httpx
 
-from bench._harness import REPO, fleet, l3vpn_order, rom_serve, slice_order, summary
+from bench._harness import REPO, fleet, l3vpn_order, rom_serve, sim_targets, slice_order, summary
 from core.tmf652 import ResourceOrderCreate
-from drivers.base import DeviceTarget
 from drivers.nornir_plugins import make_nornir
 from drivers.transaction import run_transaction
 from intent.catalog import Catalog
@@ -100,19 +99,7 @@ def transaction_only(endpoints: list[dict[str, Any]], bodies: Sequence[dict[str,
     """ROM's network-wide transaction on the same payloads, without API, database or read-back."""
     known_hosts = Path(tempfile.mkdtemp(prefix="rom-bench-known-hosts-")) / "known_hosts"
     trust_host_keys(known_hosts, endpoints)
-    targets = [
-        DeviceTarget(
-            ep["name"],
-            ep["host"],
-            ep["netconf_port"],
-            ep["platform"],
-            "admin",
-            "admin",
-            gnmi_port=ep.get("gnmi_port"),
-            known_hosts=str(known_hosts),
-        )
-        for ep in endpoints
-    ]
+    targets = sim_targets(endpoints, known_hosts)
     samples = []
     for i, body in enumerate(bodies):
         payloads = payloads_for(endpoints, body)

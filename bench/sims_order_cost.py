@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench._harness import REPO, fleet
+from bench._harness import REPO, fleet, sim_targets
 from bench.fleet_transaction import render
 from drivers._preimage import touched_filter
 from drivers.base import DeviceTarget
@@ -92,19 +92,7 @@ def main() -> None:
             endpoints: list[dict[str, Any]] = stack.enter_context(fleet(args.devices, prefix, repo=repo))
             pids[side] = fleet_pid(f"--prefix\x00{prefix}")
             trust_host_keys(known, endpoints)
-            targets = [
-                DeviceTarget(
-                    ep["name"],
-                    ep["host"],
-                    ep["netconf_port"],
-                    ep["platform"],
-                    "admin",
-                    "admin",
-                    known_hosts=str(known),
-                    gnmi_port=ep["gnmi_port"],
-                )
-                for ep in endpoints
-            ]
+            targets = sim_targets(endpoints, known)
             drivers[side] = [(NetconfDriver(t), t) for t in targets]
             rounds = -(-args.orders // args.devices)
             payloads[side] = [render(catalog, targets, n) for n in range(1, rounds + 1)]
