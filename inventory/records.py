@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, String, bindparam, insert, select
+from sqlalchemy import JSON, ForeignKey, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Prepared, UtcDateTime, table, utcnow
+from core.db import Base, Prepared, UtcDateTime, numbered, numbered_in, table, utcnow
 
 
 class Device(Base):
@@ -95,40 +96,33 @@ class DeviceRow(NamedTuple):
 
 
 def device_rows(session: Session, names: Sequence[str]) -> list[DeviceRow]:
-    """The named devices the inventory holds, by name: one short statement each (an order
-    names a few), no ORM object."""
-    return [
-        DeviceRow(*row) for name in sorted(set(names)) for row in _DEVICE.execute(session, {"name": name})
-    ]
+    """The named devices the inventory holds, by name: one statement, no ORM object."""
+    size, params = numbered("n", sorted(set(names)))
+    return [DeviceRow(*row) for row in _devices_named(size).execute(session, params)] if size else []
 
 
-_D = table(Device).c
-_DEVICE = Prepared(  # strings and integers: no result types
-    select(_D.name, _D.host, _D.port, _D.gnmi_port, _D.platform, _D.credentials).where(
-        _D.name == bindparam("name")
-    )
-)
+@lru_cache(maxsize=64)
+def _devices_named(size: int) -> Prepared:
+    """For `size` device names (`numbered` "n"): built and compiled once each; strings and
+    integers, so no result types."""
+    d = table(Device).c
+    columns = (d.name, d.host, d.port, d.gnmi_port, d.platform, d.credentials)
+    return Prepared(select(*columns).where(d.name.in_(numbered_in("n", size))).order_by(d.name))
 
 
 def new_resource(**given: Any) -> Resource:
-    """A resource not yet in any session, every column set (the columns' defaults for those not
-    given): what `add_resource` writes and `tmf639.resource_doc` reads."""
-    now = utcnow()
-    defaults: dict[str, Any] = {
-        "category": "",
-        "spec_version": "",
-        "administrative_state": "unlocked",
-        "operational_state": "enable",
-        "resource_status": "available",
-        "status_by": "",
-        "usage_state": "active",
-        "extra": {},
-        "order_id": "",
-        "order_item_id": "",
-        "created": now,
-        "updated": now,
+    """A resource not yet in any session, every column set (the columns' own defaults for those
+    not given, as an ORM insert would fill them in): what `add_resource` writes and
+    `tmf639.resource_doc` reads."""
+    defaults = {
+        c.key: _default(c) for c in table(Resource).columns if c.default is not None and c.key not in given
     }
-    return Resource(**{**defaults, **given})
+    return Resource(**defaults, **given)
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    return default.arg(None) if default.is_callable else default.arg  # a callable takes a context
 
 
 def add_resource(session: Session, resource: Resource) -> None:
