@@ -87,19 +87,17 @@ class Event:
     seq: int
     topic: str
     key: str
-    stored: Any  # the payload column as the driver gives it: JSON text (SQLite) or decoded (psycopg)
+    stored: str  # the payload column as text (`_UNDELIVERED` casts it, on either database)
 
     @cached_property
     def payload(self) -> dict[str, Any]:
-        stored = self.stored
-        return dict(loads(stored) if isinstance(stored, str | bytes) else stored)
+        return dict(loads(self.stored))
 
     def body(self) -> bytes:
         """`json.dumps` of the payload: the text `add_event` stored, unless reading it changes it
         (`core.text.loads`: a lone surrogate comes back as U+FFFD)."""
-        text = self.stored.decode() if isinstance(self.stored, bytes) else self.stored
-        if isinstance(text, str) and text.isascii() and "\\ud" not in text.lower():
-            return text.encode()
+        if self.stored.isascii() and "\\ud" not in self.stored.lower():
+            return self.stored.encode()
         return json.dumps(self.payload).encode()
 
 
