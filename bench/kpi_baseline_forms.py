@@ -3,9 +3,11 @@
     .venv/bin/python -m bench.kpi_baseline_forms [--calls 300] [--sims CHECKOUT]
 
 Forms: STREAM SAMPLE cancelled after the initial sync (the baseline before session 10), Subscribe
-ONCE (the target ends the stream after its sync) and a unary Get. Each call reads one device's
-oper-status over the shared channel, as the order executor's baselines do. Client CPU is this
-process's; simulator CPU is the fleet process's (from /proc), both per call.
+ONCE (the target ends the stream after its sync) and a unary Get, each a bare RPC reading one
+device's oper-status on one channel; then `telemetry.baseline.check_baselines` itself at window 0
+(its shared channels and loop, as the order executor calls it), with the Get (`snapshot`) and with
+the Subscribe. Client CPU is this process's; simulator CPU is the fleet process's (from /proc),
+both per call.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from pathlib import Path
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
+from drivers.base import DeviceTarget
 from lab.support import REPO
+from telemetry.baseline import KpiCheck, check_baselines
 from telemetry.subscriptions import PathSpec, Subscription, build_request, to_path
 
 PATH = "interfaces/interface[name=Ethernet1]/state/oper-status"
@@ -88,6 +92,28 @@ async def measure(address: str, pid: int, calls: int) -> dict[str, dict[str, flo
     return figures
 
 
+def measure_baselines(device: dict[str, object], pid: int, calls: int) -> dict[str, dict[str, float]]:
+    target = DeviceTarget(
+        "r1", str(device["host"]), 0, "sim", "admin", "admin", gnmi_port=int(str(device["gnmi_port"]))
+    )
+    checks = [KpiCheck("oper-up", PATH, "r1", equals="UP")]
+    figures: dict[str, dict[str, float]] = {}
+    forms = {"baseline-subscribe": False, "baseline-get": True}
+    for snapshot in forms.values():
+        for _ in range(20):
+            assert check_baselines([target], checks, 0, snapshot=snapshot) == []
+    for _ in range(2):
+        for name, snapshot in forms.items():
+            client, sim = time.process_time(), cpu_of(pid)
+            for _ in range(calls):
+                check_baselines([target], checks, 0, snapshot=snapshot)
+            client, sim = time.process_time() - client, cpu_of(pid) - sim
+            entry = figures.setdefault(name, {"client_ms": 0.0, "sims_ms": 0.0})
+            entry["client_ms"] += client * 1000 / calls / 2
+            entry["sims_ms"] += sim * 1000 / calls / 2
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=300)
@@ -108,6 +134,7 @@ def main() -> None:
             device = json.loads(endpoints.read_text())["devices"][0]
             address = f"{device['host']}:{device['gnmi_port']}"
             figures = asyncio.run(measure(address, proc.pid, args.calls))
+            figures |= measure_baselines(device, proc.pid, args.calls)
         finally:
             proc.terminate()
             proc.wait(30)
