@@ -129,7 +129,7 @@ def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> li
 # a row as read (characteristics as their stored JSON text) -> it decoded: the order path reads the
 # same resources again and again, and decoding their characteristics cost more than reading them
 _DECODED: dict[tuple[Any, ...], ResourceRow] = {}
-_DECODED_SIZE = 50_000
+_DECODED_SIZE = 20_000  # rows (characteristics text and dict: ~1-2 kB each)
 
 
 def _decoded(raw: tuple[Any, ...]) -> ResourceRow:
