@@ -11,6 +11,7 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from alembic import command
@@ -103,9 +104,18 @@ def downgrade_in(conn: Connection, revision: str) -> None:
 
 
 def differences(engine: Engine, metadata: MetaData) -> list[object]:
-    """What the models declare that the database lacks or has otherwise (empty at head)."""
+    """What the models declare that the database lacks or has otherwise (empty at head). What they
+    declare for another database only (`ddl_if(dialect=…)`) is not compared."""
     with engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata))
+        opts = {"compare_type": True, "include_object": partial(_declared_for, conn.dialect.name)}
+        return list(compare_metadata(MigrationContext.configure(conn, opts=opts), metadata))
+
+
+def _declared_for(
+    dialect: str, item: object, _name: object, _kind: str, reflected: bool, _other: object
+) -> bool:
+    only = getattr(item, "_ddl_if", None)
+    return reflected or only is None or only.dialect in (None, dialect)
 
 
 def _upgrade(conn: Connection) -> None:

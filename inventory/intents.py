@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from core.db import Prepared, numbered, numbered_in, table
+from core.text import loads
+from intent.catalog import ResourceSpec
 from intent.planner import Intended, RoleTarget, render_roles
 from inventory.context import Context
-from inventory.records import RESOURCE_ROW, Resource, ResourceRow, device_platforms, resource_rows
+from inventory.records import Resource, ResourceRow, device_platforms, resource_rows
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,7 @@ def render_parts(
     for r in resources:
         spec = ctx.catalog.get(r.spec_id)
         targets: list[tuple[RoleTarget, str]] = []
-        for n, (role, rule) in enumerate(spec.roles.items()):
-            name = r.device if n == 0 else str(r.characteristics.get(rule.device_characteristic, ""))
+        for n, (role, name) in enumerate(zip(spec.roles, role_devices(spec, r), strict=True)):
             key = part_key(r.id, n, role)
             if name in platforms:
                 targets.append((RoleTarget(role, name, platforms[name]), key))
@@ -60,6 +63,16 @@ def render_parts(
         wants = render_roles(ctx.catalog, spec, [t for t, _ in targets], r.characteristics) if targets else []
         parts.extend(Part(r, want, key) for want, (_, key) in zip(wants, targets, strict=True))
     return parts, missing
+
+
+def role_devices(spec: ResourceSpec, resource: ResourceRow) -> tuple[str, ...]:
+    """The device of each role of `resource`, in the spec's order: the first role on
+    `resource.device`, the others where their device characteristic names ("": none)."""
+    chars = resource.characteristics
+    return tuple(
+        resource.device if n == 0 else str(chars.get(rule.device_characteristic, ""))
+        for n, rule in enumerate(spec.roles.values())
+    )
 
 
 def parts_on(ctx: Context, devices: Collection[str], skip: Collection[str] = ()) -> list[Part]:
@@ -95,14 +108,15 @@ def select_resources(
 
 
 def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> list[ResourceRow]:
-    """The resources with a part on any of `devices`, each once, in one query whatever their number."""
+    """The resources with a part on any of `devices`, each once, in one query whatever their number.
+    The rows are shared with other calls (`_decoded`): read them, never change them."""
     wanted = set(devices)
     if not wanted:
         return []
     multi = {spec.id: spec for spec in ctx.catalog if len(spec.roles) > 1}
     (on_size, on), (of_size, of) = numbered("d", sorted(wanted)), numbered("s", sorted(multi))
     here, there = [], []  # on the devices, then multi-role ones with a role there: each oldest first
-    for r in map(ResourceRow._make, _on_devices_or_of_specs(on_size, of_size).execute(session, on | of)):
+    for r in map(_decoded, _on_devices_or_of_specs(on_size, of_size).execute(session, on | of)):
         if r.device in wanted:
             here.append(r)
         elif r.spec_id in multi:
@@ -112,10 +126,31 @@ def resources_on(ctx: Context, session: Session, devices: Collection[str]) -> li
     return here + there
 
 
+# a row as read (characteristics as their stored JSON text) -> it decoded: the order path reads the
+# same resources again and again, and decoding their characteristics cost more than reading them
+_DECODED: dict[tuple[Any, ...], ResourceRow] = {}
+_DECODED_SIZE = 20_000  # rows (characteristics text and dict: ~1-2 kB each)
+
+
+def _decoded(raw: tuple[Any, ...]) -> ResourceRow:
+    row = _DECODED.get(raw)
+    if row is None:
+        resource_id, name, spec_id, device, characteristics, updated = raw
+        row = ResourceRow(resource_id, name, spec_id, device, loads(characteristics), updated)
+        if len(_DECODED) >= _DECODED_SIZE:
+            _DECODED.clear()
+        _DECODED[raw] = row
+    return row
+
+
 @lru_cache(maxsize=64)
 def _on_devices_or_of_specs(devices: int, specs: int) -> Prepared:
     """Resources on `devices` devices (`numbered` "d") or of `specs` specifications ("s"), oldest
-    first: one query, not two (each costs even when empty); built and compiled once per size."""
+    first, characteristics as text (`_decoded`): one query, not two (each costs even when empty);
+    built and compiled once per size."""
     columns = table(Resource).c
+    text = cast(columns.characteristics, Text).label("characteristics")
+    query = select(*(text if name == "characteristics" else columns[name] for name in ResourceRow._fields))
     on = columns.device.in_(numbered_in("d", devices))
-    return Prepared(RESOURCE_ROW.where(on | columns.spec_id.in_(numbered_in("s", specs)) if specs else on))
+    where = on | columns.spec_id.in_(numbered_in("s", specs)) if specs else on
+    return Prepared(query.where(where).order_by(columns.created, columns.id))  # as `RESOURCE_ROW`

@@ -8,15 +8,16 @@ import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.db import Prepared, numbered, numbered_in, table
 from core.errors import EXPECTED, Conflict
-from intent.catalog import ResourceSpec
+from intent.catalog import Catalog, ResourceSpec
 from intent.edits import changed_resources
 from intent.ownership import (
     Claims,
@@ -31,7 +32,7 @@ from intent.ownership import (
 )
 from intent.planner import Intended, PlannedItem, intended_for
 from inventory.context import Context
-from inventory.intents import render_parts, resources_on, select_resources
+from inventory.intents import render_parts, resources_on, role_devices, select_resources
 from inventory.records import Device, Resource, ResourceRow, device_platforms, list_resources
 
 SETTING = frozenset({"add", "modify"})
@@ -91,7 +92,7 @@ def check_owners(
     known = device_platforms(session) if rows else {}
     owned: list[tuple[Owner, Claims]] = []
     for row in rows:
-        owned.extend((Owner(row.id, row.name), c) for c in _resource_claims(ctx, row, known))
+        owned.extend(_owned(ctx, row, known))
     owned.extend(pending.claims)
     for item in setting:
         if claimed is not None and item.item_id in claimed:
@@ -105,9 +106,21 @@ def check_owners(
         owned.extend((Owner(item.item_id, item.resource_name, "orderItem"), c) for c in wants)
 
 
-# (catalog, resource id, last update, role devices) -> its claims: a resource's rendering changes
-# only when the resource does (a modify updates it) or the catalog is reloaded
-_CACHE: dict[tuple[int, str, object, tuple[str, ...]], list[Claims]] = {}
+class _Rendered(NamedTuple):
+    """A live resource's claims (with itself as their owner) as rendered with `catalog`, its roles
+    on `devices` whose platforms were `platforms` (None: not in the inventory)."""
+
+    catalog: Catalog
+    devices: tuple[str, ...]
+    platforms: tuple[str | None, ...]
+    owned: list[tuple[Owner, Claims]]
+
+
+# (resource id, last update) -> what depends on the resource only: a resource changes only with
+# its `updated` (a modify, a TMF639 PATCH). Its claims stand while the catalog and its roles'
+# platforms do; its identity text while the spec does.
+_CLAIMS: dict[tuple[str, datetime], _Rendered] = {}
+_IDENTITIES: dict[tuple[str, datetime], tuple[ResourceSpec, str]] = {}
 _CACHE_SIZE = 100_000
 
 
@@ -137,18 +150,44 @@ def identity_text(spec: ResourceSpec, values: Mapping[str, Any]) -> str:
     return json.dumps(identity(spec, values))
 
 
-def _resource_claims(ctx: Context, row: ResourceRow, known: Mapping[str, str]) -> list[Claims]:
-    """The claims of a live resource's parts; one that does not render owns nothing here (drift
-    reports it)."""
-    spec_devices = tuple(str(v) for k, v in sorted((row.characteristics or {}).items()) if v in known)
-    key = (id(ctx.catalog), row.id, row.updated, spec_devices)
-    cached = _CACHE.get(key)
-    if cached is None:
-        cached = [claims_of(w) for w in _rendered(partial(_parts, ctx, row, known))]
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = cached
-    return cached
+def _owned(ctx: Context, row: ResourceRow, known: Mapping[str, str]) -> list[tuple[Owner, Claims]]:
+    """The claims of a live resource's parts, each with the resource as its owner; a part that
+    does not render owns nothing here (drift reports it)."""
+    key = (row.id, row.updated) if row.updated is not None else None
+    hit = _CLAIMS.get(key) if key is not None else None
+    if hit is not None and hit.catalog is ctx.catalog and tuple(map(known.get, hit.devices)) == hit.platforms:
+        return hit.owned
+    owner = Owner(row.id, row.name)
+    owned = [(owner, claims_of(w)) for w in _rendered(partial(_parts, ctx, row, known))]
+    if key is not None:
+        devices = _role_devices(ctx, row)
+        _remember(_CLAIMS, key, _Rendered(ctx.catalog, devices, tuple(map(known.get, devices)), owned))
+    return owned
+
+
+def _role_devices(ctx: Context, row: ResourceRow) -> tuple[str, ...]:
+    try:
+        return role_devices(ctx.catalog.get(row.spec_id), row)
+    except EXPECTED:  # not rendered either
+        return ()
+
+
+def _identity_of(spec: ResourceSpec, row: ResourceRow) -> str:
+    """`identity_text` of a live resource of `spec`."""
+    key = (row.id, row.updated) if row.updated is not None else None
+    hit = _IDENTITIES.get(key) if key is not None else None
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    text = identity_text(spec, row.characteristics or {})
+    if key is not None:
+        _remember(_IDENTITIES, key, (spec, text))
+    return text
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 def _check_repeats(
@@ -162,8 +201,9 @@ def _check_repeats(
     seen: dict[tuple[str, str], Owner] = {}
     for r in rows:
         if (r.spec_id, r.device) in wanted:
-            text = identity_text(specs[r.spec_id], r.characteristics or {})
-            seen.setdefault((r.device, text), Owner(r.id, r.name))
+            key = (r.device, _identity_of(specs[r.spec_id], r))
+            if key not in seen:  # the oldest
+                seen[key] = Owner(r.id, r.name)
     for device, text, holder in pending.identities:
         seen.setdefault((device, text), holder)
     for item in adds:
@@ -230,7 +270,7 @@ def owner_problems(ctx: Context, session: Session, device: str | None = None) ->
         except EXPECTED:
             continue
         groups.setdefault((row.device, *identity(spec, row.characteristics or {})), []).append(owner)
-        owned.extend((owner, c) for c in _resource_claims(ctx, row, known))
+        owned.extend(_owned(ctx, row, known))
     repeats = [tuple(g) for _, g in sorted(groups.items()) if len(g) > 1]
     return OwnerProblems(repeats, disagreements(owned))
 
@@ -253,7 +293,7 @@ def check_resource_owners(ctx: Context, session: Session, row: Resource) -> None
                 "modify or delete that resource instead"
             )
     rows = {r.id: r for d in devices for r in select_resources(ctx, session, device=d) if r.id != row.id}
-    owned = [(Owner(r.id, r.name), c) for r in rows.values() for c in _resource_claims(ctx, r, known)]
+    owned = [pair for r in rows.values() for pair in _owned(ctx, r, known)]
     found = path_conflicts(wants, owned)
     if found:
         more = f" (and {len(found) - 1} more path(s))" if len(found) > 1 else ""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import Base
@@ -120,3 +120,23 @@ def resources_read(ctx: Context) -> None:
         assert [r.id for r in resources_on(ctx, session, ["pe3"])] == ["r-vpn", "r-core"]  # role smf
         assert resources_on(ctx, session, ["pe1", "pe2", "pe3"]) == [orm["r-core"], orm["r-vpn"]]
         assert resources_on(ctx, session, ["pe1"]) == []
+
+
+def test_waiting_orders_claims_are_looked_up_by_value_on_sqlite(tmp_path: Any) -> None:
+    """Every order waiting on a router holds its interface's name with one value: intake's look-up
+    of the waiting orders' claims searches (device, path, value), so that those rows are passed
+    over in the index (migration 0008), not read one by one (intake's cost grew with them)."""
+    ctx = Context.create(Settings(var_dir=tmp_path))
+    with ctx.transaction() as session:
+        upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))
+    for vlan in (401, 402):
+        submit(ctx, order(l3vpn_item("1", "pe1", f"V{vlan}", vlan), requestedStartDate=START))
+    statements: list[str] = []
+    ctx.engine.dispose()  # the next connections trace their statements
+    event.listen(ctx.engine, "connect", lambda raw, _: raw.set_trace_callback(statements.append))
+    submit(ctx, order(l3vpn_item("1", "pe1", "V403", 403), requestedStartDate=START))
+    (lookup,) = [s for s in statements if "FROM order_claims JOIN" in s]
+    with ctx.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {lookup}"))
+    ctx.engine.dispose()
+    assert "order_claims USING INDEX ix_order_claims_device_path_value" in plan, plan

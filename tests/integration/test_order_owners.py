@@ -171,6 +171,35 @@ def test_the_executor_checks_again_what_appeared_since_intake(rom: RomUnderTest)
     assert etree.tostring(running(rom, "pe1")) == before
 
 
+def test_the_executor_checks_again_a_resource_changed_since_intake(rom: RomUnderTest) -> None:
+    """An order joins a live resource's VRF with its RD; while it waits, a TMF639 PATCH gives that
+    resource another RD (intake has already read it as it was): the order, once it runs, fails
+    naming the resource, and pushes nothing."""
+    first = resource_of(run(rom, l3vpn_item("1", "pe1", "MOVED", 321, "10.32.0.1")))
+    waiting = post(rom, order(l3vpn_item("1", "pe1", "MOVED", 322, "10.32.0.3"), requestedStartDate=LATER))
+    url = f"/tmf-api/resourceInventoryManagement/v4/resource/{first['id']}"
+    names = [c["name"] for c in rom.client.get(url).json()["resourceCharacteristic"]]
+    rd = f"/resourceCharacteristic/{names.index('routeDistinguisher')}/value"
+    patched = rom.client.patch(
+        url,
+        json=[{"op": "replace", "path": rd, "value": "65000:9"}],
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    before = etree.tostring(running(rom, "pe1"))
+    released = rom.client.patch(
+        f"{ORDERS}/{waiting['id']}",
+        json={"requestedStartDate": "2000-01-01T00:00:00Z"},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert released.status_code == 200, released.text
+    done = wait_state(rom, waiting["id"], {"completed", "failed"})
+    assert done["state"] == "failed"
+    notes = " ".join(n["text"] for n in done.get("note", []))
+    assert f"is owned by resource {first['id']}" in notes and "'65000:9'" in notes, notes
+    assert etree.tostring(running(rom, "pe1")) == before
+
+
 def claim_rows(rom: RomUnderTest, order_id: str) -> list[tuple[str, str]]:
     with rom.ctx.sessions() as session:
         rows = session.scalars(select(ClaimRow).where(ClaimRow.order_id == order_id)).all()
