@@ -91,16 +91,29 @@ def _probe(path: gnmi_pb2.Path) -> gnmi_pb2.Path:
 
 def _parents_to_probe(doc: SetDocument) -> list[gnmi_pb2.Path]:
     """The parents worth reading with the touched paths: those of the entries the document
-    replaces (an order's own entries, mostly new), unless the document touches the parent too.
-    An update mostly merges into a node that exists (a shared policy): its parent is read only if
-    it turns out absent."""
+    replaces (an order's own entries, mostly new), unless the document touches the parent itself
+    or replaces one of its ancestors (that Get answers for it when absent: an entry and its
+    inputs, both new). An update mostly merges into a node that exists (a shared policy): its
+    parent is read only if it turns out absent."""
     touched = {format_path(p) for p in doc.touched()}
+    replaced = {c.text for c in doc.of("replace")}
     out: dict[str, gnmi_pb2.Path] = {}
     for change in doc.of("replace"):
         up = parent(change.path)
-        if up is not None and up.elem and format_path(up) not in touched:
-            out.setdefault(format_path(up), up)
+        if up is None or not up.elem or format_path(up) in touched or _under_any(up, replaced):
+            continue
+        out.setdefault(format_path(up), up)
     return list(out.values())
+
+
+def _under_any(path: gnmi_pb2.Path, texts: set[str]) -> bool:
+    """Whether an ancestor of `path` is among `texts` (path texts)."""
+    up = parent(path)
+    while up is not None and up.elem:
+        if format_path(up) in texts:
+            return True
+        up = parent(up)
+    return False
 
 
 class GnmiDriver:
