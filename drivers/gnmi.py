@@ -55,8 +55,11 @@ CONFIG = gnmi_pb2.GetRequest.DataType.CONFIG
 
 
 def _one_value(reply: gnmi_pb2.GetResponse) -> Any:
-    """The value a one-path Get returned (a list when the device split it into several updates)."""
+    """The value a one-path Get returned (a list when the device split it into several updates;
+    None when it sent no update, as some devices answer a missing path instead of NOT_FOUND)."""
     updates = [u for n in reply.notification for u in n.update]
+    if not updates:
+        return None
     return decode(updates[0].val) if len(updates) == 1 else [decode(u.val) for u in updates]
 
 
@@ -74,6 +77,43 @@ def _filter_paths(filter_text: str | None) -> list[gnmi_pb2.Path]:
     if not isinstance(paths, list) or not paths:
         raise InvalidInput("gNMI filter must be a non-empty JSON list of paths")
     return [path_from_json(p) for p in paths]
+
+
+def _probe(path: gnmi_pb2.Path) -> gnmi_pb2.Path:
+    """What to Get to learn whether `path` exists: a list entry's first key leaf (every entry
+    has it; a few bytes instead of the whole entry), any other node itself."""
+    last = path.elem[-1]
+    if not last.key:
+        return path
+    key = gnmi_pb2.PathElem(name=min(last.key))
+    return gnmi_pb2.Path(origin=path.origin, elem=[*path.elem, key])
+
+
+def _parents_to_probe(doc: SetDocument) -> list[gnmi_pb2.Path]:
+    """The parents worth reading with the touched paths: those of the entries the document
+    replaces (an order's own entries, mostly new), unless the document touches the parent itself
+    or replaces one of its ancestors (that Get answers for it when absent: an entry and its
+    inputs, both new). An update mostly merges into a node that exists (a shared policy): its
+    parent is read only if it turns out absent."""
+    touched = {format_path(p) for p in doc.touched()}
+    replaced = {c.text for c in doc.of("replace")}
+    out: dict[str, gnmi_pb2.Path] = {}
+    for change in doc.of("replace"):
+        up = parent(change.path)
+        if up is None or not up.elem or format_path(up) in touched or _under_any(up, replaced):
+            continue
+        out.setdefault(format_path(up), up)
+    return list(out.values())
+
+
+def _under_any(path: gnmi_pb2.Path, texts: set[str]) -> bool:
+    """Whether an ancestor of `path` is among `texts` (path texts)."""
+    up = parent(path)
+    while up is not None and up.elem:
+        if format_path(up) in texts:
+            return True
+        up = parent(up)
+    return False
 
 
 class GnmiDriver:
@@ -167,25 +207,30 @@ class GnmiDriver:
         return json.dumps(dict(zip(map(format_path, paths), self._values(paths), strict=True)))
 
     def _pre_image(self, doc: SetDocument) -> PreImage:
-        """Each touched path's Get at once: an order mostly adds entries, and one Get of all the
-        paths would fail NOT_FOUND (one round trip for nothing) whenever a path is new."""
+        """Each touched path's Get, and a probe of the parent of each entry the document
+        replaces, all at once: an order mostly adds entries under a node that exists, so one round
+        trip usually settles what restore must delete. (One Get of all the paths would fail
+        NOT_FOUND whenever a path is new: gNMI answers a Get whole or not at all.)"""
         paths = doc.touched()
-        values = self._each(paths)
-        present = [(p, v) for p, v in zip(paths, values, strict=True) if v is not None]
-        missing = [p for p, v in zip(paths, values, strict=True) if v is None]
-        absent = self._highest_absent(missing, [p for p, _ in present])
-        return PreImage(tuple(present), tuple(absent))
+        parents = _parents_to_probe(doc)
+        values = self._each([*paths, *map(_probe, parents)])
+        own = values[: len(paths)]
+        read = list(zip([*paths, *parents], values, strict=True))
+        present = tuple((p, v) for p, v in zip(paths, own, strict=True) if v is not None)
+        missing = [p for p, v in zip(paths, own, strict=True) if v is None]
+        return PreImage(present, tuple(self._highest_absent(missing, read)))
 
     def _highest_absent(
-        self, paths: list[gnmi_pb2.Path], present: list[gnmi_pb2.Path]
+        self, paths: list[gnmi_pb2.Path], read: list[tuple[gnmi_pb2.Path, Any]]
     ) -> list[gnmi_pb2.Path]:
         """For each absent path, walking up: the last ancestor that does not exist either.
 
-        The ancestors of one level are read with one round trip for all paths; none is read whose
-        answer is known (above a present path: present; under an absent one: absent)."""
-        known: dict[str, bool] = {format_path(p): False for p in paths}
-        for p in present:
-            up: gnmi_pb2.Path | None = p
+        `read` is what was already read (path, value or None). The ancestors still unknown are
+        probed with one round trip per level for all paths; none is read whose answer follows from
+        what is known (above a present path: present; under an absent one: absent)."""
+        known = {format_path(p): v is not None for p, v in read}
+        for p, v in read:
+            up: gnmi_pb2.Path | None = p if v is not None else None
             while up is not None and up.elem:
                 known[format_path(up)] = True
                 up = parent(up)
@@ -203,7 +248,7 @@ class GnmiDriver:
         while True:
             unknown = {format_path(u): u for u in ups if u is not None and u.elem and exists(u) is None}
             if unknown:
-                values = self._each(list(unknown.values()))
+                values = self._each([_probe(u) for u in unknown.values()])
                 known.update((text, v is not None) for text, v in zip(unknown, values, strict=True))
             moved = False
             for i, up in enumerate(ups):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from core.errors import InvalidRequest, NotFound
 
@@ -72,13 +72,33 @@ class RoleSpec(BaseModel):
     platforms: dict[str, PlatformBinding]
 
 
+class ReservationRule(BaseModel):
+    """One entry of a spec's `reservations:` (what `inventory.pools` reserves for an item)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    pool: str
+    characteristic: str
+    scope: list[str] = []
+    allocate: bool = False
+    share_by: str | None = Field(None, alias="shareBy")
+    # a capacity pool: the characteristic that states the scope's capacity on the device (e.g. a
+    # UPF's upfMaxSessions); an item that sets it sets the pool's capacity for its scope
+    sets_capacity: str | None = Field(None, alias="setsCapacity")
+
+    def names(self) -> list[str]:
+        """The characteristics the rule reads."""
+        return [self.characteristic, *self.scope, *(n for n in (self.share_by, self.sets_capacity) if n)]
+
+
 class ResourceSpec(BaseModel):
     """A resource specification (templates/<id>/spec.yaml).
 
     `roles` maps a role name to a `RoleSpec`; a single-role spec may instead give
     `deviceCharacteristic` + `platforms` at the top level with `roles: [<name>]`. `postChecks`
-    (KPI baselines, read by telemetry.baseline) and `reservations` (resource pools, read by
-    inventory.pools) are owned by those modules: their shape is left open here.
+    (KPI baselines, read by telemetry.baseline) is owned by that module: its shape is left open
+    here. `reservations` (resource pools, reserved by inventory.pools) are checked when the spec
+    loads: `reservation_rules` holds them validated.
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -95,6 +115,7 @@ class ResourceSpec(BaseModel):
     platforms: dict[str, PlatformBinding] = {}
     post_checks: dict[str, Any] = Field(default_factory=dict, alias="postChecks")
     reservations: list[dict[str, Any]] = []
+    _rules: tuple[ReservationRule, ...] = PrivateAttr(())
 
     @model_validator(mode="before")
     @classmethod
@@ -125,6 +146,21 @@ class ResourceSpec(BaseModel):
         self.device_characteristic = first.device_characteristic
         self.platforms = first.platforms
         return self
+
+    @model_validator(mode="after")
+    def _reservations_name_characteristics(self) -> ResourceSpec:
+        rules = tuple(ReservationRule.model_validate(r) for r in self.reservations)
+        for rule in rules:
+            unknown = [n for n in rule.names() if n not in self.characteristics]
+            if unknown:
+                raise ValueError(f"reservation names unknown characteristic(s) {unknown}")
+        self._rules = rules
+        return self
+
+    @property
+    def reservation_rules(self) -> tuple[ReservationRule, ...]:
+        """`reservations`, validated when the spec was loaded."""
+        return self._rules
 
     def binding(self, platform: str, role: str | None = None) -> PlatformBinding:
         """The binding of `role` (default: the first role) on `platform`; InvalidRequest if none."""

@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.db import Prepared, table
 from core.errors import Conflict, InvalidRequest
-from intent.catalog import ResourceSpec
+from intent.catalog import ReservationRule, ResourceSpec
 from inventory.pool_defs import DEFAULT_POOLS, Pool, define_pool, get_pool, get_pools
 from inventory.pool_store import (
     ClaimRow,
@@ -52,49 +51,6 @@ __all__ = [
     "reserve",
 ]
 ALLOCATION_TRIES = 256
-
-
-class ReservationRule(BaseModel):
-    """One entry of a spec's `reservations:`."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    pool: str
-    characteristic: str
-    scope: list[str] = []
-    allocate: bool = False
-    share_by: str | None = Field(None, alias="shareBy")
-    # a capacity pool: the characteristic that states the scope's capacity on the device (e.g. a
-    # UPF's upfMaxSessions); an item that sets it sets the pool's capacity for its scope
-    sets_capacity: str | None = Field(None, alias="setsCapacity")
-
-
-def rules(spec: ResourceSpec) -> tuple[ReservationRule, ...]:
-    """The spec's `reservations:`, validated once per spec (every order item asks)."""
-    cached = _RULES.get(id(spec))
-    if cached is not None and cached[0] is spec:  # the spec itself is kept: its id is not reused
-        return cached[1]
-    found = _rules(spec)
-    if len(_RULES) >= 1024:  # catalogs reloaded many times
-        _RULES.clear()
-    _RULES[id(spec)] = (spec, found)
-    return found
-
-
-_RULES: dict[int, tuple[ResourceSpec, tuple[ReservationRule, ...]]] = {}
-
-
-def _rules(spec: ResourceSpec) -> tuple[ReservationRule, ...]:
-    try:
-        found = tuple(ReservationRule.model_validate(r) for r in spec.reservations)
-    except ValidationError as exc:
-        raise InvalidRequest(f"{spec.id}: invalid reservations: {exc}") from None
-    for rule in found:
-        names = [rule.characteristic, *rule.scope, *(n for n in (rule.share_by, rule.sets_capacity) if n)]
-        unknown = [n for n in names if n not in spec.characteristics]
-        if unknown:
-            raise InvalidRequest(f"{spec.id}: reservation names unknown characteristic(s) {unknown}")
-    return found
 
 
 @dataclass(frozen=True)
@@ -251,7 +207,7 @@ def _reserve(
 ) -> dict[str, Any]:
     session = batch.session
     allocated: dict[str, Any] = {}
-    found = rules(spec)
+    found = spec.reservation_rules
     batch.read([r.pool for r in found])
     for rule in found:
         pool = batch.pool(rule.pool)

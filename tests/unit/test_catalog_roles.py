@@ -34,13 +34,29 @@ def _spec(**over: Any) -> dict[str, Any]:
 
 def test_roles_name_their_device_and_protocol() -> None:
     spec = ResourceSpec.model_validate(
-        _spec(postChecks={"kpis": [{"name": "k"}]}, reservations=[{"pool": "vlan"}])
+        _spec(postChecks={"kpis": [{"name": "k"}]}, reservations=[{"pool": "vlan", "characteristic": "n"}])
     )
     assert spec.binding("p").driver == "gnmi" and spec.binding("p", "two").driver == "netconf"
     assert spec.device_characteristic == "a"
-    assert spec.post_checks == {"kpis": [{"name": "k"}]} and spec.reservations == [{"pool": "vlan"}]
+    assert spec.post_checks == {"kpis": [{"name": "k"}]} and spec.reservations == [
+        {"pool": "vlan", "characteristic": "n"}
+    ]
     with pytest.raises(InvalidRequest, match="role 'two' on platform 'q'"):
         spec.binding("q", "two")
+
+
+def test_reservations_are_validated_when_the_spec_loads() -> None:
+    rules = [{"pool": "vlan", "characteristic": "n", "scope": ["a"], "shareBy": "b"}]
+    (rule,) = ResourceSpec.model_validate(_spec(reservations=rules)).reservation_rules
+    assert (rule.pool, rule.characteristic, rule.scope, rule.share_by) == ("vlan", "n", ["a"], "b")
+    with pytest.raises(ValidationError, match=r"unknown characteristic\(s\) \['nope'\]"):
+        ResourceSpec.model_validate(
+            _spec(reservations=[{"pool": "vlan", "characteristic": "n", "scope": ["nope"]}])
+        )
+    with pytest.raises(ValidationError, match="characteristic"):  # a rule needs its characteristic
+        ResourceSpec.model_validate(_spec(reservations=[{"pool": "vlan"}]))
+    with pytest.raises(ValidationError, match="extra"):
+        ResourceSpec.model_validate(_spec(reservations=[{"pool": "vlan", "characteristic": "n", "x": 1}]))
 
 
 def test_single_role_shorthand_still_loads() -> None:
