@@ -63,7 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.ctx, app.state.worker = ctx, worker
         app.state.jwt = JwtVerifier.from_settings(s)
-        app.state.intake_threads = resource_order.intake_threads()
         app.state.registry = CollectorRegistry(auto_describe=False)
         app.state.registry.register(OrdersByState(lambda: count_by_state(ctx)))
         worker.start()

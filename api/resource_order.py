@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, json_doc, json_page, no_content
 from core.errors import InvalidRequest
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
-from inventory.context import Context
 from rom import orders
 from rom.metrics import ORDERS_REJECTED, ORDERS_SUBMITTED
-
-# POSTs taken at once: more only contend for the GIL and the database's write lock (an intake is
-# CPU and one short transaction); the other POSTs wait on the event loop, not in a thread each.
-INTAKE_THREADS = 4
-
-
-def intake_threads() -> CapacityLimiter:
-    """The intake's own limit (one per app, made in its event loop)."""
-    return CapacityLimiter(INTAKE_THREADS)
-
 
 router = APIRouter(prefix="/tmf-api/resourceOrderingManagement/v4", tags=["resourceOrder"])
 FieldsQuery = Annotated[
@@ -32,16 +19,9 @@ FieldsQuery = Annotated[
 
 
 @router.post("/resourceOrder", status_code=201, response_model=dict[str, Any])
-async def create_resource_order(
+def create_resource_order(
     body: ResourceOrderCreate, ctx: ContextDep, correlation: CorrelationDep, request: Request
 ) -> Response:
-    # intake in its own few threads (`INTAKE_THREADS`), not one of the pool's 40 per waiting POST
-    create = partial(_create, body, ctx, correlation, request)
-    response: Response = await to_thread.run_sync(create, limiter=request.app.state.intake_threads)
-    return response
-
-
-def _create(body: ResourceOrderCreate, ctx: Context, correlation: str, request: Request) -> Response:
     try:
         doc, replayed = orders.submit_order(ctx, body, correlation, request.state.principal.name)
     except InvalidRequest:
