@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import ContextDep, Page, paged
+from api.deps import ContextDep, Page, json_page
 from core.errors import NotFound
 from events import relay
 from inventory import audit
@@ -31,11 +31,11 @@ def replay_dead_letter(
     return doc
 
 
-@router.get("/audit")
-def list_audit(ctx: ContextDep, page: Page, response: Response) -> list[dict[str, Any]]:
+@router.get("/audit", response_model=list[dict[str, Any]])
+def list_audit(ctx: ContextDep, page: Page) -> Response:
     """Device changes, newest first. Filters: `device`, `orderId`, `correlationId`, `principal`,
     `action`, `outcome` (comma-separated: any of), `since`/`until` (ISO 8601, until exclusive)."""
-    return paged(response, *audit.list_entries(ctx, page))
+    return json_page(*audit.list_entries(ctx, page))
 
 
 @router.get("/audit/{entry_id}")

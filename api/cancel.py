@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, json_page
 from core.tmf652 import CancelResourceOrderCreate
 from rom import cancel
 
@@ -26,10 +26,10 @@ def create_cancel(
     return doc
 
 
-@router.get("/cancelResourceOrder")
-def list_cancels(ctx: ContextDep, page: Page, request: Request, response: Response) -> list[dict[str, Any]]:
+@router.get("/cancelResourceOrder", response_model=list[dict[str, Any]])
+def list_cancels(ctx: ContextDep, page: Page, request: Request) -> Response:
     docs, total = cancel.list_cancellations(ctx, page)
-    return paged(response, absolute_hrefs(request, docs), total)
+    return json_page(absolute_hrefs(request, docs), total)
 
 
 @router.get("/cancelResourceOrder/{task_id}")

@@ -53,6 +53,14 @@ def paged(response: Response, docs: list[dict[str, Any]], total: int) -> list[di
 
 
 _DOC = TypeAdapter(dict[str, Any])
+_DOCS = TypeAdapter(list[dict[str, Any]])
+
+
+def json_page(docs: list[dict[str, Any]], total: int) -> Response:
+    """`paged` answered as `json_doc` answers one document: declare `response_model=list[dict[str, Any]]`
+    on the route. A list route is what completion pollers call (`fields`, `limit=0`): one hand-off."""
+    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(docs))}
+    return Response(_DOCS.dump_json(docs), 200, headers, "application/json")
 
 
 def json_doc(doc: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:

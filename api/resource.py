@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, no_content, own_path, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, json_page, no_content, own_path
 from core.errors import InvalidRequest
 from inventory import resources
 
@@ -33,10 +33,10 @@ def create_resource(
     return doc
 
 
-@router.get("/resource")
-def list_resource(ctx: ContextDep, page: Page, request: Request, response: Response) -> list[dict[str, Any]]:
+@router.get("/resource", response_model=list[dict[str, Any]])
+def list_resource(ctx: ContextDep, page: Page, request: Request) -> Response:
     docs, total = resources.list_resources_page(ctx, page)
-    return paged(response, absolute_hrefs(request, docs), total)
+    return json_page(absolute_hrefs(request, docs), total)
 
 
 @router.get("/resource/{resource_id}")

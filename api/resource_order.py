@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, json_doc, no_content, paged
+from api.deps import ContextDep, CorrelationDep, Page, absolute_hrefs, json_doc, json_page, no_content
 from core.errors import InvalidRequest
 from core.tmf652 import ResourceOrderCreate, ResourceOrderUpdate
 from rom import orders
@@ -38,12 +38,10 @@ def create_resource_order(
     return json_doc(doc, 201, headers)
 
 
-@router.get("/resourceOrder")
-def list_resource_orders(
-    ctx: ContextDep, page: Page, request: Request, response: Response
-) -> list[dict[str, Any]]:
+@router.get("/resourceOrder", response_model=list[dict[str, Any]])
+def list_resource_orders(ctx: ContextDep, page: Page, request: Request) -> Response:
     docs, total = orders.list_orders(ctx, page)
-    return paged(response, absolute_hrefs(request, docs), total)
+    return json_page(absolute_hrefs(request, docs), total)
 
 
 @router.get("/resourceOrder/{order_id}", response_model=dict[str, Any])

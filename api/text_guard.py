@@ -22,19 +22,32 @@ MAX_DEPTH = 32  # no TMF body needs more; deeper ones would exhaust the serialis
 
 def too_deep(value: Any, limit: int) -> str | None:
     """The path of the first object or array nested more than `limit` levels deep, if any (an
-    explicit stack: the check itself must not recurse)."""
-    stack: list[tuple[Any, str, int]] = [(value, "body", 0)]
+    explicit stack: the check itself must not recurse; the path is spelled only when found)."""
+    stack: list[tuple[Any, int, Trail]] = [(value, 0, None)]
     while stack:
-        item, path, depth = stack.pop()
+        item, depth, trail = stack.pop()
         if not isinstance(item, dict | list):
             continue
         if depth >= limit:
-            return path
+            return spelled(trail)
         pairs = item.items() if isinstance(item, dict) else enumerate(item)
-        for key, child in pairs:
-            step = f"{path}[{key}]" if isinstance(item, list) else f"{path}.{key}"
-            stack.append((child, step.removeprefix("body."), depth + 1))
+        stack.extend((child, depth + 1, (trail, key)) for key, child in pairs)
     return None
+
+
+Trail = tuple["Trail", str | int] | None  # (the parent's trail, the key in it); None: the body
+
+
+def spelled(trail: Trail) -> str:
+    """`a.b[0].c`, as the 400 names a field (the body itself: `body`)."""
+    keys: list[str | int] = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = "body"
+    for key in reversed(keys):
+        path += f"[{key}]" if isinstance(key, int) else f".{key}"
+    return path.removeprefix("body.")
 
 
 async def refuse_uncarryable_text(request: Request) -> None:

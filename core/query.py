@@ -113,6 +113,8 @@ def fetch_page(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of documents and the total count, with every filter applied before paging."""
     query, total = page_query(session, select(model), columns, default_sort, page)
+    if page.limit == 0:  # counts only (TMF630 `limit=0`, what a completion poller asks): no rows
+        return [], total
     return [project(to_doc(r), page.fields) for r in session.scalars(query)], total
 
 
