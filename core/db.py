@@ -60,6 +60,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's write lock
+# PostgreSQL connections a process keeps open (and as many more at a peak, closed after use): the
+# worker threads, their executors, the relay, the keeper and the HTTP threads use more than
+# SQLAlchemy's 5 at once, and each one beyond was a new connection (~0.4 per sustained order)
+POSTGRES_POOL = 16
 
 
 def make_engine(url: str, *, upgrade: bool = False) -> Engine:
@@ -75,7 +79,9 @@ def make_engine(url: str, *, upgrade: bool = False) -> Engine:
         engine = create_engine(url, connect_args=connect_args, json_deserializer=text_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif url.startswith("postgresql"):
-        engine = create_engine(url, json_deserializer=text_loads)
+        engine = create_engine(
+            url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, json_deserializer=text_loads
+        )
         event.listen(engine, "checkout", _closed_by_server)
     else:
         engine = create_engine(url, pool_pre_ping=True, json_deserializer=text_loads)
