@@ -3,7 +3,8 @@
 Run: .venv/bin/python -m bench.runnable_look [--parked N] [--repo PATH] [--postgres auto-fsync|URL]
 N orders parked for a future start (requestedStartDate 2099, as `bench.intake_cost` parks them)
 and 20 runnable ones, written straight to a fresh database (SQLite by default). Prints the median
-CPU (this thread's) and wall milliseconds of one look, as the worker makes it, over 300 looks.
+CPU (this thread's) and wall milliseconds of one look, as the worker makes it, over 300 looks
+(the first 20 left out).
 `--repo`: another checkout's ROM (e.g. an unpacked `git archive` of an earlier commit).
 """
 
