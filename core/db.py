@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -58,12 +60,17 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's write lock
+# PostgreSQL connections a process keeps open (and as many more at a peak, closed after use): the
+# worker threads, their executors, the relay, the keeper and the HTTP threads use more than
+# SQLAlchemy's 5 at once, and each one beyond was a new connection (~0.4 per sustained order)
+POSTGRES_POOL = 16
 
 
 def make_engine(url: str, *, upgrade: bool = False) -> Engine:
     """An engine on a database at the code's schema revision (`core.schema`): an empty database
     is built, one behind is refused (SchemaError) unless `upgrade`. SQLite gets WAL and a busy
-    timeout; its writers in this process queue on a lock (`core.sqlite_writers`)."""
+    timeout; its writers in this process queue on a lock (`core.sqlite_writers`). On PostgreSQL a
+    pooled connection the server has closed is replaced at checkout (`_closed_by_server`)."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +78,11 @@ def make_engine(url: str, *, upgrade: bool = False) -> Engine:
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False, "factory": factory}
         engine = create_engine(url, connect_args=connect_args, json_deserializer=text_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif url.startswith("postgresql"):
+        engine = create_engine(
+            url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, json_deserializer=text_loads
+        )
+        event.listen(engine, "checkout", _closed_by_server)
     else:
         engine = create_engine(url, pool_pre_ping=True, json_deserializer=text_loads)
     try:
@@ -90,6 +102,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _closed_by_server(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    """A pooled connection the server has ended (a restart: it sends a goodbye and closes) is
+    replaced at checkout, not found dead by the caller's first statement. An idle connection has
+    nothing to read (no LISTEN here), so anything readable means it was ended: a non-blocking poll
+    of its socket, where `pool_pre_ping` spends a round trip (`SELECT 1`) per checkout."""
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN)
+    if dbapi_conn.closed or poller.poll(0):
+        raise DisconnectionError("the server closed this pooled connection")  # the pool reconnects
 
 
 class Prepared:

@@ -12,6 +12,7 @@ transaction control): the lock is taken just before such a statement when no tra
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -29,22 +30,35 @@ class WriterLock:
         self.timeout, self.waiting = timeout, 0
         self._lock = threading.Lock()
         self._count = threading.Lock()
+        self._holder: int | None = None  # the thread that took it
 
     def acquire(self) -> bool:
         """Wait for the lock; False after `timeout` (the writer then meets SQLite's lock, as it
-        would without this queue, and its busy timeout decides)."""
+        would without this queue, and its busy timeout decides). False at once for a thread that
+        holds it through another connection: it would wait for itself (then SQLite's busy timeout
+        alone decides, as without this queue)."""
         if self._lock.acquire(blocking=False):
+            self._holder = threading.get_ident()
             return True
+        if self._holder == threading.get_ident():
+            return False
         with self._count:
             self.waiting += 1
         try:
-            return self._lock.acquire(timeout=self.timeout)
+            taken = self._lock.acquire(timeout=self.timeout)
         finally:
             with self._count:
                 self.waiting -= 1
+        if taken:
+            self._holder = threading.get_ident()
+        return taken
 
     def release(self) -> None:
+        self._holder = None
         self._lock.release()
+
+    def held(self) -> bool:
+        return self._lock.locked()
 
 
 def writer_lock(database: str, timeout: float) -> WriterLock:
@@ -89,6 +103,15 @@ def connection_factory(database: str, timeout: float) -> Callable[..., sqlite3.C
                 super().close()
             finally:
                 self._give_back()
+
+        def __del__(self) -> None:
+            """Dropped without a close (its last reference gone) while it held the lock: closed
+            (its transaction rolls back), and the lock given back for the writers queued on it."""
+            if self.holds:
+                with contextlib.suppress(sqlite3.Error):  # another thread's: its dealloc closes it
+                    super().close()
+                self.holds = False
+                lock.release()
 
         def _give_back(self) -> None:
             if self.holds and not self._open():

@@ -24,7 +24,7 @@ from inventory.records import list_devices
 from rom.order_store import ClaimRow, OrderRow
 
 IDENTITY, UNPLANNED = "identity", "unplanned"
-# what `_claims_at` searches on SQLite (migration 0008): the rows holding the value intake wants
+# what `_claims_at` searches on SQLite (migration 0009): the rows holding the value intake wants
 # at a shared leaf (every waiting order on a device holds its interface's name) are passed over in
 # the index, not read, so intake's cost does not grow with the waiting orders
 BY_VALUE = Index("ix_order_claims_device_path_value", ClaimRow.device, ClaimRow.path, ClaimRow.value).ddl_if(

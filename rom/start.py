@@ -33,6 +33,15 @@ def claim_and_start(
     return None if claimed is None else start_order(session, claimed)
 
 
+def claim_next_and_start(
+    session: Session, owner: str, lease_until: datetime, now: datetime
+) -> Started | None:
+    """PostgreSQL: claim the most urgent runnable order with free devices (`order_store.claim_next`,
+    claimers never collide) and start it, in the caller's transaction; None if there is none."""
+    claimed = order_store.claim_next(session, owner, lease_until, now)
+    return None if claimed is None else start_order(session, claimed)
+
+
 def start_order(session: Session, row: order_store.Claimed) -> Started | None:
     """inProgress, with its `started` (or `resumed`) step, in the caller's transaction. None, with
     the claim given back: it was cancelled or held between claim and start."""

@@ -16,10 +16,11 @@ from rom import order_store
 from rom.executor import execute_order
 from rom.metrics import ORDER_CLAIMS
 from rom.recovery import recover_order
-from rom.start import Started, claim_and_start
+from rom.start import Started, claim_and_start, claim_next_and_start
 
 log = logging.getLogger(__name__)
 CONTENDED_RETRY = 0.01  # seconds before looking again after a claim lost to a busy database
+QUEUE_TRIES = 3  # queue picks per look that may meet a device lock not yet committed
 KEEPER_INTERVAL = 1.0  # seconds between the lease keeper's passes, at most
 WON, LOST, DEVICE_BUSY, CONTENDED = (
     ORDER_CLAIMS.labels(outcome) for outcome in ("won", "lost", "device_busy", "contended")
@@ -112,6 +113,8 @@ class OrderWorker:
         """(the order claimed and started in one transaction, or None; whether a claim lost to the
         database's lock and may be retried soon)."""
         now = utcnow()
+        if self._ctx.engine.dialect.name == "postgresql":  # SQLite has no row locks to skip
+            return self._take_next(now)
         contended = False
         try:
             with self._ctx.sessions() as session:
@@ -144,6 +147,28 @@ class OrderWorker:
                 self._running.add(row.id)
             return started, False
         return None, contended
+
+    def _take_next(self, now: datetime) -> tuple[Started | None, bool]:
+        """`_claim_next` on PostgreSQL: the look and the claim in one statement (a queue pick that
+        skips rows other claimers hold), tried again while it meets a device lock not yet
+        committed when it read them."""
+        for _ in range(QUEUE_TRIES):
+            try:
+                with self._ctx.transaction() as session:
+                    started = claim_next_and_start(session, self.owner, now + self._lease, now)
+            except (order_store.DeviceBusy, IntegrityError):
+                DEVICE_BUSY.inc()
+                continue
+            except OperationalError as exc:
+                log.warning("cannot claim a runnable order: %s", exc)
+                return None, False
+            if started is None:
+                return None, False
+            WON.inc()
+            with self._lock:
+                self._running.add(started.id)
+            return started, False
+        return None, True
 
     def _mine_to_try(self, order_id: str) -> bool:
         """Whether no other thread of this process is claiming the order (then this one is)."""

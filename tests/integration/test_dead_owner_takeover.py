@@ -162,6 +162,7 @@ def test_a_look_takes_the_runnable_orders_most_urgent_first(ctx: Context) -> Non
             (None, {}),
             (0, {"requestedStartDate": "2099-01-01T00:00:00Z"}),
             (1, {}),
+            (1, {"requestedStartDate": "2000-01-01T00:00:00Z"}),  # its start has come
         ]
     ):
         body = order(l3vpn_item("1", "pe1", f"P{n}", 300 + n), priority=priority, **extra)
@@ -172,5 +173,37 @@ def test_a_look_takes_the_runnable_orders_most_urgent_first(ctx: Context) -> Non
         assert order_store.claim_order(session, claimed, "a", utcnow() + timedelta(seconds=30))
     with ctx.sessions() as session:
         runnable = order_store.runnable_orders(session, utcnow(), limit=10)
-    assert [r.id for r in runnable] == [ids[2], ids[1], ids[0], ids[3]]
+    assert [r.id for r in runnable] == [ids[2], ids[6], ids[1], ids[0], ids[3]]
     assert {r.state for r in runnable} == {"acknowledged"} and runnable[0].devices == ["pe1"]
+    with ctx.sessions() as session:  # the first few only: no more than asked from either index
+        assert [r.id for r in order_store.runnable_orders(session, utcnow(), limit=2)] == [ids[2], ids[6]]
+
+
+def test_postgres_claimers_take_the_most_urgent_order_with_free_devices_without_colliding(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """The queue pick (`claim_next`): a claimer skips the order another claimer holds in its
+    transaction and takes the next; an order whose device is locked is left; none left: None."""
+    ctx = Context.create(make_settings(tmp_path, database_url=postgres.url))
+    try:
+        with ctx.transaction() as session:
+            for name in ("pe1", "pe2"):
+                upsert_device(session, Device(name=name, host="127.0.0.1", port=1, platform="rom-router"))
+        ids = []
+        for n, (device, priority) in enumerate([("pe1", 2), ("pe1", 0), ("pe2", 1)]):
+            body = order(l3vpn_item("1", device, f"Q{n}", 400 + n), priority=priority)
+            ids.append(submit_order(ctx, ResourceOrderCreate.model_validate(body), "c")[0]["id"])
+        now, until = utcnow(), utcnow() + timedelta(seconds=30)
+        with ctx.transaction() as first:
+            taken = order_store.claim_next(first, "a", until, now)
+            assert taken is not None and taken.id == ids[1] and taken.owner == "a"
+            with ctx.transaction() as second:  # while the first claim is not committed
+                other = order_store.claim_next(second, "b", until, now)
+                assert other is not None and other.id == ids[2]
+        with ctx.transaction() as session:  # ids[0] waits on pe1, held by ids[1]
+            assert order_store.claim_next(session, "c", until, now) is None
+        with ctx.sessions() as session:
+            assert order_store.busy_devices(session) == {"pe1", "pe2"}
+            assert order_store.get_order(session, ids[0]).owner is None  # type: ignore[union-attr]
+    finally:
+        ctx.engine.dispose()

@@ -1,5 +1,6 @@
 """A PostgreSQL restart just as an order ends: the order still completes, and its devices' changes
-reach the audit trail with their diffs (the soak found them lost as "AUDIT TRAIL WRITE FAILED")."""
+reach the audit trail with their diffs (the soak found them lost as "AUDIT TRAIL WRITE FAILED").
+Pooled connections a restart left behind are replaced at checkout, not found dead in use."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import rom.executor
-from core.db import utcnow
+from core.db import make_engine, utcnow
 from core.tmf652 import ResourceOrderCreate
 from inventory.audit import AuditRow
 from inventory.context import Context
@@ -65,3 +66,23 @@ def test_a_database_restart_at_the_orders_end_loses_no_audit_entry(
     messages = [r.getMessage() for r in caplog.records]
     assert any("database unreachable at its end" in m for m in messages)
     assert not any("AUDIT TRAIL WRITE FAILED" in m for m in messages)
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_pooled_connections_left_by_a_database_restart_are_replaced_before_use(
+    postgres: PostgresServer, mode: str
+) -> None:
+    """`fast`: the server says goodbye to each session; `immediate`: a crash, the sockets close."""
+    engine = make_engine(postgres.url)
+    try:
+        held = [engine.connect() for _ in range(3)]  # three pooled connections, as threads leave them
+        for connection in held:
+            connection.execute(text("SELECT 1"))
+            connection.close()
+        postgres.halt(mode)
+        postgres.resume()
+        for _ in range(3):  # none fails its first statement
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()

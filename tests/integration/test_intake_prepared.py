@@ -125,7 +125,7 @@ def resources_read(ctx: Context) -> None:
 def test_waiting_orders_claims_are_looked_up_by_value_on_sqlite(tmp_path: Any) -> None:
     """Every order waiting on a router holds its interface's name with one value: intake's look-up
     of the waiting orders' claims searches (device, path, value), so that those rows are passed
-    over in the index (migration 0008), not read one by one (intake's cost grew with them)."""
+    over in the index (migration 0009), not read one by one (intake's cost grew with them)."""
     ctx = Context.create(Settings(var_dir=tmp_path))
     with ctx.transaction() as session:
         upsert_device(session, Device(name="pe1", host="127.0.0.1", port=1, platform="rom-router"))

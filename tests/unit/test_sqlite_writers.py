@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
@@ -59,3 +62,48 @@ def test_a_second_writer_waits_for_the_first_commit_without_meeting_sqlites_lock
     assert lock.acquire()  # nobody holds it
     lock.release()
     engine.dispose()
+
+
+def _connect(path: str, factory: Any) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=0, factory=factory, check_same_thread=False)
+    connection.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY)")
+    return connection
+
+
+def _write(connection: sqlite3.Connection, sql: str) -> None:
+    connection.cursor().execute(sql)  # the factory's cursor (`Connection.execute` bypasses it)
+
+
+def test_a_connection_dropped_while_writing_gives_the_lock_back(tmp_path: Path) -> None:
+    """Not closed, its last reference gone: the writers queued behind it do not wait out the
+    lock's timeout."""
+    path = str(tmp_path / "rom.db")
+    factory = sqlite_writers.connection_factory(path, 30.0)
+    lock = sqlite_writers.writer_lock(path, 30.0)
+    dropped = _connect(path, factory)
+    _write(dropped, "INSERT INTO items (id) VALUES (1)")
+    assert lock.held()
+    del dropped
+    gc.collect()
+    assert not lock.held()
+    other = _connect(path, factory)
+    _write(other, "INSERT INTO items (id) VALUES (2)")  # SQLite's lock is free too (busy timeout 0)
+    other.commit()
+    assert other.execute("SELECT id FROM items").fetchall() == [(2,)]  # the dropped one rolled back
+    other.close()
+
+
+@pytest.mark.timeout(20)  # the lock's timeout is an hour: a thread waiting for itself fails here
+def test_a_second_connection_of_the_writing_thread_does_not_queue_behind_it(tmp_path: Path) -> None:
+    """It meets SQLite's lock at once (busy timeout 0 here), as it would without the queue."""
+    path = str(tmp_path / "rom.db")
+    factory = sqlite_writers.connection_factory(path, 3600.0)
+    first, second = _connect(path, factory), _connect(path, factory)
+    _write(first, "INSERT INTO items (id) VALUES (1)")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _write(second, "INSERT INTO items (id) VALUES (2)")
+    first.commit()
+    _write(second, "INSERT INTO items (id) VALUES (2)")  # the lock is free again for this thread
+    second.commit()
+    first.close()
+    second.close()

@@ -5,8 +5,8 @@ interface's name) with the same value, and intake's cost grew with their number.
 PostgreSQL: its look-up reads the rows anyway, and a btree entry is limited to ~2.7 kB (a long
 leaf value would fail the insert).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 19:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
