@@ -163,7 +163,8 @@ def _key_matches(entry: etree._Element, key: str, wanted: str) -> bool:
     return False
 
 
-def _matches(node: etree._Element, step: Step) -> bool:
+def matches(node: etree._Element, step: Step) -> bool:
+    """Whether ``node`` is an element ``step`` names (local name, namespace, key predicates)."""
     qname = etree.QName(node)
     if step.name != WILDCARD and qname.localname != step.name:
         return False
@@ -176,7 +177,7 @@ def resolve(root: etree._Element, steps: list[Step]) -> list[etree._Element]:
     """Every element of ``root``'s tree matching ``steps`` (``root`` itself for no steps)."""
     nodes = [root]
     for step in steps:
-        nodes = [child for node in nodes for child in element_children(node) if _matches(child, step)]
+        nodes = [child for node in nodes for child in element_children(node) if matches(child, step)]
     return nodes
 
 
@@ -205,7 +206,7 @@ def ensure(root: etree._Element, steps: list[Step], schema: Schema) -> etree._El
         raise _invalid("wildcards are not allowed in Set paths")
     node = root
     for index, step in enumerate(steps):
-        found = [child for child in element_children(node) if _matches(child, step)]
+        found = [child for child in element_children(node) if matches(child, step)]
         if found:
             keys = schema.list_keys(str(found[0].tag), node)
             if keys and set(step.keys) != set(keys):
