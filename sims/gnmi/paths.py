@@ -154,21 +154,29 @@ def plain_value(node: etree._Element) -> str:
     return local if sep and prefix in node.nsmap else text
 
 
+def _split_tag(tag: str) -> tuple[str | None, str]:
+    """A Clark tag's namespace (None without one) and local name, without building a QName."""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return None, tag
+
+
 def _key_matches(entry: etree._Element, key: str, wanted: str) -> bool:
     if wanted == WILDCARD:
         return True
     for child in entry:
-        if isinstance(child.tag, str) and etree.QName(child).localname == key:
+        if isinstance(child.tag, str) and _split_tag(child.tag)[1] == key:
             return plain_value(child) == wanted.rsplit(":", 1)[-1] or (child.text or "").strip() == wanted
     return False
 
 
 def matches(node: etree._Element, step: Step) -> bool:
     """Whether ``node`` is an element ``step`` names (local name, namespace, key predicates)."""
-    qname = etree.QName(node)
-    if step.name != WILDCARD and qname.localname != step.name:
+    namespace, local = _split_tag(str(node.tag))
+    if step.name != WILDCARD and local != step.name:
         return False
-    if step.namespace is not None and qname.namespace != step.namespace:
+    if step.namespace is not None and namespace != step.namespace:
         return False
     return all(_key_matches(node, key, value) for key, value in step.keys.items())
 
