@@ -90,6 +90,7 @@ class SimDevice:
         for listener in list(self.datastore.listeners):
             listener()
 
-    def operational(self) -> etree._Element:
-        """Config and state, as ``<get>`` returns it."""
-        return self.model.operational(self.datastore.running, self._clock() - self.started)
+    def operational(self, config: etree._Element | None = None) -> etree._Element:
+        """Config and state, as ``<get>`` returns it; of ``config`` (a part of running) if given."""
+        running = self.datastore.running if config is None else config
+        return self.model.operational(running, self._clock() - self.started)

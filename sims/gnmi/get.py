@@ -13,7 +13,8 @@ from sims.device import SimDevice
 from sims.edit import element_children
 from sims.gnmi.codec import Codec
 from sims.gnmi.modules import GnmiError
-from sims.gnmi.paths import format_path, has_wildcards, path_of, resolve, root_tag, steps_of
+from sims.gnmi.paths import Step, format_path, has_wildcards, path_of, resolve, root_tag, steps_of
+from sims.gnmi.scope import reached_state
 from sims.schema import Schema
 
 DataType = gnmi_pb2.GetRequest.DataType
@@ -49,11 +50,11 @@ def state_view(operational: etree._Element, schema: Schema) -> etree._Element:
     return tree
 
 
-def view(device: SimDevice, data_type: int) -> etree._Element:
-    """The tree a Get of ``data_type`` reads."""
+def view(device: SimDevice, data_type: int, paths: list[list[Step]] | None = None) -> etree._Element:
+    """The tree a Get of ``data_type`` reads; with ``paths``, built only as far as they reach."""
     if data_type == DataType.CONFIG:
         return device.datastore.running
-    operational = device.operational()
+    operational = device.operational() if paths is None else reached_state(device, paths)
     if data_type in (DataType.STATE, DataType.OPERATIONAL):
         return state_view(operational, device.model.schema)
     if data_type == DataType.ALL:
@@ -76,7 +77,7 @@ def build_get(device: SimDevice, request: gnmi_pb2.GetRequest, codec: Codec) -> 
         if steps and steps[0].name != "*":
             root_tag(steps, codec.schema)
         resolved.append((path, steps))
-    tree = view(device, request.type)
+    tree = view(device, request.type, [steps for _path, steps in resolved])
     notifications = []
     for path, steps in resolved:
         nodes = resolve(tree, steps)

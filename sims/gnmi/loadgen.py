@@ -2,7 +2,7 @@
 
     python -m sims.gnmi.loadgen --devices 100 --interfaces 16 --counters 8 --interval 0.1 [--processes 2]
 
-The device simulators (``python -m sims``) rebuild their operational tree per sample and top out at
+The device simulators (``python -m sims``) rebuild the state a subscription reaches per sample and top out at
 a few thousand updates/s; this serves only STREAM SAMPLE (any path, any interval asked: the
 ``--interval`` given here wins) from notifications encoded once at start. Each device has its own
 port and its own counters (OpenConfig ``/interfaces/interface[name=…]/state/counters/…``, uint

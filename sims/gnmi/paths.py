@@ -154,20 +154,29 @@ def plain_value(node: etree._Element) -> str:
     return local if sep and prefix in node.nsmap else text
 
 
+def _split_tag(tag: str) -> tuple[str | None, str]:
+    """A Clark tag's namespace (None without one) and local name, without building a QName."""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return None, tag
+
+
 def _key_matches(entry: etree._Element, key: str, wanted: str) -> bool:
     if wanted == WILDCARD:
         return True
     for child in entry:
-        if isinstance(child.tag, str) and etree.QName(child).localname == key:
+        if isinstance(child.tag, str) and _split_tag(child.tag)[1] == key:
             return plain_value(child) == wanted.rsplit(":", 1)[-1] or (child.text or "").strip() == wanted
     return False
 
 
-def _matches(node: etree._Element, step: Step) -> bool:
-    qname = etree.QName(node)
-    if step.name != WILDCARD and qname.localname != step.name:
+def matches(node: etree._Element, step: Step) -> bool:
+    """Whether ``node`` is an element ``step`` names (local name, namespace, key predicates)."""
+    namespace, local = _split_tag(str(node.tag))
+    if step.name != WILDCARD and local != step.name:
         return False
-    if step.namespace is not None and qname.namespace != step.namespace:
+    if step.namespace is not None and namespace != step.namespace:
         return False
     return all(_key_matches(node, key, value) for key, value in step.keys.items())
 
@@ -176,7 +185,7 @@ def resolve(root: etree._Element, steps: list[Step]) -> list[etree._Element]:
     """Every element of ``root``'s tree matching ``steps`` (``root`` itself for no steps)."""
     nodes = [root]
     for step in steps:
-        nodes = [child for node in nodes for child in element_children(node) if _matches(child, step)]
+        nodes = [child for node in nodes for child in element_children(node) if matches(child, step)]
     return nodes
 
 
@@ -205,7 +214,7 @@ def ensure(root: etree._Element, steps: list[Step], schema: Schema) -> etree._El
         raise _invalid("wildcards are not allowed in Set paths")
     node = root
     for index, step in enumerate(steps):
-        found = [child for child in element_children(node) if _matches(child, step)]
+        found = [child for child in element_children(node) if matches(child, step)]
         if found:
             keys = schema.list_keys(str(found[0].tag), node)
             if keys and set(step.keys) != set(keys):

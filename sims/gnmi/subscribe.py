@@ -22,6 +22,7 @@ from sims.device import SimDevice
 from sims.gnmi.codec import Codec, leaves
 from sims.gnmi.modules import GnmiError
 from sims.gnmi.paths import Step, format_path, path_of, resolve, root_tag, steps_of
+from sims.gnmi.scope import reached_state
 
 Mode = gnmi_pb2.SubscriptionMode
 ListMode = gnmi_pb2.SubscriptionList.Mode
@@ -101,7 +102,7 @@ class SubscribeSession:
     # -- snapshots -------------------------------------------------------------------------------
     def snapshot(self, plan: Plan, tree: etree._Element | None = None) -> Snapshot:
         """Every watched leaf's path and JSON value, now."""
-        tree = self.device.operational() if tree is None else tree
+        tree = reached_state(self.device, [plan.steps]) if tree is None else tree
         result: Snapshot = {}
         for node in resolve(tree, plan.steps):
             for leaf in leaves(node):
@@ -128,7 +129,7 @@ class SubscribeSession:
 
     def send_all(self) -> list[Snapshot]:
         """Queue the current value of every watched leaf, then sync_response; returns the snapshots."""
-        tree = self.device.operational()
+        tree = reached_state(self.device, [plan.steps for plan in self.plans])
         snapshots = [self.snapshot(plan, tree) for plan in self.plans]
         if not self.request.updates_only:
             for snap in snapshots:
@@ -159,7 +160,7 @@ class SubscribeSession:
         """Answer one Poll message."""
         if self.request.mode != ListMode.POLL:
             raise GnmiError(grpc.StatusCode.INVALID_ARGUMENT, "poll on a subscription that is not POLL")
-        tree = self.device.operational()
+        tree = reached_state(self.device, [plan.steps for plan in self.plans])
         for plan in self.plans:
             self._emit(self.snapshot(plan, tree))
         self.queue.put_nowait(gnmi_pb2.SubscribeResponse(sync_response=True))

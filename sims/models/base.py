@@ -61,7 +61,9 @@ class DeviceModel:
     derived from them (once per process), its module capabilities announce them; ``rules`` are
     the cross-leaf checks its YANG does not state. ``rpcs`` maps the Clark tag of a custom operation
     to its handler; ``live_state`` (optional) is the condition-aware form of ``operational``;
-    ``environment`` is set on a per-device copy by ``bind_environment``."""
+    ``environment`` is set on a per-device copy by ``bind_environment``. ``local_state``: the state
+    ``operational`` adds to an element depends only on that element's own subtree, so a gNMI Get
+    may build the state of the part of running its paths reach (``sims.gnmi.scope``)."""
 
     name: str
     platform: str
@@ -74,6 +76,7 @@ class DeviceModel:
     environment: Environment | None = None
     rules: tuple[Rule, ...] = ()
     extra_capabilities: tuple[str, ...] = ()
+    local_state: bool = False
 
     @property
     def schema(self) -> Schema:

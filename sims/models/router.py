@@ -111,4 +111,5 @@ ROUTER = DeviceModel(
     yang=YANG,
     initial_config=initial_config,
     operational=operational,
+    local_state=True,
 )
