@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import Index, insert, select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.db import Prepared, numbered, numbered_in, table
@@ -24,12 +24,6 @@ from inventory.records import list_devices
 from rom.order_store import ClaimRow, OrderRow
 
 IDENTITY, UNPLANNED = "identity", "unplanned"
-# what `_claims_at` searches on SQLite (migration 0009): the rows holding the value intake wants
-# at a shared leaf (every waiting order on a device holds its interface's name) are passed over in
-# the index, not read, so intake's cost does not grow with the waiting orders
-BY_VALUE = Index("ix_order_claims_device_path_value", ClaimRow.device, ClaimRow.path, ClaimRow.value).ddl_if(
-    dialect="sqlite"
-)
 _CHUNK = 200  # (device, path) keys per query
 
 

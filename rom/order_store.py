@@ -126,7 +126,14 @@ class ClaimRow(Base):
     key) or "unplanned" (an order from before this table: planned at intake, as before)."""
 
     __tablename__ = "order_claims"
-    __table_args__ = (Index("ix_order_claims_device_path", "device", "path"),)
+    __table_args__ = (
+        Index("ix_order_claims_device_path", "device", "path"),
+        # SQLite only (migration 0009): intake's look-up of the waiting orders' claims at the value it
+        # wants passes over the other rows in the index (every order waiting on a device holds its
+        # interface's name), so intake's cost does not grow with them. PostgreSQL reads the rows
+        # anyway, and a long value would overflow a btree entry.
+        Index("ix_order_claims_device_path_value", "device", "path", "value").ddl_if(dialect="sqlite"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(String(64), index=True)

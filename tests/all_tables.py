@@ -12,7 +12,6 @@ TABLE_MODULES = (
     "inventory.audit",
     "inventory.fingerprints",
     "rom.order_store",
-    "rom.order_claims",  # an index of order_store's claims
 )
 
 
