@@ -342,7 +342,7 @@ async def check_baselines_async(
 def check_baselines(
     targets: Iterable[Target], checks: Sequence[KpiCheck], window_s: float = 3.0, *, snapshot: bool = True
 ) -> list[str]:
-    """KPI baselines over a ``window_s`` Subscribe window; the problems found (empty: pass).
+    """KPI baselines over a ``window_s`` window (0: one Get, see `_samples`); the problems (empty: pass).
     Synchronous: call it from a thread without a running event loop (the executor's post-check)."""
     if not checks:
         return []
